@@ -1,0 +1,171 @@
+r"""The chain-rule engine: one reverse walk over the graph.
+
+For a graph ``v_i = f_i(parents)`` with output ``E``:
+
+* local derivatives ``dv/du = sympy.diff(f_v, u)`` for every parent ``u``,
+  written in forward quantities (``sigma(net)`` becomes ``out``);
+* adjoints ``delta_E = 1``, ``delta_u = sum_{v uses u} delta_v dv/du``, in
+  reverse order;
+* per parameter ``dE/dw = sum_{v uses w} delta_v dv/dw`` (the delta form),
+  its closed form (deltas written out, kept factored as the walk nests
+  them), and every path from ``E`` to ``w`` as a product of Leibniz factors,
+  listed up to a bound.
+
+The whole loss is never expanded unless asked for, and nothing here calls
+``sympy.simplify`` (it does not finish on a 2-2-2 sigmoid network's
+gradient): the only rewrite is ``factor_terms`` on each small local
+derivative, so that ``2a - 2y`` reads ``2(a - y)``.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Iterable, Mapping
+
+import sympy
+from sympy import Expr, Symbol
+
+from .derivation import Adjoint, Derivation, Factor, Gradient, Path
+from .graph import Graph
+
+#: Paths listed per symbol before the derivation gives only their count.
+DEFAULT_MAX_PATHS = 64
+
+
+def derive(network, *, max_paths: int = DEFAULT_MAX_PATHS, expand: bool = False) -> Derivation:
+    """Backpropagate through ``network`` (a :class:`~symprop.graph.Graph` or a
+    :class:`~symprop.nn.Network`) and return every parameter's gradient.
+
+    ``max_paths`` bounds how many chain-rule paths are listed per parameter
+    (the count is always given); ``expand=True`` also writes each gradient in
+    inputs and parameters only, which grows quickly with depth.
+    """
+    graph = network if isinstance(network, Graph) else network.graph
+    local = local_derivatives(graph)
+    adjoints = adjoint_walk(graph, local)
+    counts = path_counts(graph)
+    expanded_nodes = _expanded_nodes(graph) if expand else None
+    gradients = {
+        p: gradient(graph, local, adjoints, counts, p, max_paths, expanded_nodes) for p in graph.parameters
+    }
+    return Derivation(graph, local, adjoints, gradients, max_paths, None if network is graph else network)
+
+
+def local_derivatives(graph: Graph) -> dict[tuple[Symbol, Symbol], Expr]:
+    """``(v, u) -> dv/du`` for every node ``v`` and every node or parameter ``u`` it uses,
+    in forward quantities."""
+    forward_names = _forward_names(graph)
+    local = {}
+    for eq in graph.equations:
+        parents = graph.parents[eq.node]
+        for parent, derivative in _diff_each(eq.expr, parents).items():
+            local[(eq.node, parent)] = sympy.factor_terms(derivative.xreplace(forward_names))
+    return local
+
+
+def _diff_each(expr: Expr, symbols: tuple[Symbol, ...]) -> dict[Symbol, Expr]:
+    """``{s: d expr/ds}`` in one pass over ``expr``.
+
+    A sum is differentiated term by term, each term only by the symbols it
+    holds: a dense layer's ``sum_k w_k a_k`` costs one small ``diff`` per term
+    instead of one walk over the whole sum per symbol.
+    """
+    if not expr.is_Add:
+        return {s: expr.diff(s) for s in symbols}
+    wanted = set(symbols)
+    parts: dict[Symbol, list[Expr]] = defaultdict(list)
+    for term in expr.args:
+        for s in term.free_symbols & wanted:
+            parts[s].append(term.diff(s))
+    return {s: sympy.Add(*parts[s]) for s in symbols}
+
+
+def _forward_names(graph: Graph) -> dict[Expr, Symbol]:
+    """Each node's expression -> the node, so ``sigma(net_o1)(1 - sigma(net_o1))``
+    reads ``out_o1 (1 - out_o1)``."""
+    return {eq.expr: eq.node for eq in graph.equations if not eq.expr.is_Symbol and not eq.expr.is_Number}
+
+
+def adjoint_symbol(node: Symbol) -> Symbol:
+    """The symbol ``delta_v`` standing for ``dE/dv``."""
+    return Symbol(f"delta_{node.name}", real=True)
+
+
+def adjoint_walk(graph: Graph, local: Mapping[tuple[Symbol, Symbol], Expr]) -> dict[Symbol, Adjoint]:
+    """Adjoints of every node the output depends on, output first (reverse order).
+
+    ``delta_E = 1``; ``delta_u = sum_{v uses u} delta_v * dv/du``.
+    """
+    adjoints: dict[Symbol, Adjoint] = {}
+    closed: dict[Symbol, Expr] = {graph.output: sympy.S.One}
+    named: dict[Symbol, Expr] = {graph.output: sympy.S.One}
+    for node in reversed(graph.nodes):
+        if node not in graph.reachable:
+            continue
+        if node == graph.output:
+            adjoints[node] = Adjoint(node, adjoint_symbol(node), sympy.S.One, sympy.S.One)
+            continue
+        users = [c for c in graph.consumers[node] if c in closed]
+        definition = sympy.Add(*[named[c] * local[(c, node)] for c in users])
+        closed[node] = sympy.Add(*[closed[c] * local[(c, node)] for c in users])
+        named[node] = adjoint_symbol(node)
+        adjoints[node] = Adjoint(node, named[node], definition, closed[node])
+    return adjoints
+
+
+def path_counts(graph: Graph) -> dict[Symbol, int]:
+    """Number of chain-rule paths from the output to each node and parameter."""
+    counts: dict[Symbol, int] = defaultdict(int)
+    counts[graph.output] = 1
+    for node in reversed(graph.nodes):
+        for parent in graph.parents[node]:
+            counts[parent] += counts[node]
+    return counts
+
+
+def gradient(graph, local, adjoints, counts, symbol, max_paths, expanded_nodes=None) -> Gradient:
+    """The :class:`Gradient` of the output with respect to ``symbol`` (a parameter or a node)."""
+    users = tuple(c for c in graph.consumers.get(symbol, ()) if c in adjoints)
+    terms = tuple((c, local[(c, symbol)]) for c in users)
+    delta_form = sympy.Add(*[_adjoint_or_one(adjoints[c], graph) * d for c, d in terms])
+    closed_form = sympy.Add(*[adjoints[c].closed_form * d for c, d in terms])
+    if symbol == graph.output:
+        delta_form = closed_form = sympy.S.One
+    count = counts.get(symbol, 0)
+    paths = tuple(chain_paths(graph, local, symbol)) if count <= max_paths else ()
+    expanded = closed_form.xreplace(expanded_nodes) if expanded_nodes is not None else None
+    return Gradient(symbol, graph.output, terms, delta_form, closed_form, paths, count, expanded)
+
+
+def _adjoint_or_one(adjoint: Adjoint, graph: Graph) -> Expr:
+    return sympy.S.One if adjoint.node == graph.output else adjoint.symbol
+
+
+def chain_paths(graph: Graph, local: Mapping[tuple[Symbol, Symbol], Expr], symbol: Symbol) -> Iterable[Path]:
+    """Every path from the output down to ``symbol``, output first, in graph order."""
+    if symbol == graph.output:
+        yield Path(())
+        return
+    for consumer in graph.consumers.get(symbol, ()):
+        if consumer not in graph.reachable:
+            continue
+        step = Factor(consumer, symbol, local[(consumer, symbol)])
+        for path in chain_paths(graph, local, consumer):
+            yield Path((*path.factors, step))
+
+
+def _expanded_nodes(graph: Graph) -> dict[Symbol, Expr]:
+    """Every node in inputs and parameters only."""
+    values: dict[Symbol, Expr] = {}
+    for eq in graph.equations:
+        values[eq.node] = eq.expr.xreplace(values)
+    return values
+
+
+def node_gradient(derivation: Derivation, node: Symbol | str, *, max_paths: int | None = None) -> Gradient:
+    """``d output / d node`` for any node (3Blue1Brown's ``dC/da^{(L-1)}``), as a :class:`Gradient`."""
+    graph = derivation.graph
+    symbol = next((s for s in (*graph.nodes, *graph.parameters) if s == node or s.name == node), None)
+    if symbol is None:
+        raise KeyError(f"{node} is not a node or parameter of the graph")
+    bound = derivation.max_paths if max_paths is None else max_paths
+    return gradient(graph, derivation.local, derivation.adjoints, path_counts(graph), symbol, bound)

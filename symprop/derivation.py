@@ -1,0 +1,130 @@
+"""The results of a derivation, as frozen data: factors, paths, adjoints, gradients.
+
+Nothing here computes or prints; :mod:`symprop.backprop` fills these in and
+:mod:`symprop.render` reads them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import sympy
+from sympy import Expr, Symbol
+
+from .graph import Graph
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One Leibniz factor ``d(of)/d(wrt)`` and its closed form in forward quantities."""
+
+    of: Symbol
+    wrt: Symbol
+    derivative: Expr
+
+
+@dataclass(frozen=True)
+class Path:
+    """One route from the output down to a symbol: the chain rule's product of factors,
+    output first (``dE/dout * dout/dnet * dnet/dw``)."""
+
+    factors: tuple[Factor, ...]
+
+    @property
+    def product(self) -> Expr:
+        return sympy.Mul(*[f.derivative for f in self.factors])
+
+    @property
+    def nodes(self) -> tuple[Symbol, ...]:
+        """The symbols along the path, output first, the differentiated symbol last."""
+        return (self.factors[0].of, *(f.wrt for f in self.factors)) if self.factors else ()
+
+
+@dataclass(frozen=True)
+class Adjoint:
+    r"""The adjoint (delta) of a node, ``delta_v = dE/dv``.
+
+    ``definition`` is the reverse-mode recurrence
+    ``delta_v = sum over consumers c of delta_c * dc/dv`` in the consumers' delta
+    symbols; ``closed_form`` is the same with every delta written out in
+    forward quantities.
+    """
+
+    node: Symbol
+    symbol: Symbol
+    definition: Expr
+    closed_form: Expr
+
+
+@dataclass(frozen=True)
+class Gradient:
+    r"""Everything about ``d output / d symbol``.
+
+    ``terms``: one ``(consumer, dconsumer/dsymbol)`` per node that uses the symbol,
+    so that ``delta_form = sum delta_consumer * dconsumer/dsymbol``;
+    ``paths``: each chain-rule path from the output (all ``path_count`` of them,
+    unless there are more than the derivation's bound: then none are listed);
+    ``closed_form``: the gradient in forward quantities, factored as the reverse
+    walk nests it (equal to the sum over paths of their products);
+    ``expanded``: in inputs and parameters only, when asked for.
+    """
+
+    symbol: Symbol
+    output: Symbol
+    terms: tuple[tuple[Symbol, Expr], ...]
+    delta_form: Expr
+    closed_form: Expr
+    paths: tuple[Path, ...]
+    path_count: int
+    expanded: Expr | None = None
+
+    @property
+    def paths_listed(self) -> bool:
+        """True when ``paths`` holds every path (False beyond the bound)."""
+        return len(self.paths) == self.path_count
+
+    @property
+    def sum_over_paths(self) -> Expr:
+        """The sum of the listed paths' products (equal to ``closed_form`` when all are listed)."""
+        return sympy.Add(*[p.product for p in self.paths])
+
+    @property
+    def reaches_output(self) -> bool:
+        return self.path_count > 0
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A whole derivation: the graph, every local derivative, every adjoint, every gradient.
+
+    ``gradients`` holds one :class:`Gradient` per parameter, in the graph's
+    parameter order; index the derivation by a parameter (or its name).
+    """
+
+    graph: Graph
+    local: Mapping[tuple[Symbol, Symbol], Expr]
+    adjoints: Mapping[Symbol, Adjoint]
+    gradients: Mapping[Symbol, Gradient]
+    max_paths: int
+    network: Any = field(default=None, compare=False)
+
+    def __getitem__(self, key: Symbol | str) -> Gradient:
+        return self.gradients[self.symbol(key)]
+
+    def __iter__(self):
+        return iter(self.gradients.values())
+
+    def __len__(self):
+        return len(self.gradients)
+
+    def symbol(self, key: Symbol | str) -> Symbol:
+        """The parameter called ``key``; a KeyError that lists the parameters otherwise."""
+        for symbol in self.gradients:
+            if symbol == key or symbol.name == key:
+                return symbol
+        names = ", ".join(s.name for s in self.gradients)
+        raise KeyError(f"{key} is not a parameter of this network (parameters: {names})")
+
+    @property
+    def output(self) -> Symbol:
+        return self.graph.output

@@ -1,0 +1,145 @@
+"""A network as an ordered list of equations ``node = expression``.
+
+Like a jaxpr, each node is assigned once, from inputs, parameters and nodes
+assigned before it. Any SymPy expression graph is a network: ``q = x + y;
+f = q z`` as much as a deep MLP, and one node may feed several others.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Iterable, Mapping
+
+import sympy
+from sympy import Expr, Symbol
+
+
+class GraphError(ValueError):
+    """A graph that breaks the rules above: said in one line, naming the culprit."""
+
+
+@dataclass(frozen=True)
+class Equation:
+    """``node = expr``."""
+
+    node: Symbol
+    expr: Expr
+
+    def __iter__(self):
+        return iter((self.node, self.expr))
+
+
+@dataclass(frozen=True)
+class Graph:
+    """Equations in evaluation order, over ``inputs`` (data) and ``parameters``.
+
+    ``output`` is the node whose gradient is taken: a loss, or any output.
+    Construction checks that every name is assigned once and only refers to
+    what came before it.
+    """
+
+    inputs: tuple[Symbol, ...]
+    parameters: tuple[Symbol, ...]
+    equations: tuple[Equation, ...]
+    output: Symbol
+    latex_names: Mapping[Symbol, str] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "inputs", tuple(self.inputs))
+        object.__setattr__(self, "parameters", tuple(self.parameters))
+        object.__setattr__(
+            self, "equations", tuple(Equation(*e) if not isinstance(e, Equation) else e for e in self.equations)
+        )
+        _check_graph(self)
+
+    @classmethod
+    def from_pairs(cls, pairs: Iterable[tuple[Symbol, Expr]], *, inputs=(), parameters=(), output=None, latex_names=None):
+        """A graph from ``(node, expression)`` pairs; the output defaults to the last node."""
+        equations = tuple(Equation(node, sympy.sympify(expr)) for node, expr in pairs)
+        if output is None:
+            if not equations:
+                raise GraphError("the graph has no nodes: give at least one equation")
+            output = equations[-1].node
+        return cls(tuple(inputs), tuple(parameters), equations, output, dict(latex_names or {}))
+
+    @cached_property
+    def nodes(self) -> tuple[Symbol, ...]:
+        return tuple(e.node for e in self.equations)
+
+    @cached_property
+    def definition(self) -> dict[Symbol, Expr]:
+        """node -> its expression."""
+        return {e.node: e.expr for e in self.equations}
+
+    @cached_property
+    def parents(self) -> dict[Symbol, tuple[Symbol, ...]]:
+        """node -> the nodes and parameters its expression uses, in a stable order."""
+        known = set(self.nodes) | set(self.parameters)
+        return {e.node: _ordered_free(e.expr, known) for e in self.equations}
+
+    @cached_property
+    def consumers(self) -> dict[Symbol, tuple[Symbol, ...]]:
+        """node or parameter -> the nodes whose expressions use it, in graph order."""
+        users: dict[Symbol, list[Symbol]] = {s: [] for s in (*self.parameters, *self.nodes)}
+        for node in self.nodes:
+            for parent in self.parents[node]:
+                users[parent].append(node)
+        return {s: tuple(u) for s, u in users.items()}
+
+    @cached_property
+    def reachable(self) -> frozenset[Symbol]:
+        """Nodes and parameters the output depends on."""
+        seen = {self.output}
+        for node in reversed(self.nodes):
+            if node in seen:
+                seen.update(self.parents[node])
+        return frozenset(seen)
+
+    def expanded(self, node: Symbol | None = None) -> Expr:
+        """The node (default: the output) written in inputs and parameters only."""
+        node = self.output if node is None else node
+        values: dict[Symbol, Expr] = {}
+        for eq in self.equations:
+            values[eq.node] = eq.expr.xreplace(values)
+            if eq.node == node:
+                return values[node]
+        raise GraphError(f"{node} is not a node of the graph")
+
+    def latex_name(self, symbol: Symbol) -> str:
+        return self.latex_names.get(symbol, sympy.latex(symbol))
+
+
+def _ordered_free(expr: Expr, known: set[Symbol]) -> tuple[Symbol, ...]:
+    """The known symbols of ``expr`` in first-appearance (preorder) order."""
+    seen: dict[Symbol, None] = {}
+    for sub in sympy.preorder_traversal(expr):
+        if isinstance(sub, Symbol) and sub in known:
+            seen.setdefault(sub)
+    return tuple(seen)
+
+
+def _check_graph(graph: Graph) -> None:
+    names = [*graph.inputs, *graph.parameters]
+    _check_unique(names, "input or parameter")
+    defined = set(names)
+    for eq in graph.equations:
+        if not isinstance(eq.node, Symbol):
+            raise GraphError(f"node {eq.node!r} must be a Symbol")
+        if eq.node in defined:
+            raise GraphError(f"node {eq.node} is assigned twice (each name is assigned once)")
+        unknown = sorted(str(s) for s in eq.expr.free_symbols - defined)
+        if unknown:
+            raise GraphError(
+                f"node {eq.node} uses {', '.join(unknown)}, which is not an input, a parameter or an earlier node"
+            )
+        defined.add(eq.node)
+    if graph.output not in set(graph.nodes) | set(graph.parameters):
+        raise GraphError(f"output {graph.output} is not a node of the graph")
+
+
+def _check_unique(names, what: str) -> None:
+    seen = set()
+    for name in names:
+        if name in seen:
+            raise GraphError(f"{what} {name} is declared twice")
+        seen.add(name)
