@@ -6,7 +6,8 @@ Nothing here computes or prints; :mod:`symprop.backprop` fills these in and
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from functools import cached_property
+from typing import Any, Callable, Iterable, Mapping
 
 import sympy
 from sympy import Expr, Symbol
@@ -57,26 +58,61 @@ class Adjoint:
 
 
 @dataclass(frozen=True)
+class Term:
+    """One consumer ``c`` of a symbol ``u``: its contribution ``delta_c * dc/du``.
+
+    ``adjoint`` is the symbol ``delta_c`` (1 when ``c`` is the output) and
+    ``adjoint_closed`` the same adjoint written in forward quantities.
+    """
+
+    consumer: Symbol
+    local: Expr
+    adjoint: Expr
+    adjoint_closed: Expr
+
+
+@dataclass(frozen=True)
 class Gradient:
     r"""Everything about ``d output / d symbol``.
 
-    ``terms``: one ``(consumer, dconsumer/dsymbol)`` per node that uses the symbol,
-    so that ``delta_form = sum delta_consumer * dconsumer/dsymbol``;
-    ``paths``: each chain-rule path from the output (all ``path_count`` of them,
-    unless there are more than the derivation's bound: then none are listed);
-    ``closed_form``: the gradient in forward quantities, factored as the reverse
-    walk nests it (equal to the sum over paths of their products);
+    ``terms``: one :class:`Term` per node that uses the symbol, so that
+    ``delta_form = sum_c delta_c * dc/dsymbol`` (Nielsen's ``a_k delta_j``);
+    ``closed_form``: the same with each delta written out in forward
+    quantities, factored as the reverse walk nests it (equal to the sum over
+    paths of their products);
+    ``paths``: each chain-rule path from the output, all ``path_count`` of
+    them, unless there are more than ``max_paths``: then none are listed;
     ``expanded``: in inputs and parameters only, when asked for.
+
+    The forms are built on first use, so a derivation of a large network
+    costs only its local derivatives and adjoints until a gradient is read.
     """
 
     symbol: Symbol
     output: Symbol
-    terms: tuple[tuple[Symbol, Expr], ...]
-    delta_form: Expr
-    closed_form: Expr
-    paths: tuple[Path, ...]
+    terms: tuple[Term, ...]
     path_count: int
+    max_paths: int
     expanded: Expr | None = None
+    list_paths: Callable[[], Iterable[Path]] | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def delta_form(self) -> Expr:
+        if self.symbol == self.output:
+            return sympy.S.One
+        return sympy.Add(*[t.adjoint * t.local for t in self.terms])
+
+    @cached_property
+    def closed_form(self) -> Expr:
+        if self.symbol == self.output:
+            return sympy.S.One
+        return sympy.Add(*[t.adjoint_closed * t.local for t in self.terms])
+
+    @cached_property
+    def paths(self) -> tuple[Path, ...]:
+        if self.path_count > self.max_paths or self.list_paths is None:
+            return ()
+        return tuple(self.list_paths())
 
     @property
     def paths_listed(self) -> bool:
