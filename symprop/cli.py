@@ -1,0 +1,213 @@
+"""The ``symprop`` command: a thin click shell, one library call per command.
+
+SymPy and Jinja2 are imported inside the commands, so ``symprop --help``
+starts fast. Bad input ends in one line on stderr and exit code 2 (1 for a
+failed check), never a traceback unless ``--debug`` is given.
+"""
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+
+EXIT_FAILED_CHECK = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 3
+
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions that mean the input was wrong (said in one line)."""
+    from .export import ExportError
+    from .graph import GraphError
+    from .nn import NetworkError
+    from .notation import NotationError
+    from .spec import SpecError
+
+    return (SpecError, GraphError, NetworkError, NotationError, ExportError, FileNotFoundError, IsADirectoryError)
+
+
+def reports_errors(command):
+    """Turn exceptions into one line and an exit code; ``--debug`` shows the traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as error:  # noqa: BLE001 - every failure must end in one clear line
+            if click.get_current_context().find_root().params.get("debug"):
+                raise
+            from .numeric import GradientCheckError
+
+            if isinstance(error, GradientCheckError):
+                fail(f"gradient check failed: {one_line(error)}", EXIT_FAILED_CHECK)
+            if isinstance(error, KeyError | user_errors()):
+                fail(one_line(error), EXIT_BAD_INPUT)
+            fail(f"internal error ({type(error).__name__}): {one_line(error)} (run with --debug for the traceback)",
+                 EXIT_INTERNAL)
+
+    return wrapper
+
+
+def one_line(error: BaseException) -> str:
+    text = error.args[0] if isinstance(error, KeyError) and error.args else str(error)
+    return " ".join(str(text).split()) or type(error).__name__
+
+
+def fail(message: str, code: int):
+    click.echo(f"symprop: error: {message}", err=True)
+    sys.exit(code)
+
+
+def comma_list(choices):
+    """A click callback for ``md,tex`` style lists, checked against ``choices``."""
+
+    def parse(ctx, param, value):
+        items = [v.strip() for v in value.split(",") if v.strip()]
+        wrong = [v for v in items if v not in choices]
+        if wrong or not items:
+            raise click.BadParameter(f"{wrong[0] if wrong else value!r}: expected a comma-separated list of {', '.join(choices)}")
+        return items
+
+    return parse
+
+
+def load_problem(file: str | None, notation: str | None = None):
+    """The problem in ``file``, or the built-in Mazur example when there is none."""
+    from . import spec
+
+    if file is None:
+        return spec.loads(spec.builtin_examples()["mazur"], source="mazur.toml", notation=notation)
+    return spec.load(file, notation=notation)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="symprop")
+@click.option("--debug", is_flag=True, help="Show the full traceback of an error.")
+def main(debug):
+    """symprop: backpropagation worked out in full, as Markdown, LaTeX, PDF or JSON."""
+
+
+NOTATIONS = ("mazur", "3b1b", "nielsen", "dlfs", "plain")
+
+
+@main.command()
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@click.option("-f", "--format", "formats", default="md,tex", show_default=True,
+              callback=comma_list(("md", "tex", "pdf", "json")), help="Formats to write, any of md,tex,pdf,json.")
+@click.option("--notation", type=click.Choice(NOTATIONS), help="Name quantities as this tutorial does (default: the file's).")
+@click.option("--lang", type=click.Choice(("en", "ko")), default="en", show_default=True, help="Language of the prose.")
+@click.option("--flavor", type=click.Choice(("github", "kramdown", "dollar")), default="github", show_default=True,
+              help="Markdown math flavor: GitHub, Jekyll/kramdown ($$ only), or $/$$ (Hugo, Obsidian, pandoc).")
+@click.option("--digits", type=click.IntRange(1, 30), default=9, show_default=True, help="Significant digits of numbers.")
+@click.option("--steps", type=click.IntRange(0, 100_000), help="Training steps to run (default: the file's).")
+@click.option("-o", "--output-dir", type=click.Path(file_okay=False), default="output", show_default=True,
+              help="Folder to write into.")
+@reports_errors
+def derive(file, formats, notation, lang, flavor, digits, steps, output_dir):
+    """Write the derivation of FILE (default: the built-in Mazur example)."""
+    from .export import safe_stem
+    from .pipeline import solve, write_documents
+
+    problem = load_problem(file, notation)
+    stem = safe_stem(Path(file).stem if file else "mazur")
+    show_progress = sys.stderr.isatty()
+    with click.progressbar(length=len(formats) + 1, label="deriving", file=sys.stderr,
+                           hidden=not show_progress) as bar:
+        solution = solve(problem, steps=steps)
+        bar.update(1)
+        paths = write_documents(solution, formats, Path(output_dir), stem=stem, lang=lang, flavor=flavor,
+                                digits=digits, on_step=lambda name: bar.update(1))
+    for path in paths:
+        click.echo(str(path))
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("parameter")
+@click.option("--notation", type=click.Choice(NOTATIONS), help="Name quantities as this tutorial does.")
+@click.option("--digits", type=click.IntRange(1, 30), default=9, show_default=True, help="Significant digits of numbers.")
+@reports_errors
+def grad(file, parameter, notation, digits):
+    """Print the derivation of one PARAMETER's gradient in FILE."""
+    from .pipeline import gradient_text, solve
+
+    click.echo(gradient_text(solve(load_problem(file, notation)), parameter, digits=digits))
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the names as JSON for tools.")
+@reports_errors
+def describe(file, as_json):
+    """List every name FILE must give a value for."""
+    from . import spec
+
+    names = spec.required_names(Path(file))
+    if as_json:
+        import json
+
+        click.echo(json.dumps(names, indent=2, ensure_ascii=False))
+        return
+    for entry in names:
+        mark = "given" if entry["given"] else "missing"
+        click.echo(f"{entry['name']:<16} {entry['role']:<10} {mark}")
+
+
+@main.command()
+@click.argument("name", required=False)
+@click.option("-o", "--output-dir", type=click.Path(file_okay=False),
+              help="Write the example files into this folder instead of listing them.")
+@reports_errors
+def examples(name, output_dir):
+    """List the built-in examples, or write them (or just NAME) into a folder."""
+    from . import spec
+    from .export import output_path, write_atomic
+
+    available = spec.builtin_examples()
+    if name is not None and name not in available:
+        fail(f"unknown example {name!r}: expected one of {', '.join(available)}", EXIT_BAD_INPUT)
+    chosen = {name: available[name]} if name else available
+    if output_dir is None and name is None:
+        for key, text in chosen.items():
+            title = next((line.split("=", 1)[1].strip().strip('"') for line in text.splitlines()
+                          if line.startswith("title")), "")
+            click.echo(f"{key:<12} {title}")
+        return
+    if output_dir is None:
+        click.echo(chosen[name], nl=False)
+        return
+    for key, text in chosen.items():
+        click.echo(str(write_atomic(output_path(Path(output_dir), key, ".toml"), text)))
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("parameter")
+@click.argument("claim")
+@click.option("--points", type=click.IntRange(1, 1000), default=8, show_default=True,
+              help="Random points for the numeric comparison.")
+@click.option("--json", "as_json", is_flag=True, help="Print the verdict as JSON.")
+@reports_errors
+def check(file, parameter, claim, points, as_json):
+    """Check a CLAIM for the gradient of PARAMETER in FILE: exit 0 if equal, 1 if not."""
+    from .check import check_claim
+
+    problem = load_problem(file)
+    verdict = check_claim(problem.network or problem.graph, parameter, claim, points=points)
+    if as_json:
+        import json
+
+        click.echo(json.dumps(verdict.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(verdict.summary())
+    sys.exit(0 if verdict.equal else EXIT_FAILED_CHECK)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

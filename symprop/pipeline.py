@@ -1,0 +1,170 @@
+"""The jobs the command line runs, one library call each: a network file in, documents out.
+
+``solve`` turns a loaded problem into its derivation and worked example;
+``write_documents`` renders and writes the requested formats;
+``json_document`` is the JSON for tools; ``gradient_text`` one parameter's
+derivation for a terminal.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable, Iterable
+
+from . import export
+
+
+@dataclass(frozen=True)
+class Solution:
+    """A problem with its derivation and, when it has values, its worked example."""
+
+    problem: object
+    derivation: object
+    example: object
+
+
+def solve(problem, *, steps: int | None = None, precision="float") -> Solution:
+    """Derive every gradient of ``problem`` and work its example (forward pass,
+    gradients, update, ``steps`` training steps, gradient check)."""
+    from .backprop import derive
+    from .numeric import worked_example
+
+    if steps is not None:
+        problem = replace(problem, steps=steps)
+    derivation = derive(problem.network or problem.graph)
+    example = worked_example(
+        derivation, problem.values, learning_rate=problem.learning_rate, update=problem.update,
+        steps=problem.steps, examples=list(problem.examples), reduction=problem.reduction, precision=precision,
+    )
+    return Solution(problem, derivation, example)
+
+
+def document_name(stem: str, suffix: str, lang: str = "en", flavor: str = "github") -> str:
+    """``stem[.lang][.flavor]``: English and GitHub Markdown need no tag."""
+    tags = [t for t, default in ((lang, "en"), (flavor if suffix == ".md" else "github", "github")) if t != default]
+    return ".".join([stem, *tags])
+
+
+def write_documents(
+    solution: Solution,
+    formats: Iterable[str],
+    output_dir: Path,
+    *,
+    stem: str,
+    lang: str = "en",
+    flavor: str = "github",
+    digits: int = 9,
+    on_step: Callable[[str], None] = lambda name: None,
+) -> list[Path]:
+    """Render and write each format into ``output_dir``; returns the paths written.
+
+    Everything is rendered before the first file is written, so a failure
+    leaves the folder as it was (PDF comes last: it needs TeX).
+    """
+    from . import render
+
+    formats = list(dict.fromkeys(formats))
+    unknown = [f for f in formats if f not in export.FORMATS]
+    if unknown:
+        raise export.ExportError(f"unknown format {unknown[0]!r}: expected any of {', '.join(export.FORMATS)}")
+    if "pdf" in formats and not export.tex_available():
+        export.build_pdf("", Path(output_dir) / "unused.pdf")  # raises the one-line "install TeX" error
+    title = solution.problem.title or None
+    texts: dict[str, str | bytes] = {}
+    if "md" in formats:
+        texts[".md"] = render.render_markdown(
+            solution.derivation, solution.example, lang=lang, flavor=flavor, digits=digits, title=title
+        )
+        on_step("md")
+    latex = None
+    if "tex" in formats or "pdf" in formats:
+        latex = render.render_latex(solution.derivation, solution.example, lang=lang, digits=digits, title=title)
+        if "tex" in formats:
+            texts[".tex"] = latex
+        on_step("tex")
+    if "json" in formats:
+        import json
+
+        texts[".json"] = json.dumps(json_document(solution, digits=digits), indent=2, ensure_ascii=False) + "\n"
+        on_step("json")
+    written = [
+        export.write_atomic(export.output_path(output_dir, document_name(stem, suffix, lang, flavor), suffix), text)
+        for suffix, text in texts.items()
+    ]
+    if "pdf" in formats:
+        target = export.output_path(output_dir, document_name(stem, ".pdf", lang), ".pdf")
+        written.append(export.build_pdf(latex, target))
+        on_step("pdf")
+    return written
+
+
+def json_document(solution: Solution, *, digits: int = 9) -> dict:
+    """The JSON for tools: parameters, forward values, loss, gradients, the update,
+    the loss history, checks, every closed-form gradient (LaTeX and exact ``srepr``)
+    and, for layered networks, the matrix form per layer."""
+    import sympy
+
+    from .printing import latex
+
+    derivation, example = solution.derivation, solution.example
+    graph = derivation.graph
+    names = lambda mapping: {s.name: float(v) for s, v in mapping.items()}  # noqa: E731
+    document = {
+        "title": solution.problem.title,
+        "parameters": [p.name for p in graph.parameters],
+        "forward": names(example.forward),
+        "loss": float(example.loss),
+        "gradients": names(example.gradients),
+        "learning_rate": float(example.learning_rate),
+        "updated_parameters": [p.name for p in example.updated_parameters],
+        "updated": names(example.updated),
+        "loss_after": float(example.loss_after),
+        "loss_history": [float(v) for v in example.loss_history],
+        "checks": {
+            c.parameter.name: {"symbolic": float(c.symbolic), "numeric": float(c.numeric),
+                               "relative_error": float(c.relative_error), "ok": bool(c.ok)}
+            for c in example.checks
+        },
+        "formulas": {
+            g.symbol.name: {"latex": latex(g.closed_form, graph), "srepr": sympy.srepr(g.closed_form)}
+            for g in derivation
+        },
+    }
+    if derivation.network is not None:
+        from .matrix import layers_json
+
+        document["layers"] = layers_json(derivation.network, example)
+    return document
+
+
+def gradient_text(solution: Solution, parameter: str, *, digits: int = 9) -> str:
+    """One parameter's derivation for a terminal: its paths, factors, closed form,
+    delta form and, with values, its number and update."""
+    import sympy
+
+    from .numeric import significant
+
+    derivation, example = solution.derivation, solution.example
+    gradient = derivation[parameter]
+    symbol, output = gradient.symbol, derivation.output
+    lines = [f"d{output}/d{symbol}"]
+    if gradient.paths_listed:
+        for number, path in enumerate(gradient.paths, 1):
+            chain = " * ".join(f"d{f.of}/d{f.wrt}" for f in path.factors)
+            lines.append(f"  path {number}: {chain}")
+            for f in path.factors:
+                value = example.local.get((f.of, f.wrt)) if example else None
+                shown = f" = {significant(value, digits)}" if value is not None else ""
+                lines.append(f"    d{f.of}/d{f.wrt} = {sympy.sstr(f.derivative)}{shown}")
+    else:
+        lines.append(f"  {gradient.path_count} paths (more than {derivation.max_paths}: not listed)")
+    lines.append(f"  closed form: {sympy.sstr(gradient.closed_form)}")
+    lines.append(f"  delta form:  {sympy.sstr(gradient.delta_form)}")
+    if example is not None:
+        lines.append(f"  value:       {significant(example.gradients[symbol], digits)}")
+        if symbol in example.updated_parameters:
+            lines.append(
+                f"  update:      {symbol}+ = {symbol} - {significant(example.learning_rate, digits)} * d{output}/d{symbol}"
+                f" = {significant(example.updated[symbol], digits)}"
+            )
+    return "\n".join(lines)
