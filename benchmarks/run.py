@@ -1,0 +1,222 @@
+"""symprop benchmarks: every figure beside its target, measured in one run.
+
+    python benchmarks/run.py            # everything (about 5 minutes on 2 cores)
+    python benchmarks/run.py --quick    # skip the slow sympy.diff reference at 16-16-16
+
+Timings are the best of a few repeats (``timeit``'s advice: the minimum is
+the least disturbed measurement). torch is optional: without it, that row
+says so.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import math
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import sympy  # noqa: E402
+
+from symprop import backprop, nn  # noqa: E402
+
+ROWS: list[tuple[str, str, str, bool | None]] = []
+
+
+def report(name: str, measured: str, target: str, ok: bool | None) -> None:
+    ROWS.append((name, measured, target, ok))
+    mark = {True: "ok", False: "MISSED", None: "-"}[ok]
+    print(f"{name:<58} {measured:>16}  {target:<22} {mark}", flush=True)
+
+
+def best_of(function, repeats: int = 3) -> float:
+    times = []
+    for _ in range(repeats):
+        gc.collect()
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def sigmoid_mlp(widths: tuple[int, ...]) -> nn.Network:
+    return nn.mlp(widths[0], [nn.Dense(w, "sigmoid") for w in widths[1:]], "mse", notation="plain")
+
+
+def all_gradients(network, backend="auto"):
+    """Derive, then build every parameter's delta form (the per-parameter result)."""
+    derivation = backprop.derive(network, max_paths=0, backend=backend)
+    return derivation, [g.delta_form for g in derivation]
+
+
+def bench_derivation_scaling() -> None:
+    sizes = [(2, 2, 2), (8, 8, 8), (16, 16, 16), (32, 32, 10), (64, 32, 10), (784, 16, 10)]
+    params, seconds = [], []
+    for widths in sizes:
+        network = sigmoid_mlp(widths)
+        name = f"{'-'.join(map(str, widths))} ({len(network.parameters)} params)"
+        records = best_of(lambda: backprop.derive(network, max_paths=0))
+        elapsed = best_of(lambda: all_gradients(network))
+        params.append(len(network.parameters))
+        seconds.append(elapsed)
+        largest = widths == (784, 16, 10)
+        report(f"derive: every gradient record, {name}", f"{records:.3f} s", "<= 0.5 s" if largest else "",
+               records <= 0.5 if largest else None)
+        report(f"  ... and every delta form built as a SymPy expression", f"{elapsed:.3f} s", "", None)
+    slope = np.polyfit(np.log(params[2:]), np.log(seconds[2:]), 1)[0]
+    report("time ~ params^k, fitted k (16-16-16 .. 784-16-10)", f"k = {slope:.2f}", "k <= 1.1 (linear)", slope <= 1.1)
+    sympy_only = best_of(lambda: all_gradients(sigmoid_mlp((784, 16, 10)), backend="sympy"), repeats=1)
+    report("derive all gradients 784-16-10, SymPy alone", f"{sympy_only:.3f} s", "works (no target)", None)
+
+
+def bench_memory() -> None:
+    code = (
+        "import resource, sys; sys.path.insert(0, %r)\n"
+        "from symprop import nn, backprop\n"
+        "n = nn.mlp(784, [nn.Dense(16), nn.Dense(10)], 'mse')\n"
+        "d = backprop.derive(n, max_paths=0); [g.delta_form for g in d]\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n" % str(ROOT)
+    )
+    peak_kib = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+    report("peak memory, 784-16-10 derivation (whole process)", f"{peak_kib / 1024:.0f} MiB", "<= 1024 MiB",
+           peak_kib <= 1024 * 1024)
+
+
+def random_point(symbols, seed=0):
+    rng = random.Random(seed)
+    return {s: sympy.Float(rng.uniform(-1, 1), 30) for s in symbols}
+
+
+def bench_against_expanded_diff(quick: bool) -> None:
+    widths = (8, 8, 8) if quick else (16, 16, 16)
+    network = sigmoid_mlp(widths)
+    graph = network.graph
+    fast = best_of(lambda: all_gradients(network))
+    derivation, _ = all_gradients(network)
+    start = time.perf_counter()
+    loss = graph.expanded()
+    reference = {p: sympy.diff(loss, p) for p in graph.parameters}
+    slow = time.perf_counter() - start
+    point = random_point((*graph.inputs, *graph.parameters))
+    forward = dict(point)
+    for eq in graph.equations:
+        forward[eq.node] = eq.expr.xreplace(forward).evalf(30)
+    worst = max(
+        abs(derivation[p].closed_form.xreplace(forward).evalf(30) - reference[p].xreplace(point).evalf(30))
+        for p in graph.parameters
+    )
+    name = "-".join(map(str, widths))
+    report(f"sympy.diff of expanded loss, {name}", f"{slow:.1f} s", "", None)
+    report(f"speed-up of the reverse walk over it, {name}", f"{slow / fast:.0f}x", ">= 1000x", slow / fast >= 1000)
+    report(f"largest difference of the two at a 30-digit point, {name}", f"{float(worst):.1e}", "< 1e-20",
+           worst < 1e-20)
+
+
+def bench_backends_agree() -> None:
+    network = sigmoid_mlp((32, 32, 10))
+    a = backprop.derive(network, backend="sympy")
+    b = backprop.derive(network, backend="symengine")
+    same = all(a[p].delta_form == b[p].delta_form and a[p].closed_form == b[p].closed_form for p in network.parameters)
+    report("SymEngine and SymPy paths give identical gradients (32-32-10)", "identical" if same else "DIFFERENT",
+           "identical", same)
+
+
+def bench_cli_help() -> None:
+    command = [sys.executable, "-m", "symprop.cli", "--help"]
+    subprocess.run(command, capture_output=True, check=True, cwd=ROOT)
+    elapsed = best_of(lambda: subprocess.run(command, capture_output=True, check=True, cwd=ROOT), repeats=5)
+    report("symprop --help (whole process)", f"{elapsed:.3f} s", "< 0.3 s", elapsed < 0.3)
+
+
+def bench_documents() -> None:
+    from symprop import render, spec
+    from symprop.pipeline import solve
+
+    solution = solve(spec.loads(spec.builtin_examples()["mazur"], source="mazur.toml"))
+
+    def both():
+        render.render_markdown(solution.derivation, solution.example)
+        render.render_latex(solution.derivation, solution.example)
+
+    elapsed = best_of(both, repeats=5)
+    report("Mazur document, Markdown + LaTeX, in-process", f"{elapsed:.3f} s", "< 0.3 s", elapsed < 0.3)
+    large = sigmoid_mlp((784, 16, 10))
+    derivation = backprop.derive(large, max_paths=0)
+    elapsed = best_of(lambda: render.render_markdown(derivation), repeats=3)
+    report("784-16-10 document (summarised per layer), Markdown", f"{elapsed:.3f} s", "< 1 s", elapsed < 1)
+    from symprop import export
+
+    if not export.tex_available():
+        report("Mazur PDF", "no TeX installed", "< 3 s", None)
+        return
+    latex = render.render_latex(solution.derivation, solution.example)
+    with tempfile.TemporaryDirectory() as folder:
+        elapsed = best_of(lambda: export.build_pdf(latex, Path(folder) / "mazur.pdf"), repeats=2)
+    report("Mazur PDF through latexmk", f"{elapsed:.2f} s", "< 3 s", elapsed < 3)
+
+
+def bench_generated_code() -> None:
+    from symprop import codegen
+
+    widths, batch = (32, 32, 10), 256
+    network = sigmoid_mlp(widths)
+    forward, gradient = codegen.numpy_functions(network)
+    rng = np.random.default_rng(0)
+    values = {p.name: rng.normal(0, 0.3) for p in network.parameters}
+    data = {"inputs": rng.normal(size=(batch, widths[0])), "targets": rng.uniform(size=(batch, widths[-1]))}
+    t_forward = best_of(lambda: [forward(values, **data) for _ in range(50)], repeats=5) / 50
+    t_gradient = best_of(lambda: [gradient(values, **data) for _ in range(50)], repeats=5) / 50
+    ratio = t_gradient / t_forward
+    report(f"generated NumPy gradient / forward, {'-'.join(map(str, widths))}, batch {batch}", f"{ratio:.2f}x",
+           "<= 2.5x", ratio <= 2.5)
+    try:
+        import torch
+    except ImportError:
+        report("generated NumPy gradient vs torch.autograd", "torch not installed", "<= 1.0x torch", None)
+        return
+    torch.set_num_threads(1)
+    layers = [torch.nn.Linear(a, b).double() for a, b in zip(widths, widths[1:])]
+    x = torch.tensor(data["inputs"])
+    y = torch.tensor(data["targets"])
+
+    def torch_step():
+        out = x
+        for layer in layers:
+            out = torch.sigmoid(layer(out))
+        loss = ((out - y) ** 2).mean(dim=1).mean()
+        for layer in layers:
+            layer.zero_grad()
+        loss.backward()
+
+    t_torch = best_of(lambda: [torch_step() for _ in range(50)], repeats=5) / 50
+    report("generated NumPy gradient vs torch.autograd (1 thread)", f"{t_gradient / t_torch:.2f}x torch",
+           "<= 1.0x torch", t_gradient <= t_torch)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="use 8-8-8 for the sympy.diff reference")
+    args = parser.parse_args(argv)
+    print(f"{'figure':<58} {'measured':>16}  {'target':<22} result")
+    for bench in (bench_derivation_scaling, bench_memory, lambda: bench_against_expanded_diff(args.quick),
+                  bench_backends_agree, bench_cli_help, bench_documents, bench_generated_code):
+        try:
+            bench()
+        except Exception as error:  # a missing piece is reported, the other figures still print
+            report(getattr(bench, "__name__", "benchmark"), "error", type(error).__name__ + ": " + str(error)[:60], False)
+    missed = [row for row in ROWS if row[3] is False]
+    print(f"\n{len(ROWS)} figures, {len(missed)} missed")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
