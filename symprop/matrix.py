@@ -1,0 +1,719 @@
+r"""Backpropagation for whole layers: the matrix (delta) form, proven equal to
+the per-weight gradients, and the layer view of "Deep Learning from Scratch".
+
+For layer ``l`` of ``L`` (column vectors, one example; Nielsen's BP1-BP4)::
+
+    z^l = W^l a^{l-1} + b^l                a^l = f(z^l)
+    delta^L = nabla_a C ⊙ f'(z^L)           (a^L - t for softmax with cross-entropy)
+    delta^l = ((W^{l+1})^T delta^{l+1}) ⊙ f'(z^l)
+    dC/dW^l = delta^l (a^{l-1})^T           dC/db^l = delta^l
+    dC/dw^l_{jk} = a^{l-1}_k delta^l_j
+
+For a batch whose columns are the ``m`` examples and ``C`` the mean of their
+losses: ``dC/dW^l = (1/m) Delta^l (A^{l-1})^T`` and ``dC/db^l = (1/m) Delta^l 1``.
+A softmax layer's ``f'(z) ⊙`` is its Jacobian ``diag(a) - a a^T``:
+``a ⊙ g - a a^T g``.
+
+Widths are symbols (``n_l``), so a network of any width is one formula per
+layer. :func:`verify_matrix_form` instantiates these very equations for a
+concrete network and compares every entry with the engine's per-weight
+gradient; :func:`layer_view` and :func:`node_rules` read their rules off the
+engine's results for small graphs, rather than stating them.
+"""
+from __future__ import annotations
+
+import itertools
+import operator
+import random
+from dataclasses import dataclass
+from functools import reduce
+from typing import Any, Callable, Mapping
+
+import sympy
+from sympy import (
+    Eq, Expr, HadamardProduct, Idx, ImmutableMatrix, IndexedBase, Integer, Lambda,
+    MatrixSymbol, Piecewise, Rational, Sum, Symbol,
+)
+from sympy.matrices.expressions import MatrixExpr
+from sympy.matrices.matrixbase import MatrixBase
+
+from . import functions
+from .backprop import derive
+from .derivation import Derivation
+from .graph import Graph
+from .notation import layer_label
+
+
+class MatrixFormError(AssertionError):
+    """A matrix-form entry that differs from the engine's per-weight gradient."""
+
+
+# ---------------------------------------------------------------------------
+# Matrix expressions the textbooks write and SymPy lacks (or prints badly).
+
+
+class Partial(Expr):
+    r"""The unevaluated partial derivative ``\frac{\partial of}{\partial wrt}`` of a scalar."""
+
+    is_commutative = True
+
+    def __new__(cls, of, wrt):
+        return Expr.__new__(cls, sympy.sympify(of), sympy.sympify(wrt))
+
+    def _latex(self, printer):
+        return r"\frac{\partial %s}{\partial %s}" % tuple(printer._print(a) for a in self.args)
+
+    def _sympystr(self, printer):
+        return "d%s/d%s" % tuple(printer._print(a) for a in self.args)
+
+
+class MatrixPartial(MatrixExpr):
+    r"""``\frac{\partial C}{\partial W}``: the matrix of ``dC/dW_{jk}``, shaped like ``W``."""
+
+    def __new__(cls, of, wrt):
+        return MatrixExpr.__new__(cls, sympy.sympify(of), wrt)
+
+    @property
+    def shape(self):
+        return self.args[1].shape
+
+    def _latex(self, printer):
+        return r"\frac{\partial %s}{\partial %s}" % tuple(printer._print(a) for a in self.args)
+
+    def _sympystr(self, printer):
+        return "d%s/d%s" % tuple(printer._print(a) for a in self.args)
+
+
+class Elementwise(MatrixExpr):
+    r"""``f(Z)`` (``order`` 0) or ``f'(Z)`` (``order`` 1), applied entry by entry;
+    prints ``\sigma\left(z\right)``, ``\sigma'\left(z\right)``."""
+
+    def __new__(cls, function: Lambda, matrix, order=0):
+        return MatrixExpr.__new__(cls, function, matrix, Integer(order))
+
+    function = property(lambda self: self.args[0])
+    matrix = property(lambda self: self.args[1])
+    order = property(lambda self: int(self.args[2]))
+    shape = property(lambda self: self.matrix.shape)
+
+    def scalar(self, value: Expr) -> Expr:
+        """``f(value)`` or ``f'(value)``."""
+        (variable,), body = self.function.variables, self.function.expr
+        if self.order:
+            body = body.diff(variable)
+        return body.xreplace({variable: value})
+
+    def _entry(self, i, j, **kwargs):
+        return self.scalar(self.matrix[i, j])
+
+    def doit(self, **hints):
+        matrix = self.matrix.doit(**hints)
+        if isinstance(matrix, MatrixBase):
+            return ImmutableMatrix(matrix.applyfunc(self.scalar))
+        return self.func(self.function, matrix, self.order)
+
+    def _latex(self, printer):
+        name = function_latex(self.function) + ("'" if self.order else "")
+        return r"%s\left(%s\right)" % (name, printer._print(self.matrix))
+
+
+class Softmax(MatrixExpr):
+    r"""``softmax(Z)``, column by column: ``e^{z_k} / \sum_j e^{z_j}``."""
+
+    def __new__(cls, matrix):
+        return MatrixExpr.__new__(cls, matrix)
+
+    shape = property(lambda self: self.args[0].shape)
+
+    def _entry(self, i, j, **kwargs):
+        column = [self.args[0][r, j] for r in range(self.shape[0])]
+        return functions.softmax(Integer(i + 1), *column)
+
+    def doit(self, **hints):
+        matrix = self.args[0].doit(**hints)
+        if isinstance(matrix, MatrixBase):
+            return self.func(matrix).as_explicit()
+        return self.func(matrix)
+
+    def _latex(self, printer):
+        return r"\operatorname{softmax}\left(%s\right)" % printer._print(self.args[0])
+
+
+class Ones(MatrixExpr):
+    r"""The all-ones matrix ``\mathbf{1}`` (SymPy's ``OneMatrix`` prints as a bare 1)."""
+
+    def __new__(cls, rows, cols):
+        return MatrixExpr.__new__(cls, sympy.sympify(rows), sympy.sympify(cols))
+
+    shape = property(lambda self: self.args)
+
+    def _entry(self, i, j, **kwargs):
+        return sympy.S.One
+
+    def doit(self, **hints):
+        rows, cols = self.args
+        if rows.is_Integer and cols.is_Integer:
+            return ImmutableMatrix.ones(int(rows), int(cols))
+        return self
+
+    def _latex(self, printer):
+        return r"\mathbf{1}"
+
+
+_FUNCTION_LATEX = {sympy.tanh: r"\tanh", sympy.exp: r"\exp"}
+
+
+def function_latex(function: Lambda) -> str:
+    """How an activation ``x -> f(x)`` is named in print: ``\\sigma``, ``\\tanh``, or ``f``."""
+    body = function.expr
+    if isinstance(body, sympy.Function) and body.args[:1] == function.variables:
+        cls = type(body)
+        return _FUNCTION_LATEX.get(cls) or getattr(cls, "latex_name", None) or r"\operatorname{%s}" % cls.__name__
+    return "f"
+
+
+# ---------------------------------------------------------------------------
+# The symbolic matrix form.
+
+
+@dataclass(frozen=True)
+class LayerForm:
+    """One layer's vectorised equations, keyed as in :data:`EQUATION_KEYS`."""
+
+    index: int
+    equations: tuple[tuple[str, Eq], ...]
+
+    def __getitem__(self, key: str) -> Eq:
+        for name, equation in self.equations:
+            if name == key:
+                return equation
+        raise KeyError(f"layer {self.index} has no {key!r} equation (it has {', '.join(self.keys)})")
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.keys
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.equations)
+
+
+#: Equation keys, in display order (a layer holds those that apply to it).
+EQUATION_KEYS = (
+    "forward_net", "forward_out", "loss_gradient", "delta", "weight_gradient", "bias_gradient",
+    "index_form", "batch_delta", "batch_weight_gradient", "batch_bias_gradient",
+)
+
+#: nabla_a C for losses with a closed vector form, as a multiple of (a^L - t) given the width n_L.
+_LOSS_GRADIENT_SCALE: dict[str, Callable[[Expr], Expr]] = {
+    "half_sse": lambda n: sympy.S.One,
+    "sse": lambda n: Integer(2),
+    "mse": lambda n: 2 / n,
+    "half_mse": lambda n: 1 / n,
+}
+
+
+@dataclass(frozen=True)
+class _Activation:
+    """How a layer's outputs come from its pre-activations: ``kind`` is
+    ``elementwise`` (with ``function`` x -> f(x)), ``softmax`` or ``identity``."""
+
+    kind: str
+    function: Lambda | None = None
+
+
+@dataclass(frozen=True)
+class _LayerSymbols:
+    """The matrix symbols of one layer (single example and batch) and its index-form bases."""
+
+    index: int
+    n: Symbol
+    n_prev: Symbol
+    W: MatrixSymbol
+    b: MatrixSymbol | Symbol | None
+    bias_mode: str
+    a_prev: MatrixSymbol
+    z: MatrixSymbol
+    a: MatrixSymbol
+    delta: MatrixSymbol
+    A_prev: MatrixSymbol
+    Z: MatrixSymbol
+    A: MatrixSymbol
+    Delta: MatrixSymbol
+    w_indexed: IndexedBase
+    a_prev_indexed: IndexedBase
+    delta_indexed: IndexedBase
+    Delta_indexed: IndexedBase
+    activation: _Activation
+
+
+@dataclass(frozen=True)
+class _NetworkSymbols:
+    layers: tuple[_LayerSymbols, ...]
+    loss: Symbol
+    m: Symbol
+    t: MatrixSymbol
+    T: MatrixSymbol
+    grad_a: MatrixSymbol
+    grad_A: MatrixSymbol
+    j: Idx
+    k: Idx
+    i: Idx
+
+
+def bias_mode(layer) -> str:
+    """``none``, ``shared`` (one bias symbol for every unit) or ``per_unit``."""
+    present = [b for b in layer.biases if b is not None]
+    if not present:
+        return "none"
+    return "shared" if len(present) > 1 and len(set(present)) == 1 else "per_unit"
+
+
+def layer_activation(graph: Graph, layer) -> _Activation:
+    """Read the activation off the graph: ``out_j = f(net_j)`` for every unit, one ``f``."""
+    definitions = [graph.definition[out] for out in layer.outs]
+    if all(d == net for d, net in zip(definitions, layer.nets)):
+        return _Activation("identity")
+    if all(isinstance(d, functions.softmax) for d in definitions):
+        return _Activation("softmax")
+    x = sympy.Dummy("x", real=True)
+    candidates = {d.xreplace({net: x}) for d, net in zip(definitions, layer.nets)}
+    if len(candidates) != 1 or next(iter(candidates)).free_symbols & set(layer.nets):
+        raise ValueError(f"layer {layer.index} is not elementwise, softmax or identity: cannot write its matrix form")
+    return _Activation("elementwise", Lambda(x, candidates.pop()))
+
+
+def _superscript(network, layer: int) -> str:
+    """``(l)`` in most presets, ``l`` in Nielsen's, ``(L-1)`` in 3Blue1Brown's."""
+    key = network.notation.key
+    if key == "nielsen":
+        return str(layer)
+    if key == "3b1b":
+        return f"({layer_label(layer, len(network.layers))})"
+    return f"({layer})"
+
+
+def _letters(network) -> tuple[str, str, str]:
+    """(pre-activation, activation, target) letters: DLfS names them the other way round."""
+    key = network.notation.key
+    if key == "dlfs":
+        return "a", "z", "t"
+    return "z", "a", "t" if key == "mazur" else "y"
+
+
+def _width(network, layer: int) -> Symbol:
+    return Symbol("n_{%s}" % _superscript(network, layer).strip("()"), integer=True, positive=True)
+
+
+def network_symbols(network) -> _NetworkSymbols:
+    """The matrix symbols of every layer, named in the network's notation."""
+    net, out, target = _letters(network)
+    m = Symbol("m", integer=True, positive=True)
+    layers = []
+    for layer in network.layers:
+        l = layer.index
+        sup, sup_prev = _superscript(network, l), _superscript(network, l - 1)
+        n, n_prev = _width(network, l), _width(network, l - 1)
+        mode = bias_mode(layer)
+        bias = {"none": None, "shared": Symbol(f"b^{{{sup}}}"), "per_unit": MatrixSymbol(f"b^{{{sup}}}", n, 1)}[mode]
+        layers.append(_LayerSymbols(
+            l, n, n_prev, MatrixSymbol(f"W^{{{sup}}}", n, n_prev), bias, mode,
+            MatrixSymbol(f"{out}^{{{sup_prev}}}", n_prev, 1), MatrixSymbol(f"{net}^{{{sup}}}", n, 1),
+            MatrixSymbol(f"{out}^{{{sup}}}", n, 1), MatrixSymbol(rf"\delta^{{{sup}}}", n, 1),
+            MatrixSymbol(f"{out.upper()}^{{{sup_prev}}}", n_prev, m), MatrixSymbol(f"{net.upper()}^{{{sup}}}", n, m),
+            MatrixSymbol(f"{out.upper()}^{{{sup}}}", n, m), MatrixSymbol(rf"\Delta^{{{sup}}}", n, m),
+            IndexedBase(f"w^{{{sup}}}"), IndexedBase(f"{out}^{{{sup_prev}}}"), IndexedBase(rf"\delta^{{{sup}}}"),
+            IndexedBase(rf"\Delta^{{{sup}}}"), layer_activation(network.graph, layer),
+        ))
+    last = layers[-1]
+    loss = network.output
+    return _NetworkSymbols(
+        tuple(layers), loss, m, MatrixSymbol(target, last.n, 1), MatrixSymbol(target.upper(), last.n, m),
+        MatrixSymbol(r"\nabla_{%s} %s" % (last.a.name, sympy.latex(loss)), last.n, 1),
+        MatrixSymbol(r"\nabla_{%s} %s" % (last.A.name, sympy.latex(loss)), last.n, m),
+        Idx("j"), Idx("k"), Idx("i"),
+    )
+
+
+def _activated(activation: _Activation, matrix):
+    if activation.kind == "identity":
+        return matrix
+    if activation.kind == "softmax":
+        return Softmax(matrix)
+    return Elementwise(activation.function, matrix)
+
+
+def _through_activation(activation: _Activation, upstream, z, a):
+    """The delta of a layer given dC/da: ``upstream ⊙ f'(z)``, or the softmax Jacobian
+    ``a ⊙ g - a a^T g`` (``diag(a) - a a^T`` times ``g``), or ``upstream`` for the identity."""
+    if activation.kind == "identity":
+        return upstream
+    if activation.kind == "softmax":
+        return HadamardProduct(a, upstream) - a * a.T * upstream
+    return HadamardProduct(upstream, Elementwise(activation.function, z, 1))
+
+
+def _fused_softmax_loss(network) -> bool:
+    return network.loss == "softmax_cross_entropy"
+
+
+def _delta_rhs(network, symbols: _NetworkSymbols, position: int, batch: bool):
+    """delta^l (or Delta^l with ``batch``): BP1 for the output layer, BP2 for the others."""
+    layer = symbols.layers[position]
+    z, a, delta = (layer.Z, layer.A, None) if batch else (layer.z, layer.a, None)
+    if position == len(symbols.layers) - 1:
+        t, grad = (symbols.T, symbols.grad_A) if batch else (symbols.t, symbols.grad_a)
+        if _fused_softmax_loss(network):
+            # d/dz of -sum t log softmax(z) is softmax(z) - t (targets summing to one).
+            return (a if layer.activation.kind == "softmax" else Softmax(z)) - t
+        return _through_activation(layer.activation, grad, z, a)
+    after = symbols.layers[position + 1]
+    upstream = after.W.T * (after.Delta if batch else after.delta)
+    return _through_activation(layer.activation, upstream, z, a)
+
+
+def _layer_form(network, symbols: _NetworkSymbols, position: int, reduction: str) -> LayerForm:
+    s = symbols.layers[position]
+    C, output = symbols.loss, position == len(symbols.layers) - 1
+    j, k, i = symbols.j, symbols.k, symbols.i
+    scale = 1 / symbols.m if reduction == "mean" else sympy.S.One
+    equations = [("forward_net", Eq(s.z, s.W * s.a_prev + _bias_term(s), evaluate=False)),
+                 ("forward_out", Eq(s.a, _activated(s.activation, s.z), evaluate=False))]
+    if output and network.loss in _LOSS_GRADIENT_SCALE:
+        factor = _LOSS_GRADIENT_SCALE[network.loss](s.n)
+        equations.append(("loss_gradient", Eq(symbols.grad_a, factor * (s.a - symbols.t), evaluate=False)))
+    equations += [
+        ("delta", Eq(s.delta, _delta_rhs(network, symbols, position, False), evaluate=False)),
+        ("weight_gradient", Eq(MatrixPartial(C, s.W), s.delta * s.a_prev.T, evaluate=False)),
+    ]
+    if s.bias_mode == "per_unit":
+        equations.append(("bias_gradient", Eq(MatrixPartial(C, s.b), s.delta, evaluate=False)))
+    elif s.bias_mode == "shared":
+        equations.append(("bias_gradient", Eq(Partial(C, s.b), Sum(s.delta_indexed[j], (j, 1, s.n)), evaluate=False)))
+    equations.append(
+        ("index_form", Eq(Partial(C, s.w_indexed[j, k]), s.a_prev_indexed[k] * s.delta_indexed[j], evaluate=False))
+    )
+    if _batch_delta_exists(network, symbols, position):
+        equations.append(("batch_delta", Eq(s.Delta, _delta_rhs(network, symbols, position, True), evaluate=False)))
+    equations.append(("batch_weight_gradient", Eq(MatrixPartial(C, s.W), scale * s.Delta * s.A_prev.T, evaluate=False)))
+    if s.bias_mode == "per_unit":
+        equations.append(
+            ("batch_bias_gradient", Eq(MatrixPartial(C, s.b), scale * s.Delta * Ones(symbols.m, 1), evaluate=False))
+        )
+    elif s.bias_mode == "shared":
+        total = Sum(Sum(s.Delta_indexed[j, i], (j, 1, s.n)), (i, 1, symbols.m))
+        equations.append(("batch_bias_gradient", Eq(Partial(C, s.b), scale * total, evaluate=False)))
+    return LayerForm(s.index, tuple(equations))
+
+
+def _bias_term(s: _LayerSymbols):
+    if s.bias_mode == "none":
+        return sympy.ZeroMatrix(*s.z.shape)
+    if s.bias_mode == "shared":
+        return s.b * Ones(s.n, 1)
+    return s.b
+
+
+def _batch_delta_exists(network, symbols: _NetworkSymbols, position: int) -> bool:
+    """A batch delta is one matrix formula unless a softmax Jacobian (one per example) is in it."""
+    layer = symbols.layers[position]
+    fused_output = position == len(symbols.layers) - 1 and _fused_softmax_loss(network)
+    return fused_output or layer.activation.kind != "softmax"
+
+
+def matrix_form(network, *, reduction: str = "mean") -> tuple[LayerForm, ...]:
+    """Every layer's vectorised equations (see the module docstring), widths symbolic.
+
+    ``reduction`` says how the batch equations combine the examples' losses:
+    ``mean`` (a factor ``1/m``) or ``sum``.
+    """
+    if reduction not in ("mean", "sum"):
+        raise ValueError(f"unknown reduction {reduction!r}: expected mean or sum")
+    symbols = network_symbols(network)
+    return tuple(_layer_form(network, symbols, p, reduction) for p in range(len(symbols.layers)))
+
+
+# ---------------------------------------------------------------------------
+# Proof: the matrix form, instantiated, against the engine's per-weight gradients.
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """How a derivation's graph holds the network: ``examples`` copies (``name[i]``)
+    whose losses are combined with ``scale`` (``1/m`` for a mean), or the network itself."""
+
+    examples: int
+    reduction: str
+    batched: bool
+
+    def copy(self, symbol: Symbol, example: int) -> Symbol:
+        if not self.batched:
+            return symbol
+        return Symbol(f"{symbol.name}[{example}]", **symbol.assumptions0)
+
+
+def _batch_layout(network, graph: Graph) -> _Batch:
+    """Whether ``graph`` is ``network.graph`` or ``nn.batched(network.graph, m, reduction)``."""
+    if graph.output == network.output:
+        return _Batch(1, "mean", False)
+    known = set(graph.nodes)
+    m = 0
+    while Symbol(f"{network.output.name}[{m + 1}]", real=True) in known:
+        m += 1
+    if m == 0:
+        raise ValueError("the derivation is neither of this network's graph nor of a batch of it")
+    copies = [Symbol(f"{network.output.name}[{i}]", real=True) for i in range(1, m + 1)]
+    total = graph.definition[graph.output].xreplace({c: sympy.S.One for c in copies})
+    return _Batch(m, "mean" if total == 1 else "sum", True)
+
+
+def _forward_names(graph: Graph) -> dict[Expr, Symbol]:
+    """Each node's expression -> the node, so ``sigma(z)(1 - sigma(z))`` reads ``a(1 - a)``."""
+    return {e.expr: e.node for e in graph.equations if not (e.expr.is_Symbol or e.expr.is_Number)}
+
+
+def _column(symbols) -> ImmutableMatrix:
+    return ImmutableMatrix(len(symbols), 1, list(symbols))
+
+
+def _columns(per_example: list[ImmutableMatrix]) -> ImmutableMatrix:
+    return ImmutableMatrix.hstack(*per_example)
+
+
+def _evaluate(expr, mapping: Mapping, indexed: Mapping | None = None):
+    """``expr`` with its symbols replaced by concrete matrices and numbers, worked out."""
+    value = expr.xreplace(dict(mapping)).doit()
+    if indexed:
+        value = value.xreplace(dict(indexed))
+    if isinstance(value, MatrixExpr) and not isinstance(value, MatrixBase):
+        value = value.as_explicit()
+    return ImmutableMatrix(value) if isinstance(value, MatrixBase) else value
+
+
+class _Instance:
+    """The concrete matrices of one network inside a derivation's graph."""
+
+    def __init__(self, network, graph: Graph, batch: _Batch):
+        self.network, self.graph, self.batch = network, graph, batch
+        self.symbols = network_symbols(network)
+        self.names = _forward_names(graph)
+
+    def example(self, symbols, i: int) -> ImmutableMatrix:
+        return _column([self.batch.copy(s, i) for s in symbols])
+
+    def stacked(self, symbols) -> ImmutableMatrix:
+        return _columns([self.example(symbols, i) for i in range(1, self.batch.examples + 1)])
+
+    def loss_gradient(self, i: int) -> ImmutableMatrix:
+        """nabla_a C of example ``i``: ``sympy.diff`` of its loss by each output, in forward quantities."""
+        loss = self.graph.definition[self.batch.copy(self.network.output, i)]
+        outs = self.network.layers[-1].outs
+        return _column([loss.diff(self.batch.copy(o, i)).xreplace(self.names) for o in outs])
+
+    def widths(self) -> dict[Symbol, Integer]:
+        sizes = {self.symbols.m: Integer(self.batch.examples)}
+        for s, layer in zip(self.symbols.layers, self.network.layers):
+            sizes[s.n], sizes[s.n_prev] = Integer(len(layer.outs)), Integer(len(layer.inputs))
+        return sizes
+
+    def mapping(self, position: int, i: int | None) -> dict:
+        """Symbols of layer ``position`` -> concrete matrices, for example ``i`` or (``None``) the batch."""
+        s, layer = self.symbols.layers[position], self.network.layers[position]
+        vector = (lambda syms: self.example(syms, i)) if i is not None else self.stacked
+        a_prev, z, a = (s.a_prev, s.z, s.a) if i is not None else (s.A_prev, s.Z, s.A)
+        mapping = {s.W: ImmutableMatrix(layer.weights), a_prev: vector(layer.inputs), z: vector(layer.nets),
+                   a: vector(layer.outs), **self.widths()}
+        if s.bias_mode == "per_unit":
+            mapping[s.b] = _column(layer.biases)
+        elif s.bias_mode == "shared":
+            mapping[s.b] = layer.biases[0]
+        if position == len(self.symbols.layers) - 1:
+            t, grad = (self.symbols.t, self.symbols.grad_a) if i is not None else (self.symbols.T, self.symbols.grad_A)
+            mapping[t] = vector(self.network.targets)
+            examples = [i] if i is not None else range(1, self.batch.examples + 1)
+            mapping[grad] = _columns([self.loss_gradient(e) for e in examples])
+        else:
+            after = self.network.layers[position + 1]
+            mapping[self.symbols.layers[position + 1].W] = ImmutableMatrix(after.weights)
+        return mapping
+
+
+def _deltas(forms, instance: _Instance, i: int | None) -> dict[int, ImmutableMatrix]:
+    """delta^l (example ``i``) or Delta^l (batch) for every layer, by the ``delta`` /
+    ``batch_delta`` equations worked from the output layer down."""
+    key = "delta" if i is not None else "batch_delta"
+    symbols, deltas = instance.symbols.layers, {}
+    for position in reversed(range(len(symbols))):
+        mapping = instance.mapping(position, i)
+        if position + 1 < len(symbols):
+            after = symbols[position + 1]
+            mapping[after.delta if i is not None else after.Delta] = deltas[position + 1]
+        deltas[position] = _evaluate(forms[position][key].rhs, mapping).xreplace(instance.names)
+    return deltas
+
+
+def _batch_deltas(forms, instance: _Instance) -> dict[int, ImmutableMatrix]:
+    """Delta^l by the batch equations when every layer has one, else column by column."""
+    if all("batch_delta" in form for form in forms):
+        return _deltas(forms, instance, None)
+    columns = [_deltas(forms, instance, i) for i in range(1, instance.batch.examples + 1)]
+    return {p: _columns([c[p] for c in columns]) for p in range(len(forms))}
+
+
+@dataclass
+class _Comparer:
+    """Decides whether two expressions in forward quantities are equal: by
+    ``expand`` when the gradient has few chain paths, else at random points
+    evaluated at ``digits`` significant digits (the nodes worked out in graph order)."""
+
+    derivation: Derivation
+    method: str = "auto"
+    points: int = 2
+    digits: int = 40
+    seed: int = 0
+    max_expand_paths: int = 64
+    _environments: list | None = None
+
+    def exact(self, parameter: Symbol) -> bool:
+        if self.method != "auto":
+            return self.method == "exact"
+        return self.derivation.gradients[parameter].path_count <= self.max_expand_paths
+
+    def equal(self, left: Expr, right: Expr, exact: bool) -> bool:
+        if exact:
+            return sympy.expand(left - right) == 0
+        return all(self._close(self._value(left, env), self._value(right, env)) for env in self.environments())
+
+    def environments(self) -> list[dict]:
+        if self._environments is None:
+            rng = random.Random(self.seed)
+            self._environments = [self._environment(rng) for _ in range(self.points)]
+        return self._environments
+
+    def _environment(self, rng: random.Random) -> dict:
+        graph = self.derivation.graph
+        env = {s: sympy.Float(rng.uniform(-1, 1), self.digits) for s in (*graph.inputs, *graph.parameters)}
+        for eq in graph.equations:
+            env[eq.node] = self._value(eq.expr, env)
+        return env
+
+    def _value(self, expr: Expr, env: dict):
+        return functions.elementary(sympy.sympify(expr)).xreplace(env).evalf(self.digits)
+
+    def _close(self, left, right) -> bool:
+        scale = max(1, abs(left), abs(right))
+        return bool(abs(left - right) <= scale * sympy.Float(10) ** (8 - self.digits))
+
+
+def verify_matrix_form(network, derivation: Derivation, *, method: str = "auto", points: int = 2,
+                       digits: int = 40, seed: int = 0) -> None:
+    """Prove the matrix form for this network: instantiate every layer's equations
+    (W^l as the matrix of the weight symbols, a^{l-1} as the layer's inputs, f'(z)
+    in forward quantities), work out dC/dW^l and dC/db^l entry by entry through
+    the delta recurrence, and compare each entry with the engine's per-weight
+    gradient ``derivation[w].closed_form``.
+
+    ``derivation`` is of ``network.graph`` (the single-example equations are
+    checked, with the forward equations, the loss gradient and the index form)
+    or of ``nn.batched(network.graph, m, reduction)`` (the batch equations).
+    ``method``: ``exact`` (``expand`` the difference), ``numeric`` (random
+    points at ``digits`` digits) or ``auto`` (exact up to 64 chain paths).
+    Raises :class:`MatrixFormError` naming the first entry that differs.
+    """
+    batch = _batch_layout(network, derivation.graph)
+    instance = _Instance(network, derivation.graph, batch)
+    forms = matrix_form(network, reduction=batch.reduction)
+    comparer = _Comparer(derivation, method, points, digits, seed)
+    if batch.batched:
+        deltas = _batch_deltas(forms, instance)
+        for position, form in enumerate(forms):
+            _check_gradients(form, instance, comparer, position, None, deltas[position])
+        return
+    _check_forward(forms, instance)
+    deltas = _deltas(forms, instance, 1)
+    for position, form in enumerate(forms):
+        _check_loss_gradient(form, instance, position)
+        _check_gradients(form, instance, comparer, position, 1, deltas[position])
+        _check_index_form(form, instance, comparer, position, deltas[position])
+
+
+def _fail(what: str, parameter: Symbol, matrix_value: Expr, engine_value: Expr):
+    raise MatrixFormError(
+        f"{what} ({parameter}): the matrix form gives {matrix_value}, the per-weight gradient is {engine_value}"
+    )
+
+
+def _compare(comparer: _Comparer, what: str, parameter: Symbol, matrix_value: Expr) -> None:
+    engine_value = comparer.derivation.gradients[parameter].closed_form
+    if not comparer.equal(matrix_value, engine_value, comparer.exact(parameter)):
+        _fail(what, parameter, matrix_value, engine_value)
+
+
+def _check_gradients(form: LayerForm, instance: _Instance, comparer: _Comparer, position: int,
+                     i: int | None, delta: ImmutableMatrix) -> None:
+    """dC/dW^l and dC/db^l by the (batch) gradient equations, entry by entry."""
+    prefix = "" if i is not None else "batch_"
+    s, layer = instance.symbols.layers[position], instance.network.layers[position]
+    mapping = instance.mapping(position, i)
+    mapping[s.delta if i is not None else s.Delta] = delta
+    weights = _evaluate(form[prefix + "weight_gradient"].rhs, mapping)
+    for (j, k), weight in _entries(layer.weights):
+        _compare(comparer, f"layer {layer.index}: d{instance.network.output}/dW[{j + 1},{k + 1}]", weight, weights[j, k])
+    if s.bias_mode == "none":
+        return
+    indexed = _indexed_entries(s.delta_indexed if i is not None else s.Delta_indexed, delta)
+    biases = _evaluate(form[prefix + "bias_gradient"].rhs, mapping, indexed)
+    if s.bias_mode == "shared":
+        _compare(comparer, f"layer {layer.index}: d{instance.network.output}/db", layer.biases[0], biases)
+        return
+    for j, bias in enumerate(layer.biases):
+        _compare(comparer, f"layer {layer.index}: d{instance.network.output}/db[{j + 1}]", bias, biases[j, 0])
+
+
+def _entries(rows):
+    return [((j, k), value) for j, row in enumerate(rows) for k, value in enumerate(row)]
+
+
+def _indexed_entries(base: IndexedBase, matrix: ImmutableMatrix) -> dict:
+    """``base[j]`` (vector) or ``base[j, i]`` (matrix), 1-based, -> the matrix entry."""
+    if matrix.cols == 1:
+        return {base[j + 1]: matrix[j, 0] for j in range(matrix.rows)}
+    return {base[j + 1, i + 1]: matrix[j, i] for j in range(matrix.rows) for i in range(matrix.cols)}
+
+
+def _check_index_form(form: LayerForm, instance: _Instance, comparer: _Comparer, position: int,
+                      delta: ImmutableMatrix) -> None:
+    """dC/dw^l_{jk} = a^{l-1}_k delta^l_j for every concrete j, k."""
+    s, layer = instance.symbols.layers[position], instance.network.layers[position]
+    indexed = {**_indexed_entries(s.delta_indexed, delta),
+               **_indexed_entries(s.a_prev_indexed, _column(layer.inputs))}
+    j, k = instance.symbols.j, instance.symbols.k
+    for (row, col), weight in _entries(layer.weights):
+        value = form["index_form"].rhs.xreplace({j: Integer(row + 1), k: Integer(col + 1)}).xreplace(indexed)
+        _compare(comparer, f"layer {layer.index}: index form w[{row + 1},{col + 1}]", weight, value)
+
+
+def _check_forward(forms, instance: _Instance) -> None:
+    """The forward equations, instantiated, are the graph's definitions of z^l and a^l."""
+    for position, form in enumerate(forms):
+        layer, mapping = instance.network.layers[position], instance.mapping(position, 1)
+        for key, nodes in (("forward_net", layer.nets), ("forward_out", layer.outs)):
+            value = _evaluate(form[key].rhs, mapping)
+            for j, node in enumerate(nodes):
+                definition = instance.graph.definition[node]
+                if sympy.expand(value[j, 0] - definition) != 0:
+                    raise MatrixFormError(
+                        f"layer {layer.index}: {key} gives {node} = {value[j, 0]}, the graph says {definition}"
+                    )
+
+
+def _check_loss_gradient(form: LayerForm, instance: _Instance, position: int) -> None:
+    """nabla_a C in closed vector form equals sympy.diff of the loss by each output."""
+    if "loss_gradient" not in form:
+        return
+    value = _evaluate(form["loss_gradient"].rhs, instance.mapping(position, 1))
+    expected = instance.loss_gradient(1)
+    for j in range(expected.rows):
+        if sympy.expand(value[j, 0] - expected[j, 0]) != 0:
+            raise MatrixFormError(
+                f"loss gradient entry {j + 1}: the matrix form gives {value[j, 0]}, diff of the loss gives {expected[j, 0]}"
+            )
