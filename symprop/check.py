@@ -396,10 +396,7 @@ def _term_mistakes(context, gradient, points, expected, digits) -> Iterator[tupl
     """A symbol used by several nodes (a shared bias) gets one term per user: a claim missing one, or keeping one only."""
     if len(gradient.terms) < 2:
         return
-    adjoints = context.derivation.adjoints
-    terms = [
-        (user, [_number(adjoints[user].symbol * local, p.env, digits) for p in points]) for user, local in gradient.terms
-    ]
+    terms = [(t.consumer, [_number(t.adjoint * t.local, p.env, digits) for p in points]) for t in gradient.terms]
     for user, values in terms:
         yield (f"missing the term through {user} ({gradient.symbol} also feeds {user})",
                [_minus(t, v) for t, v in zip(expected, values)])
