@@ -1,0 +1,66 @@
+"""Regenerate the showcase documents under output/showcase/ (the golden files).
+
+    python scripts/regenerate_golden.py
+
+The documents are Matt Mazur's 2-2-2 example ("A Step by Step Backpropagation
+Example"), rendered as Markdown in each flavor and as LaTeX, in English and
+Korean. tests/test_render.py fails when the renderer's output differs from them.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOWCASE = ROOT / "output" / "showcase"
+
+MAZUR_VALUES = {
+    "i1": 0.05, "i2": 0.10,
+    "w1": 0.15, "w2": 0.20, "w3": 0.25, "w4": 0.30, "w5": 0.40, "w6": 0.45, "w7": 0.50, "w8": 0.55,
+    "b1": 0.35, "b2": 0.60,
+    "t1": 0.01, "t2": 0.99,
+}
+MAZUR_TITLE = "A step by step backpropagation example"
+LANGUAGES = ("en", "ko")
+FLAVORS = ("github", "kramdown", "dollar")
+
+
+def mazur():
+    """Mazur's network, its derivation and its worked example (learning rate 0.5, weights updated)."""
+    from symprop import backprop, nn, numeric
+
+    network = nn.mlp(
+        ["i1", "i2"],
+        [nn.Dense(2, "sigmoid", bias="shared", names=["h1", "h2"]), nn.Dense(2, "sigmoid", bias="shared", names=["o1", "o2"])],
+        "half_sse", notation="mazur", targets=["t1", "t2"], title=MAZUR_TITLE,
+    )
+    derivation = backprop.derive(network)
+    example = numeric.worked_example(derivation, MAZUR_VALUES, learning_rate=0.5, update="weights")
+    return derivation, example
+
+
+def showcase_documents() -> dict[str, str]:
+    """File name -> document text, for every language and format."""
+    from symprop.render import render_latex, render_markdown
+
+    derivation, example = mazur()
+    documents = {}
+    for lang in LANGUAGES:
+        suffix = "" if lang == "en" else f".{lang}"
+        for flavor in FLAVORS:
+            documents[f"mazur{suffix}.{flavor}.md"] = render_markdown(derivation, example, lang=lang, flavor=flavor)
+        documents[f"mazur{suffix}.tex"] = render_latex(derivation, example, lang=lang)
+    return documents
+
+
+def main() -> int:
+    sys.path.insert(0, str(ROOT))
+    SHOWCASE.mkdir(parents=True, exist_ok=True)
+    for name, text in showcase_documents().items():
+        (SHOWCASE / name).write_text(text, encoding="utf-8")
+        print(SHOWCASE / name)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,178 @@
+"""Every prose string of a document, one table per language.
+
+Placeholders ``{name}`` are filled by the templates with already-printed
+math (the ``fill`` filter escapes the prose around them, never the math).
+Korean follows the terms of the Korean tutorials: 순전파, 역전파, 연쇄법칙,
+가중치, 편향, 활성화 함수, 손실 함수, 학습률, 경사하강법, 오차.
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+ENGLISH: Mapping[str, str] = {
+    "default_title": "Backpropagation, step by step",
+    "symbolic_only": "No values were given: this is the symbolic derivation only.",
+    # 1. the network
+    "network": "The network",
+    "network_picture": "The network as a picture, with the weights on the edges:",
+    "graph_picture": "The computational graph:",
+    "network_definitions": "Each node is defined from inputs, parameters and earlier nodes:",
+    "activation_identities": "The activation function and its derivative:",
+    "given_values": "The worked example starts from these values:",
+    "learning_rate_given": "The learning rate is {eta}.",
+    "col_symbol": "Symbol",
+    "col_value": "Value",
+    # 2. forward pass
+    "forward": "Forward pass",
+    "forward_intro": "Each equation of the forward pass, then the numbers, then its value:",
+    # 3. loss
+    "loss": "Loss",
+    "loss_intro": "The loss function measures the error of the output:",
+    "output": "Output",
+    "output_intro": "The output of the graph:",
+    # 4. to 6. parameters
+    "output_parameters": "Output-layer weights",
+    "output_parameters_intro": (
+        "A weight of the output layer reaches the loss along a single path, so the chain rule is one product."
+    ),
+    "hidden_parameters": "Hidden-layer weights",
+    "hidden_parameters_intro": (
+        "A hidden weight reaches the loss through every node its unit feeds: the gradient is a sum over paths, "
+        "one term per downstream node, and it reuses the factors already worked out."
+    ),
+    "biases": "Biases",
+    "biases_intro": "A bias is a parameter like a weight, with local derivative 1.",
+    "biases_updated": "This example updates the biases too.",
+    "biases_not_updated": "This example updates the weights only: the biases keep their values.",
+    "parameters": "Parameters",
+    "parameters_intro": "The gradient of the output with respect to each parameter, by the chain rule.",
+    "gradient_of": "The gradient with respect to {parameter}",
+    "chain_rule": "By the chain rule:",
+    "branch_upstream": "{node} feeds {count} nodes. The gradients at those nodes, reusing the factors already worked out:",
+    "branch_sum": "The gradient at {node} is a sum with one term for each node it feeds:",
+    "branch_again": "The gradient with respect to {node} was worked out above:",
+    "each_factor": "Each factor:",
+    "paths": "Written out, the {count} paths from the loss to {parameter} are:",
+    "paths_not_listed": "There are {count} paths from the loss to {parameter}; the sums above add them up without listing them.",
+    "product": "Multiplying the factors gives the gradient in forward quantities:",
+    "examples_reduced": "Over the {count} examples, the mean of the gradients is {value}.",
+    "examples_summed": "Over the {count} examples, the sum of the gradients is {value}.",
+    "descent": "Gradient descent with learning rate {eta} updates the parameter:",
+    "descent_symbolic": "Gradient descent with learning rate {eta}:",
+    "not_updated": "This example does not update {parameter}.",
+    "summary_layer": "Layer {layer} has {count} more parameters of the same form as {parameter}; they are not written out.",
+    # 7. delta form
+    "delta": "Delta form",
+    "delta_intro": (
+        "The same gradients through the deltas, the gradients of the loss with respect to each node, "
+        "computed once per node from the output backwards:"
+    ),
+    "delta_gradients": "Each gradient is then a delta times a local derivative, and equals the result above:",
+    "matrix_intro": "The same computation for whole layers, in matrix form:",
+    # 8. check
+    "check": "Gradient check",
+    "check_intro": "Each gradient against central finite differences of the loss:",
+    "col_parameter": "Parameter",
+    "col_symbolic": "Backpropagation",
+    "col_numeric": "Finite differences",
+    "col_relative_error": "Relative error",
+    "col_agrees": "Agrees",
+    "check_all_ok": "All gradients agree.",
+    # 9. after the update
+    "after": "After the update",
+    "after_intro": "The forward pass again, with the updated parameters:",
+    "col_node": "Node",
+    "col_before": "Before",
+    "col_after": "After",
+    "loss_fell": "The loss falls from {before} to {after}.",
+    "loss_rose": "The loss rises from {before} to {after}: the learning rate is too large for this step.",
+    "loss_same": "The loss stays at {before}.",
+    "training": "Training",
+    "training_intro": "The loss over {steps} steps of gradient descent:",
+    "col_step": "Step",
+    "col_loss": "Loss",
+    "training_plot": "The loss over the steps of gradient descent.",
+}
+
+KOREAN: Mapping[str, str] = {
+    "default_title": "역전파, 한 단계씩",
+    "symbolic_only": "값이 주어지지 않아 기호로만 유도합니다.",
+    "network": "신경망",
+    "network_picture": "신경망 그림 (간선 위에 가중치):",
+    "graph_picture": "계산 그래프:",
+    "network_definitions": "각 노드는 입력, 매개변수, 앞선 노드로 정의됩니다:",
+    "activation_identities": "활성화 함수와 그 도함수:",
+    "given_values": "예제는 다음 값에서 시작합니다:",
+    "learning_rate_given": "학습률은 {eta}입니다.",
+    "col_symbol": "기호",
+    "col_value": "값",
+    "forward": "순전파",
+    "forward_intro": "순전파의 각 식, 값을 대입한 식, 그 결과:",
+    "loss": "손실 함수",
+    "loss_intro": "손실 함수는 출력의 오차를 잽니다:",
+    "output": "출력",
+    "output_intro": "그래프의 출력:",
+    "output_parameters": "출력층 가중치",
+    "output_parameters_intro": "출력층 가중치에서 손실 함수까지는 경로가 하나뿐이므로 연쇄법칙은 곱 하나입니다.",
+    "hidden_parameters": "은닉층 가중치",
+    "hidden_parameters_intro": (
+        "은닉층 가중치는 그 유닛이 연결된 모든 노드를 거쳐 손실 함수에 닿습니다. "
+        "기울기는 경로에 대한 합으로, 아래쪽 노드마다 항이 하나씩이며 앞에서 구한 인수를 다시 씁니다."
+    ),
+    "biases": "편향",
+    "biases_intro": "편향도 가중치와 같은 매개변수이며 국소 도함수는 1입니다.",
+    "biases_updated": "이 예제는 편향도 갱신합니다.",
+    "biases_not_updated": "이 예제는 가중치만 갱신하므로 편향은 그대로입니다.",
+    "parameters": "매개변수",
+    "parameters_intro": "연쇄법칙으로 구한 각 매개변수에 대한 출력의 기울기입니다.",
+    "gradient_of": "{parameter}에 대한 기울기",
+    "chain_rule": "연쇄법칙에 의해:",
+    "branch_upstream": "{node}는 노드 {count}개로 이어집니다. 앞에서 구한 인수를 다시 써서 그 노드들의 기울기를 구하면:",
+    "branch_sum": "{node}에 대한 기울기는 이어지는 노드마다 항이 하나인 합입니다:",
+    "branch_again": "{node}에 대한 기울기는 앞에서 구했습니다:",
+    "each_factor": "각 인수를 계산하면:",
+    "paths": "손실 함수에서 {parameter}까지의 경로 {count}개를 모두 쓰면:",
+    "paths_not_listed": "손실 함수에서 {parameter}까지의 경로는 {count}개이며, 위의 합이 이를 나열하지 않고 더합니다.",
+    "product": "인수를 모두 곱하면 순전파 값으로 쓴 기울기가 됩니다:",
+    "examples_reduced": "예제 {count}개에 대한 기울기의 평균은 {value}입니다.",
+    "examples_summed": "예제 {count}개에 대한 기울기의 합은 {value}입니다.",
+    "descent": "학습률 {eta}로 경사하강법을 적용해 매개변수를 갱신합니다:",
+    "descent_symbolic": "학습률 {eta}의 경사하강법:",
+    "not_updated": "이 예제에서는 {parameter}를 갱신하지 않습니다.",
+    "summary_layer": "{layer}층에는 {parameter}와 같은 꼴의 매개변수가 {count}개 더 있으며 생략합니다.",
+    "delta": "델타 형태",
+    "delta_intro": "같은 기울기를 델타, 곧 각 노드에 대한 손실 함수의 기울기로 구합니다. 출력에서부터 노드마다 한 번씩 계산합니다:",
+    "delta_gradients": "각 기울기는 델타와 국소 도함수의 곱이며 위의 결과와 같습니다:",
+    "matrix_intro": "층 전체에 대한 같은 계산을 행렬로 쓰면:",
+    "check": "기울기 검증",
+    "check_intro": "각 기울기를 손실 함수의 중앙 차분과 비교합니다:",
+    "col_parameter": "매개변수",
+    "col_symbolic": "역전파",
+    "col_numeric": "수치 미분",
+    "col_relative_error": "상대 오차",
+    "col_agrees": "일치",
+    "check_all_ok": "모든 기울기가 일치합니다.",
+    "after": "갱신 후",
+    "after_intro": "갱신된 매개변수로 다시 순전파합니다:",
+    "col_node": "노드",
+    "col_before": "이전",
+    "col_after": "이후",
+    "loss_fell": "오차가 {before}에서 {after}로 줄었습니다.",
+    "loss_rose": "오차가 {before}에서 {after}로 늘었습니다. 이 단계에는 학습률이 너무 큽니다.",
+    "loss_same": "오차는 {before} 그대로입니다.",
+    "training": "학습",
+    "training_intro": "경사하강법 {steps}단계 동안의 오차:",
+    "col_step": "단계",
+    "col_loss": "오차",
+    "training_plot": "경사하강법 단계에 따른 오차.",
+}
+
+LANGUAGES: Mapping[str, Mapping[str, str]] = {"en": ENGLISH, "ko": KOREAN}
+
+
+def prose(lang: str) -> Mapping[str, str]:
+    """The prose table of ``lang`` (``en`` or ``ko``)."""
+    try:
+        return LANGUAGES[lang]
+    except KeyError:
+        raise ValueError(f"unknown language {lang!r}: expected one of {', '.join(LANGUAGES)}") from None

@@ -1,0 +1,1 @@
+"""symprop's document templates (Markdown and LaTeX), shipped as package data."""
