@@ -176,7 +176,7 @@ def _batch_copy_name(tokens, i: int) -> str | None:
 
 def _short_list(known: Mapping[str, Any], limit: int = 16) -> str:
     """The first names of the graph, then a pointer to the functions."""
-    symbols = [name for name, value in known.items() if isinstance(value, Symbol) and value not in _CONSTANTS.values()]
+    symbols = [name for name, value in known.items() if isinstance(value, Symbol)]
     shown = ", ".join(symbols[:limit]) + (", ..." if len(symbols) > limit else "")
     return f"{shown}; and functions such as sigmoid, exp, log"
 
@@ -530,15 +530,15 @@ class Verdict:
     expected_value: Expr | None = None
     claimed_value: Expr | None = None
     diagnosis: str | None = None
-    latex_names: Mapping[Symbol, str] = field(default_factory=dict, compare=False, repr=False)
+    graph: Graph | None = field(default=None, compare=False, repr=False)  # for LaTeX names
 
     def summary(self) -> str:
         """A few readable lines: verdict, formulas, method, the differing point and values, diagnosis."""
         verdict = "equal" if self.equal else "NOT equal"
         lines = [
             f"d{self.output}/d{self.parameter}: the claim is {verdict} to the gradient",
-            f"  expected:  {sympy.sstr(self.expected)}",
-            f"  claimed:   {sympy.sstr(self.claim)}",
+            f"  expected:  {_clip(sympy.sstr(self.expected))}",
+            f"  claimed:   {_clip(sympy.sstr(self.claim))}",
             f"  method:    {self.method}, {self.detail}",
         ]
         if self.point is not None:
@@ -550,12 +550,14 @@ class Verdict:
 
     def to_dict(self) -> dict:
         """The verdict as JSON-ready data (formulas as text and LaTeX, numbers as floats)."""
+        from .printing import latex
+
         return {
             "parameter": self.parameter.name, "output": self.output.name, "equal": self.equal,
             "method": self.method, "detail": self.detail,
             "expected": sympy.sstr(self.expected), "claimed": sympy.sstr(self.claim),
-            "expected_latex": sympy.latex(self.expected, symbol_names=dict(self.latex_names)),
-            "claimed_latex": sympy.latex(self.claim, symbol_names=dict(self.latex_names)),
+            "expected_latex": latex(self.expected, self.graph),
+            "claimed_latex": latex(self.claim, self.graph),
             "points": self.points, "digits": self.digits, "differing": self.differing,
             "point": None if self.point is None else {s.name: float(v) for s, v in self.point.items()},
             "expected_value": _float_or_none(self.expected_value),
@@ -568,8 +570,16 @@ def _show(value) -> str:
     return "not a real number" if value is None else f"{float(value):.12g}"
 
 
-def _show_point(point: Mapping[Symbol, Expr]) -> str:
-    return ", ".join(f"{symbol} = {float(value):g}" for symbol, value in point.items())
+def _show_point(point: Mapping, limit: int = 24) -> str:
+    """``name = value, ...``: the first ``limit`` values (``to_dict`` has them all)."""
+    shown = [f"{symbol} = {float(value):g}" for symbol, value in islice(point.items(), limit)]
+    more = f", ... ({len(point) - limit} more)" if len(point) > limit else ""
+    return ", ".join(shown) + more
+
+
+def _clip(text: str, limit: int = 600) -> str:
+    """A formula as printed, cut after ``limit`` characters: a deep network's closed form runs to pages."""
+    return text if len(text) <= limit else f"{text[:limit]} ... ({len(text)} characters in all)"
 
 
 def _float_or_none(value) -> float | None:
@@ -592,10 +602,12 @@ def check_claim(target, parameter, claim, *, points: int = 8, digits: int = 30, 
     claimed = _read_claim(claim, context)
     resolved = claimed.xreplace({a.symbol: a.closed_form for a in context.derivation.adjoints.values()})
     common = dict(parameter=gradient.symbol, output=gradient.output, claim=claimed,
-                  expected=gradient.closed_form, latex_names=context.graph.latex_names)
+                  expected=gradient.closed_form, graph=context.graph)
     how = _symbolic_decision(resolved, gradient.closed_form, context.graph)
     if how:
         return Verdict(equal=True, method="symbolic", detail=how, **common)
+    if points < 1:
+        raise ClaimError(f"points must be at least 1, got {points}")
     samples = _sample_points(context, points, seed, digits)
     expected = [_gradient_value(gradient, p.env, digits) for p in samples]
     claimed_values = [_number(resolved, p.env, digits) for p in samples]
@@ -609,8 +621,22 @@ def check_claim(target, parameter, claim, *, points: int = 8, digits: int = 30, 
         equal=False, method="numeric", detail=f"differ at {len(differ)} of {detail}", points=points,
         digits=digits, differing=len(differ), point=samples[first].values,
         expected_value=expected[first], claimed_value=claimed_values[first],
-        diagnosis=_diagnose(context, gradient, samples, claimed_values, expected, digits), **common,
+        diagnosis=_diagnose_at_enough_points(context, gradient, resolved, samples, seed, digits), **common,
     )
+
+
+#: A diagnosis compares ratios at this many points at least, however few decided the verdict.
+DIAGNOSIS_POINTS = 4
+
+
+def _diagnose_at_enough_points(context, gradient, claim, samples, seed, digits) -> str | None:
+    """:func:`_diagnose` at the verdict's points, topped up to :data:`DIAGNOSIS_POINTS`
+    (the same seed draws the same first points, so the verdict's points stay among them)."""
+    if len(samples) < DIAGNOSIS_POINTS:
+        samples = _sample_points(context, DIAGNOSIS_POINTS, seed, digits)
+    expected = [_gradient_value(gradient, p.env, digits) for p in samples]
+    claimed = [_number(claim, p.env, digits) for p in samples]
+    return _diagnose(context, gradient, samples, claimed, expected, digits)
 
 
 def assert_gradient(target, parameter, claim, **options) -> Verdict:
@@ -680,7 +706,7 @@ class BackwardReport:
                          f"{_show_float(c.got):>16}   {c.point + 1}{mark}")
         lines += [f"  problem: {p}" for p in self.problems]
         if not self.ok and self.values:
-            lines += [f"  point {i + 1}: " + ", ".join(f"{k} = {v:g}" for k, v in point.items())
+            lines += [f"  point {i + 1}: {_show_point(point)}"
                       for i, point in enumerate(self.values) if i in {c.point for c in self.failing()}]
         return "\n".join(lines)
 
@@ -730,7 +756,9 @@ def check_backward(target, backward, *, points: int = 5, seed: int = 0, rtol: fl
             if parameter not in worst or check.relative_error > worst[parameter].relative_error:
                 worst[parameter] = check
     values = tuple({s.name: float(v) for s, v in p.values.items()} for p in samples)
-    return BackwardReport(tuple(worst.values()), tuple(problems[:5]), points, rtol, values)
+    if len(problems) > 5:  # the same trouble at every point says nothing new
+        problems[5:] = [f"... and {len(problems) - 5} more"]
+    return BackwardReport(tuple(worst.values()), tuple(problems), points, rtol, values)
 
 
 def _compare(name: str, expected: float, got, index: int) -> ParameterCheck:

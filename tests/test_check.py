@@ -514,3 +514,18 @@ def test_a_weight_array_of_the_wrong_shape_is_refused():
 def test_layers_need_a_layered_network():
     with pytest.raises(ClaimError, match="layered Network"):
         check_backward(MAZUR.graph, mazur_layers())
+
+
+def test_one_point_decides_but_the_diagnosis_still_compares_several():
+    verdict = check_claim(MAZUR, "w5", f"-{W5_TRUE}", points=1)
+    assert verdict.detail == "differ at 1 of 1 random points at 30 significant digits"
+    assert verdict.point == check_claim(MAZUR, "w5", f"-{W5_TRUE}").point
+    assert verdict.diagnosis == "sign error: the claim has the opposite sign"
+
+
+def test_a_mean_over_outputs_without_its_1_over_m_is_named():
+    network = mlp(2, [Dense(3, "sigmoid")], "mse")
+    assert check_claim(network, "b1_1", "2*(a1_1 - y1)*a1_1*(1 - a1_1)/3").equal
+    assert diagnosis(network, "b1_1", "2*(a1_1 - y1)*a1_1*(1 - a1_1)") == (
+        "off by a factor 3: the claim is 3 times the gradient (the 1/n of the mean over n = 3 outputs is missing)"
+    )
