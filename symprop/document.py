@@ -19,7 +19,7 @@ from . import functions
 from .diagram import diagram
 from .i18n import prose
 from .printing import (
-    Dots, in_chain_order, latex, number, number_names, ordered_product, ordered_sum, partial, plain_number, prime,
+    Dots, SympropLatexPrinter, graph_symbol_names, in_chain_order, latex, number, number_names, ordered_product, ordered_sum, partial, plain_number, prime,
 )
 
 #: Above this many parameters a document shows one parameter per layer.
@@ -84,6 +84,7 @@ class _Document:
     explained_upstream: set = field(default_factory=set)
     explained_factors: set = field(default_factory=set)
     ordered_adjoints: dict = field(default_factory=dict)
+    printers: dict = field(default_factory=dict)
 
     # --- basic lookups --------------------------------------------------------
 
@@ -120,14 +121,26 @@ class _Document:
             values[adjoint.symbol] = self.example.adjoints[node]
         return values
 
-    def tex(self, expr, **settings) -> str:
-        return latex(expr, self.graph, **settings)
+    def printer(self, numbers: bool = False, order=None) -> SympropLatexPrinter:
+        """One printer per kind of line (names or numbers, SymPy's order or as built)."""
+        key = (numbers, order)
+        if key not in self.printers:
+            names = graph_symbol_names(self.graph)
+            settings = {"symbol_names": names, "order": order}
+            if numbers:
+                settings.update(symbol_names={**names, **number_names(self.values, self.digits)}, mul_symbol="dot")
+            self.printers[key] = SympropLatexPrinter(settings)
+        return self.printers[key]
 
-    def sub(self, expr, **settings) -> str | None:
-        """``expr`` with the numbers plugged in (None without an example)."""
-        if self.example is None:
+    def tex(self, expr, order=None) -> str:
+        return self.printer(False, order).doprint(expr)
+
+    def sub(self, expr, order=None) -> str | None:
+        """``expr`` with the numbers plugged in (None without an example, or when
+        ``expr`` is one symbol or a number: its value says it all)."""
+        if self.example is None or expr.is_Symbol or expr.is_Number:
             return None
-        return latex(expr, self.graph, symbol_names=number_names(self.values, self.digits), mul_symbol="dot", **settings)
+        return self.printer(True, order).doprint(expr)
 
     def num(self, value) -> str | None:
         return None if value is None else number(value, self.digits)
@@ -281,7 +294,8 @@ class _Document:
         return {
             "symbol": self.tex(p),
             "gradient": gradient,
-            "leibniz": chain_rows([gradient, self.tex(ordered_product(self.chain(leibniz_factors)))]) if chain else None,
+            "leibniz": chain_rows([gradient, self.tex(ordered_product(self.chain(leibniz_factors)))])
+            if len(leibniz_factors) > 1 else None,
             "branch": self.branch(top) if top != self.output else None,
             "factors": [self.factor(of, wrt) for of, wrt in self.chain(chain)],
             "paths": self.paths(p),
@@ -306,7 +320,7 @@ class _Document:
         """``d of / d wrt = f'(z) = closed form = numbers = value``."""
         derivative = self.local(of, wrt)
         defined = self.graph.definition[of]
-        is_activation = isinstance(defined, sympy.Function) and defined.args == (wrt,)
+        is_activation = _is_activation_of(defined, wrt)
         if (of, wrt) in self.explained_factors:
             return chain_rows([self.partial(of, wrt), self.tex(derivative), self.num(self.local_value(of, wrt))])
         self.explained_factors.add((of, wrt))
@@ -376,18 +390,31 @@ class _Document:
         rows = [f"{self.partial(self.output, p)} &= {terms[0]}", *(f"&\\quad + {t}" for t in terms[1:])] if terms else []
         return {"count": str(gradient.path_count), "rows": rows}
 
-    def ordered_adjoint(self, node):
-        """``dE/dnode`` in forward quantities, each product in chain order."""
+    def ordered_adjoint(self, node, primes=False):
+        """``dE/dnode`` in forward quantities, each product in chain order; with
+        ``primes`` each activation's derivative reads ``\\sigma'(z)``."""
         if node == self.output:
             return sympy.S.One
-        if node not in self.ordered_adjoints:
-            self.ordered_adjoints[node] = ordered_sum([
-                ordered_product(self.chain([self.ordered_adjoint(c), self.local(c, node)])) for c in self.users(node)
+        key = (node, primes)
+        if key not in self.ordered_adjoints:
+            self.ordered_adjoints[key] = ordered_sum([
+                ordered_product(self.chain([self.ordered_adjoint(c, primes), self.local_form(c, node, primes)]))
+                for c in self.users(node)
             ])
-        return self.ordered_adjoints[node]
+        return self.ordered_adjoints[key]
 
-    def ordered_gradient(self, p):
-        return ordered_sum([ordered_product(self.chain([self.ordered_adjoint(c), self.local(c, p)])) for c in self.users(p)])
+    def local_form(self, of, wrt, primes=False):
+        """``d of / d wrt`` in forward quantities, or ``f'(z)`` when ``of = f(wrt)`` and ``primes``."""
+        defined = self.graph.definition[of]
+        if primes and _is_activation_of(defined, wrt):
+            return prime(defined)
+        return self.local(of, wrt)
+
+    def ordered_gradient(self, p, primes=False):
+        return ordered_sum([
+            ordered_product(self.chain([self.ordered_adjoint(c, primes), self.local_form(c, p, primes)]))
+            for c in self.users(p)
+        ])
 
     def first_example_gradient(self, p):
         """The gradient at the first example's data (the combined gradient for one example)."""
@@ -398,10 +425,13 @@ class _Document:
         numbers = None
         if self.example is not None:
             head = [self.adjoint_value(top)] if top != self.output else []
-            factor_values = [self.local_value(of, wrt) for of, wrt in chain]
+            factor_values = [self.local_value(of, wrt) for of, wrt in chain if self.local(of, wrt) != 1]
             numbers = self.product_of_numbers(self.chain(head + factor_values) if chain else [])
         value = self.first_example_gradient(p) if self.example is not None else None
-        return chain_rows([self.partial(self.output, p), self.tex(self.ordered_gradient(p)), numbers, self.num(value)])
+        return chain_rows([
+            self.partial(self.output, p), self.tex(self.ordered_gradient(p, primes=True)),
+            self.tex(self.ordered_gradient(p)), numbers, self.num(value),
+        ])
 
     def examples_note(self, p) -> dict | None:
         if self.example is None or self.example.examples < 2:
@@ -538,6 +568,11 @@ def _sampled(count: int, at_most: int) -> list[int]:
         return list(range(count))
     step = (count - 1) / (at_most - 1)
     return sorted({round(i * step) for i in range(at_most)})
+
+
+def _is_activation_of(defined, wrt) -> bool:
+    """``defined`` is a one-argument function applied to ``wrt`` (``sigma(net)``)."""
+    return isinstance(defined, sympy.Function) and defined.args == (wrt,)
 
 
 def _function_first(expr, f):

@@ -163,7 +163,14 @@ class SympropLatexPrinter(LatexPrinter):
     def _print_OrderedProduct(self, expr) -> str:
         """Factors in their given order, a sum in parentheses, joined by the ``mul_symbol``."""
         separator = self._settings["mul_symbol_latex"]
-        return separator.join(self.parenthesize(f, PRECEDENCE["Mul"], strict=True) for f in expr.args)
+        text = ""
+        for factor in expr.args:
+            printed = self.parenthesize(factor, PRECEDENCE["Mul"], strict=True)
+            if text:
+                # "x 2 (a - y)" would read as a product of x2; write "x \cdot 2 (a - y)"
+                text += r" \cdot " if printed[:1].isdigit() and separator == " " else separator
+            text += printed
+        return text
 
     def _print_OrderedSum(self, expr) -> str:
         """Terms in their given order; a term printed with a leading minus is subtracted."""
@@ -183,13 +190,22 @@ class SympropLatexPrinter(LatexPrinter):
 
 def graph_symbol_names(graph) -> dict[Symbol, str]:
     r"""The graph's LaTeX names, plus ``\frac{\partial E}{\partial v}`` for every adjoint
-    symbol ``delta_v`` that has no name of its own."""
+    symbol ``delta_v`` that has no name of its own. Computed once per graph."""
+    cached = graph.__dict__.get("_symprop_symbol_names")
+    if cached is not None:
+        return cached
     from .backprop import adjoint_symbol
 
     names = dict(graph.latex_names)
-    output = graph.latex_name(graph.output)
+
+    def name(symbol):
+        return names.get(symbol) or sympy.latex(symbol)
+
+    output = name(graph.output)
     for node in graph.nodes:
-        names.setdefault(adjoint_symbol(node), rf"\frac{{\partial {output}}}{{\partial {graph.latex_name(node)}}}")
+        names.setdefault(adjoint_symbol(node), rf"\frac{{\partial {output}}}{{\partial {name(node)}}}")
+    # Graph is a frozen dataclass: keep the table in its __dict__ like a cached_property.
+    graph.__dict__["_symprop_symbol_names"] = names
     return names
 
 

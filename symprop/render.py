@@ -48,10 +48,24 @@ def render_latex(
 
 
 def document_context(derivation, example=None, *, lang="en", digits=9, title=None, per_parameter=None) -> dict:
-    """Every string a template needs, already printed: see :mod:`symprop.document`."""
+    """Every string a template needs, already printed: see :mod:`symprop.document`.
+
+    The last context is kept: rendering one derivation as Markdown in several
+    flavors and as LaTeX prints every formula once (derivations and worked
+    examples are frozen, so the same objects give the same strings).
+    """
     from .document import build_context
 
-    return build_context(derivation, example, lang=lang, digits=digits, title=title, per_parameter=per_parameter)
+    options = (lang, digits, title, per_parameter)
+    cached = _last_context.get("key")
+    if cached is not None and cached[0] is derivation and cached[1] is example and cached[2] == options:
+        return _last_context["context"]
+    context = build_context(derivation, example, lang=lang, digits=digits, title=title, per_parameter=per_parameter)
+    _last_context.update(key=(derivation, example, options), context=context)
+    return context
+
+
+_last_context: dict = {}
 
 
 def _render(fmt: str, template_dir, context: dict) -> str:
