@@ -97,7 +97,13 @@ CLAIM_FUNCTIONS: dict[str, Any] = {
 }
 _CONSTANTS = {"pi": sympy.pi, "E": sympy.E}
 #: The only names the parser's own rewrites emit (``auto_number``, ``rationalize``); no builtins.
-_PARSER_GLOBALS = {"Integer": sympy.Integer, "Float": sympy.Float, "Rational": sympy.Rational, "__builtins__": {}}
+#: ``Add``, ``Mul``, ``Pow`` for the unevaluated parse (see :func:`_evaluated`).
+_PARSER_GLOBALS = {
+    "Integer": sympy.Integer, "Float": sympy.Float, "Rational": sympy.Rational,
+    "Add": sympy.Add, "Mul": sympy.Mul, "Pow": sympy.Pow, "__builtins__": {},
+}
+#: A power of numbers beyond this exponent is refused: ``9**9**9**9`` would never finish.
+MAX_NUMBER_EXPONENT = 10_000
 _ARITHMETIC = {"+", "-", "*", "/", "**", "^", "(", ")", ","}
 _LAYOUT_TOKENS = {NEWLINE, NL, ENDMARKER}
 
@@ -120,14 +126,16 @@ def parse_claim(text: str, target) -> Expr:
     Only known names (see :func:`claim_names`), numbers, ``+ - * / ** ^``,
     parentheses and commas are let through, before anything is evaluated;
     attribute access, strings, keywords and builtins such as ``__import__``
-    are refused with a :class:`ClaimError`. A batch copy ``out_o1[2]`` may be
-    written as it is named. Decimals are read as exact fractions.
+    are refused with a :class:`ClaimError`. The text is parsed unevaluated,
+    then evaluated bottom-up, refusing powers of numbers too large to compute.
+    A batch copy ``out_o1[2]`` may be written as it is named. Decimals are
+    read as exact fractions.
     """
     known = claim_names(target)
     local_dict = {name: value for name, value in known.items() if name.isidentifier()}
     transformations = (_guard(known), convert_xor, auto_number, rationalize)
     try:
-        return sympy.sympify(parse_expr(text, local_dict, transformations, dict(_PARSER_GLOBALS)))
+        return _evaluated(parse_expr(text, local_dict, transformations, dict(_PARSER_GLOBALS), evaluate=False))
     except ClaimError:
         raise
     except TokenError:
@@ -136,6 +144,17 @@ def parse_claim(text: str, target) -> Expr:
         raise ClaimError(f"cannot read the claim {text!r}: {error.msg}") from None
     except (TypeError, ValueError, ZeroDivisionError) as error:
         raise ClaimError(f"cannot read the claim {text!r}: {error}") from None
+
+
+def _evaluated(expr: Expr) -> Expr:
+    """``expr`` rebuilt with evaluation, innermost first; a power of numbers with a huge exponent is refused."""
+    if not expr.args:
+        return expr
+    args = [_evaluated(arg) for arg in expr.args]
+    if isinstance(expr, sympy.Pow) and all(a.is_Number for a in args) and abs(args[1]) > MAX_NUMBER_EXPONENT \
+            and abs(args[0]) not in (0, 1):
+        raise ClaimError(f"the claim raises {args[0]} to the power {sympy.sstr(args[1])[:20]}: too large to compute")
+    return expr.func(*args)
 
 
 def _guard(known: Mapping[str, Any]) -> Callable:
@@ -209,6 +228,7 @@ def _read_claim(claim, context: _Context) -> Expr:
 
 #: Largest difference (tree nodes) that ``expand``/``together`` are tried on: beyond it they can take minutes.
 SYMBOLIC_SIZE_LIMIT = 600
+MAX_EXPANDED_POWER = 12
 
 
 def _at_most(expr: Expr, size: int) -> bool:
@@ -216,11 +236,18 @@ def _at_most(expr: Expr, size: int) -> bool:
     return sum(1 for _ in islice(sympy.preorder_traversal(expr), size + 1)) <= size
 
 
+def _cheap_to_rewrite(expr: Expr) -> bool:
+    """Small, and no power high enough for ``expand`` to multiply out into thousands of terms."""
+    return _at_most(expr, SYMBOLIC_SIZE_LIMIT) and all(
+        not (p.exp.is_Integer and abs(p.exp) > MAX_EXPANDED_POWER) for p in expr.atoms(sympy.Pow)
+    )
+
+
 def _reduces_to_zero(difference: Expr) -> str | None:
     """The rewrite that takes ``difference`` to exactly 0, or None."""
     if difference == 0:
         return "as written"
-    if not _at_most(difference, SYMBOLIC_SIZE_LIMIT):
+    if not _cheap_to_rewrite(difference):
         return None
     if sympy.expand(difference) == 0:
         return "expand"

@@ -529,3 +529,16 @@ def test_a_mean_over_outputs_without_its_1_over_m_is_named():
     assert diagnosis(network, "b1_1", "2*(a1_1 - y1)*a1_1*(1 - a1_1)") == (
         "off by a factor 3: the claim is 3 times the gradient (the 1/n of the mean over n = 3 outputs is missing)"
     )
+
+
+def test_a_power_of_numbers_too_large_to_compute_is_refused():
+    with pytest.raises(ClaimError) as error:
+        parse_claim("9**9**9**9", MAZUR)
+    assert str(error.value) == "the claim raises 9 to the power 387420489: too large to compute"
+
+
+def test_a_high_symbolic_power_is_decided_at_points_not_expanded():
+    # (x + 1)^20 = (x^2 + 2x + 1)^10, but expand would multiply out both sides.
+    claim = f"{W5_TRUE} + (out_o1 + 1)**20 - (out_o1**2 + 2*out_o1 + 1)**10"
+    verdict = check_claim(MAZUR, "w5", claim, points=2)
+    assert verdict.equal and verdict.method == "numeric"
