@@ -43,8 +43,9 @@ from .notation import PRESETS
 #: Beyond these a derivation (or its document) would take very long: refused up front.
 MAX_PARAMETERS = 200_000
 MAX_LAYERS = 200  # the closed forms nest one level per layer: time grows with depth squared
-MAX_NODES = 1_000
+MAX_NODES = 400  # like MAX_LAYERS: a chain of 400 nodes takes seconds, of 1000 most of a minute
 MAX_EXPRESSION_LENGTH = 2_000
+MAX_NESTING = 30  # SymPy differentiates nested calls recursively: deeper nesting is slow, then overflows
 MAX_STEPS = 100_000
 MAX_EXAMPLES = 10_000
 MAX_TEXT_LENGTH = 10_000_000
@@ -316,7 +317,7 @@ def describe(value) -> str:
         return "a table"
     if isinstance(value, list):
         return f"a list of {len(value)}"
-    text = repr(value) if isinstance(value, (str, int, float)) else f"a {type(value).__name__}"
+    text = repr(value) if isinstance(value, (str, int, float, complex)) else f"a {type(value).__name__}"
     return text if len(text) <= 40 else text[:37] + "..."
 
 
@@ -636,6 +637,7 @@ def parse_expression(text: str, names: Mapping[str, Symbol], *, later: Mapping[s
         detail = getattr(error, "msg", "") or "nested too deeply"
         raise ExpressionError(f"{text.strip()[:60]!r} is not a valid expression ({detail})") from None
     _check_syntax(tree, names, later, node)
+    _check_nesting(tree)
     _check_sizes(tree)
     expr = _evaluate(mangled.strip(), names)
     _check_value(expr)
@@ -705,6 +707,16 @@ def _check_name_use(name: str, names: Mapping[str, Symbol], later: Mapping[str, 
                               "use only inputs and earlier nodes")
     meaning = f" ({name} is a plain symbol here, never {SYMPY_MEANINGS[name]})" if name in SYMPY_MEANINGS else ""
     raise ExpressionError(f"unknown name {name!r}: declare it in graph.inputs or define it as an earlier node{meaning}")
+
+
+def _check_nesting(tree: ast.AST) -> None:
+    depth = {tree: 0}
+    for part in ast.walk(tree):
+        for child in ast.iter_child_nodes(part):
+            depth[child] = depth[part] + isinstance(child, ast.expr)
+    deepest = max(depth.values())
+    if deepest > MAX_NESTING:
+        raise ExpressionError(f"nested {deepest} levels deep: at most {MAX_NESTING}; split it into several nodes")
 
 
 _ARITHMETIC = {ast.Add: float.__add__, ast.Sub: float.__sub__, ast.Mult: float.__mul__, ast.Div: float.__truediv__,
