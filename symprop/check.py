@@ -48,6 +48,12 @@ from .derivation import Derivation, Gradient, Path
 from .graph import Graph
 
 
+__all__ = [
+    "BackwardReport", "ClaimError", "ParameterCheck", "Verdict", "assert_backward", "assert_gradient",
+    "check_backward", "check_claim", "claim_names", "parse_claim",
+]
+
+
 class ClaimError(ValueError):
     """A claim or a backward that cannot be checked (unsafe text, unknown name, wrong shape), in one line."""
 
@@ -756,18 +762,41 @@ def _show_float(value) -> str:
 def check_backward(target, backward, *, points: int = 5, seed: int = 0, rtol: float = 1e-6) -> BackwardReport:
     """Compare a user's numeric gradients with the engine's at ``points`` random points.
 
-    ``backward`` is either
+    ``backward`` is one of:
 
     * a function ``f(values) -> gradients``: ``values`` maps every input, target
       and parameter name to a float; it returns a mapping from parameter name to
-      ``d output / d parameter`` (other keys are ignored); or
-    * "Deep Learning from Scratch" layers, for a layered Network: a list of layer
-      objects, or one object whose ``layers`` (list or dict, in forward order)
-      and optional ``lastLayer``/``last_layer`` give them. The protocol is in
-      :func:`_layer_runner`'s docstring.
+      ``d output / d parameter`` (other keys are ignored);
+    * "Deep Learning from Scratch" layers, for a layered Network of L dense
+      layers: a list of layer objects in forward order, one layer object, or an
+      object whose ``layers`` (a list or dict) and optional ``lastLayer`` (or
+      ``last_layer``) give them. The protocol:
 
-    A parameter's relative error is ``|got - expected| / max(|got|, |expected|)``;
-    the report is ok when every worst error is at most ``rtol`` and nothing else went wrong.
+      - every layer has ``forward(x)`` and ``backward(dout)`` on row arrays of
+        shape ``(1, width)``;
+      - exactly L layers have attributes ``W`` and ``b`` (affine layers),
+        matched in order with the dense layers: ``W`` of shape
+        ``(inputs, units)``, ``W[k, j]`` the weight from input ``k`` to unit
+        ``j`` (``y = x @ W + b``), ``b`` of shape ``(units,)``. Before each point
+        the checker writes the point's parameters into them, in place when the
+        arrays fit (a shared bias into every entry, no bias as zeros). After
+        ``backward`` it reads ``dW`` (same layout as ``W``) and ``db``: a
+        per-unit bias's gradient is ``db[j]``, a shared bias's ``db.sum()``;
+      - the other layers (Sigmoid, Relu, ...) are the user's own;
+      - the last layer may be a loss layer, recognised by a ``forward(y, t)``
+        that requires two arguments: it gets the targets as a ``(1, n)`` row
+        and returns the loss, and its backward is called as ``backward(1)``.
+        Without one, the last layer's backward receives the engine's ``dE/dy``,
+        ``y`` being the network's last activations, or its last
+        pre-activations when the list ends with an affine layer.
+
+      The forward output (or the loss) is compared with the engine too; a
+      disagreement is listed in ``problems``.
+
+    A parameter's relative error is ``|got - expected| / max(|got|, |expected|)``
+    (``inf`` when no value was given); the report is ok when every worst error is
+    at most ``rtol`` and there are no problems. Raises :class:`ClaimError` when
+    the layers do not fit the network.
     """
     context = _context(target)
     run = _layer_runner(context, backward, rtol) if _is_layered(backward) else _function_runner(backward)
@@ -839,24 +868,8 @@ def _is_loss_layer(layer) -> bool:
 
 
 def _layer_runner(context: _Context, backward, rtol: float) -> Callable:
-    """Run "Deep Learning from Scratch" layers at a point. The protocol, for a Network of L dense layers:
-
-    * every layer has ``forward(x)`` and ``backward(dout)`` on row arrays of shape ``(1, width)``;
-    * exactly L layers have attributes ``W`` and ``b`` (affine layers), matched in order with the
-      dense layers: ``W`` of shape ``(inputs, units)`` with ``W[k, j]`` the weight from input ``k``
-      to unit ``j`` (``x @ W + b``), ``b`` of shape ``(units,)``. Before each point the checker
-      writes the point's parameters into them, in place when the arrays fit (a shared bias into
-      every entry, no bias as zeros). After ``backward`` it reads ``dW`` (same layout) and ``db``:
-      a per-unit bias's gradient is ``db[j]``, a shared bias's ``db.sum()``;
-    * the other layers (Sigmoid, Relu, ...) are the user's own;
-    * the last layer may be a loss layer, whose ``forward(y, t)`` takes the targets as a
-      ``(1, n)`` row and returns the loss, and whose backward is called as ``backward(1)``.
-      Without one, the last layer's backward receives the engine's ``dE/dy``, ``y`` being the
-      network's last activations, or its last pre-activations when the list ends with an
-      affine layer.
-
-    The forward output (or the loss) is compared with the engine too; a disagreement is a problem.
-    """
+    """A function running the layers at a point, by the protocol in :func:`check_backward`'s docstring:
+    it returns the gradients read from the affine layers, and the problems met."""
     network = context.network
     if network is None or not hasattr(network, "layers"):
         raise ClaimError("layers can only be checked against a layered Network (built by nn.mlp)")

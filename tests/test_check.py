@@ -542,3 +542,23 @@ def test_a_high_symbolic_power_is_decided_at_points_not_expanded():
     claim = f"{W5_TRUE} + (out_o1 + 1)**20 - (out_o1**2 + 2*out_o1 + 1)**10"
     verdict = check_claim(MAZUR, "w5", claim, points=2)
     assert verdict.equal and verdict.method == "numeric"
+
+
+def test_one_affine_layer_alone_is_a_backward():
+    network = mlp(2, [Dense(2, "identity")], "half_sse")
+    assert check_backward(network, Affine(2, 2), points=2).ok
+
+
+def test_a_loss_layer_for_another_loss_fails_with_the_loss_named():
+    class SSE(HalfSSE):
+        def forward(self, y, t):
+            return 2 * super().forward(y, t)
+
+        def backward(self, dout=1):
+            return 2 * super().backward(dout)
+
+    report = check_backward(MAZUR, mazur_layers(loss=False) + [SSE()], points=2)
+    assert {c.parameter for c in report.failing()} == set(report.worst)
+    assert len(report.problems) == 2
+    assert all(p.startswith(f"point {i}: the loss is [") for i, p in enumerate(report.problems, 1))
+    assert all(c.got == pytest.approx(2 * c.expected, rel=1e-12) for c in report.checks)
