@@ -21,6 +21,7 @@ MAZUR_VALUES = {
     "t1": 0.01, "t2": 0.99,
 }
 MAZUR_TITLE = "A step by step backpropagation example"
+TITLES = {"en": None, "ko": "역전파 단계별 예제"}  # None: the network's own title
 LANGUAGES = ("en", "ko")
 FLAVORS = ("github", "kramdown", "dollar")
 
@@ -48,8 +49,10 @@ def showcase_documents() -> dict[str, str]:
     for lang in LANGUAGES:
         suffix = "" if lang == "en" else f".{lang}"
         for flavor in FLAVORS:
-            documents[f"mazur{suffix}.{flavor}.md"] = render_markdown(derivation, example, lang=lang, flavor=flavor)
-        documents[f"mazur{suffix}.tex"] = render_latex(derivation, example, lang=lang)
+            documents[f"mazur{suffix}.{flavor}.md"] = render_markdown(
+                derivation, example, lang=lang, flavor=flavor, title=TITLES[lang]
+            )
+        documents[f"mazur{suffix}.tex"] = render_latex(derivation, example, lang=lang, title=TITLES[lang])
     return documents
 
 

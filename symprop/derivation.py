@@ -128,6 +128,17 @@ class Gradient:
     def reaches_output(self) -> bool:
         return self.path_count > 0
 
+    def _repr_latex_(self) -> str:
+        """Shown as math in a notebook (printing lives in :mod:`symprop.render`)."""
+        from .render import gradient_latex
+
+        return gradient_latex(self)
+
+    def _repr_markdown_(self) -> str:
+        from .render import gradient_markdown
+
+        return gradient_markdown(self)
+
 
 @dataclass(frozen=True)
 class Derivation:
@@ -164,3 +175,15 @@ class Derivation:
     @property
     def output(self) -> Symbol:
         return self.graph.output
+
+    def _repr_latex_(self) -> str:
+        """Shown as math in a notebook: every delta and every gradient in delta form."""
+        from .render import derivation_latex
+
+        return derivation_latex(self)
+
+    def _repr_markdown_(self) -> str:
+        """Shown as the symbolic derivation document in a notebook."""
+        from .render import render_markdown
+
+        return render_markdown(self, flavor="dollar")

@@ -212,6 +212,11 @@ def gradient_latex(gradient, graph=None) -> str:
     return rf"$$ {latex(partial(gradient.output, gradient.symbol), graph)} = {latex(gradient.closed_form, graph)} $$"
 
 
+def gradient_markdown(gradient, graph=None) -> str:
+    """The same equation as display math on its own lines, for ``_repr_markdown_``."""
+    return "$$\n" + gradient_latex(gradient, graph)[3:-3].strip() + "\n$$\n"
+
+
 def derivation_latex(derivation) -> str:
     r"""Every gradient of ``derivation`` in delta form, one aligned row each, and the
     deltas they use: a notebook's ``_repr_latex_``."""
