@@ -397,12 +397,12 @@ def _diagnose(context: _Context, gradient: Gradient, points, claimed, expected, 
     path, or one path only); it explains the claim when ``claim / that`` is
     the same constant ``k`` at every point, ``k`` itself described (sign, 2, 1/n).
     """
-    counts = _known_counts(context)
+    counts, loss = _known_counts(context), getattr(context.network, "loss", None)
     for mistake, would_be in _candidate_mistakes(context, gradient, points, expected, digits):
         k = _constant_ratio(claimed, would_be, digits)
         if k is None or (not mistake and _simple_fraction(k, digits) == 1):
             continue
-        return "; ".join(part for part in (mistake, _describe_constant(k, counts, digits)) if part)
+        return "; ".join(part for part in (mistake, _describe_constant(k, counts, loss, digits)) if part)
     return None
 
 
@@ -484,9 +484,11 @@ def _minus(a, b):
 
 
 def _constant_ratio(claimed, would_be, digits: int):
-    """``k`` when ``claimed = k * would_be`` at every point where both are known and ``would_be`` is not 0."""
-    ratios = [c / w for c, w in zip(claimed, would_be) if c is not None and w is not None and w != 0]
-    if len(ratios) < max(2, (len(claimed) + 1) // 2):
+    """``k`` when ``claimed = k * would_be`` at every point where both are known, with at least two
+    points where ``would_be`` is not 0 (a ReLU network's gradient is 0 wherever its units are off)."""
+    known = [(c, w) for c, w in zip(claimed, would_be) if c is not None and w is not None]
+    ratios = [c / w for c, w in known if w != 0]
+    if len(ratios) < 2 or any(w == 0 and not _close(c, 0, digits) for c, w in known):
         return None
     first = ratios[0]
     return first if all(_close(r, first, digits) for r in ratios) else None
@@ -510,7 +512,7 @@ def _known_counts(context: _Context) -> list[tuple[int, str]]:
     return counts
 
 
-def _describe_constant(k, counts, digits: int) -> str:
+def _describe_constant(k, counts, loss: str | None, digits: int) -> str:
     """Words for ``claim = k * (what it was compared with)``; empty when ``k = 1``."""
     fraction = _simple_fraction(k, digits)
     if fraction is None:
@@ -519,17 +521,18 @@ def _describe_constant(k, counts, digits: int) -> str:
         return "the claim is 0 at every point"
     parts = ["sign error: the claim has the opposite sign"] if fraction < 0 else []
     if abs(fraction) != 1:
-        parts.append(_describe_size(abs(fraction), counts))
+        parts.append(_describe_size(abs(fraction), counts, loss))
     return "; ".join(parts)
 
 
-def _describe_size(size: Fraction, counts) -> str:
+def _describe_size(size: Fraction, counts, loss: str | None) -> str:
+    """Words for a claim ``size`` times the gradient, with the usual cause when the counts or the loss suggest one."""
     hints = [f"the 1/n of the mean over n = {n} {what} is missing" for n, what in counts if size == n]
     hints += [f"an extra 1/n for n = {n} {what}" for n, what in counts if size == Fraction(1, n)]
-    if size == 2:
-        hints.append("a square's 2 kept although the loss's 1/2 cancels it, as in sse against half_sse")
-    if size == Fraction(1, 2):
-        hints.append("a square's 2 dropped although the loss has no 1/2, as in sse against half_sse")
+    if size == 2 and loss in ("half_sse", "half_mse"):
+        hints.append(f"a square's 2 kept although the {loss} loss's 1/2 cancels it")
+    if size == Fraction(1, 2) and loss in ("sse", "mse"):
+        hints.append(f"a square's 2 dropped although the {loss} loss has no 1/2 to cancel it")
     times = "half" if size == Fraction(1, 2) else f"{size} times"
     hint = f" ({'; or '.join(hints)})" if hints else ""
     return f"off by a factor {size}: the claim is {times} the gradient{hint}"
@@ -659,7 +662,7 @@ def check_claim(target, parameter, claim, *, points: int = 8, digits: int = 30, 
 
 
 #: A diagnosis compares ratios at this many points at least, however few decided the verdict.
-DIAGNOSIS_POINTS = 4
+DIAGNOSIS_POINTS = 8
 
 
 def _diagnose_at_enough_points(context, gradient, claim, samples, seed, digits) -> str | None:

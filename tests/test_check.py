@@ -11,6 +11,7 @@ from sympy import Rational, Symbol
 
 from symprop import backprop, check
 from symprop.check import ClaimError, assert_backward, assert_gradient, check_backward, check_claim, parse_claim
+from symprop.graph import Graph
 from symprop.nn import Dense, batched, mlp
 
 from .conftest import chain_network, mazur_network
@@ -203,7 +204,7 @@ def test_an_extra_activation_derivative_is_named():
 def test_the_squares_2_kept_against_a_half_sse_loss_is_a_factor_2():
     assert diagnosis(MAZUR, "w5", f"2*{W5_TRUE}") == (
         "off by a factor 2: the claim is 2 times the gradient "
-        "(a square's 2 kept although the loss's 1/2 cancels it, as in sse against half_sse)"
+        "(a square's 2 kept although the half_sse loss's 1/2 cancels it)"
     )
 
 
@@ -212,7 +213,7 @@ def test_the_squares_2_dropped_from_3blue1browns_cost_is_a_factor_one_half():
     assert check_claim(chain, "w3", "a2*a3*(1 - a3)*2*(a3 - y)").equal
     assert diagnosis(chain, "w3", "a2*a3*(1 - a3)*(a3 - y)") == (
         "off by a factor 1/2: the claim is half the gradient "
-        "(a square's 2 dropped although the loss has no 1/2, as in sse against half_sse)"
+        "(a square's 2 dropped although the sse loss has no 1/2 to cancel it)"
     )
 
 
@@ -562,3 +563,17 @@ def test_a_loss_layer_for_another_loss_fails_with_the_loss_named():
     assert len(report.problems) == 2
     assert all(p.startswith(f"point {i}: the loss is [") for i, p in enumerate(report.problems, 1))
     assert all(c.got == pytest.approx(2 * c.expected, rel=1e-12) for c in report.checks)
+
+
+def test_a_factor_2_without_a_square_in_sight_gets_no_story():
+    x, y, w = sympy.symbols("x y w", real=True)
+    graph = Graph.from_pairs([(Symbol("f", real=True), w * x * y)], inputs=(x, y), parameters=(w,))
+    assert diagnosis(graph, "w", "2*x*y") == "off by a factor 2: the claim is 2 times the gradient"
+
+
+def test_a_relu_gradient_that_is_mostly_zero_is_still_diagnosed():
+    network = mlp(2, [Dense(3, "relu"), Dense(3, "softmax")], "softmax_cross_entropy", notation="dlfs")
+    derivation = backprop.derive(network)
+    right = derivation["W1_1_1"].closed_form
+    assert check_claim(derivation, "W1_1_1", right).equal
+    assert diagnosis(derivation, "W1_1_1", -right) == "sign error: the claim has the opposite sign"
