@@ -185,7 +185,7 @@ class SympropLatexPrinter(LatexPrinter):
 
     def _print_HadamardProduct(self, expr) -> str:
         r"""``A \odot B`` (SymPy's default is ``\circ``)."""
-        return r" \odot ".join(self.parenthesize(a, PRECEDENCE["Mul"], strict=True) for a in expr.args)
+        return r" \odot ".join(self.parenthesize(a, PRECEDENCE["Mul"], strict=False) for a in expr.args)
 
 
 def graph_symbol_names(graph) -> dict[Symbol, str]:
