@@ -452,7 +452,7 @@ def matrix_form(network, *, reduction: str = "mean") -> tuple[LayerForm, ...]:
 @dataclass(frozen=True)
 class _Batch:
     """How a derivation's graph holds the network: ``examples`` copies (``name[i]``)
-    whose losses are combined with ``scale`` (``1/m`` for a mean), or the network itself."""
+    whose losses are combined by ``reduction`` (``batched``), or the network itself."""
 
     examples: int
     reduction: str
@@ -784,10 +784,10 @@ def _symbol_matrix(prefix: str, rows: int, cols: int) -> ImmutableMatrix:
     return ImmutableMatrix(rows, cols, lambda i, j: Symbol(f"{prefix}_{i + 1}_{j + 1}", real=True))
 
 
-def _probe_gradients(outputs: ImmutableMatrix, parameters: list[ImmutableMatrix]) -> list[ImmutableMatrix]:
+def _probe_gradients(outputs: ImmutableMatrix, parameters: list[ImmutableMatrix]):
     """Backpropagate ``L = sum_ij dout_ij out_ij`` (``dout`` an upstream gradient given as data)
-    through a small graph whose nodes are the entries of ``outputs``, and return dL/dP for
-    each parameter matrix P, as the engine writes it."""
+    through a small graph whose nodes are the entries of ``outputs``; return dL/dP for each
+    parameter matrix P, as the engine writes it, and the matrix of ``dout`` symbols."""
     dout = _symbol_matrix("dout", *outputs.shape)
     nodes = _symbol_matrix("y", *outputs.shape)
     pairs = [(nodes[i, j], outputs[i, j]) for i in range(outputs.rows) for j in range(outputs.cols)]
@@ -838,8 +838,9 @@ def affine_rule(index: int, n_in: Symbol, n_out: Symbol, bias: str = "per_unit",
         concrete[b] = Symbol("b", real=True)
     outputs = _evaluate(forward_rhs, {**concrete, **sizes})
     wanted = [X, W] + ([b] if b is not None else [])
-    parameters = [concrete[s] if s != b or bias != "shared" else ImmutableMatrix([[concrete[b]]]) for s in wanted]
-    gradients, dout = _probe_gradients(outputs, parameters)
+    # A shared bias is one symbol; as a 1x1 matrix it is read off like the others.
+    as_matrix = {b: ImmutableMatrix([[concrete[b]]])} if bias == "shared" else {}
+    gradients, dout = _probe_gradients(outputs, [as_matrix.get(s, concrete.get(s)) for s in wanted])
     atoms = [(X, concrete[X]), (W, concrete[W]), (upstream, dout)]
     atoms += [(ones[size], ImmutableMatrix.ones(int(sizes[size]), 1)) for size in ones]
     backward = []
@@ -1061,7 +1062,10 @@ def _number(example, symbol: Symbol, *tables: str) -> float:
 
 def layer_arrays(layer, example) -> dict[str, Any]:
     """W (units x inputs), b (per unit; a shared bias repeated; None without), the inputs
-    a_prev, z, a, delta (dC/dz) and dW; db is one entry per bias parameter (one for a shared bias)."""
+    a_prev, z, a, delta (dC/dz) and dW; db is one entry per bias parameter (one for a shared bias).
+
+    With several examples, a_prev, z, a and delta are the first example's (as the
+    worked example keeps them) and dW, db the gradient of the combined loss."""
     def vector(symbols, *tables):
         return [_number(example, s, *tables) for s in symbols]
 

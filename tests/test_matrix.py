@@ -453,3 +453,22 @@ def test_layers_json_without_biases_has_no_b():
     assert hidden["bias"] == "none"
     assert hidden["arrays"]["b"] is None and hidden["arrays"]["db"] == []
     assert "bias_gradient" not in hidden["formulas"]
+
+
+def test_layers_json_reads_a_numeric_worked_example(mazur, mazur_derivation):
+    from symprop.numeric import worked_example
+
+    example = worked_example(mazur_derivation, MAZUR_VALUES)
+    hidden, output = layers_json(mazur, example)
+    assert output["arrays"]["dW"][0][0] == pytest.approx(0.082167041, abs=1e-9)
+    assert hidden["arrays"]["delta"] == pytest.approx([0.008771354689486938, 0.009954254705217202], rel=1e-12)
+    assert hidden["arrays"]["db"] == pytest.approx([0.01872560939470414], rel=1e-12)
+
+
+def test_project_printer_keeps_the_parentheses_of_the_transpose_rule(mazur):
+    from symprop.printing import latex
+
+    hidden, _ = matrix_form(mazur)
+    assert latex(hidden["delta"]) == (
+        r"\delta^{(1)} = \left(\left(W^{(2)}\right)^{T} \delta^{(2)}\right) \odot \sigma'\left(z^{(1)}\right)"
+    )
