@@ -21,13 +21,15 @@ EXIT_INTERNAL = 3
 
 def user_errors() -> tuple[type[BaseException], ...]:
     """The exceptions that mean the input was wrong (said in one line)."""
+    from .check import ClaimError
     from .export import ExportError
     from .graph import GraphError
     from .nn import NetworkError
     from .notation import NotationError
     from .spec import SpecError
 
-    return (SpecError, GraphError, NetworkError, NotationError, ExportError, FileNotFoundError, IsADirectoryError)
+    return (SpecError, GraphError, NetworkError, NotationError, ExportError, ClaimError, FileNotFoundError,
+            IsADirectoryError)
 
 
 def reports_errors(command):
@@ -46,7 +48,7 @@ def reports_errors(command):
 
             if isinstance(error, GradientCheckError):
                 fail(f"gradient check failed: {one_line(error)}", EXIT_FAILED_CHECK)
-            if isinstance(error, KeyError | user_errors()):
+            if isinstance(error, (KeyError, *user_errors())):
                 fail(one_line(error), EXIT_BAD_INPUT)
             fail(f"internal error ({type(error).__name__}): {one_line(error)} (run with --debug for the traceback)",
                  EXIT_INTERNAL)
