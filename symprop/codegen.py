@@ -427,7 +427,8 @@ def _custom_activation(graph: Graph, layer) -> tuple[str, str]:
     net, expr = layer.nets[0], graph.definition[layer.outs[0]]
     z = Symbol(f"z{layer.index}")
     printer = NodePrinter()
-    return (printer.doprint(expr.xreplace({net: z})), printer.doprint(sympy.diff(expr, net).xreplace({net: z})))
+    derivative = printer.doprint(sympy.diff(expr, net).xreplace({net: z}))
+    return printer.doprint(expr.xreplace({net: z})), f"({derivative})"
 
 
 def _output_terms(network, last: _LayerCode) -> tuple[str, str | None, str | None]:
@@ -555,7 +556,7 @@ def numpy_functions(network, *, reduction: str = "mean"):
 
     def gradient(values, inputs, targets) -> dict[str, float]:
         _, arrays = scope["gradient"](*_batch(network, inputs, targets), *parameter_arrays(network, values))
-        return _gradients_by_name(network, arrays)
+        return gradients_by_name(network, arrays)
 
     return forward, gradient
 
@@ -588,7 +589,8 @@ def _batch(network, inputs, targets):
     return x, t
 
 
-def _gradients_by_name(network, arrays: Mapping[str, object]) -> dict[str, float]:
+def gradients_by_name(network, arrays: Mapping[str, object]) -> dict[str, float]:
+    """``{"W1": ..., "b1": ...}`` as generated code returns them -> ``{parameter name: float}``."""
     gradients = {}
     for i, layer in enumerate(network.layers, start=1):
         weights = arrays[f"W{i}"]
