@@ -19,13 +19,15 @@ from . import functions
 from .diagram import diagram
 from .i18n import prose
 from .printing import (
-    Dots, SympropLatexPrinter, graph_symbol_names, in_chain_order, latex, number, number_names, ordered_product, ordered_sum, partial, plain_number, prime,
+    Dots, OrderedSum, SympropLatexPrinter, graph_symbol_names, in_chain_order, latex, number, number_names, ordered_product, ordered_sum, partial, plain_number, prime,
 )
 
 #: Above this many parameters a document shows one parameter per layer.
 SUMMARY_THRESHOLD = 60
 #: Affine sums longer than this print their first terms, a ``\dots`` and the last one.
 LONG_SUM = 6
+#: Printed sums longer than this (characters of LaTeX) continue on rows of their own.
+LONG_LINE = 160
 #: Paths listed one by one at most (beyond: the count only).
 PATHS_SHOWN = 8
 #: Rows of the training table at most.
@@ -34,14 +36,20 @@ TRACE_ROWS = 21
 
 def chain_rows(sides) -> list[str]:
     """``lhs = a = b`` as aligned rows, consecutive repeats and empty sides dropped;
-    two sides make one unaligned row."""
+    two sides make one unaligned row. A side given as a list of terms (a long sum)
+    continues on rows of its own, ``&\\quad + term``."""
     kept = []
     for side in sides:
         if side and (not kept or kept[-1] != side):
             kept.append(side)
-    if len(kept) <= 2:
+    if len(kept) <= 2 and not any(isinstance(s, list) for s in kept):
         return [" = ".join(kept)]
-    return [f"{kept[0]} &= {kept[1]}", *(f"&= {s}" for s in kept[2:])]
+    rows = []
+    for i, side in enumerate(kept[1:]):
+        head, *rest = side if isinstance(side, list) else [side]
+        rows.append(f"{kept[0]} &= {head}" if i == 0 else f"&= {head}")
+        rows += [f"&\\quad {term}" for term in rest]
+    return rows
 
 
 def build_context(derivation, example=None, *, lang="en", digits=9, title=None, per_parameter=None) -> dict:
@@ -134,6 +142,14 @@ class _Document:
 
     def tex(self, expr, order=None) -> str:
         return self.printer(False, order).doprint(expr)
+
+    def tex_terms(self, expr) -> str | list[str]:
+        """``expr`` printed; a sum too long for a line as its terms (``a``, ``+ b``, ``- c``)."""
+        printed = self.tex(expr)
+        if not isinstance(expr, OrderedSum) or len(printed) <= LONG_LINE:
+            return printed
+        terms = [self.tex(term) for term in expr.args]
+        return [terms[0], *(f"- {t[1:].lstrip()}" if t.startswith("-") else f"+ {t}" for t in terms[1:])]
 
     def sub(self, expr, order=None) -> str | None:
         """``expr`` with the numbers plugged in (None without an example, or when
@@ -429,8 +445,8 @@ class _Document:
             numbers = self.product_of_numbers(self.chain(head + factor_values) if chain else [])
         value = self.first_example_gradient(p) if self.example is not None else None
         return chain_rows([
-            self.partial(self.output, p), self.tex(self.ordered_gradient(p, primes=True)),
-            self.tex(self.ordered_gradient(p)), numbers, self.num(value),
+            self.partial(self.output, p), self.tex_terms(self.ordered_gradient(p, primes=True)),
+            self.tex_terms(self.ordered_gradient(p)), numbers, self.num(value),
         ])
 
     def examples_note(self, p) -> dict | None:
@@ -454,9 +470,10 @@ class _Document:
     # --- 7. delta form ------------------------------------------------------------
 
     def delta_section(self) -> dict:
+        """Every named delta, then every gradient in delta form: one aligned block each."""
         return {
-            "deltas": [self.delta_equation(node) for node in self.delta_nodes],
-            "gradients": [self.delta_gradient(p) for p in self.shown_parameters],
+            "deltas": [row for node in self.delta_nodes for row in _one_row(self.delta_equation(node))],
+            "gradients": [row for p in self.shown_parameters for row in _one_row(self.delta_gradient(p))],
         }
 
     @cached_property
@@ -592,10 +609,8 @@ def _uses_symprop_functions(expr) -> bool:
 
 def delta_rows(derivation) -> list[str]:
     """Aligned rows: each named delta's definition, then each gradient in delta form."""
-    doc = _Document(derivation, None, 9, True)
-    rows = [row for node in doc.delta_nodes for row in _one_row(doc.delta_equation(node))]
-    rows += [row for p in doc.graph.parameters for row in _one_row(doc.delta_gradient(p))]
-    return rows
+    section = _Document(derivation, None, 9, True).delta_section()
+    return [*section["deltas"], *section["gradients"]]
 
 
 def _one_row(rows: list[str]) -> list[str]:
