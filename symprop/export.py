@@ -49,6 +49,7 @@ def write_atomic(path: Path, data: str | bytes) -> Path:
     payload = data.encode("utf-8") if isinstance(data, str) else data
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(handle, 0o666 & ~_umask())  # mkstemp makes 0600; a document is an ordinary file
         with os.fdopen(handle, "wb") as stream:
             stream.write(payload)
             stream.flush()
@@ -60,18 +61,28 @@ def write_atomic(path: Path, data: str | bytes) -> Path:
     return path
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def tex_available() -> bool:
     return shutil.which("latexmk") is not None and shutil.which("pdflatex") is not None
 
 
 def build_pdf(tex_source: str, path: Path, *, timeout: int = PDF_TIMEOUT_SECONDS) -> Path:
-    """Compile ``tex_source`` with latexmk/pdflatex in a scratch folder and move the PDF to ``path``.
+    """Compile ``tex_source`` and write the PDF to ``path`` (atomically)."""
+    return write_atomic(path, compile_pdf(tex_source, name=Path(path).name, timeout=timeout))
+
+
+def compile_pdf(tex_source: str, *, name: str = "document.pdf", timeout: int = PDF_TIMEOUT_SECONDS) -> bytes:
+    """The PDF of ``tex_source``, compiled with latexmk/pdflatex in a scratch folder.
 
     Shell escape is off; a LaTeX error is reported with the offending lines of the log.
     ``SOURCE_DATE_EPOCH`` (with ``FORCE_SOURCE_DATE=1``) makes the bytes reproducible.
     """
-    if not tex_available():
-        raise ExportError(f"PDF needs latexmk and pdflatex: install them with  apt-get install {TEX_PACKAGES}")
+    require_tex()
     with tempfile.TemporaryDirectory(prefix="symprop-pdf-") as scratch:
         source = Path(scratch) / "document.tex"
         source.write_text(tex_source, encoding="utf-8")
@@ -84,11 +95,16 @@ def build_pdf(tex_source: str, path: Path, *, timeout: int = PDF_TIMEOUT_SECONDS
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=True,
             )
         except subprocess.TimeoutExpired:
-            raise ExportError(f"{path.name}: LaTeX did not finish within {timeout} s") from None
+            raise ExportError(f"{name}: LaTeX did not finish within {timeout} s") from None
         except subprocess.CalledProcessError:
             log = Path(scratch) / "document.log"
-            raise ExportError(f"{path.name}: LaTeX failed: {latex_errors(log)}") from None
-        return write_atomic(path, (Path(scratch) / "document.pdf").read_bytes())
+            raise ExportError(f"{name}: LaTeX failed: {latex_errors(log)}") from None
+        return (Path(scratch) / "document.pdf").read_bytes()
+
+
+def require_tex() -> None:
+    if not tex_available():
+        raise ExportError(f"PDF needs latexmk and pdflatex: install them with  apt-get install {TEX_PACKAGES}")
 
 
 def latex_errors(log: Path) -> str:

@@ -7,6 +7,8 @@ derivation for a terminal.
 """
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable
@@ -40,9 +42,9 @@ def solve(problem, *, steps: int | None = None, precision="float") -> Solution:
 
 
 def document_name(stem: str, suffix: str, lang: str = "en", flavor: str = "github") -> str:
-    """``stem[.lang][.flavor]``: English and GitHub Markdown need no tag."""
+    """``stem[-lang][-flavor]``: English and GitHub Markdown need no tag."""
     tags = [t for t, default in ((lang, "en"), (flavor if suffix == ".md" else "github", "github")) if t != default]
-    return ".".join([stem, *tags])
+    return "-".join([stem, *tags])
 
 
 def write_documents(
@@ -58,8 +60,9 @@ def write_documents(
 ) -> list[Path]:
     """Render and write each format into ``output_dir``; returns the paths written.
 
-    Everything is rendered before the first file is written, so a failure
-    leaves the folder as it was (PDF comes last: it needs TeX).
+    Everything is rendered (the PDF compiled) before the first file is
+    written, and each file is replaced atomically, so a failure leaves the
+    folder as it was.
     """
     from . import render
 
@@ -67,8 +70,8 @@ def write_documents(
     unknown = [f for f in formats if f not in export.FORMATS]
     if unknown:
         raise export.ExportError(f"unknown format {unknown[0]!r}: expected any of {', '.join(export.FORMATS)}")
-    if "pdf" in formats and not export.tex_available():
-        export.build_pdf("", Path(output_dir) / "unused.pdf")  # raises the one-line "install TeX" error
+    if "pdf" in formats:
+        export.require_tex()  # before any work: the one-line "install TeX" error
     title = solution.problem.title or None
     texts: dict[str, str | bytes] = {}
     if "md" in formats:
@@ -87,15 +90,13 @@ def write_documents(
 
         texts[".json"] = json.dumps(json_document(solution, digits=digits), indent=2, ensure_ascii=False) + "\n"
         on_step("json")
-    written = [
+    if "pdf" in formats:
+        texts[".pdf"] = export.compile_pdf(latex, name=document_name(stem, ".pdf", lang) + ".pdf")
+        on_step("pdf")
+    return [
         export.write_atomic(export.output_path(output_dir, document_name(stem, suffix, lang, flavor), suffix), text)
         for suffix, text in texts.items()
     ]
-    if "pdf" in formats:
-        target = export.output_path(output_dir, document_name(stem, ".pdf", lang), ".pdf")
-        written.append(export.build_pdf(latex, target))
-        on_step("pdf")
-    return written
 
 
 def json_document(solution: Solution, *, digits: int = 9) -> dict:
@@ -151,11 +152,12 @@ def gradient_text(solution: Solution, parameter: str, *, digits: int = 9) -> str
     if gradient.paths_listed:
         for number, path in enumerate(gradient.paths, 1):
             chain = " * ".join(f"d{f.of}/d{f.wrt}" for f in path.factors)
-            lines.append(f"  path {number}: {chain}")
-            for f in path.factors:
-                value = example.local.get((f.of, f.wrt)) if example else None
+            values = [example.local[(f.of, f.wrt)] for f in path.factors] if example else []
+            product = f" = {significant(math.prod(values), digits)}" if example else ""
+            lines.append(f"  path {number}: {chain}{product}")
+            for factor, value in itertools.zip_longest(path.factors, values):
                 shown = f" = {significant(value, digits)}" if value is not None else ""
-                lines.append(f"    d{f.of}/d{f.wrt} = {sympy.sstr(f.derivative)}{shown}")
+                lines.append(f"    d{factor.of}/d{factor.wrt} = {sympy.sstr(factor.derivative)}{shown}")
     else:
         lines.append(f"  {gradient.path_count} paths (more than {derivation.max_paths}: not listed)")
     lines.append(f"  closed form: {sympy.sstr(gradient.closed_form)}")
