@@ -259,7 +259,7 @@ def straight_line_function(
 
 # --- printers ---
 
-class _HeavisideMixin:
+class HeavisideMixin:
     """``Heaviside(z, h0)`` as a call to the ``heaviside`` helper (or ``numpy.heaviside``)."""
 
     heaviside_name = "heaviside"
@@ -270,7 +270,7 @@ class _HeavisideMixin:
         return f"{self.heaviside_name}({self._print(z)}, {self._print(h0)})"
 
 
-class NodePrinter(_HeavisideMixin, NumPyPrinter):
+class NodePrinter(HeavisideMixin, NumPyPrinter):
     """NumPy code for one node's expression; symprop's functions print as calls to
     the helpers of :data:`NODE_HELPERS`."""
 
@@ -546,17 +546,23 @@ def numpy_functions(network, *, reduction: str = "mean"):
     ``gradient(values, inputs, targets) -> {parameter name: dE/dparameter}``, where
     ``values`` maps parameter names (or symbols) to numbers, and ``inputs`` and
     ``targets`` hold one row per example (a single example may be one flat row).
+    For speed on wide layers, ``values`` may instead be the arrays of
+    :func:`parameter_arrays`, and ``gradient(..., as_arrays=True)`` returns
+    ``{"W1": dE/dW1, "b1": dE/db1, ...}`` without naming every weight.
     """
     scope: dict = {}
     exec(compile(batch_source(network, reduction=reduction), "<symprop batch>", "exec"), scope)
 
+    def arrays_of(values):
+        return parameter_arrays(network, values) if isinstance(values, Mapping) else list(values)
+
     def forward(values, inputs, targets):
-        loss, outs = scope["forward"](*_batch(network, inputs, targets), *parameter_arrays(network, values))
+        loss, outs = scope["forward"](*_batch(network, inputs, targets), *arrays_of(values))
         return float(loss), outs
 
-    def gradient(values, inputs, targets) -> dict[str, float]:
-        _, arrays = scope["gradient"](*_batch(network, inputs, targets), *parameter_arrays(network, values))
-        return gradients_by_name(network, arrays)
+    def gradient(values, inputs, targets, *, as_arrays: bool = False):
+        _, arrays = scope["gradient"](*_batch(network, inputs, targets), *arrays_of(values))
+        return arrays if as_arrays else gradients_by_name(network, arrays)
 
     return forward, gradient
 

@@ -26,7 +26,7 @@ import weakref
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import mpmath
 import sympy
@@ -126,13 +126,13 @@ def worked_example(
         parameters = tuple(arithmetic.number(x) for x in raw_parameters)
         rate = arithmetic.number(learning_rate)
         program = _program(derivation, arithmetic)
-        first = _first_example(program, derivation, rows[0], parameters)
-        loss, gradients = _loss_and_gradients(program, arithmetic, graph, rows, parameters, reduction, first)
+        first = _first_example(program, rows[0], parameters)
+        loss, gradients = _loss_and_gradients(program, arithmetic, rows, parameters, reduction, first)
         mask = tuple(p in set(chosen) for p in graph.parameters)
         after = _descend(parameters, gradients, rate, mask)
-        history = _train(program, arithmetic, graph, rows, after, rate, mask, reduction, steps, loss)
+        history = _train(program, arithmetic, rows, after, rate, mask, reduction, steps, loss)
         loss_after = history[1] if steps else _loss_and_gradients(
-            program, arithmetic, graph, rows, after, reduction)[0]
+            program, arithmetic, rows, after, reduction, gradients=False)[0]
         nodes_after = program.forward(*rows[0], *after)
         export = arithmetic.export
         report = dict(
@@ -174,12 +174,12 @@ def gradient_check(derivation, values, *, examples=None, reduction="mean", gradi
     parameters = tuple(FLOAT.number(x) for x in raw_parameters)
     program = _program(derivation, FLOAT)
     if gradients is None:
-        symbolic = _loss_and_gradients(program, FLOAT, graph, rows, parameters, reduction)[1]
+        symbolic = _loss_and_gradients(program, FLOAT, rows, parameters, reduction)[1]
     else:
         symbolic = tuple(_to_float(gradients[p]) for p in graph.parameters)
 
     def loss(point):
-        return _loss_and_gradients(program, FLOAT, graph, rows, point, reduction, gradients=False)[0]
+        return _loss_and_gradients(program, FLOAT, rows, point, reduction, gradients=False)[0]
 
     at_point = loss(parameters)
     checks = tuple(
@@ -311,7 +311,7 @@ class _FirstExample:
     local: tuple
 
 
-def _first_example(program: _Program, derivation, row, parameters) -> _FirstExample:
+def _first_example(program: _Program, row, parameters) -> _FirstExample:
     nodes = program.forward(*row, *parameters)
     backward = program.backward(*row, *parameters, *nodes)
     local = program.local(*row, *parameters, *nodes)
@@ -319,7 +319,7 @@ def _first_example(program: _Program, derivation, row, parameters) -> _FirstExam
     return _FirstExample(nodes, backward[:count], backward[count:], local)
 
 
-def _loss_and_gradients(program, arithmetic, graph, rows, parameters, reduction, first=None, gradients=True):
+def _loss_and_gradients(program, arithmetic, rows, parameters, reduction, first=None, gradients=True):
     """``(E, dE/dw per parameter)`` combined over the examples: mean or sum."""
     losses, per_example = [], []
     for i, row in enumerate(rows):
@@ -350,14 +350,14 @@ def _descend(parameters, gradients, rate, mask) -> tuple:
     return tuple(w - rate * g if chosen else w for w, g, chosen in zip(parameters, gradients, mask))
 
 
-def _train(program, arithmetic, graph, rows, after_first, rate, mask, reduction, steps, loss) -> tuple:
+def _train(program, arithmetic, rows, after_first, rate, mask, reduction, steps, loss) -> tuple:
     """Loss before the first step, then after each of ``steps`` steps of batch gradient descent.
 
     The first step is the one already taken (``after_first``)."""
     history = [loss]
     parameters = after_first
     for step in range(steps):
-        loss, gradients = _loss_and_gradients(program, arithmetic, graph, rows, parameters, reduction,
+        loss, gradients = _loss_and_gradients(program, arithmetic, rows, parameters, reduction,
                                               gradients=step + 1 < steps)
         history.append(loss)
         if step + 1 < steps:
@@ -413,11 +413,11 @@ def _scalar_helpers(lib) -> dict[str, Callable]:
     )
 
 
-class _FloatPrinter(codegen._HeavisideMixin, PythonCodePrinter):
+class _FloatPrinter(codegen.HeavisideMixin, PythonCodePrinter):
     """Python code over ``math``; symprop's functions print as calls to the scalar helpers."""
 
 
-class _MpmathPrinter(codegen._HeavisideMixin, MpmathPrinter):
+class _MpmathPrinter(codegen.HeavisideMixin, MpmathPrinter):
     """Python code over ``mpmath``; symprop's functions print as calls to the scalar helpers."""
 
 

@@ -227,6 +227,8 @@ def test_numpy_functions_match_the_engine_over_a_batch(configuration):
         assert gradient(parameters, x, t) == pytest.approx(named(expected.gradients), rel=1e-10, abs=1e-13)
     last = network.layers[-1].outs
     assert outs[-1][0] == pytest.approx([mean.forward[a] for a in last], rel=1e-12)
+    arrays = gradient(parameter_arrays(network, parameters), x, t, as_arrays=True)
+    assert gradients_by_name(network, arrays) == gradient(parameters, x, t)
 
 
 def test_one_matrix_product_per_layer():
