@@ -9,6 +9,7 @@ check, after the update.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -19,15 +20,15 @@ from . import functions
 from .diagram import diagram
 from .i18n import prose
 from .printing import (
-    Dots, OrderedSum, SympropLatexPrinter, graph_symbol_names, in_chain_order, latex, number, number_names, ordered_product, ordered_sum, partial, plain_number, prime,
+    Dots, SympropLatexPrinter, graph_symbol_names, in_chain_order, latex, number, number_names, ordered_product, ordered_sum, partial, plain_number, prime,
 )
 
 #: Above this many parameters a document shows one parameter per layer.
 SUMMARY_THRESHOLD = 60
 #: Affine sums longer than this print their first terms, a ``\dots`` and the last one.
 LONG_SUM = 6
-#: Printed sums longer than this (characters of LaTeX) continue on rows of their own.
-LONG_LINE = 160
+#: Rows wider than this (see :func:`visible_width`) continue on rows of their own.
+LONG_LINE = 120
 #: Paths listed one by one at most (beyond: the count only).
 PATHS_SHOWN = 8
 #: Rows of the training table at most.
@@ -36,20 +37,67 @@ TRACE_ROWS = 21
 
 def chain_rows(sides) -> list[str]:
     """``lhs = a = b`` as aligned rows, consecutive repeats and empty sides dropped;
-    two sides make one unaligned row. A side given as a list of terms (a long sum)
-    continues on rows of its own, ``&\\quad + term``."""
+    two sides make one unaligned row; a row too long for a line is broken (see
+    :func:`break_long_row`)."""
     kept = []
     for side in sides:
         if side and (not kept or kept[-1] != side):
             kept.append(side)
-    if len(kept) <= 2 and not any(isinstance(s, list) for s in kept):
-        return [" = ".join(kept)]
-    rows = []
-    for i, side in enumerate(kept[1:]):
-        head, *rest = side if isinstance(side, list) else [side]
-        rows.append(f"{kept[0]} &= {head}" if i == 0 else f"&= {head}")
-        rows += [f"&\\quad {term}" for term in rest]
-    return rows
+    if len(kept) <= 2:
+        pieces = break_long_row(" &= ".join(kept))
+        return pieces if len(pieces) > 1 else [" = ".join(kept)]
+    rows = [f"{kept[0]} &= {kept[1]}", *(f"&= {s}" for s in kept[2:])]
+    return [piece for row in rows for piece in break_long_row(row)]
+
+
+def visible_width(tex: str) -> int:
+    """About how many characters wide ``tex`` prints: each command one character,
+    ``\\left``/``\\right``, braces, ``&`` and spaces none (a fraction counts both parts)."""
+    tex = re.sub(r"\\(left|right)\b\.?", "", tex)
+    tex = re.sub(r"\\[A-Za-z]+", "x", tex)
+    return len(re.sub(r"[{}&\s]", "", tex))
+
+
+_TOKEN = re.compile(r"\\left|\\right|[{}]| [+-] ")
+
+
+def break_long_row(row: str, limit: int = None) -> list[str]:
+    r"""A row longer than ``limit`` characters split before top-level ``+``/``-`` signs
+    (outside any braces) into rows of at most about ``limit``; a break inside
+    ``\left( ... \right)`` closes the open delimiters with ``\right.`` and reopens
+    them with ``\left.`` on the next row, which LaTeX and MathJax both accept."""
+    limit = LONG_LINE if limit is None else limit
+    if visible_width(row) <= limit:
+        return [row]
+    breaks, braces, lefts = [], 0, 0
+    for match in _TOKEN.finditer(row):
+        token = match.group()
+        if token == "{":
+            braces += 1
+        elif token == "}":
+            braces -= 1
+        elif token == "\\left":
+            lefts += 1
+        elif token == "\\right":
+            lefts -= 1
+        elif braces == 0:
+            breaks.append((match.start(), lefts))
+    rows, start, open_lefts = [], 0, 0
+    while visible_width(row[start:]) > limit:
+        later = [(p, d) for p, d in breaks if p > start]
+        window = [(p, d) for p, d in later if visible_width(row[start:p]) <= limit] or later[:1]
+        if not window:
+            break
+        # the shallowest break in reach, the latest of those: a line ends where the sum is outermost
+        position, depth = min(window, key=lambda b: (b[1], -b[0]))
+        rows.append((start, position, open_lefts, depth))
+        start, open_lefts = position + 1, depth
+    pieces = []
+    for begin, end, opened, closing in rows:
+        prefix = "&\\quad " + "\\left. " * opened if begin else ""
+        pieces.append(prefix + row[begin:end] + " \\right." * closing)
+    pieces.append(("&\\quad " + "\\left. " * open_lefts if start else "") + row[start:])
+    return pieces
 
 
 def build_context(derivation, example=None, *, lang="en", digits=9, title=None, per_parameter=None) -> dict:
@@ -143,14 +191,6 @@ class _Document:
     def tex(self, expr, order=None) -> str:
         return self.printer(False, order).doprint(expr)
 
-    def tex_terms(self, expr) -> str | list[str]:
-        """``expr`` printed; a sum too long for a line as its terms (``a``, ``+ b``, ``- c``)."""
-        printed = self.tex(expr)
-        if not isinstance(expr, OrderedSum) or len(printed) <= LONG_LINE:
-            return printed
-        terms = [self.tex(term) for term in expr.args]
-        return [terms[0], *(f"- {t[1:].lstrip()}" if t.startswith("-") else f"+ {t}" for t in terms[1:])]
-
     def sub(self, expr, order=None) -> str | None:
         """``expr`` with the numbers plugged in (None without an example, or when
         ``expr`` is one symbol or a number: its value says it all)."""
@@ -203,11 +243,12 @@ class _Document:
     def network_section(self) -> dict:
         values = []
         if self.example is not None:
-            given = [*self.graph.inputs, *self.graph.parameters]
+            given = [*self.graph.inputs, *self.shown_parameters]
             values = [{"symbol": self.tex(s), "value": self.plain(self.example.values[s])} for s in given]
         return {
             "definitions": [
-                self.tex(node) + " &= " + self.tex(self.definition(node), order="none") for node in self.shown_nodes
+                piece for node in self.shown_nodes
+                for piece in break_long_row(self.tex(node) + " &= " + self.tex(self.definition(node), order="none"))
             ],
             "activations": self.activation_identities(),
             "diagram": diagram(self),
@@ -445,8 +486,8 @@ class _Document:
             numbers = self.product_of_numbers(self.chain(head + factor_values) if chain else [])
         value = self.first_example_gradient(p) if self.example is not None else None
         return chain_rows([
-            self.partial(self.output, p), self.tex_terms(self.ordered_gradient(p, primes=True)),
-            self.tex_terms(self.ordered_gradient(p)), numbers, self.num(value),
+            self.partial(self.output, p), self.tex(self.ordered_gradient(p, primes=True)),
+            self.tex(self.ordered_gradient(p)), numbers, self.num(value),
         ])
 
     def examples_note(self, p) -> dict | None:

@@ -323,3 +323,16 @@ def test_showcase_latex_compiles(tmp_path, showcase, name, heading):
     pdf = tmp_path / name.replace(".tex", ".pdf")
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
     assert heading in text
+
+
+def test_long_rows_break_before_outermost_signs():
+    from symprop.document import break_long_row, chain_rows
+
+    row = r"L &= \left(a + b\right) + c + d"
+    assert break_long_row(row, limit=100) == [row]
+    assert break_long_row(row, limit=10) == [r"L &= \left(a + b\right) + c", r"&\quad + d"]
+    assert break_long_row(r"x &= \left(a + b + c\right) y", limit=8) == [
+        r"x &= \left(a + b \right.", r"&\quad \left. + c\right) y",
+    ]
+    assert chain_rows(["a", "a", "", "b"]) == ["a = b"]
+    assert chain_rows(["a", "b", "c"]) == ["a &= b", "&= c"]
