@@ -296,6 +296,12 @@ def graph_source(derivation, *, name: str = "gradient") -> str:
     then every parameter's ``dE/dw = sum_v delta_v dv/dw``, and returns
     ``(output value, {parameter name: gradient})``. Arguments may be numbers or
     arrays of a batch (every line is elementwise).
+
+    The forward pass is stable at any logit (logs of sigmoid and softmax nodes go
+    through the logits); the backward lines are the derivation's own, so a
+    sigmoid followed by a separate log-loss keeps its factor ``1/(1 - a)``, which
+    divides by zero once ``a`` rounds to 1 (``|z| > 37``). The fused losses, and
+    :func:`backward_source` / :func:`numpy_functions`, avoid that factor.
     """
     graph = derivation.graph
     adjoints = list(derivation.adjoints.values())

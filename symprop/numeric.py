@@ -474,7 +474,7 @@ class _Precise:
 
     def __init__(self, digits: int):
         self.digits = digits
-        self.key = ("mpmath", digits)
+        self.key = "mpmath"   # the generated code reads the working precision from mpmath's context
 
     def context(self):
         return mpmath.workdps(self.digits + GUARD_DIGITS)
