@@ -300,7 +300,7 @@ def graph_source(derivation, *, name: str = "gradient") -> str:
     The forward pass is stable at any logit (logs of sigmoid and softmax nodes go
     through the logits); the backward lines are the derivation's own, so a
     sigmoid followed by a separate log-loss keeps its factor ``1/(1 - a)``, which
-    divides by zero once ``a`` rounds to 1 (``|z| > 37``). The fused losses, and
+    divides by zero once ``a`` rounds to 1 (``z`` above about 37). The fused losses, and
     :func:`backward_source` / :func:`numpy_functions`, avoid that factor.
     """
     graph = derivation.graph
