@@ -116,6 +116,7 @@ def build_context(derivation, example=None, *, lang="en", digits=9, title=None, 
         "network": doc.network_section(),
         "forward": doc.forward_section(),
         "output_equation": doc.output_equation(),
+        "output_note": doc.output_note(),
         "group": {g["key"]: g for g in doc.parameter_groups()},
         "delta": doc.delta_section(),
         "matrix": doc.matrix_section(),
@@ -317,6 +318,13 @@ class _Document:
 
     def output_equation(self) -> list[str]:
         return self.node_equation(self.output)
+
+    def output_note(self) -> dict | None:
+        """With several examples: the loss combined over them (the lines show the first)."""
+        if self.example is None or self.example.examples < 2:
+            return None
+        key = "loss_over_examples_mean" if self.example.reduction == "mean" else "loss_over_examples_sum"
+        return {"key": key, "count": str(self.example.examples), "value": self.num(self.example.loss)}
 
     # --- 4. to 6. parameters -------------------------------------------------------
 

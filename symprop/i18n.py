@@ -28,6 +28,8 @@ ENGLISH: Mapping[str, str] = {
     # 3. loss
     "loss": "Loss",
     "loss_intro": "The loss function measures the error of the output:",
+    "loss_over_examples_mean": "These are the first example's numbers; over the {count} examples the mean loss is {value}.",
+    "loss_over_examples_sum": "These are the first example's numbers; over the {count} examples the summed loss is {value}.",
     "output": "Output",
     "output_intro": "The output of the graph:",
     # 4. to 6. parameters
@@ -110,6 +112,8 @@ KOREAN: Mapping[str, str] = {
     "forward_intro": "순전파의 각 식, 값을 대입한 식, 그 결과:",
     "loss": "손실 함수",
     "loss_intro": "손실 함수는 출력의 오차를 잽니다:",
+    "loss_over_examples_mean": "위는 첫 번째 예제의 값이며, 예제 {count}개에 대한 손실 함수의 평균은 {value}입니다.",
+    "loss_over_examples_sum": "위는 첫 번째 예제의 값이며, 예제 {count}개에 대한 손실 함수의 합은 {value}입니다.",
     "output": "출력",
     "output_intro": "그래프의 출력:",
     "output_parameters": "출력층 가중치",

@@ -312,17 +312,30 @@ def test_jupyter_shows_math(mazur_example):
     assert derivation._repr_markdown_().startswith("# ")
 
 
-@pytest.mark.parametrize("name, heading", [("mazur.tex", "Gradient check"), ("mazur.ko.tex", "기울기 검증")])
-def test_showcase_latex_compiles(tmp_path, showcase, name, heading):
-    (tmp_path / name).write_text(showcase[name], encoding="utf-8")
+def compiled_text(tmp_path, name: str, tex: str) -> str:
+    """Build ``tex`` with latexmk as the PDF export does; the PDF's text."""
+    (tmp_path / name).write_text(tex, encoding="utf-8")
     run = subprocess.run(
         ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", name],
         cwd=tmp_path, capture_output=True, text=True, timeout=240,
     )
     assert run.returncode == 0, run.stdout[-3000:]
     pdf = tmp_path / name.replace(".tex", ".pdf")
-    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
-    assert heading in text
+    return subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+
+
+@pytest.mark.parametrize("name, heading", [("mazur.tex", "Gradient check"), ("mazur.ko.tex", "기울기 검증")])
+def test_showcase_latex_compiles(tmp_path, showcase, name, heading):
+    assert heading in compiled_text(tmp_path, name, showcase[name])
+
+
+def test_graph_document_with_training_plot_compiles(tmp_path):
+    x, y, z, q, f = sympy.symbols("x y z q f", real=True)
+    graph = Graph.from_pairs([(q, x + y), (f, q * z)], inputs=[x], parameters=[y, z])
+    derivation = backprop.derive(graph)
+    example = numeric.worked_example(derivation, {"x": -2, "y": 5, "z": -4}, learning_rate=0.1, update="all", steps=3)
+    text = compiled_text(tmp_path, "graph.tex", render.render_latex(derivation, example, title="q = x + y, f = q z"))
+    assert "Training" in text and "The loss over 3 steps of gradient descent" in text
 
 
 def test_long_rows_break_before_outermost_signs():
