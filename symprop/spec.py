@@ -269,12 +269,13 @@ class _File:
             raise self.error(key, f"unknown {key[-1]} {value!r}: expected one of {options}")
         return value
 
-    def integer(self, key: Key, default=_MISSING, *, low: int, high: int, what: str) -> int:
+    def integer(self, key: Key, default=_MISSING, *, low: int, high: int, what: str,
+                too_large: str = "is too many: at most {high}, as more would take very long") -> int:
         value = self.require(key, what) if default is _MISSING else self.get(key, default)
         if not isinstance(value, int) or isinstance(value, bool) or value < low:
             raise self.error(key, f"expected {what}, got {describe(value)}")
         if value > high:
-            raise self.error(key, f"{value} is too many: at most {high}, as more would take very long")
+            raise self.error(key, f"{describe(value)} " + too_large.format(high=high))
         return value
 
     def number(self, key: Key, default=_MISSING, *, what: str = "a finite number") -> float:
@@ -823,7 +824,8 @@ def _init(spec: _File, network: nn.Network | None) -> dict | None:
     else:
         raise spec.error(key, f"expected a method ({', '.join(INIT_METHODS)}) or a table like "
                          f"{INIT_EXAMPLE.split('= ', 1)[1]}, got {describe(raw)}")
-    init["seed"] = spec.integer((*key, "seed"), 0, low=0, high=2**63 - 1, what="a whole number seed, 0 or more")
+    init["seed"] = spec.integer((*key, "seed"), 0, low=0, high=2**63 - 1, what="a whole number seed, 0 or more",
+                                too_large="is too large: a seed is at most {high}")
     if init["method"] == "uniform":
         init["low"] = spec.number((*key, "low"), -0.5)
         init["high"] = spec.number((*key, "high"), 0.5)
@@ -838,7 +840,8 @@ def _init(spec: _File, network: nn.Network | None) -> dict | None:
         raise spec.error((*key, "method"), "xavier draws from each layer's sizes: a [graph] has no layers, use "
                          "uniform or normal")
     if spec.get((*key, "decimals")) is not _MISSING:
-        init["decimals"] = spec.integer((*key, "decimals"), low=0, high=15, what="a number of decimals, 0 to 15")
+        init["decimals"] = spec.integer((*key, "decimals"), low=0, high=15, what="a number of decimals, 0 to 15",
+                                        too_large="decimals: at most {high}")
     return init
 
 
@@ -901,16 +904,16 @@ def _values(spec: _File, network, graph: Graph, init) -> tuple[dict, tuple[dict,
     parameters = [s for s, role in roles.items() if role in _PARAMETER_ROLES]
     given = _given_values(spec, roles, graph)
     has_examples = "examples" in spec.data
-    examples = _examples(spec, roles, graph, data) if has_examples else [{s: given[s] for s in data if s in given}]
-    if has_examples:
-        shared = [s.name for s in data if s in given]
-        if shared:
-            raise spec.error(("values", shared[0]), f"{', '.join(shared)}: data is given in each [[examples]] table "
-                             "when there are examples; remove it from [values]")
+    shared = [s.name for s in data if s in given]
+    if has_examples and shared:
+        raise spec.error(("values", shared[0]), f"{', '.join(shared)}: data is given in each [[examples]] table "
+                         "when there are examples; remove it from [values]")
+    examples = _examples(spec, roles, data) if has_examples else [{s: given[s] for s in data if s in given}]
+    _check_batch_name(spec, graph, len(examples))
     missing_data = [s for s in data if s not in examples[0]]
     missing = [s for s in parameters if s not in given]
     if missing_data or (missing and init is None):
-        _missing_error(spec, missing_data, [] if init is not None else missing, has_examples)
+        _missing_error(spec, missing_data, [] if init is not None else missing)
     drawn = draw_parameters(init, missing, network) if missing else {}
     _check_targets(spec, network, examples)
     values = {**examples[0], **{p: given.get(p, drawn.get(p)) for p in parameters}}
@@ -932,7 +935,7 @@ def _given_values(spec: _File, roles: dict[Symbol, str], graph: Graph) -> dict[S
     return {by_name[name]: spec.number(("values", name)) for name in table}
 
 
-def _examples(spec: _File, roles, graph: Graph, data: list[Symbol]) -> list[dict[Symbol, float]]:
+def _examples(spec: _File, roles, data: list[Symbol]) -> list[dict[Symbol, float]]:
     key = ("examples",)
     examples = spec.get(key)
     if not isinstance(examples, list) or not all(isinstance(e, dict) for e in examples):
@@ -943,13 +946,13 @@ def _examples(spec: _File, roles, graph: Graph, data: list[Symbol]) -> list[dict
     if len(examples) > MAX_EXAMPLES:
         raise spec.error(key, f"{len(examples)} examples: at most {MAX_EXAMPLES}, as more would take very long")
     by_name = {s.name: s for s in data}
+    known = {s.name for s in roles}
     result = []
     for i, example in enumerate(examples):
         wrong = [name for name in example if name not in by_name]
         if wrong:
             first = wrong[0]
-            reason = ("parameters stay in [values]" if first in {s.name for s in roles} else
-                      "not an input or target of the network")
+            reason = "parameters stay in [values]" if first in known else "not an input or target of the network"
             raise spec.error((*key, i, first), f"{_listed(wrong)}: {reason}")
         missing = [s.name for s in data if s.name not in example]
         if missing:
@@ -959,11 +962,18 @@ def _examples(spec: _File, roles, graph: Graph, data: list[Symbol]) -> list[dict
     return result
 
 
-def _missing_error(spec: _File, data: list[Symbol], parameters: list[Symbol], has_examples: bool):
+def _missing_error(spec: _File, data: list[Symbol], parameters: list[Symbol]):
     names = [s.name for s in (*data, *parameters)]
-    where = "[values] or [[examples]]" if has_examples else "[values]"
     hint = f"; or have parameters drawn: {INIT_EXAMPLE}" if parameters else ""
-    raise spec.error(("values",), f"missing values for {_listed(names)}: give each in {where}{hint}")
+    raise spec.error(("values",), f"missing values for {_listed(names)}: give each in [values]{hint}")
+
+
+def _check_batch_name(spec: _File, graph: Graph, examples: int) -> None:
+    """Several examples combine the output ``L`` into ``L_batch``: that name must be free."""
+    batch = f"{graph.output.name}_batch"
+    if examples > 1 and any(s.name == batch for s in (*graph.inputs, *graph.parameters, *graph.nodes)):
+        raise spec.error(("examples",), f"the name {batch!r} is taken: with several examples it names the combined "
+                         f"{graph.output.name}; rename it")
 
 
 def _listed(names: list[str], most: int = 12) -> str:
@@ -1058,6 +1068,7 @@ class _Locator:
                 parent = (*parent, self.arrays[parent])
         table = (*parent, names[-1])
         if array:
+            self.places.setdefault(table, start)  # the array as a whole: its first table
             self.arrays[table] = self.arrays.get(table, -1) + 1
             table = (*table, self.arrays[table])
         self.places.setdefault(table, start)

@@ -391,6 +391,9 @@ def test_top_level_refusals(top, expected):
          "train.init.std (line 8): expected a finite positive standard deviation, got 0.0"),
         ('init = { method = "uniform", seed = -1 }',
          "train.init.seed (line 8): expected a whole number seed, 0 or more, got -1"),
+        ('init = { method = "uniform", seed = 9223372036854775808 }',
+         "train.init.seed (line 8): 9223372036854775808 is too large: a seed is at most 9223372036854775807"),
+        ('init = { method = "uniform", decimals = 16 }', "train.init.decimals (line 8): 16 decimals: at most 15"),
         ('init = { seed = 1 }', "train.init.method (line 8): missing: expected one of uniform, normal, xavier"),
     ],
 )
@@ -469,6 +472,16 @@ def test_softmax_cross_entropy_targets_must_sum_to_one():
 def test_example_refusals(examples, expected):
     text = examples + GRAPH.replace("nodes", 'parameters = ["z"]\nnodes') + "[values]\nz = 5\n"
     assert refusal(text) == f"f.toml: {expected}"
+
+
+def test_the_combined_loss_name_must_be_free_with_several_examples():
+    text = ('[graph]\ninputs = ["x", "f_batch"]\nparameters = ["f_batch"]\nnodes = [["f", "x*f_batch"]]\n'
+            "[[examples]]\nx = 1\n[[examples]]\nx = 2\n[values]\nf_batch = 3\n")
+    assert refusal(text) == (
+        "f.toml: examples (line 5): the name 'f_batch' is taken: with several examples it names the combined f; "
+        "rename it"
+    )
+    assert len(spec.loads(text.replace("[[examples]]\nx = 2\n", "")).examples) == 1
 
 
 def test_data_goes_in_examples_or_values_not_both():
