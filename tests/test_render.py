@@ -100,6 +100,21 @@ def test_every_math_span_survives_the_parser_intact(showcase, flavor):
 
 
 @pytest.mark.parametrize("flavor", FLAVORS)
+def test_every_printed_equation_of_the_context_reaches_the_reader(mazur_example, flavor):
+    """The equations the context printed, delimited as the renderer does, are exactly
+    what the parser hands to the math renderer."""
+    context = render.document_context(*mazur_example)
+    parsed = parsed_math(render.render_markdown(*mazur_example, flavor=flavor), flavor)
+    equations = [*context["forward"], context["output_equation"], context["delta"]["deltas"]]
+    for group in context["group"].values():
+        for p in group["parameters"]:
+            equations += [p["product"], *p["factors"]]
+            equations += [p["descent"]["equation"]] if p["descent"]["updated"] else []
+    for equation in equations:
+        assert render.math_lines(equation) in parsed
+
+
+@pytest.mark.parametrize("flavor", FLAVORS)
 def test_math_follows_the_measured_markdown_rules(showcase, flavor):
     markdown = showcase[f"mazur.{flavor}.md"]
     for span in emitted_math(markdown, flavor):
