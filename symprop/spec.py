@@ -615,7 +615,8 @@ _SYNTAX_NAMES = {
 _MANGLE = "_n_"
 
 
-def parse_expression(text: str, names: Mapping[str, Symbol], *, later: Mapping[str, int] = {}, node: str = "") -> Expr:
+def parse_expression(text: str, names: Mapping[str, Symbol], *, later: Mapping[str, int] | None = None,
+                     node: str = "") -> Expr:
     """``text`` as a SymPy expression over ``names``, refusing anything but plain arithmetic.
 
     Python's ``ast`` checks the text first: numbers, the declared names,
@@ -637,7 +638,7 @@ def parse_expression(text: str, names: Mapping[str, Symbol], *, later: Mapping[s
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
         detail = getattr(error, "msg", "") or "nested too deeply"
         raise ExpressionError(f"{text.strip()[:60]!r} is not a valid expression ({detail})") from None
-    _check_syntax(tree, names, later, node)
+    _check_syntax(tree, names, later or {}, node)
     _check_nesting(tree)
     _check_sizes(tree)
     expr = _evaluate(mangled.strip(), names)
@@ -652,6 +653,9 @@ def _mangle(text: str, names: Mapping[str, Symbol]) -> str:
         tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
     except (tokenize.TokenError, SyntaxError) as error:
         raise ExpressionError(f"{text.strip()[:60]!r} is not a valid expression ({error.args[0]})") from None
+    hidden = next((t.string for t in tokens if t.type == tokenize.NAME and t.string.startswith("_")), None)
+    if hidden:
+        raise ExpressionError(f"{hidden!r}: names starting with _ are not allowed")
     renamed = [(t.type, _MANGLE + t.string if t.type == tokenize.NAME and t.string in names else t.string)
                for t in tokens]
     return tokenize.untokenize(renamed)
