@@ -337,7 +337,8 @@ def check_name(spec: _File, key: Key, name: str, pattern=NAME, *, in_expressions
     """A name a file declares: identifier-like (so it can be a TOML key and never
     TeX), and in a [graph] not the name of a function its expressions call."""
     if not pattern.match(name):
-        raise spec.error(key, f"{name!r} is not a usable name: expected a letter, then letters, digits or _ (64 at most)")
+        raise spec.error(key, f"{name!r} is not a usable name: expected a letter, then letters, digits or _ "
+                         "(64 at most)")
     if in_expressions and name in EXPRESSION_FUNCTIONS:
         raise spec.error(key, f"{name!r} is the name of a function: choose another name")
 
@@ -393,7 +394,8 @@ def _notation(spec: _File) -> str:
 def _structure(spec: _File, notation: str, title: str = "") -> tuple[nn.Network | None, Graph]:
     has_network, has_graph = "network" in spec.data, "graph" in spec.data
     if has_network and has_graph:
-        raise spec.error(("graph",), "give either [network] (a layered network) or [graph] (an expression graph), not both")
+        raise spec.error(("graph",), "give either [network] (a layered network) or [graph] (an expression graph), "
+                         "not both")
     if has_network:
         network = build_network(spec, notation, title)
         return network, network.graph
@@ -436,7 +438,8 @@ def build_network(spec: _File, notation: str, title: str = "") -> nn.Network:
                          f"{layers[-1].units} units: expected one target per output unit")
     clash = _repeated([*(inputs if isinstance(inputs, list) else []), *(targets or [])])
     if clash:
-        raise spec.error(("network", "targets"), f"the name {clash!r} is both an input and a target: use distinct names")
+        raise spec.error(("network", "targets"), f"the name {clash!r} is both an input and a target: use distinct "
+                         "names")
     try:
         return nn.mlp(inputs, layers, loss, targets=targets, notation=notation, title=title)
     except (nn.NetworkError, GraphError) as error:
@@ -464,7 +467,8 @@ def _layers(spec: _File) -> list[nn.Dense]:
     key = ("network", "layers")
     layers = spec.require(key, 'a list of layers like { units = 2, activation = "sigmoid" }')
     if not isinstance(layers, list):
-        raise spec.error(key, f'expected a list of layers like {{ units = 2, activation = "sigmoid" }}, got {describe(layers)}')
+        raise spec.error(key, 'expected a list of layers like { units = 2, activation = "sigmoid" }, got '
+                         + describe(layers))
     if not layers:
         raise spec.error(key, "the network is empty: expected at least one layer")
     if len(layers) > MAX_LAYERS:

@@ -156,7 +156,8 @@ def test_layered_network_defaults():
 
 
 def test_inputs_may_be_a_count_named_by_the_notation():
-    text = '[network]\ninputs = 2\nlayers = [{ units = 1 }]\n[train]\ninit = "uniform"\n[values]\nx1 = 1\nx2 = 2\ny1 = 0\n'
+    text = ('[network]\ninputs = 2\nlayers = [{ units = 1 }]\n[train]\ninit = "uniform"\n'
+            "[values]\nx1 = 1\nx2 = 2\ny1 = 0\n")
     problem = spec.loads(text)
     assert [s.name for s in problem.network.inputs] == ["x1", "x2"]
     assert [p.name for p in problem.graph.parameters] == ["w1_1_1", "w1_1_2", "b1_1"]
@@ -195,8 +196,8 @@ def test_graph_expressions_parse_to_exact_numbers_and_allowed_functions():
     x, w, a, b = (Symbol(n, real=True) for n in ("x", "w", "a", "b"))
     definition = {node.name: expr for node, expr in problem.graph.definition.items()}
     assert definition["a"] == Rational(1, 2) * x + sympy.Float("0.25") * w**2 - 3
-    assert definition["b"] == (functions.sigmoid(a) + functions.relu(a) + sympy.tanh(a) + functions.softplus(a)
-                               + functions.leaky_relu(a, Rational(1, 100)) + functions.leaky_relu(a, sympy.Float("0.2")))
+    leaky = functions.leaky_relu(a, Rational(1, 100)) + functions.leaky_relu(a, sympy.Float("0.2"))
+    assert definition["b"] == functions.sigmoid(a) + functions.relu(a) + sympy.tanh(a) + functions.softplus(a) + leaky
     assert definition["c"].has(sympy.Max(a, b, 0), sympy.Min(a, b), sympy.Abs(x), sympy.exp(b))
     assert backprop.derive(problem.graph)["w"].path_count == 2  # c <- a <- w and c <- b <- a <- w
 
@@ -331,7 +332,8 @@ def test_malformed_toml_gives_line_and_column():
         (('"i2"]', '"i1"]'), "network.inputs (line 2): duplicate name 'i1': each name is used once"),
         (('"i2"]', '"w1_1_1"]'),
          "network (line 1): the name 'w1_1_1' is used twice: give distinct unit names"),
-        (('inputs = ["i1", "i2"]', "inputs = 0"), "network.inputs (line 2): expected a positive count of inputs, got 0"),
+        (('inputs = ["i1", "i2"]', "inputs = 0"),
+         "network.inputs (line 2): expected a positive count of inputs, got 0"),
         (('inputs = ["i1", "i2"]', 'inputs = "i1"'),
          "network.inputs (line 2): expected a list of input names or their count, got 'i1'"),
         (("[network]\n", '[network]\nloss = "cross_entropy"\n'), None),

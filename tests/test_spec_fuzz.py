@@ -92,9 +92,9 @@ def expressions(names: list[str]):
     return st.recursive(
         leaves,
         lambda inner: st.one_of(
-            st.tuples(inner, st.sampled_from(["+", "-", "*", "/", "**"]), inner).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
-            st.tuples(st.sampled_from(FUNCTIONS), inner).map(lambda t: f"{t[0]}({t[1]})"),
-            st.tuples(st.sampled_from(["Max", "Min", "leaky_relu"]), inner, inner).map(lambda t: f"{t[0]}({t[1]}, {t[2]})"),
+            st.tuples(inner, st.sampled_from(["+", "-", "*", "/", "**"]), inner).map("({0[0]} {0[1]} {0[2]})".format),
+            st.tuples(st.sampled_from(FUNCTIONS), inner).map("{0[0]}({0[1]})".format),
+            st.tuples(st.sampled_from(["Max", "Min", "leaky_relu"]), inner, inner).map("{0[0]}({0[1]}, {0[2]})".format),
             inner.map(lambda e: f"-{e}"),
         ),
         max_leaves=5,
@@ -182,7 +182,8 @@ def network_files(draw) -> str:
     """A network file: a structure, then values for the names it needs (or some wrong ones)."""
     document: dict = {}
     if draw(st.booleans()):
-        document["title"] = draw(choose(st.sampled_from(["A title", "Ünïcode ✓"]), st.one_of(st.just("two\nlines"), JUNK)))
+        document["title"] = draw(choose(st.sampled_from(["A title", "Ünïcode ✓"]),
+                                        st.one_of(st.just("two\nlines"), JUNK)))
     if draw(st.booleans()):
         document["notation"] = draw(choose(st.sampled_from(sorted(spec.PRESETS)), st.one_of(st.just("gb"), JUNK)))
     if draw(st.integers(0, 3)) == 0:
@@ -269,7 +270,8 @@ def derived_or_refused(text: str) -> None:
         assert gradient.delta_form is not None
 
 
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=EXAMPLES, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(network_files())
 def test_generated_network_files_are_derived_or_refused_in_one_line(text):
     derived_or_refused(text)
