@@ -9,7 +9,6 @@ check, after the update.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -20,84 +19,19 @@ from . import functions
 from .diagram import diagram
 from .i18n import prose
 from .printing import (
-    Dots, SympropLatexPrinter, graph_symbol_names, in_chain_order, latex, number, number_names, ordered_product, ordered_sum, partial, plain_number, prime,
+    Dots, SympropLatexPrinter, graph_symbol_names, in_chain_order, number, number_names, ordered_product, ordered_sum,
+    partial, plain_number, prime,
 )
+from .render import break_long_row, chain_rows
 
 #: Above this many parameters a document shows one parameter per layer.
 SUMMARY_THRESHOLD = 60
 #: Affine sums longer than this print their first terms, a ``\dots`` and the last one.
 LONG_SUM = 6
-#: Rows wider than this (see :func:`visible_width`) continue on rows of their own.
-LONG_LINE = 120
 #: Paths listed one by one at most (beyond: the count only).
 PATHS_SHOWN = 8
 #: Rows of the training table at most.
 TRACE_ROWS = 21
-
-
-def chain_rows(sides) -> list[str]:
-    """``lhs = a = b`` as aligned rows, consecutive repeats and empty sides dropped;
-    two sides make one unaligned row; a row too long for a line is broken (see
-    :func:`break_long_row`)."""
-    kept = []
-    for side in sides:
-        if side and (not kept or kept[-1] != side):
-            kept.append(side)
-    if len(kept) <= 2:
-        pieces = break_long_row(" &= ".join(kept))
-        return pieces if len(pieces) > 1 else [" = ".join(kept)]
-    rows = [f"{kept[0]} &= {kept[1]}", *(f"&= {s}" for s in kept[2:])]
-    return [piece for row in rows for piece in break_long_row(row)]
-
-
-def visible_width(tex: str) -> int:
-    """About how many characters wide ``tex`` prints: each command one character,
-    ``\\left``/``\\right``, braces, ``&`` and spaces none (a fraction counts both parts)."""
-    tex = re.sub(r"\\(left|right)\b\.?", "", tex)
-    tex = re.sub(r"\\[A-Za-z]+", "x", tex)
-    return len(re.sub(r"[{}&\s]", "", tex))
-
-
-_TOKEN = re.compile(r"\\left|\\right|[{}]| [+-] ")
-
-
-def break_long_row(row: str, limit: int = None) -> list[str]:
-    r"""A row longer than ``limit`` characters split before top-level ``+``/``-`` signs
-    (outside any braces) into rows of at most about ``limit``; a break inside
-    ``\left( ... \right)`` closes the open delimiters with ``\right.`` and reopens
-    them with ``\left.`` on the next row, which LaTeX and MathJax both accept."""
-    limit = LONG_LINE if limit is None else limit
-    if visible_width(row) <= limit:
-        return [row]
-    breaks, braces, lefts = [], 0, 0
-    for match in _TOKEN.finditer(row):
-        token = match.group()
-        if token == "{":
-            braces += 1
-        elif token == "}":
-            braces -= 1
-        elif token == "\\left":
-            lefts += 1
-        elif token == "\\right":
-            lefts -= 1
-        elif braces == 0:
-            breaks.append((match.start(), lefts))
-    rows, start, open_lefts = [], 0, 0
-    while visible_width(row[start:]) > limit:
-        later = [(p, d) for p, d in breaks if p > start]
-        window = [(p, d) for p, d in later if visible_width(row[start:p]) <= limit] or later[:1]
-        if not window:
-            break
-        # the shallowest break in reach, the latest of those: a line ends where the sum is outermost
-        position, depth = min(window, key=lambda b: (b[1], -b[0]))
-        rows.append((start, position, open_lefts, depth))
-        start, open_lefts = position + 1, depth
-    pieces = []
-    for begin, end, opened, closing in rows:
-        prefix = "&\\quad " + "\\left. " * opened if begin else ""
-        pieces.append(prefix + row[begin:end] + " \\right." * closing)
-    pieces.append(("&\\quad " + "\\left. " * open_lefts if start else "") + row[start:])
-    return pieces
 
 
 def build_context(derivation, example=None, *, lang="en", digits=9, title=None, per_parameter=None) -> dict:
@@ -234,10 +168,18 @@ class _Document:
         """Factors given output first, in the notation's chain order."""
         return in_chain_order(factors, self.chain_order)
 
-    def product_of_numbers(self, values) -> str | None:
-        if self.example is None or len(values) < 2:
+    def product_of_numbers(self, values, at_least: int = 2) -> str | None:
+        r"""``a \cdot b \cdot c`` with negative numbers in parentheses (None for fewer
+        than ``at_least`` numbers, or without an example)."""
+        if self.example is None or len(values) < at_least:
             return None
-        return r" \cdot ".join(number_names({i: v for i, v in enumerate(values)}, self.digits).values())
+        return r" \cdot ".join(number_names(dict(enumerate(values)), self.digits).values())
+
+    def sum_of_products(self, products) -> str | None:
+        r"""``a_1 \cdot b_1 + a_2 \cdot b_2 + ...`` from lists of numbers."""
+        if self.example is None:
+            return None
+        return " + ".join(self.product_of_numbers(p, at_least=1) for p in products)
 
     # --- 1. network -------------------------------------------------------------
 
@@ -426,16 +368,9 @@ class _Document:
         gradient the branch reuses."""
         users = self.users(node)
         leibniz = ordered_sum([ordered_product(self.chain([partial(self.output, c), partial(c, node)])) for c in users])
-        values = [
-            ordered_product(self.chain([Symbol(f"_a{i}"), Symbol(f"_l{i}")])) for i, _ in enumerate(users)
-        ]
-        numbers = {}
-        for i, c in enumerate(users):
-            numbers[Symbol(f"_a{i}")] = self.adjoint_value(c) if c != self.output else 1
-            numbers[Symbol(f"_l{i}")] = self.local_value(c, node)
-        plugged = None if self.example is None else latex(
-            ordered_sum(values), symbol_names=number_names(numbers, self.digits), mul_symbol="dot"
-        )
+        plugged = self.sum_of_products([
+            self.chain([self.adjoint_value(c) if c != self.output else 1, self.local_value(c, node)]) for c in users
+        ])
         symbol = self.derivation.adjoints[node].symbol
         name = self.tex(symbol) if symbol in self.graph.latex_names else None
         return chain_rows([

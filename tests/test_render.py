@@ -354,7 +354,7 @@ def test_graph_document_with_training_plot_compiles(tmp_path):
 
 
 def test_long_rows_break_before_outermost_signs():
-    from symprop.document import break_long_row, chain_rows
+    from symprop.render import break_long_row, chain_rows
 
     row = r"L &= \left(a + b\right) + c + d"
     assert break_long_row(row, limit=100) == [row]
