@@ -443,7 +443,23 @@ def build_network(spec: _File, notation: str, title: str = "") -> nn.Network:
     try:
         return nn.mlp(inputs, layers, loss, targets=targets, notation=notation, title=title)
     except (nn.NetworkError, GraphError) as error:
-        raise spec.error(("network",), str(error)) from None
+        clash = _name_clash(spec, inputs, layers, loss, targets, notation)
+        raise clash or spec.error(("network",), str(error)) from None
+
+
+def _name_clash(spec: _File, inputs, layers, loss, targets, notation) -> SpecError | None:
+    """Which input or target name is also a name the notation gives a parameter or node, if any."""
+    try:
+        generated = nn.mlp(len(inputs) if isinstance(inputs, list) else inputs, layers, loss, notation=notation).graph
+    except (nn.NetworkError, GraphError):
+        return None
+    taken = {s.name for s in (*generated.parameters, *generated.nodes)}
+    for key, names in ((("network", "inputs"), inputs), (("network", "targets"), targets)):
+        clash = next((n for n in names if n in taken), None) if isinstance(names, list) else None
+        if clash:
+            return spec.error(key, f"{clash!r} is also the name notation {notation} gives a parameter or node of this "
+                              "network: choose another name")
+    return None
 
 
 def _network_inputs(spec: _File) -> int | list[str]:

@@ -331,7 +331,13 @@ def test_malformed_toml_gives_line_and_column():
          "output unit"),
         (('"i2"]', '"i1"]'), "network.inputs (line 2): duplicate name 'i1': each name is used once"),
         (('"i2"]', '"w1_1_1"]'),
-         "network (line 1): the name 'w1_1_1' is used twice: give distinct unit names"),
+         "network.inputs (line 2): 'w1_1_1' is also the name notation plain gives a parameter or node of this "
+         "network: choose another name"),
+        (("layers = [", 'targets = ["L"]\nlayers = ['),
+         "network.targets (line 3): 'L' is also the name notation plain gives a parameter or node of this network: "
+         "choose another name"),
+        (("layers = [", 'targets = ["i1"]\nlayers = ['),
+         "network.targets (line 3): the name 'i1' is both an input and a target: use distinct names"),
         (('inputs = ["i1", "i2"]', "inputs = 0"),
          "network.inputs (line 2): expected a positive count of inputs, got 0"),
         (('inputs = ["i1", "i2"]', 'inputs = "i1"'),
