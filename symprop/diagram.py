@@ -13,16 +13,16 @@ import re
 from .printing import number, plain_number
 
 COLUMN_WIDTH = 3.2
+#: Graphs with more nodes and parameters than this are not drawn (a picture would not help).
+MAX_DRAWN = 80
 ROW_HEIGHT = 1.6
 
 
 def diagram(doc) -> dict:
     """``{"kind", "nodes", "edges"}`` for ``doc`` (a :class:`symprop.document._Document`)."""
-    if doc.network is not None and not doc.summarised:
-        return _network_diagram(doc)
-    if doc.network is not None:
+    if doc.summarised or len(doc.graph.nodes) + len(doc.graph.parameters) > MAX_DRAWN:
         return {"kind": "none", "nodes": [], "edges": []}
-    return _graph_diagram(doc)
+    return _network_diagram(doc) if doc.network is not None else _graph_diagram(doc)
 
 
 def mermaid_id(name: str) -> str:
