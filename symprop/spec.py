@@ -190,7 +190,7 @@ def _read_text(path) -> str:
         size = os.path.getsize(path)
         if size > MAX_TEXT_LENGTH:
             raise SpecError(str(path), "file", f"{size} bytes: a network file is at most {MAX_TEXT_LENGTH} bytes")
-        return Path(path).read_bytes().decode("utf-8")
+        return Path(path).read_bytes().decode("utf-8-sig")  # a byte-order mark (Windows editors) is dropped
     except UnicodeDecodeError as error:
         raise SpecError(str(path), "file", f"not UTF-8 text (byte {error.start})") from None
     except OSError as error:

@@ -271,6 +271,15 @@ def test_load_reads_a_file_and_names_it_in_errors(tmp_path):
     )
 
 
+def test_a_file_with_a_byte_order_mark_and_crlf_line_ends_loads(tmp_path):
+    path = tmp_path / "windows.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + spec.builtin_examples()["graph"].replace("\n", "\r\n").encode())
+    assert by_name(spec.load(path).values) == {"x": -2.0, "y": 5.0, "z": -4.0}
+    path.write_bytes(path.read_bytes().replace(b"z = -4", b"z = nan"))
+    with pytest.raises(SpecError, match=r"windows\.toml: values\.z \(line 19\): expected a finite number, got nan$"):
+        spec.load(path)
+
+
 def test_unreadable_files_are_one_line_errors(tmp_path):
     with pytest.raises(SpecError, match=r"^.*missing\.toml: file: cannot be read: No such file or directory$"):
         spec.load(tmp_path / "missing.toml")
