@@ -364,3 +364,15 @@ def test_long_rows_break_before_outermost_signs():
     ]
     assert chain_rows(["a", "a", "", "b"]) == ["a = b"]
     assert chain_rows(["a", "b", "c"]) == ["a &= b", "&= c"]
+
+
+def test_tikz_picture_of_the_network(showcase):
+    tex = showcase["mazur.tex"]
+    for line in (
+        r"\node[unit, label={below:{\scriptsize $0.593269992$}}] (n_out_h1) at (3.20,0.80) {$out_{h1}$};",
+        r"\node[bias, label={below:{\scriptsize $0.35$}}] (n_b1) at (0.00,2.40) {$b_{1}$};",
+        r"\node[loss, label={below:{\scriptsize $0.298371109$}}] (n_E_total) at (9.60,0.00) {$E_{total}$};",
+        r"\draw[->] (n_out_h1) -- node[weight, pos=0.3] {$w_{5}$} (n_out_o1);",
+        r"\draw[->] (n_b1) -- (n_out_h1);",
+    ):
+        assert line + "\n" in tex, line
