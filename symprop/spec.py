@@ -13,6 +13,9 @@ Everything wrong with a file is a :class:`SpecError` whose message is one line,
 ``<file>: <key> (line N): <what was expected>``. Node expressions are checked
 against a short list of Python syntax (numbers, declared names, ``+ - * / **``
 and a few functions) before SymPy's parser sees them, so no file can run code.
+Requests that would take very long (more than ``MAX_PARAMETERS`` parameters,
+``MAX_LAYERS`` layers, ``MAX_NODES`` nodes, ``MAX_STEPS`` steps, ...) are
+refused up front with that reason.
 """
 from __future__ import annotations
 

@@ -45,7 +45,7 @@ def refusal(text: str, source: str = "f.toml") -> str:
 
 
 def drawn_network(extra: str = "") -> str:
-    """A 2-2-1 network whose parameters are all drawn, with its data given."""
+    """A 2-2-1 network with its data given and no parameter values (``extra`` may ask to draw them)."""
     return NETWORK + extra + "\n[values]\ni1 = 0.5\ni2 = -0.5\ny1 = 1.0\n"
 
 
