@@ -286,15 +286,29 @@ def plain_number(value, digits: int = 9) -> str:
         raise TypeError("a boolean is not a number to print")
     if isinstance(value, int) or (isinstance(value, sympy.Integer)):
         return str(int(value))
-    if isinstance(value, (sympy.Basic,)) or not isinstance(value, Number):
-        value = sympy.N(value, max(digits, 15))
-    as_float = float(value)
-    if math.isnan(as_float) or math.isinf(as_float):
-        return str(as_float)
-    if as_float == 0:
-        return "0"
-    text = format(as_float, f".{digits}g")
+    if isinstance(value, float) or (digits <= 15 and isinstance(value, Number)):
+        text = _float_text(float(value), digits)
+    else:
+        text = _precise_text(value, digits)
+    text = re.sub(r"\.?0*e", "e", text)  # "1.50e-9" and "1.0e-9" as "1.5e-9" and "1e-9"
     return text.replace("e-0", "e-").replace("e+0", "e").replace("e+", "e")
+
+
+def _float_text(value: float, digits: int) -> str:
+    if math.isnan(value) or math.isinf(value):
+        return str(value)
+    return "0" if value == 0 else format(value, f".{digits}g")
+
+
+def _precise_text(value, digits: int) -> str:
+    """A SymPy or mpmath number to ``digits`` significant digits, beyond float64's 17."""
+    import mpmath
+
+    with mpmath.workdps(digits + 5):
+        exact = mpmath.mpf(sympy.N(value, digits + 5))
+        if not mpmath.isfinite(exact):
+            return str(exact)
+        return "0" if exact == 0 else mpmath.nstr(exact, digits, strip_zeros=True, min_fixed=-5, max_fixed=digits)
 
 
 def number_names(values: Mapping[Symbol, object], digits: int = 9) -> dict[Symbol, str]:

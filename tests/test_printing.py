@@ -110,6 +110,14 @@ def test_number_formats_with_significant_digits(value, digits, expected):
     assert number(value, digits) == expected
 
 
+def test_numbers_beyond_float_precision():
+    assert plain_number(sympy.Rational(1, 3), 20) == "0.33333333333333333333"
+    assert plain_number(sympy.Float("0.2983711087600026679", 25), 20) == "0.2983711087600026679"
+    assert plain_number(sympy.Rational(1234, 10**7), 20) == "0.0001234"
+    assert plain_number(sympy.Rational(1, 10**9), 20) == "1e-9"
+    assert plain_number(sympy.Integer(10) ** 30 / 3, 5) == "3.3333e29"
+
+
 def test_plain_number_is_text():
     assert plain_number(1.5e-11) == "1.5e-11"
     assert plain_number(2.5e20) == "2.5e20"
