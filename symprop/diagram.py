@@ -12,10 +12,12 @@ import re
 
 from .printing import number, plain_number
 
-COLUMN_WIDTH = 3.2
+COLUMN_WIDTH = 4.2
+ROW_HEIGHT = 2.4
+#: Significant digits of the gradients written on a picture's edges.
+PICTURE_DIGITS = 4
 #: Graphs with more nodes and parameters than this are not drawn (a picture would not help).
 MAX_DRAWN = 80
-ROW_HEIGHT = 1.6
 
 
 def diagram(doc) -> dict:
@@ -49,8 +51,9 @@ def _node(doc, symbol, column, row, rows, shape="circle") -> dict:
     }
 
 
-def _edge(doc, source, target, tex=None, name=None, gradient=None) -> dict:
-    """An edge labelled with a parameter (and its value) and the gradient along it."""
+def _edge(doc, source, target, tex=None, name=None, gradient=None, pos=0.3) -> dict:
+    """An edge labelled with a parameter (and its value) and the gradient along it,
+    the label at ``pos`` of the way along the edge."""
     parts = []
     if name is not None:
         value = doc.value(name)
@@ -64,9 +67,10 @@ def _edge(doc, source, target, tex=None, name=None, gradient=None) -> dict:
         "source_ref": f"({mermaid_id(source.name)})",
         "target_ref": f"({mermaid_id(target.name)})",
         "tex": tex,
+        "pos": f"{pos:.2f}",
         "label": "<br/>".join(map(mermaid_text, parts)) if parts else None,
         "forward": None,
-        "backward": None,
+        "backward": number(gradient[1], min(doc.digits, PICTURE_DIGITS)) if gradient is not None else None,
     }
 
 
@@ -80,12 +84,15 @@ def _network_diagram(doc) -> dict:
         top = len(layer.inputs)
         for b in layer.bias_parameters:
             nodes.append(_node(doc, b, layer.index - 1, -1, top, shape="bias"))
-        for row, bias, net, out in zip(layer.weights, layer.biases, layer.nets, layer.outs):
+        for j, (row, bias, net, out) in enumerate(zip(layer.weights, layer.biases, layer.nets, layer.outs)):
+            # labels of edges into alternate units sit at different distances, so crossing edges do not stack them
+            pos = 0.3 if j % 2 == 0 else 0.6
             for w, source in zip(row, layer.inputs):
-                edges.append(_edge(doc, source, out, doc.tex(w), w, _gradient(doc, w)))
+                edges.append(_edge(doc, source, out, doc.tex(w), w, _gradient(doc, w), pos))
             if bias is not None:
                 contribution = doc.adjoint_value(net)
-                edges.append(_edge(doc, bias, out, None, None, (bias, contribution) if contribution is not None else None))
+                gradient = (bias, contribution) if contribution is not None else None
+                edges.append(_edge(doc, bias, out, None, None, gradient, pos))
     nodes.append(_node(doc, doc.output, len(layers) + 1, 0, 1, shape="loss"))
     for out in layers[-1].outs:
         value = doc.adjoint_value(out)
@@ -141,6 +148,7 @@ def _graph_edge(doc, parent, node) -> dict:
         "source_ref": f"({mermaid_id(parent.name)})",
         "target_ref": f"({mermaid_id(node.name)})",
         "tex": None,
+        "pos": "0.50",
         "label": "<br/>".join(map(mermaid_text, parts)) if parts else None,
         "forward": number(forward, doc.digits) if forward is not None else None,
         "backward": number(backward, doc.digits) if backward is not None else None,

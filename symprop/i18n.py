@@ -15,6 +15,7 @@ ENGLISH: Mapping[str, str] = {
     # 1. the network
     "network": "The network",
     "network_picture": "The network as a picture, with the weights on the edges:",
+    "network_picture_gradients": "The network as a picture: each edge carries its weight and the gradient of the loss with respect to it.",
     "graph_picture": "The computational graph:",
     "network_definitions": "Each node is defined from inputs, parameters and earlier nodes:",
     "activation_identities": "The activation function and its derivative:",
@@ -101,6 +102,7 @@ KOREAN: Mapping[str, str] = {
     "symbolic_only": "값이 주어지지 않아 기호로만 유도합니다.",
     "network": "신경망",
     "network_picture": "신경망 그림 (간선 위에 가중치):",
+    "network_picture_gradients": "신경망 그림: 간선마다 가중치와 그 가중치에 대한 손실 함수의 기울기를 적었습니다.",
     "graph_picture": "계산 그래프:",
     "network_definitions": "각 노드는 입력, 매개변수, 앞선 노드로 정의됩니다:",
     "activation_identities": "활성화 함수와 그 도함수:",

@@ -369,10 +369,11 @@ def test_long_rows_break_before_outermost_signs():
 def test_tikz_picture_of_the_network(showcase):
     tex = showcase["mazur.tex"]
     for line in (
-        r"\node[unit, label={below:{\scriptsize $0.593269992$}}] (n_out_h1) at (3.20,0.80) {$out_{h1}$};",
-        r"\node[bias, label={below:{\scriptsize $0.35$}}] (n_b1) at (0.00,2.40) {$b_{1}$};",
-        r"\node[loss, label={below:{\scriptsize $0.298371109$}}] (n_E_total) at (9.60,0.00) {$E_{total}$};",
-        r"\draw[->] (n_out_h1) -- node[weight, pos=0.3] {$w_{5}$} (n_out_o1);",
-        r"\draw[->] (n_b1) -- (n_out_h1);",
+        r"\node[unit, label={below:{\scriptsize $0.593269992$}}] (n_out_h1) at (4.20,1.20) {$out_{h1}$};",
+        r"\node[bias, label={below:{\scriptsize $0.35$}}] (n_b1) at (0.00,3.60) {$b_{1}$};",
+        r"\node[loss, label={below:{\scriptsize $0.298371109$}}] (n_E_total) at (12.60,0.00) {$E_{total}$};",
+        r"\draw[->] (n_out_h1) -- node[weight, pos=0.30] {$w_{5}$\\\textcolor{red!70!black}{$0.08217$}} (n_out_o1);",
+        r"\draw[->] (n_out_h1) -- node[weight, pos=0.60] {$w_{7}$\\\textcolor{red!70!black}{$-0.0226$}} (n_out_o2);",
+        r"\draw[->] (n_b1) -- node[weight, pos=0.30] {\textcolor{red!70!black}{$0.008771$}} (n_out_h1);",
     ):
         assert line + "\n" in tex, line
