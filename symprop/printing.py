@@ -68,8 +68,6 @@ class SympropLatexPrinter(LatexPrinter):
 
     ``graph``: a :class:`~symprop.graph.Graph` whose ``latex_names`` name the
     symbols (explicit ``symbol_names`` win);
-    ``chain_order``: ``"loss_first"`` or ``"parameter_first"``, the order of
-    Leibniz factors in :func:`chain`;
     ``step``: LaTeX head of the unit step (``H``);
     ``markdown_safe``: rewrite ``* \\{ \\} |`` so that Markdown cannot eat them.
     """
@@ -77,7 +75,6 @@ class SympropLatexPrinter(LatexPrinter):
     _default_settings = {
         **LatexPrinter._default_settings,
         "graph": None,
-        "chain_order": "loss_first",
         "step": "H",
         "markdown_safe": True,
     }
@@ -88,8 +85,6 @@ class SympropLatexPrinter(LatexPrinter):
         if graph is not None:
             settings["symbol_names"] = {**graph_symbol_names(graph), **(settings.get("symbol_names") or {})}
         super().__init__(settings)
-        if self._settings["chain_order"] not in CHAIN_ORDERS:
-            raise ValueError(f"chain_order must be one of {', '.join(CHAIN_ORDERS)}")
 
     def doprint(self, expr) -> str:
         text = super().doprint(expr)

@@ -82,10 +82,8 @@ def test_chain_order_reverses_for_parameter_first():
 def test_unknown_setting_is_rejected_and_own_settings_are_declared():
     with pytest.raises(TypeError, match="Unknown setting 'colour'"):
         latex(z, colour="red")
-    for key in ("graph", "chain_order", "step", "markdown_safe"):
+    for key in ("graph", "step", "markdown_safe"):
         assert key in SympropLatexPrinter._default_settings
-    with pytest.raises(ValueError):
-        latex(z, chain_order="sideways")
     assert latex(Heaviside(z, 0), step=r"\Theta") == r"\Theta\left(z\right)"
 
 
