@@ -15,7 +15,7 @@ from functools import cached_property
 import sympy
 from sympy import Symbol
 
-from . import functions
+from . import functions, layers_document
 from .diagram import diagram
 from .i18n import prose
 from .printing import (
@@ -43,6 +43,7 @@ def build_context(derivation, example=None, *, lang="en", digits=9, title=None, 
         "text": text,
         "title": title or _network_title(derivation) or text["default_title"],
         "has_example": example is not None,
+        "example_count": example.examples if example is not None else 1,
         "is_network": doc.network is not None,
         "summarised": doc.summarised,
         "loss": doc.tex(doc.output),
@@ -53,7 +54,9 @@ def build_context(derivation, example=None, *, lang="en", digits=9, title=None, 
         "output_note": doc.output_note(),
         "group": {g["key"]: g for g in doc.parameter_groups()},
         "delta": doc.delta_section(),
-        "matrix": doc.matrix_section(),
+        "matrix": layers_document.matrix_section(derivation, example, doc.tex),
+        "layer_view": layers_document.layer_view_section(derivation, doc.tex),
+        "node_rules": layers_document.node_rules_section(derivation, doc.tex),
         "check": doc.check_section(),
         "after": doc.after_section(),
     }
@@ -512,16 +515,6 @@ class _Document:
         form = ordered_sum([ordered_product(self.chain([self.upstream_named(c), self.local(c, p)])) for c in self.users(p)])
         value = self.first_example_gradient(p) if self.example is not None else None
         return chain_rows([self.partial(self.output, p), self.tex(form), self.sub(form), self.num(value)])
-
-    def matrix_section(self) -> list[list[str]]:
-        """Per layer, the matrix-form equations of :mod:`symprop.matrix` when it is there."""
-        if self.network is None:
-            return []
-        try:
-            from .matrix import matrix_form
-        except ImportError:
-            return []
-        return [[self.tex(eq) for _, eq in form.equations] for form in matrix_form(self.network)]
 
     # --- 8. and 9. check and after the update ---------------------------------------
 

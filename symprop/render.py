@@ -170,6 +170,8 @@ def math_lines(rows) -> str:
     if len(lines) > 1:
         lines = [line if "&" in line else line.replace(" = ", " &= ", 1) for line in lines]
         lines = [r"\begin{aligned}", *(line + r" \\" for line in lines[:-1]), lines[-1], r"\end{aligned}"]
+    # A row break inside a row (``cases``, ``matrix``) ends its line too.
+    lines = [part.strip() for line in lines for part in re.split(r"(?<=\\\\)\s*(?=\S)", line)]
     return "\n".join("{}" + line if _UNSAFE_LINE_START.match(line) else line for line in lines)
 
 

@@ -144,7 +144,7 @@ def test_mazur_document_has_the_sections_and_numbers_in_order(showcase):
     headings = [line for line in markdown.split("\n") if line.startswith("## ")]
     assert headings == [
         "## The network", "## Forward pass", "## Loss", "## Output-layer weights", "## Hidden-layer weights",
-        "## Biases", "## Delta form", "## Gradient check", "## After the update",
+        "## Biases", "## Delta form", "## Matrix form", "## Gradient check", "## After the update",
     ]
     assert r"\frac{\partial E_{total}}{\partial w_{5}} &= \left(out_{o1} - t_{1}\right) \sigma'\left(net_{o1}\right) out_{h1}" in markdown
     assert r"&= 0.74136507 \cdot 0.186815602 \cdot 0.593269992" in markdown
@@ -264,7 +264,7 @@ def test_plain_graph_groups_its_parameters_without_layers():
     markdown = render.render_markdown(derivation, example)
     headings = [line for line in markdown.split("\n") if line.startswith("## ")]
     assert headings == ["## The network", "## Forward pass", "## Output", "## Parameters", "## Delta form",
-                        "## Gradient check", "## After the update"]
+                        "## Node rules", "## Gradient check", "## After the update"]
     assert '  n_q -- "→ 3<br/>← -4" --> n_f' in markdown
     assert "\\frac{\\partial f}{\\partial y} = \\frac{\\partial f}{\\partial q} \\frac{\\partial q}{\\partial y}" in markdown
     assert "| 3 | -21.568762 |" in markdown
@@ -377,3 +377,54 @@ def test_tikz_picture_of_the_network(showcase):
         r"\draw[->] (n_b1) -- node[weight, pos=0.30] {\textcolor{red!70!black}{$0.008771$}} (n_out_h1);",
     ):
         assert line + "\n" in tex, line
+
+
+def test_matrix_form_is_labelled_and_proven(showcase):
+    markdown = showcase["mazur.github.md"]
+    section = markdown[markdown.index("## Matrix form"):markdown.index("## Gradient check")]
+    assert (r"\delta^{(2)} &= \nabla_{a^{(2)}} E_{total} \odot \sigma'\left(z^{(2)}\right) \qquad \text{(BP1)}"
+            in section)
+    assert r"\delta^{(1)} &= \left(\left(W^{(2)}\right)^{T} \delta^{(2)}\right) \odot" in section
+    assert section.count(r"\text{(BP4)}") == 4 and section.count(r"\text{(BP3)}") == 2
+    assert ENGLISH["matrix_verified"] in section
+
+
+def test_matrix_form_that_does_not_hold_stops_the_document(monkeypatch):
+    from symprop import matrix, spec
+    from symprop.pipeline import solve
+
+    solution = solve(spec.load_builtin("mazur"))
+
+    def refuted(network, derivation):
+        raise matrix.MatrixFormError("layer 1: entry differs")
+
+    monkeypatch.setattr(matrix, "verify_matrix_form", refuted)
+    with pytest.raises(matrix.MatrixFormError):
+        render.render_markdown(solution.derivation, solution.example)
+
+
+def test_dlfs_documents_show_the_layer_view():
+    from symprop import spec
+    from symprop.pipeline import solve
+
+    solution = solve(spec.load_builtin("softmax", notation="dlfs"))
+    markdown = render.render_markdown(solution.derivation, solution.example)
+    section = markdown[markdown.index("## Layers, forward and backward"):]
+    assert "Affine layer 1, forward:" in section and "Softmax-with-Loss layer 2, forward:" in section
+    assert r"\frac{\partial L}{\partial W^{(1)}} &= X^{T} \frac{\partial L}{\partial Y}" in section
+    assert "## Layers, forward and backward" not in render.render_markdown(solve(spec.load_builtin("mazur")).derivation)
+
+
+def test_graph_documents_show_the_node_rules():
+    from symprop import spec
+    from symprop.pipeline import solve
+
+    solution = solve(spec.load_builtin("graph"))
+    markdown = render.render_markdown(solution.derivation, solution.example)
+    assert "$q$ is a sum: the gradient reaches $x$ unchanged" in markdown
+    assert "$f$ is a product: the gradient reaching $q$ is the upstream gradient times the other input, $z$." in markdown
+
+
+def test_row_breaks_inside_a_row_end_their_line():
+    body = render.math_lines(r"y = \begin{cases} x & x > 0 \\-x & \text{otherwise} \end{cases}")
+    assert body.split("\n") == [r"y = \begin{cases} x & x > 0 \\", r"{}-x & \text{otherwise} \end{cases}"]
