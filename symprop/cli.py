@@ -26,10 +26,11 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from .graph import GraphError
     from .nn import NetworkError
     from .notation import NotationError
+    from .numeric import NumericError
     from .spec import SpecError
 
-    return (SpecError, GraphError, NetworkError, NotationError, ExportError, ClaimError, FileNotFoundError,
-            IsADirectoryError)
+    return (SpecError, GraphError, NetworkError, NotationError, NumericError, ExportError, ClaimError,
+            FileNotFoundError, IsADirectoryError)
 
 
 def reports_errors(command):

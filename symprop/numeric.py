@@ -714,7 +714,10 @@ def _guarded(fast, precise: Callable, what: str):
             try:
                 result = precise(*map(mpmath.mpf, numbers))
             except (ArithmeticError, ValueError) as error:
-                raise NumericError(f"the {what} has no finite value at this point ({error})") from None
+                reason = str(error) or type(error).__name__
+                raise NumericError(
+                    f"the {what} has no finite value at the given values ({reason}): a log, root or division at 0?"
+                ) from None
         return tuple(_real_float(x, what) for x in result)
 
     return run
