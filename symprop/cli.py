@@ -80,6 +80,15 @@ def comma_list(choices):
     return parse
 
 
+def parse_precision(value: str):
+    """``float``, ``exact``, or a number of significant digits (mpmath) from 5 to 1000."""
+    if value in ("float", "exact"):
+        return value
+    if value.isdigit() and 5 <= int(value) <= 1000:
+        return int(value)
+    raise click.BadParameter(f"{value!r}: expected float, exact, or a number of digits from 5 to 1000")
+
+
 def load_problem(file: str | None, notation: str | None = None):
     """The problem in ``file``, or the built-in Mazur example when there is none."""
     from . import spec
@@ -109,10 +118,18 @@ NOTATIONS = ("mazur", "3b1b", "nielsen", "dlfs", "plain")
               help="Markdown math flavor: GitHub, Jekyll/kramdown ($$ only), or $/$$ (Hugo, Obsidian, pandoc).")
 @click.option("--digits", type=click.IntRange(1, 30), default=9, show_default=True, help="Significant digits of numbers.")
 @click.option("--steps", type=click.IntRange(0, 100_000), help="Training steps to run (default: the file's).")
+@click.option("--precision", default="float", show_default=True, callback=lambda ctx, param, value: parse_precision(value),
+              help="Arithmetic of the worked example: float (float64), exact (rationals), or a number of digits.")
+@click.option("--fragment", is_flag=True, help="Write the LaTeX as a fragment to \\input into your own document.")
+@click.option("--per-parameter", is_flag=True, default=None,
+              help="Write every parameter out, even for a large network (which is otherwise summarised per layer).")
+@click.option("--templates", "template_dir", type=click.Path(file_okay=False, exists=True),
+              help="A folder of your own templates, searched before the built-in ones.")
 @click.option("-o", "--output-dir", type=click.Path(file_okay=False), default="output", show_default=True,
               help="Folder to write into.")
 @reports_errors
-def derive(file, formats, notation, lang, flavor, digits, steps, output_dir):
+def derive(file, formats, notation, lang, flavor, digits, steps, precision, fragment, per_parameter, template_dir,
+           output_dir):
     """Write the derivation of FILE (default: the built-in Mazur example)."""
     from .export import safe_stem
     from .pipeline import solve, write_documents
@@ -122,10 +139,13 @@ def derive(file, formats, notation, lang, flavor, digits, steps, output_dir):
     show_progress = sys.stderr.isatty()
     with click.progressbar(length=len(formats) + 1, label="deriving", file=sys.stderr,
                            hidden=not show_progress) as bar:
-        solution = solve(problem, steps=steps)
+        solution = solve(problem, steps=steps, precision=precision)
         bar.update(1)
-        paths = write_documents(solution, formats, Path(output_dir), stem=stem, lang=lang, flavor=flavor,
-                                digits=digits, on_step=lambda name: bar.update(1))
+        paths = write_documents(
+            solution, formats, Path(output_dir), stem=stem, lang=lang, flavor=flavor, digits=digits,
+            fragment=fragment, per_parameter=per_parameter, template_dir=template_dir,
+            on_step=lambda name: bar.update(1),
+        )
     for path in paths:
         click.echo(str(path))
 
@@ -210,6 +230,18 @@ def check(file, parameter, claim, points, as_json):
     else:
         click.echo(verdict.summary())
     sys.exit(0 if verdict.equal else EXIT_FAILED_CHECK)
+
+
+@main.command()
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@click.option("--style", type=click.Choice(("layers", "graph")), default="layers", show_default=True,
+              help="layers: NumPy, one matrix product per layer (layered networks); graph: one line per node.")
+@reports_errors
+def code(file, style):
+    """Print Python source of FILE's backward pass, ready to paste into a project."""
+    from .pipeline import backward_code
+
+    click.echo(backward_code(load_problem(file), style=style), nl=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -56,6 +56,9 @@ def write_documents(
     lang: str = "en",
     flavor: str = "github",
     digits: int = 9,
+    fragment: bool = False,
+    template_dir: Path | None = None,
+    per_parameter: bool | None = None,
     on_step: Callable[[str], None] = lambda name: None,
 ) -> list[Path]:
     """Render and write each format into ``output_dir``; returns the paths written.
@@ -72,18 +75,19 @@ def write_documents(
         raise export.ExportError(f"unknown format {unknown[0]!r}: expected any of {', '.join(export.FORMATS)}")
     if "pdf" in formats:
         export.require_tex()  # before any work: the one-line "install TeX" error
-    title = solution.problem.title or None
+    options = dict(lang=lang, digits=digits, title=solution.problem.title or None, template_dir=template_dir,
+                   per_parameter=per_parameter)
     texts: dict[str, str | bytes] = {}
     if "md" in formats:
-        texts[".md"] = render.render_markdown(
-            solution.derivation, solution.example, lang=lang, flavor=flavor, digits=digits, title=title
-        )
+        texts[".md"] = render.render_markdown(solution.derivation, solution.example, flavor=flavor, **options)
         on_step("md")
-    latex = None
     if "tex" in formats or "pdf" in formats:
-        latex = render.render_latex(solution.derivation, solution.example, lang=lang, digits=digits, title=title)
+        latex = render.render_latex(solution.derivation, solution.example, **options)
         if "tex" in formats:
-            texts[".tex"] = latex
+            texts[".tex"] = (
+                render.render_latex(solution.derivation, solution.example, fragment=True, **options)
+                if fragment else latex
+            )
         on_step("tex")
     if "json" in formats:
         import json
@@ -170,3 +174,14 @@ def gradient_text(solution: Solution, parameter: str, *, digits: int = 9) -> str
                 f" = {significant(example.updated[symbol], digits)}"
             )
     return "\n".join(lines)
+
+
+def backward_code(problem, *, style: str = "layers") -> str:
+    """Python source of ``problem``'s backward pass: NumPy with one matrix product per
+    layer (``layers``, for layered networks), or one line per node (``graph``)."""
+    from . import codegen
+    from .backprop import derive
+
+    if style == "layers" and problem.network is not None:
+        return codegen.backward_source(problem.network)
+    return codegen.graph_source(derive(problem.network or problem.graph))

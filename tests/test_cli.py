@@ -198,3 +198,53 @@ def test_pdf_has_the_numbers_and_words(tmp_path, lang, words):
     for expected in [MAZUR_GRADIENT_W5, "0.298371109", *words]:
         assert expected in text
     assert page_one_ink(pdf, tmp_path) > 0.005
+
+
+def test_code_prints_a_backward_pass_that_runs(mazur_file):
+    import numpy
+
+    source = run("code", str(mazur_file)).output
+    namespace: dict = {}
+    exec(source, namespace)
+    W1, W2 = numpy.array([[0.15, 0.20], [0.25, 0.30]]), numpy.array([[0.40, 0.45], [0.50, 0.55]])
+    loss, grads = namespace["backward"](numpy.array([0.05, 0.10]), numpy.array([0.01, 0.99]), W1, 0.35, W2, 0.60)
+    assert round(float(loss), 9) == 0.298371109
+    assert round(float(grads["W2"][0, 0]), 9) == 0.082167041
+
+
+def test_code_for_a_graph_is_one_line_per_node(tmp_path):
+    path = tmp_path / "graph.toml"
+    path.write_text(spec.builtin_examples()["graph"])
+    source = run("code", str(path), "--style", "graph").output
+    assert "    q = x + y\n    f = q*z\n" in source
+
+
+def test_precision_exact_and_digits_agree_with_float(tmp_path):
+    for precision in ("exact", "40"):
+        out = tmp_path / precision
+        assert run("derive", "-f", "json", "--precision", precision, "-o", str(out)).exit_code == 0
+        document = json.loads((out / "mazur.json").read_text())
+        assert abs(document["gradients"]["w5"] - 0.08216704056423078) < 1e-15
+
+
+def test_bad_precision_is_refused():
+    result = CliRunner().invoke(main, ["derive", "--precision", "3"])
+    assert result.exit_code == 2 and "expected float, exact, or a number of digits" in result.output
+
+
+def test_fragment_has_no_preamble(tmp_path):
+    assert run("derive", "-f", "tex", "--fragment", "-o", str(tmp_path)).exit_code == 0
+    tex = (tmp_path / "mazur.tex").read_text()
+    assert "\\documentclass" not in tex and "\\begin{document}" not in tex and "0.298371109" in tex
+
+
+def test_own_templates_override_a_block(tmp_path):
+    folder = tmp_path / "mine"
+    (folder / "markdown").mkdir(parents=True)
+    (folder / "markdown" / "document.md.j2").write_text(
+        '((* extends "symprop/markdown/document.md.j2" *))\n((* block check *))\nMY CHECK\n((* endblock *))\n'
+    )
+    result = run("derive", "-f", "md", "--templates", str(folder), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 0
+    markdown = (tmp_path / "out" / "mazur.md").read_text()
+    assert "MY CHECK" in markdown and "## Gradient check" not in markdown and "## Forward pass" in markdown
