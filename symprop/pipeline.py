@@ -109,10 +109,11 @@ def json_document(solution: Solution, *, digits: int = 9) -> dict:
     and, for layered networks, the matrix form per layer."""
     import sympy
 
-    from .printing import latex
+    from .printing import SympropLatexPrinter
 
     derivation, example = solution.derivation, solution.example
     graph = derivation.graph
+    latex = SympropLatexPrinter({"graph": graph}).doprint
     names = lambda mapping: {s.name: float(v) for s, v in mapping.items()}  # noqa: E731
     document = {
         "title": solution.problem.title,
@@ -131,7 +132,7 @@ def json_document(solution: Solution, *, digits: int = 9) -> dict:
             for c in example.checks
         },
         "formulas": {
-            g.symbol.name: {"latex": latex(g.closed_form, graph), "srepr": sympy.srepr(g.closed_form)}
+            g.symbol.name: {"latex": latex(g.closed_form), "srepr": sympy.srepr(g.closed_form)}
             for g in derivation
         },
     }

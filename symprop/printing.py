@@ -24,7 +24,7 @@ from numbers import Number
 from typing import Iterable, Mapping, Sequence
 
 import sympy
-from sympy import Derivative, Expr, Function, Symbol
+from sympy import Basic, Derivative, Expr, Function, Symbol
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
@@ -85,6 +85,18 @@ class SympropLatexPrinter(LatexPrinter):
         if graph is not None:
             settings["symbol_names"] = {**graph_symbol_names(graph), **(settings.get("symbol_names") or {})}
         super().__init__(settings)
+        self._printed: dict[Basic, str] = {}
+
+    def _print(self, expr, **kwargs) -> str:
+        """Each distinct sub-expression is printed once per printer: a network's closed
+        forms share their downstream sums, which would otherwise be printed again for
+        every weight (LaTeX of a sub-expression does not depend on where it stands)."""
+        if kwargs or not isinstance(expr, Basic) or expr.is_Atom:
+            return super()._print(expr, **kwargs)
+        printed = self._printed.get(expr)
+        if printed is None:
+            printed = self._printed[expr] = super()._print(expr)
+        return printed
 
     def doprint(self, expr) -> str:
         text = super().doprint(expr)
