@@ -247,10 +247,10 @@ def straight_line_function(
     Symbols are renamed ``_0, _1, ...`` so that no name can clash with the
     namespace; the functions of the expressions are looked up in ``namespace``.
     """
-    symbols = list(dict.fromkeys([*arguments, *(t for t, _ in assignments)]))
+    symbols = dict.fromkeys([*arguments, *(t for t, _ in assignments)])
     for expr in (*(e for _, e in assignments), *results):
-        symbols += [s for s in sympy.sympify(expr).free_symbols if s not in symbols]
-    identifiers = {s: f"_{i}" for i, s in enumerate(dict.fromkeys(symbols))}
+        symbols.update(dict.fromkeys(sorted(sympy.sympify(expr).free_symbols - symbols.keys(), key=str)))
+    identifiers = {s: f"_{i}" for i, s in enumerate(symbols)}
     source = straight_line_source("generated", arguments, assignments, results, printer, identifiers)
     scope = dict(namespace)
     exec(compile(source, "<symprop generated>", "exec"), scope)
