@@ -13,7 +13,7 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from symprop import backprop, spec
+from symprop import backprop, spec, spec_structure
 from symprop.spec import SpecError
 
 SOURCE = "fuzz.toml"
@@ -122,7 +122,7 @@ def network_table(draw):
     ))
     table = {"inputs": inputs, "layers": draw(layers())}
     if draw(st.booleans()):
-        table["loss"] = draw(choose(st.sampled_from(spec.LOSSES), st.one_of(st.just("hinge"), JUNK)))
+        table["loss"] = draw(choose(st.sampled_from(spec_structure.LOSSES), st.one_of(st.just("hinge"), JUNK)))
     if draw(st.integers(0, 19)) == 19:
         table["targets"] = draw(st.lists(st.sampled_from(NAMES + BAD_NAMES), max_size=3))
     if isinstance(table["layers"], list) and table["layers"] and isinstance(table["layers"][0], dict):
