@@ -42,10 +42,10 @@ def reference_gradient(graph: Graph, parameter: Symbol) -> Expr:
     return sympy.diff(reference_loss(graph), parameter)
 
 
-def reference_gradients(graph: Graph) -> dict[Symbol, Expr]:
-    """:func:`reference_gradient` for every parameter, expanding the output once."""
+def reference_gradients(graph: Graph, parameters: Iterable[Symbol] | None = None) -> dict[Symbol, Expr]:
+    """:func:`reference_gradient` for every parameter (or those given), expanding the output once."""
     loss = reference_loss(graph)
-    return {p: sympy.diff(loss, p) for p in graph.parameters}
+    return {p: sympy.diff(loss, p) for p in (graph.parameters if parameters is None else parameters)}
 
 
 def in_leaves(graph: Graph, expr: Expr) -> Expr:
@@ -180,9 +180,9 @@ def assert_gradients_match_reference(
     (``derived``: symbols set from the others, see :func:`with_derived_values`)."""
     graph = derivation.graph
     leaves = (*graph.inputs, *graph.parameters)
-    references = reference_gradients(graph)
-    resolved = resolved_adjoints(derivation)
     chosen = tuple(graph.parameters if parameters is None else parameters)
+    references = reference_gradients(graph, chosen)
+    resolved = resolved_adjoints(derivation)
     for index, point in enumerate(random_points(leaves, points, seed, low, high)):
         values = with_forward_values(graph, with_derived_values(point, derived))
         for p in chosen:
