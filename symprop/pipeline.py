@@ -107,13 +107,12 @@ def json_document(solution: Solution, *, digits: int = 9) -> dict:
     """The JSON for tools: parameters, forward values, loss, gradients, the update,
     the loss history, checks, every closed-form gradient (LaTeX and exact ``srepr``)
     and, for layered networks, the matrix form per layer."""
-    import sympy
 
-    from .printing import SympropLatexPrinter
+    from .printing import SharedReprPrinter, SympropLatexPrinter
 
     derivation, example = solution.derivation, solution.example
     graph = derivation.graph
-    latex = SympropLatexPrinter({"graph": graph}).doprint
+    latex, srepr = SympropLatexPrinter({"graph": graph}).doprint, SharedReprPrinter().doprint
     names = lambda mapping: {s.name: float(v) for s, v in mapping.items()}  # noqa: E731
     document = {
         "title": solution.problem.title,
@@ -132,7 +131,7 @@ def json_document(solution: Solution, *, digits: int = 9) -> dict:
             for c in example.checks
         },
         "formulas": {
-            g.symbol.name: {"latex": latex(g.closed_form), "srepr": sympy.srepr(g.closed_form)}
+            g.symbol.name: {"latex": latex(g.closed_form), "srepr": srepr(g.closed_form)}
             for g in derivation
         },
     }

@@ -26,6 +26,7 @@ from typing import Iterable, Mapping, Sequence
 import sympy
 from sympy import Basic, Derivative, Expr, Function, Symbol
 from sympy.printing.latex import LatexPrinter
+from sympy.printing.repr import ReprPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from . import functions
@@ -231,6 +232,22 @@ def markdown_safe(tex: str) -> str:
     for pattern, replacement in _MARKDOWN_UNSAFE:
         tex = pattern.sub(replacement, tex)
     return tex
+
+
+class SharedReprPrinter(ReprPrinter):
+    """SymPy's ``srepr``, printing each distinct sub-expression once (same output)."""
+
+    def __init__(self, settings=None):
+        super().__init__(settings)
+        self._printed: dict[Basic, str] = {}
+
+    def _print(self, expr, **kwargs) -> str:
+        if kwargs or not isinstance(expr, Basic) or expr.is_Atom:
+            return super()._print(expr, **kwargs)
+        printed = self._printed.get(expr)
+        if printed is None:
+            printed = self._printed[expr] = super()._print(expr)
+        return printed
 
 
 def latex(expr, graph=None, **settings) -> str:
