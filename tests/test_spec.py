@@ -10,7 +10,7 @@ import pytest
 import sympy
 from sympy import Rational, Symbol
 
-from symprop import backprop, functions, spec
+from symprop import backprop, expressions, functions, spec, spec_file
 from symprop.spec import SpecError
 
 MAZUR_PARAMETERS = {
@@ -733,3 +733,11 @@ def test_line_numbers_in_arrays_of_tables_and_dotted_keys():
     assert refusal(text) == "f.toml: examples[1].y (line 10): expected a finite number, got 'two'"
     dotted = "values.x = 1\nvalues . y = 2\n'values'.\"z\" = nan\n" + GRAPH
     assert refusal(dotted) == "f.toml: values.z (line 3): expected a finite number, got nan"
+
+
+# ---------------------------------------------------------------- where users import them from
+
+
+def test_the_error_and_the_expression_parser_are_imported_from_spec_too():
+    assert spec.SpecError is spec_file.SpecError
+    assert (spec.parse_expression, spec.ExpressionError) == (expressions.parse_expression, expressions.ExpressionError)
