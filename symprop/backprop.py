@@ -95,7 +95,9 @@ def _differentiator(graph: Graph, backend: str):
     by_name = {s.name: s for s in (*graph.inputs, *graph.parameters, *graph.nodes)}
 
     def diff_each(expr, symbols):
-        if expr.is_Add and len(expr.args) > SYMENGINE_MIN_TERMS:
+        # Only function-free sums (a dense layer's affine map): SymEngine differentiates
+        # our activations, Heaviside, Max, Abs, sign, ... to 0 or leaves them unevaluated.
+        if expr.is_Add and len(expr.args) > SYMENGINE_MIN_TERMS and not expr.has(sympy.core.function.Application):
             return _diff_each_symengine(symengine, expr, symbols, by_name)
         return _diff_each(expr, symbols)
 

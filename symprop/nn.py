@@ -52,6 +52,9 @@ class Dense:
             )
         if self.names is not None and len(self.names) != self.units:
             raise NetworkError(f"layer has {self.units} units but {len(self.names)} names")
+        repeated = [n for i, n in enumerate(self.names or ()) if n in self.names[:i]]
+        if repeated:
+            raise NetworkError(f"unit name {repeated[0]!r} is given twice in one layer: give distinct unit names")
 
     @property
     def activation_name(self) -> str:
