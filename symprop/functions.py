@@ -28,6 +28,10 @@ class Activation(Function):
     def _eval_rewrite_as_exp(self, *args, **kwargs):
         return self.definition(*args)
 
+    def _eval_evalf(self, prec):
+        # Numbers through the elementary definition, so sigmoid(1).evalf() is a Float.
+        return self.definition(*self.args)._eval_evalf(prec)
+
     def _eval_is_real(self):
         return self.args[0].is_real
 
@@ -57,6 +61,11 @@ class relu(Activation):
     latex_name = r"\operatorname{ReLU}"
     nargs = 1
 
+    @classmethod
+    def eval(cls, z):
+        if z.is_Number:
+            return sympy.Max(0, z)
+
     def fdiff(self, argindex=1):
         return Heaviside(self.args[0], 0)
 
@@ -67,16 +76,21 @@ class relu(Activation):
 
 class leaky_relu(Activation):
     r"""leaky(z; alpha) = max(alpha z, z) for 0 < alpha < 1;
-    leaky'(z) = H(z) + alpha H(-z)."""
+    leaky'(z) = H(z) + alpha H(-z), taken as alpha at z = 0 (a subgradient: between alpha and 1)."""
 
     latex_name = r"\operatorname{LeakyReLU}"
     nargs = 2
+
+    @classmethod
+    def eval(cls, z, alpha):
+        if z.is_Number and alpha.is_Number:
+            return z if z > 0 else alpha * z
 
     def fdiff(self, argindex=1):
         z, alpha = self.args
         if argindex == 2:
             return z * Heaviside(-z, 0)
-        return Heaviside(z, 0) + alpha * Heaviside(-z, 0)
+        return Heaviside(z, 0) + alpha * Heaviside(-z, 1)
 
     @classmethod
     def definition(cls, z, alpha):

@@ -47,8 +47,9 @@ class Graph:
     def __post_init__(self):
         object.__setattr__(self, "inputs", tuple(self.inputs))
         object.__setattr__(self, "parameters", tuple(self.parameters))
+        equations = (e if isinstance(e, Equation) else Equation(*e) for e in self.equations)
         object.__setattr__(
-            self, "equations", tuple(Equation(*e) if not isinstance(e, Equation) else e for e in self.equations)
+            self, "equations", tuple(Equation(e.node, sympy.sympify(e.expr, strict=True)) for e in equations)
         )
         _check_graph(self)
 

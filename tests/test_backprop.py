@@ -205,7 +205,7 @@ def layer_network(activation, loss="mse", last="identity"):
     [
         ("relu", lambda z, a: Heaviside(z, 0)),
         ("tanh", lambda z, a: 1 - a ** 2),
-        ("leaky_relu", lambda z, a: Heaviside(z, 0) + Heaviside(-z, 0) / 100),
+        ("leaky_relu", lambda z, a: Heaviside(z, 0) + Heaviside(-z, 1) / 100),
         ("softplus", lambda z, a: functions.sigmoid(z)),
         ("sigmoid", lambda z, a: a * (1 - a)),
     ],

@@ -45,7 +45,7 @@ def test_relu_derivative_is_unit_step_zero_at_the_kink():
 
 
 def test_leaky_relu_derivatives_in_z_and_alpha():
-    assert sympy.diff(leaky_relu(z, alpha), z) == Heaviside(z, 0) + alpha * Heaviside(-z, 0)
+    assert sympy.diff(leaky_relu(z, alpha), z) == Heaviside(z, 0) + alpha * Heaviside(-z, 1)
     assert sympy.diff(leaky_relu(z, alpha), alpha) == z * Heaviside(-z, 0)
     for symbol in (z, alpha):
         assert_equal_at_random_points(
@@ -134,3 +134,16 @@ def test_activation_table_names_every_activation():
         "sigmoid": sigmoid, "tanh": tanh, "relu": relu, "leaky_relu": leaky_relu,
         "softplus": softplus, "identity": None, "softmax": softmax,
     }
+
+
+def test_leaky_relu_slope_at_the_kink_is_a_subgradient():
+    slope = sympy.diff(leaky_relu(z, alpha), z).subs(z, 0)
+    assert slope == alpha
+
+
+def test_activations_evaluate_to_numbers():
+    assert sigmoid(1).evalf(30) == (1 / (1 + exp(-1))).evalf(30)
+    assert softplus(Integer(2)).evalf(20) == log(1 + exp(2)).evalf(20)
+    assert relu(Integer(-1)) == 0 and relu(Rational(3, 2)) == Rational(3, 2)
+    assert leaky_relu(Integer(-2), Rational(1, 10)) == Rational(-1, 5)
+    assert sympy.Max(softplus(1), 2) == 2

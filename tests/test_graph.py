@@ -125,3 +125,11 @@ def test_node_must_be_a_symbol():
 
 def test_graph_error_is_a_value_error():
     assert issubclass(GraphError, ValueError)
+
+
+def test_plain_numbers_in_equations_become_sympy_numbers():
+    import sympy as _sympy
+
+    q = _sympy.Symbol("q", real=True)
+    graph = Graph((), (), ((q, 3),), q)
+    assert graph.equations[0].expr == _sympy.Integer(3) and graph.expanded() == 3
