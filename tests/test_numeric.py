@@ -1,26 +1,21 @@
-"""Worked numeric examples: published numbers reproduced, arithmetics agreeing, gradient checks that bite."""
-import dataclasses
-import math
-import warnings
+"""Worked numeric examples: published numbers reproduced, several examples, updates and training.
 
-import mpmath
+The arithmetics are tested in ``tests/test_evaluation.py``, the gradient check
+in ``tests/test_gradcheck.py`` and number formatting in ``tests/test_digits.py``;
+they share the Mazur values and helpers defined here.
+"""
+import math
+
 import pytest
 import sympy
 from sympy import Rational, Symbol
 
 from symprop import nn
 from symprop.backprop import derive
+from symprop.digits import numeric_value, significant
 from symprop.functions import sigmoid, softmax_cross_entropy
 from symprop.graph import Graph
-from symprop.numeric import (
-    GradientCheckError,
-    WorkedExample,
-    gradient_check,
-    numeric_value,
-    parameters_to_update,
-    significant,
-    worked_example,
-)
+from symprop.numeric import WorkedExample, parameters_to_update, worked_example
 
 MAZUR_VALUES = dict(
     i1=0.05, i2=0.10, t1=0.01, t2=0.99,
@@ -196,7 +191,7 @@ def test_softmax_with_loss_exact():
     assert example.loss == sympy.log(5)
 
 
-# --- arithmetics ---
+# --- exact arithmetic gives Mazur's float numbers ---
 
 def test_exact_mazur_equals_the_float_path(mazur, mazur_example):
     exact = worked_example(mazur, MAZUR_VALUES, precision="exact")
@@ -208,33 +203,6 @@ def test_exact_mazur_equals_the_float_path(mazur, mazur_example):
     pairs += [(exact.updated[p], mazur_example.updated[p]) for p in mazur.graph.parameters]
     for exact_value, float_value in pairs:
         assert float(numeric_value(exact_value)) == pytest.approx(float_value, rel=1e-14, abs=1e-17)
-
-
-def test_numeric_value_of_exact_expressions_agrees_with_evalf(mazur):
-    exact = worked_example(mazur, MAZUR_VALUES, precision="exact")
-    w1 = exact.updated[mazur.symbol("w1")]
-    with mpmath.workdps(60):
-        assert abs(numeric_value(w1, 45) - mpmath.mpf(sympy.N(w1, 50))) < mpmath.mpf("1e-45")
-    assert significant(exact.loss_after, 9) == "0.291027774"
-    assert significant(exact.forward[Symbol("out_h1", real=True)], 9) == "0.593269992"
-
-
-def test_thirty_digits_agree_with_exact_to_twenty_five(mazur):
-    exact = worked_example(mazur, MAZUR_VALUES, precision="exact")
-    precise = worked_example(mazur, MAZUR_VALUES, precision=30)
-    assert isinstance(precise.loss, sympy.Float)
-    quantities = [(precise.loss, exact.loss), (precise.loss_after, exact.loss_after)]
-    quantities += [(precise.gradients[p], exact.gradients[p]) for p in mazur.graph.parameters]
-    with mpmath.workdps(50):
-        for value, reference in quantities:
-            reference = numeric_value(reference, 40)
-            assert abs(mpmath.mpf(value) - reference) <= mpmath.mpf("1e-25") * abs(reference)
-    assert str(precise.loss) == "0.298371108760002688607381947666"
-
-
-def test_unknown_precision_is_refused(mazur):
-    with pytest.raises(ValueError, match="precision must be 'float', 'exact' or a number of significant digits, got 'double'"):
-        worked_example(mazur, MAZUR_VALUES, precision="double")
 
 
 # --- several examples, updates, training ---
@@ -325,100 +293,3 @@ def test_mistakes_are_said_in_one_line(mazur, call, message):
     with pytest.raises(ValueError) as error:
         call(mazur)
     assert str(error.value) == message
-
-
-# --- the gradient check bites ---
-
-def with_gradient(derivation, name, factor):
-    symbol, gradient = derivation.symbol(name), derivation[name]
-    terms = tuple(dataclasses.replace(t, local=factor * t.local) for t in gradient.terms)
-    wrong = dataclasses.replace(gradient, terms=terms)
-    return dataclasses.replace(derivation, gradients={**derivation.gradients, symbol: wrong})
-
-
-def test_a_wrong_gradient_stops_the_example(mazur):
-    with pytest.raises(GradientCheckError) as error:
-        worked_example(with_gradient(mazur, "w5", 2), MAZUR_VALUES)
-    assert str(error.value) == (
-        "gradient check failed for w5: the derivation gives 0.164334081, "
-        "central finite differences give 0.0821670406 (relative error 0.5)"
-    )
-
-
-def test_a_wrong_adjoint_fails_every_parameter_below_it(mazur):
-    node = Symbol("net_o1", real=True)
-    adjoint = mazur.adjoints[node]
-    wrong = dataclasses.replace(adjoint, definition=-adjoint.definition)
-    derivation = dataclasses.replace(mazur, adjoints={**mazur.adjoints, node: wrong})
-    with pytest.raises(GradientCheckError, match=r"^gradient check failed for w1: .*; also for w2, w3, w4, b1, w5, w6, b2$"):
-        gradient_check(derivation, MAZUR_VALUES)
-
-
-def test_relu_kink_takes_the_one_sided_derivative():
-    network = nn.mlp(["x"], [nn.Dense(1, "relu")], "half_sse", targets=["y"])
-    example = worked_example(derive(network), {"x": 1.0, "y": 2.0, "w1": 0.0, "b1": 0.0}, update="all")
-    # z = 0: relu'(0) = H(0) = 0 is the left derivative; the central quotient would be -1.
-    assert by_name(example.gradients) == {"w1": 0.0, "b1": 0.0}
-    assert all(c.ok and abs(c.numeric) < 1e-9 for c in example.checks)
-
-
-# --- numbers at |z| = 1000 ---
-
-SATURATED = [
-    ("sigmoid", "cross_entropy", [1000.0], [0.0], 1000.0, 1.0),
-    ("sigmoid", "cross_entropy", [-1000.0], [1.0], 1000.0, -1.0),
-    ("sigmoid", "cross_entropy", [1000.0], [1.0], 0.0, 0.0),
-    ("sigmoid", "half_sse", [1000.0], [0.0], 0.5, 0.0),
-    ("tanh", "half_sse", [-1000.0], [0.0], 0.5, 0.0),
-    ("softplus", "half_sse", [-1000.0], [0.0], 0.0, 0.0),
-    ("softmax", "cross_entropy", [1000.0, -1000.0], [0.0, 1.0], 2000.0, 1.0),
-    ("softmax", "softmax_cross_entropy", [1000.0, -1000.0], [0.0, 1.0], 2000.0, 1.0),
-]
-
-
-@pytest.mark.parametrize("activation, loss, weights, targets, expected_loss, expected_w1", SATURATED)
-def test_saturated_units_give_finite_numbers_without_warnings(activation, loss, weights, targets, expected_loss,
-                                                              expected_w1):
-    network = nn.mlp(["x"], [nn.Dense(len(weights), activation)], loss)
-    values = {"x": 1.0, **{w.name: v for w, v in zip(network.weights, weights)},
-              **{b.name: 0.0 for b in network.biases}, **{t.name: v for t, v in zip(network.targets, targets)}}
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        example = worked_example(derive(network), values, update="all")
-    assert example.loss == pytest.approx(expected_loss, abs=1e-12)
-    assert example.gradients[network.weights[0]] == pytest.approx(expected_w1, abs=1e-12)
-    assert all(math.isfinite(v) for v in example.gradients.values())
-
-
-# --- significant digits ---
-
-@pytest.mark.parametrize("value, digits, text", [
-    (0.7513650695523157, 9, "0.75136507"),
-    (0.3775, 9, "0.3775"),
-    (3.510854812251261e-05, 6, "0.0000351085"),
-    (1.5e-08, 9, "1.5e-08"),
-    (123456789012.0, 9, "1.23456789e+11"),
-    (999999999.7, 9, "1e+09"),
-    (1234567.891, 9, "1234567.89"),
-    (0.125, 2, "0.13"),
-    (-0.5, 9, "-0.5"),
-    (2.0, 9, "2"),
-    (0.0, 9, "0"),
-    (-0.0, 9, "0"),
-    (7, 9, "7"),
-    (math.inf, 9, "inf"),
-    (Rational(1, 3), 9, "0.333333333"),
-    (Rational(-4, 5), 9, "-0.8"),
-    (sympy.log(5), 12, "1.60943791243"),
-    (sympy.Float("0.298371108760002688607381947666", 30), 20, "0.29837110876000268861"),
-    (mpmath.mpf("0.1"), 9, "0.1"),
-])
-def test_significant(value, digits, text):
-    assert significant(value, digits) == text
-
-
-def test_significant_refuses_what_has_no_number():
-    with pytest.raises(ValueError, match="digits must be a positive whole number, got 0"):
-        significant(1.0, 0)
-    with pytest.raises(ValueError, match="x has no numeric value"):
-        significant(Symbol("x"), 9)
