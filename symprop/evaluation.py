@@ -28,8 +28,9 @@ import sympy
 from sympy import Symbol
 from sympy.printing.pycode import MpmathPrinter, PythonCodePrinter
 
-from . import codegen, functions
+from . import functions
 from .digits import numeric_value
+from .straight_line import HeavisideMixin, stable_form, straight_line_function
 
 #: Digits of the mpmath fallback for float64 over- and underflow (mpmath's exponent is unbounded).
 FALLBACK_DIGITS = 50
@@ -196,11 +197,11 @@ def _scalar_helpers(lib) -> dict[str, Callable]:
     )
 
 
-class _FloatPrinter(codegen.HeavisideMixin, PythonCodePrinter):
+class _FloatPrinter(HeavisideMixin, PythonCodePrinter):
     """Python code over ``math``; symprop's functions print as calls to the scalar helpers."""
 
 
-class _MpmathPrinter(codegen.HeavisideMixin, MpmathPrinter):
+class _MpmathPrinter(HeavisideMixin, MpmathPrinter):
     """Python code over ``mpmath``; symprop's functions print as calls to the scalar helpers."""
 
 
@@ -388,12 +389,12 @@ def _output_index(graph) -> int:
 
 def _compiled_program(derivation, printer, namespace) -> _Program:
     graph = derivation.graph
-    arguments, forward, backward, results, local = _program_parts(derivation, lambda e: codegen.stable_form(e, graph))
+    arguments, forward, backward, results, local = _program_parts(derivation, lambda e: stable_form(e, graph))
     with_nodes = (*arguments, *graph.nodes)
     return _Program(
-        codegen.straight_line_function(arguments, forward, graph.nodes, printer, namespace),
-        codegen.straight_line_function(with_nodes, backward, results, printer, namespace),
-        codegen.straight_line_function(with_nodes, [], local, printer, namespace),
+        straight_line_function(arguments, forward, graph.nodes, printer, namespace),
+        straight_line_function(with_nodes, backward, results, printer, namespace),
+        straight_line_function(with_nodes, [], local, printer, namespace),
         len(derivation.adjoints),
         _output_index(graph),
     )

@@ -15,7 +15,6 @@ from symprop.codegen import (
     gradients_by_name,
     numpy_functions,
     parameter_arrays,
-    stable_form,
 )
 from symprop.functions import sigmoid
 from symprop.graph import Graph
@@ -120,16 +119,6 @@ def test_graph_source_is_stable_at_large_logits(activation, loss, expected_loss)
         value, gradients = gradient(1.0, 0.0, 1.0, 1000.0, -1000.0, 0.0, 0.0)
     assert float(value) == pytest.approx(expected_loss, rel=1e-12)
     assert all(numpy.isfinite(list(gradients.values())))
-
-
-def test_stable_form_writes_logs_of_sigmoids_through_the_logits():
-    network = nn.mlp(["x"], [nn.Dense(1, "sigmoid")], "cross_entropy", targets=["y"])
-    graph = network.graph
-    (z,), (a,), (y,) = network.layers[0].nets, network.layers[0].outs, network.targets
-    log_sigmoid = sympy.Function("log_sigmoid")
-    assert stable_form(graph.definition[graph.output], graph) == -y * log_sigmoid(z) - (1 - y) * log_sigmoid(-z)
-    assert stable_form(a * (1 - a), graph) == a * sigmoid(-z)
-    assert stable_form(a * (1 - a), graph, complements=False) == a * (1 - a)
 
 
 # --- backward_source: the layer form, for one example ---
