@@ -147,7 +147,7 @@ def gradient_text(solution: Solution, parameter: str, *, digits: int = 9) -> str
     delta form and, with values, its number and update."""
     import sympy
 
-    from .numeric import significant
+    from .digits import significant
 
     derivation, example = solution.derivation, solution.example
     gradient = derivation[parameter]
