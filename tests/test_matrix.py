@@ -137,6 +137,14 @@ def test_layer_form_lookup_names_what_exists(mazur):
         hidden["loss_gradient"]
 
 
+def test_the_proof_the_layer_view_and_node_rules_are_importable_from_matrix():
+    from symprop import layer_view, matrix, matrix_proof
+
+    assert (matrix.layer_view, matrix.LayerRule, matrix.node_rules, matrix.NodeRule) == (
+        layer_view.layer_view, layer_view.LayerRule, layer_view.node_rules, layer_view.NodeRule)
+    assert matrix.MatrixFormError is matrix_proof.MatrixFormError
+
+
 # --- JSON ----------------------------------------------------------------------------
 
 MAZUR_VALUES = dict(i1=0.05, i2=0.10, w1=0.15, w2=0.20, w3=0.25, w4=0.30, b1=0.35,

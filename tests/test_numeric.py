@@ -293,3 +293,15 @@ def test_mistakes_are_said_in_one_line(mazur, call, message):
     with pytest.raises(ValueError) as error:
         call(mazur)
     assert str(error.value) == message
+
+
+# --- where users import from ---
+
+def test_the_check_and_the_numbers_are_importable_from_numeric():
+    from symprop import digits, evaluation, gradcheck, numeric
+
+    assert (numeric.gradient_check, numeric.GradientCheck, numeric.GradientCheckError) == (
+        gradcheck.gradient_check, gradcheck.GradientCheck, gradcheck.GradientCheckError)
+    assert numeric.NumericError is evaluation.NumericError
+    assert (numeric.significant, numeric.numeric_value) == (digits.significant, digits.numeric_value)
+
