@@ -12,7 +12,7 @@ from typing import Sequence
 from sympy import Symbol
 
 from .digits import significant
-from .evaluation import FLOAT, check_options, given_values, loss_and_gradients, program_of, to_float
+from .evaluation import FLOAT, NumericError, check_options, given_values, loss_and_gradients, program_of, to_float
 
 #: Central-difference step, relative to max(1, |w|): about the cube root of float64's
 #: epsilon, which balances the truncation error (~h^2) against rounding (~eps/h).
@@ -48,7 +48,9 @@ def gradient_check(derivation, values, *, examples=None, reduction="mean", gradi
     slopes while the derivation takes the one-sided derivative of the convention
     ``relu'(0) = H(0) = 0``; so a gradient that disagrees with the central quotient
     is accepted when it matches a second-order one-sided quotient
-    ``(-3E(w) + 4E(w +- h) - E(w +- 2h)) / (+-2h)``, which is then reported.
+    ``(-3E(w) + 4E(w +- h) - E(w +- 2h)) / (+-2h)``, which is then reported, or
+    lies between the two (any such value is a subgradient: ``Max`` at a tie).
+    A loss undefined on one side (a log or root at 0) raises :class:`NumericError`.
     ``gradients`` (parameter -> value) defaults to the derivation's, evaluated here.
     Raises :class:`GradientCheckError` naming the first parameter that disagrees.
     """
@@ -90,19 +92,32 @@ def _check_parameter(loss, parameters, index, parameter, symbolic, at_point) -> 
     central = (loss_at(up) - loss_at(down)) / (up - down)
     if _agree(symbolic, central, at_point):
         return _result(parameter, symbolic, central, True)
+    one_sided = []
     for direction in (1.0, -1.0):   # a kink: the one-sided derivatives, to second order
         near, far = w + direction * h, w + 2 * direction * h
-        one_sided = (-3 * at_point + 4 * loss_at(near) - loss_at(far)) / (far - w)
-        if _agree(symbolic, one_sided, at_point):
-            return _result(parameter, symbolic, one_sided, True)
+        one_sided.append((-3 * at_point + 4 * loss_at(near) - loss_at(far)) / (far - w))
+        if _agree(symbolic, one_sided[-1], at_point):
+            return _result(parameter, symbolic, one_sided[-1], True)
+    if not all(map(math.isfinite, (central, *one_sided))):
+        raise NumericError(
+            f"the loss is not defined on both sides of {parameter.name} = {significant(w)}, "
+            "so finite differences cannot check its gradient there: choose values inside the domain"
+        )
+    # Any value between the one-sided slopes is a subgradient there (Max at a tie, H(0) = 1/2).
+    low, high = sorted(one_sided)
+    if low - _tolerance(symbolic, low, at_point) <= symbolic <= high + _tolerance(symbolic, high, at_point):
+        return _result(parameter, symbolic, central, True)
     return _result(parameter, symbolic, central, False)
 
 
 def _agree(symbolic, numeric, loss) -> bool:
     if not (math.isfinite(symbolic) and math.isfinite(numeric)):
         return False
-    tolerance = RELATIVE_TOLERANCE * max(abs(symbolic), abs(numeric)) + ABSOLUTE_TOLERANCE * max(1.0, abs(loss))
-    return abs(symbolic - numeric) <= tolerance
+    return abs(symbolic - numeric) <= _tolerance(symbolic, numeric, loss)
+
+
+def _tolerance(symbolic, numeric, loss) -> float:
+    return RELATIVE_TOLERANCE * max(abs(symbolic), abs(numeric)) + ABSOLUTE_TOLERANCE * max(1.0, abs(loss))
 
 
 def _result(parameter, symbolic, numeric, ok) -> GradientCheck:

@@ -7,6 +7,7 @@ from sympy import Symbol
 
 from symprop import nn
 from symprop.backprop import derive
+from symprop.evaluation import NumericError
 from symprop.gradcheck import GradientCheckError, gradient_check
 from symprop.numeric import worked_example
 from tests.test_numeric import MAZUR_VALUES, by_name, mazur_network
@@ -51,3 +52,25 @@ def test_relu_kink_takes_the_one_sided_derivative():
     # z = 0: relu'(0) = H(0) = 0 is the left derivative; the central quotient would be -1.
     assert by_name(example.gradients) == {"w1": 0.0, "b1": 0.0}
     assert all(c.ok and abs(c.numeric) < 1e-9 for c in example.checks)
+
+
+def _graph_problem(text):
+    from symprop import spec
+
+    problem = spec.loads(text)
+    return derive(problem.graph), problem.values
+
+
+def test_a_subgradient_between_the_one_sided_slopes_passes():
+    derivation, values = _graph_problem(
+        '[graph]\ninputs = ["x", "y"]\nnodes = [["n0", "exp(Max(x, y))"]]\n[values]\nx = 0.0\ny = 0.0\n'
+    )
+    checks = gradient_check(derivation, values)
+    assert [c.ok for c in checks] == [True, True]
+    assert [c.symbolic for c in checks] == [0.5, 0.5]
+
+
+def test_a_loss_undefined_on_one_side_cannot_be_checked():
+    derivation, values = _graph_problem('[graph]\ninputs = ["x"]\nnodes = [["n0", "sqrt(x)*x"]]\n[values]\nx = 0.0\n')
+    with pytest.raises(NumericError, match="leaves the real numbers"):
+        gradient_check(derivation, values)
