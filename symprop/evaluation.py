@@ -59,8 +59,9 @@ def given_values(graph, values, examples=None) -> tuple[list[tuple], tuple]:
         data = [_by_symbol(e, known, f"example {i}") for i, e in enumerate(examples, start=1)]
         if not data:
             raise ValueError("examples is empty: give at least one example, or None")
+        parameters = set(graph.parameters)
         for i, example in enumerate(data, start=1):
-            stray = [s.name for s in example if s in set(graph.parameters)]
+            stray = [s.name for s in example if s in parameters]
             if stray:
                 raise ValueError(f"example {i} gives parameter {', '.join(stray)}: parameters belong in values")
     rows = []

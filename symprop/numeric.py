@@ -94,7 +94,8 @@ def worked_example(
         program = program_of(derivation, arithmetic)
         first = first_example(program, rows[0], parameters)
         loss, gradients = loss_and_gradients(program, arithmetic, rows, parameters, reduction, first)
-        mask = tuple(p in set(chosen) for p in graph.parameters)
+        chosen_set = set(chosen)
+        mask = tuple(p in chosen_set for p in graph.parameters)
         after = _descend(parameters, gradients, rate, mask)
         history = _train(program, arithmetic, rows, after, rate, mask, reduction, steps, loss)
         loss_after = history[1] if steps else loss_and_gradients(
@@ -127,7 +128,8 @@ def parameters_to_update(derivation, update="weights") -> tuple[Symbol, ...]:
     if update == "all" or (update == "weights" and network is None):
         return graph.parameters
     if update == "weights":
-        return tuple(p for p in graph.parameters if p in set(network.weights))
+        weights = set(network.weights)
+        return tuple(p for p in graph.parameters if p in weights)
     if isinstance(update, str):
         raise ValueError(f"update must be 'weights', 'all' or a list of parameter names, got {update!r}")
     chosen = set()

@@ -135,7 +135,8 @@ def straight_line_function(
     """
     symbols = dict.fromkeys([*arguments, *(t for t, _ in assignments)])
     for expr in (*(e for _, e in assignments), *results):
-        symbols.update(dict.fromkeys(sorted(sympy.sympify(expr).free_symbols - symbols.keys(), key=str)))
+        new = [s for s in sympy.sympify(expr).free_symbols if s not in symbols]
+        symbols.update(dict.fromkeys(sorted(new, key=str)))
     identifiers = {s: f"_{i}" for i, s in enumerate(symbols)}
     source = straight_line_source("generated", arguments, assignments, results, printer, identifiers)
     scope = dict(namespace)
