@@ -17,6 +17,8 @@ from . import __version__
 EXIT_FAILED_CHECK = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
+#: Jobs expected to take longer than this are announced before they start.
+SLOW_SECONDS = 10
 
 
 def user_errors() -> tuple[type[BaseException], ...]:
@@ -132,10 +134,13 @@ def derive(file, formats, notation, lang, flavor, digits, steps, precision, frag
            output_dir):
     """Write the derivation of FILE (default: the built-in Mazur example)."""
     from .export import safe_stem
-    from .pipeline import solve, write_documents
+    from .pipeline import expected_seconds, solve, write_documents
 
     problem = load_problem(file, notation)
     stem = safe_stem(Path(file).stem if file else "mazur")
+    if expected_seconds(problem) > SLOW_SECONDS:
+        click.echo(f"symprop: note: {len(problem.graph.parameters)} parameters; the worked example and its gradient "
+                   f"check will take about {expected_seconds(problem):.0f} s", err=True)
     show_progress = sys.stderr.isatty()
     with click.progressbar(length=len(formats) + 1, label="deriving", file=sys.stderr,
                            hidden=not show_progress) as bar:

@@ -248,3 +248,12 @@ def test_own_templates_override_a_block(tmp_path):
     assert result.exit_code == 0
     markdown = (tmp_path / "out" / "mazur.md").read_text()
     assert "MY CHECK" in markdown and "## Gradient check" not in markdown and "## Forward pass" in markdown
+
+
+def test_a_long_job_is_announced_up_front(tmp_path, monkeypatch):
+    from symprop import pipeline
+
+    monkeypatch.setattr(pipeline, "SECONDS_PER_PARAMETER", 5.0)
+    result = CliRunner().invoke(main, ["derive", "-f", "json", "-o", str(tmp_path)])
+    assert result.exit_code == 0
+    assert result.stderr == "symprop: note: 10 parameters; the worked example and its gradient check will take about 50 s\n"
