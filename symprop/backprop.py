@@ -73,7 +73,9 @@ def local_derivatives(graph: Graph, backend: str = "auto") -> dict[tuple[Symbol,
 def _in_forward_quantities(derivative: Expr, forward_names: dict[Expr, Symbol]) -> Expr:
     if derivative.is_Atom:  # the common case in wide layers: a weight or an activation
         return derivative
-    return sympy.factor_terms(derivative.xreplace(forward_names))
+    named = derivative.xreplace(forward_names)
+    # SymPy distributes a number over a sum (2a - 2y); factor it back out: 2(a - y).
+    return sympy.factor_terms(named) if named.is_Add else named
 
 
 #: Sums with more terms than this are differentiated with SymEngine when it is used.
@@ -130,6 +132,10 @@ def _diff_each(expr: Expr, symbols: tuple[Symbol, ...]) -> dict[Symbol, Expr]:
     holds: a dense layer's ``sum_k w_k a_k`` costs one small ``diff`` per term
     instead of one walk over the whole sum per symbol.
     """
+    if _applied_to_symbols(expr):
+        # The chain rule with d(arg)/d(arg) = 1: the function's own derivative rule.
+        position = {arg: i for i, arg in enumerate(expr.args, start=1)}
+        return {s: expr.fdiff(position[s]) for s in symbols}
     if not expr.is_Add:
         return {s: expr.diff(s) for s in symbols}
     wanted = set(symbols)
@@ -138,6 +144,14 @@ def _diff_each(expr: Expr, symbols: tuple[Symbol, ...]) -> dict[Symbol, Expr]:
         for s in term.free_symbols & wanted:
             parts[s].append(term.diff(s))
     return {s: sympy.Add(*parts[s]) for s in symbols}
+
+
+def _applied_to_symbols(expr: Expr) -> bool:
+    """``f(u_1, ..., u_n)`` with distinct symbols (and constants) as its arguments."""
+    if not isinstance(expr, sympy.Function):
+        return False
+    symbols = [a for a in expr.args if not a.is_Number]
+    return all(a.is_Symbol for a in symbols) and len(set(symbols)) == len(symbols)
 
 
 def _forward_names(graph: Graph) -> dict[Expr, Symbol]:
@@ -166,8 +180,8 @@ def adjoint_walk(graph: Graph, local: Mapping[tuple[Symbol, Symbol], Expr]) -> d
             adjoints[node] = Adjoint(node, adjoint_symbol(node), sympy.S.One, sympy.S.One)
             continue
         users = [c for c in graph.consumers[node] if c in closed]
-        definition = sympy.Add(*[named[c] * local[(c, node)] for c in users])
-        closed[node] = sympy.Add(*[closed[c] * local[(c, node)] for c in users])
+        definition = sympy.Add(*[sympy.Mul(named[c], local[(c, node)]) for c in users])
+        closed[node] = sympy.Add(*[sympy.Mul(closed[c], local[(c, node)]) for c in users])
         named[node] = adjoint_symbol(node)
         adjoints[node] = Adjoint(node, named[node], definition, closed[node])
     return adjoints

@@ -100,13 +100,13 @@ class Gradient:
     def delta_form(self) -> Expr:
         if self.symbol == self.output:
             return sympy.S.One
-        return sympy.Add(*[t.adjoint * t.local for t in self.terms])
+        return sympy.Add(*[sympy.Mul(t.adjoint, t.local) for t in self.terms])
 
     @cached_property
     def closed_form(self) -> Expr:
         if self.symbol == self.output:
             return sympy.S.One
-        return sympy.Add(*[t.adjoint_closed * t.local for t in self.terms])
+        return sympy.Add(*[sympy.Mul(t.adjoint_closed, t.local) for t in self.terms])
 
     @cached_property
     def paths(self) -> tuple[Path, ...]:
