@@ -195,6 +195,9 @@ def _scalar_helpers(lib) -> dict[str, Callable]:
         softmax=softmax,
         log_softmax=lambda k, *z: z[int(k) - 1] - log_sum_exp(z),
         softmax_cross_entropy=softmax_cross_entropy,
+        # SymPy's derivatives of Abs and of powers with a symbolic base use these.
+        re=lambda z: z.real,
+        im=lambda z: z.imag,
     )
 
 
@@ -447,7 +450,7 @@ def _guarded(fast, precise: Callable, what: str):
         with mpmath.workdps(FALLBACK_DIGITS):
             try:
                 result = precise(*map(mpmath.mpf, numbers))
-            except (ArithmeticError, ValueError) as error:
+            except (ArithmeticError, ValueError, TypeError) as error:  # TypeError: a complex value was compared
                 reason = str(error) or type(error).__name__
                 raise NumericError(
                     f"the {what} has no finite value at the given values ({reason}): a log, root or division at 0?"

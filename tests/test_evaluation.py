@@ -66,3 +66,14 @@ def test_saturated_units_give_finite_numbers_without_warnings(activation, loss, 
     assert example.loss == pytest.approx(expected_loss, abs=1e-12)
     assert example.gradients[network.weights[0]] == pytest.approx(expected_w1, abs=1e-12)
     assert all(math.isfinite(v) for v in example.gradients.values())
+
+
+def test_derivatives_with_real_and_imaginary_parts_evaluate():
+    from symprop import spec
+    from symprop.backprop import derive
+    from symprop.numeric import worked_example
+
+    problem = spec.loads('[graph]\ninputs = ["x", "y"]\nnodes = [["n0", "Abs(x**y)"]]\nparameters = ["x"]\n'
+                         '[values]\nx = 0.5\ny = 2.0\n')
+    example = worked_example(derive(problem.graph), problem.values)
+    assert abs(example.gradients[problem.graph.parameters[0]] - 1.0) < 1e-12  # d|x^2|/dx = 2x
