@@ -1,7 +1,18 @@
-"""Shared fixtures: the textbook networks every core test file checks."""
+"""Shared fixtures: the textbook networks every core test file checks.
+
+In CI (``CI`` set) Hypothesis draws its examples from a fixed seed, so a run
+is reproducible; elsewhere each run explores new examples.
+"""
 from __future__ import annotations
 
+import os
+
 import pytest
+from hypothesis import settings
+
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 from symprop import backprop
 from symprop.nn import Dense, mlp
