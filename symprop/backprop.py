@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import replace
-from functools import partial
-from typing import Iterable, Mapping
+from functools import cached_property, partial
+from collections.abc import Iterable, Mapping
 
 import sympy
 from sympy import Expr, Symbol
@@ -171,20 +171,47 @@ def adjoint_walk(graph: Graph, local: Mapping[tuple[Symbol, Symbol], Expr]) -> d
     ``delta_E = 1``; ``delta_u = sum_{v uses u} delta_v * dv/du``.
     """
     adjoints: dict[Symbol, Adjoint] = {}
-    closed: dict[Symbol, Expr] = {graph.output: sympy.S.One}
+    closed_forms = ClosedForms(graph, local)
     named: dict[Symbol, Expr] = {graph.output: sympy.S.One}
     for node in reversed(graph.nodes):
         if node not in graph.reachable:
             continue
         if node == graph.output:
-            adjoints[node] = Adjoint(node, adjoint_symbol(node), sympy.S.One, sympy.S.One)
+            adjoints[node] = Adjoint(node, adjoint_symbol(node), sympy.S.One, closed_forms)
             continue
-        users = [c for c in graph.consumers[node] if c in closed]
+        users = [c for c in graph.consumers[node] if c in named]
         definition = sympy.Add(*[sympy.Mul(named[c], local[(c, node)]) for c in users])
-        closed[node] = sympy.Add(*[sympy.Mul(closed[c], local[(c, node)]) for c in users])
         named[node] = adjoint_symbol(node)
-        adjoints[node] = Adjoint(node, named[node], definition, closed[node])
+        adjoints[node] = Adjoint(node, named[node], definition, closed_forms)
     return adjoints
+
+
+class ClosedForms(Mapping):
+    """node -> its adjoint in forward quantities, ``delta_u = sum_v delta_v dv/du`` with
+    every delta written out; all built in one reverse pass on first use, so a
+    derivation that is never asked for them does not pay for them."""
+
+    def __init__(self, graph: Graph, local: Mapping[tuple[Symbol, Symbol], Expr]):
+        self.graph, self.local = graph, local
+
+    @cached_property
+    def forms(self) -> dict[Symbol, Expr]:
+        graph, local = self.graph, self.local
+        forms = {graph.output: sympy.S.One}
+        for node in reversed(graph.nodes):
+            if node in graph.reachable and node not in forms:
+                users = [c for c in graph.consumers[node] if c in forms]
+                forms[node] = sympy.Add(*[sympy.Mul(forms[c], local[(c, node)]) for c in users])
+        return forms
+
+    def __getitem__(self, node: Symbol) -> Expr:
+        return self.forms[node]
+
+    def __iter__(self):
+        return iter(self.forms)
+
+    def __len__(self):
+        return len(self.forms)
 
 
 def path_counts(graph: Graph) -> dict[Symbol, int]:
@@ -200,7 +227,7 @@ def path_counts(graph: Graph) -> dict[Symbol, int]:
 def gradient(graph, local, adjoints, counts, symbol, max_paths, expanded_nodes=None) -> Gradient:
     """The :class:`Gradient` of the output with respect to ``symbol`` (a parameter or a node)."""
     terms = tuple(
-        Term(c, local[(c, symbol)], _adjoint_or_one(adjoints[c], graph), adjoints[c].closed_form)
+        Term(c, local[(c, symbol)], _adjoint_or_one(adjoints[c], graph), adjoints[c].closed_forms)
         for c in graph.consumers.get(symbol, ())
         if c in adjoints
     )

@@ -48,13 +48,18 @@ class Adjoint:
     ``definition`` is the reverse-mode recurrence
     ``delta_v = sum over consumers c of delta_c * dc/dv`` in the consumers' delta
     symbols; ``closed_form`` is the same with every delta written out in
-    forward quantities.
+    forward quantities (looked up in ``closed_forms``, which builds them all on
+    first use).
     """
 
     node: Symbol
     symbol: Symbol
     definition: Expr
-    closed_form: Expr
+    closed_forms: Mapping[Symbol, Expr] = field(repr=False, compare=False)
+
+    @property
+    def closed_form(self) -> Expr:
+        return self.closed_forms[self.node]
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,11 @@ class Term:
     consumer: Symbol
     local: Expr
     adjoint: Expr
-    adjoint_closed: Expr
+    closed_forms: Mapping[Symbol, Expr] = field(repr=False, compare=False)
+
+    @property
+    def adjoint_closed(self) -> Expr:
+        return self.closed_forms[self.consumer]
 
 
 @dataclass(frozen=True)
