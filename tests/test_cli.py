@@ -257,3 +257,18 @@ def test_a_long_job_is_announced_up_front(tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["derive", "-f", "json", "-o", str(tmp_path)])
     assert result.exit_code == 0
     assert result.stderr == "symprop: note: 10 parameters; the worked example and its gradient check will take about 50 s\n"
+
+
+def test_same_bytes_whatever_the_hash_seed(tmp_path):
+    """Set iteration order changes with PYTHONHASHSEED; no output may depend on it."""
+    outputs = []
+    for seed in ("1", "2"):
+        folder = tmp_path / seed
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        for example in ("softmax", "graph"):
+            source = tmp_path / f"{example}.toml"
+            source.write_text(spec.builtin_examples()[example])
+            subprocess.run([sys.executable, "-m", "symprop.cli", "derive", str(source), "-f", "md,tex,json",
+                            "-o", str(folder)], env=env, check=True, capture_output=True)
+        outputs.append({p.name: p.read_bytes() for p in sorted(folder.iterdir())})
+    assert len(outputs[0]) == 6 and outputs[0] == outputs[1]
