@@ -61,7 +61,24 @@ class Dots(Expr):
     precedence = PRECEDENCE["Atom"]
 
 
-class SympropLatexPrinter(LatexPrinter):
+class PrintsSharedOnce:
+    """A printer mixin: each distinct sub-expression is printed once per printer.
+
+    A network's closed forms share their downstream sums, which would otherwise be
+    printed again for every weight; the text of a sub-expression does not depend on
+    where it stands (its parent adds any parentheses).
+    """
+
+    def _print(self, expr, **kwargs) -> str:
+        if kwargs or not isinstance(expr, Basic) or expr.is_Atom:
+            return super()._print(expr, **kwargs)
+        printed = self.__dict__.setdefault("_printed", {})
+        if expr not in printed:
+            printed[expr] = super()._print(expr)
+        return printed[expr]
+
+
+class SympropLatexPrinter(PrintsSharedOnce, LatexPrinter):
     """LaTeX printer with symprop's functions, partial fractions and graph names.
 
     Settings beyond SymPy's (all in :attr:`_default_settings`; unknown keys
@@ -86,18 +103,6 @@ class SympropLatexPrinter(LatexPrinter):
         if graph is not None:
             settings["symbol_names"] = {**graph_symbol_names(graph), **(settings.get("symbol_names") or {})}
         super().__init__(settings)
-        self._printed: dict[Basic, str] = {}
-
-    def _print(self, expr, **kwargs) -> str:
-        """Each distinct sub-expression is printed once per printer: a network's closed
-        forms share their downstream sums, which would otherwise be printed again for
-        every weight (LaTeX of a sub-expression does not depend on where it stands)."""
-        if kwargs or not isinstance(expr, Basic) or expr.is_Atom:
-            return super()._print(expr, **kwargs)
-        printed = self._printed.get(expr)
-        if printed is None:
-            printed = self._printed[expr] = super()._print(expr)
-        return printed
 
     def doprint(self, expr) -> str:
         text = super().doprint(expr)
@@ -234,20 +239,8 @@ def markdown_safe(tex: str) -> str:
     return tex
 
 
-class SharedReprPrinter(ReprPrinter):
+class SharedReprPrinter(PrintsSharedOnce, ReprPrinter):
     """SymPy's ``srepr``, printing each distinct sub-expression once (same output)."""
-
-    def __init__(self, settings=None):
-        super().__init__(settings)
-        self._printed: dict[Basic, str] = {}
-
-    def _print(self, expr, **kwargs) -> str:
-        if kwargs or not isinstance(expr, Basic) or expr.is_Atom:
-            return super()._print(expr, **kwargs)
-        printed = self._printed.get(expr)
-        if printed is None:
-            printed = self._printed[expr] = super()._print(expr)
-        return printed
 
 
 def latex(expr, graph=None, **settings) -> str:

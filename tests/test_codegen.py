@@ -19,15 +19,7 @@ from symprop.codegen import (
 from symprop.functions import sigmoid
 from symprop.graph import Graph
 from symprop.numeric import worked_example
-
-
-def mazur_network():
-    return nn.mlp(
-        ["i1", "i2"],
-        [nn.Dense(2, "sigmoid", bias="shared", names=["h1", "h2"]),
-         nn.Dense(2, "sigmoid", bias="shared", names=["o1", "o2"])],
-        "half_sse", notation="mazur", targets=["t1", "t2"],
-    )
+from tests.conftest import mazur_network
 
 
 def run(source: str, name: str):

@@ -16,20 +16,12 @@ from symprop.digits import numeric_value, significant
 from symprop.functions import sigmoid, softmax_cross_entropy
 from symprop.graph import Graph
 from symprop.numeric import WorkedExample, parameters_to_update, worked_example
+from tests.conftest import mazur_network
 
 MAZUR_VALUES = dict(
     i1=0.05, i2=0.10, t1=0.01, t2=0.99,
     w1=0.15, w2=0.20, w3=0.25, w4=0.30, w5=0.40, w6=0.45, w7=0.50, w8=0.55, b1=0.35, b2=0.60,
 )
-
-
-def mazur_network():
-    return nn.mlp(
-        ["i1", "i2"],
-        [nn.Dense(2, "sigmoid", bias="shared", names=["h1", "h2"]),
-         nn.Dense(2, "sigmoid", bias="shared", names=["o1", "o2"])],
-        "half_sse", notation="mazur", targets=["t1", "t2"],
-    )
 
 
 @pytest.fixture(scope="module")
