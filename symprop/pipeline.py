@@ -103,7 +103,7 @@ def write_documents(
     if "json" in formats:
         import json
 
-        texts[".json"] = json.dumps(json_document(solution, digits=digits), indent=2, ensure_ascii=False) + "\n"
+        texts[".json"] = json.dumps(json_document(solution), indent=2, ensure_ascii=False) + "\n"
         on_step("json")
     if "pdf" in formats:
         texts[".pdf"] = export.compile_pdf(latex, name=document_name(stem, ".pdf", lang) + ".pdf")
@@ -114,7 +114,7 @@ def write_documents(
     ]
 
 
-def json_document(solution: Solution, *, digits: int = 9) -> dict:
+def json_document(solution: Solution) -> dict:
     """The JSON for tools: parameters, forward values, loss, gradients, the update,
     the loss history, checks, every closed-form gradient (LaTeX and exact ``srepr``)
     and, for layered networks, the matrix form per layer."""
@@ -124,18 +124,17 @@ def json_document(solution: Solution, *, digits: int = 9) -> dict:
     derivation, example = solution.derivation, solution.example
     graph = derivation.graph
     latex, srepr = SympropLatexPrinter({"graph": graph}).doprint, SharedReprPrinter().doprint
-    names = lambda mapping: {s.name: float(v) for s, v in mapping.items()}  # noqa: E731
     document = {
         "title": solution.problem.title,
         "parameters": [p.name for p in graph.parameters],
-        "forward": names(example.forward),
-        "loss": float(example.loss),
-        "gradients": names(example.gradients),
-        "learning_rate": float(example.learning_rate),
+        "forward": _floats_by_name(example.forward),
+        "loss": _float(example.loss),
+        "gradients": _floats_by_name(example.gradients),
+        "learning_rate": _float(example.learning_rate),
         "updated_parameters": [p.name for p in example.updated_parameters],
-        "updated": names(example.updated),
-        "loss_after": float(example.loss_after),
-        "loss_history": [float(v) for v in example.loss_history],
+        "updated": _floats_by_name(example.updated),
+        "loss_after": _float(example.loss_after),
+        "loss_history": [_float(v) for v in example.loss_history],
         "checks": {
             c.parameter.name: {"symbolic": float(c.symbolic), "numeric": float(c.numeric),
                                "relative_error": float(c.relative_error), "ok": bool(c.ok)}
@@ -151,6 +150,17 @@ def json_document(solution: Solution, *, digits: int = 9) -> dict:
 
         document["layers"] = layers_json(derivation.network, example)
     return document
+
+
+def _float(value) -> float:
+    """A float64 of any worked-example number (exact SymPy values through their DAG)."""
+    from .digits import numeric_value
+
+    return value if isinstance(value, float) else float(numeric_value(value))
+
+
+def _floats_by_name(mapping) -> dict[str, float]:
+    return {symbol.name: _float(value) for symbol, value in mapping.items()}
 
 
 def gradient_text(solution: Solution, parameter: str, *, digits: int = 9) -> str:
