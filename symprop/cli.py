@@ -13,6 +13,8 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .export import FORMATS  # the standard library only, like .notation: start-up stays fast
+from .notation import PRESETS
 
 EXIT_FAILED_CHECK = 1
 EXIT_BAD_INPUT = 2
@@ -107,13 +109,13 @@ def main(debug):
     """symprop: backpropagation worked out in full, as Markdown, LaTeX, PDF or JSON."""
 
 
-NOTATIONS = ("mazur", "3b1b", "nielsen", "dlfs", "plain")
+NOTATIONS = tuple(PRESETS)
 
 
 @main.command()
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
 @click.option("-f", "--format", "formats", default="md,tex", show_default=True,
-              callback=comma_list(("md", "tex", "pdf", "json")), help="Formats to write, any of md,tex,pdf,json.")
+              callback=comma_list(FORMATS), help=f"Formats to write, any of {','.join(FORMATS)}.")
 @click.option("--notation", type=click.Choice(NOTATIONS), help="Name quantities as this tutorial does (default: the file's).")
 @click.option("--lang", type=click.Choice(("en", "ko")), default="en", show_default=True, help="Language of the prose.")
 @click.option("--flavor", type=click.Choice(("github", "kramdown", "dollar")), default="github", show_default=True,
