@@ -17,7 +17,7 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from symprop import backprop, nn, numeric, render
 from symprop.graph import Graph
-from symprop.i18n import ENGLISH, KOREAN
+from symprop.i18n import ENGLISH
 
 ROOT = Path(__file__).resolve().parent.parent
 FLAVORS = ("github", "kramdown", "dollar")
@@ -213,12 +213,6 @@ def test_latex_document_and_fragment(mazur_example):
     fragment = render.render_latex(*mazur_example, fragment=True)
     assert "\\documentclass" not in fragment and "\\begin{document}" not in fragment
     assert "\\section*{The network}" in fragment
-
-
-def test_prose_tables_have_the_same_keys_and_placeholders():
-    assert set(ENGLISH) == set(KOREAN)
-    for key in ENGLISH:
-        assert set(re.findall(r"\{(\w+)\}", ENGLISH[key])) == set(re.findall(r"\{(\w+)\}", KOREAN[key])), key
 
 
 def english_words() -> set[str]:
