@@ -9,11 +9,10 @@ from sympy import Rational, Symbol
 
 from symprop import backprop, backward_check, check, random_points
 from symprop.check import assert_gradient, check_claim, parse_claim
-from symprop.graph import Graph
 from symprop.random_points import ClaimError
-from symprop.nn import Dense, batched, mlp
+from symprop.nn import batched
 
-from .conftest import chain_network, mazur_network
+from .conftest import mazur_network
 
 MAZUR = mazur_network()
 MAZUR_DERIVATION = backprop.derive(MAZUR)
@@ -172,85 +171,7 @@ def test_a_node_may_be_checked_like_a_parameter():
     assert check_claim(MAZUR, "out_h1", "w5*delta_net_o1 + w7*delta_net_o2").equal
 
 
-# ---------------------------------------------------------------- classic mistakes
-
-
-def diagnosis(target, parameter, claim) -> str:
-    verdict = check_claim(target, parameter, claim)
-    assert not verdict.equal
-    assert verdict.method == "numeric"
-    return verdict.diagnosis
-
-
-def test_a_lost_activation_derivative_is_named():
-    assert diagnosis(MAZUR, "w5", "(out_o1 - t1)*out_h1") == (
-        "missing the factor sigmoid'(net_o1) = out_o1*(1 - out_o1)"
-    )
-
-
-def test_a_lost_hidden_activation_derivative_is_named():
-    assert diagnosis(MAZUR, "w1", "(delta_net_o1*w5 + delta_net_o2*w7)*i1") == (
-        "missing the factor sigmoid'(net_h1) = out_h1*(1 - out_h1)"
-    )
-
-
-def test_an_extra_activation_derivative_is_named():
-    assert diagnosis(MAZUR, "w5", f"{W5_TRUE}*out_h1*(1 - out_h1)") == (
-        "an extra factor sigmoid'(net_h1) = out_h1*(1 - out_h1)"
-    )
-
-
-def test_the_squares_2_kept_against_a_half_sse_loss_is_a_factor_2():
-    assert diagnosis(MAZUR, "w5", f"2*{W5_TRUE}") == (
-        "off by a factor 2: the claim is 2 times the gradient "
-        "(a square's 2 kept although the half_sse loss's 1/2 cancels it)"
-    )
-
-
-def test_the_squares_2_dropped_from_3blue1browns_cost_is_a_factor_one_half():
-    chain = chain_network()
-    assert check_claim(chain, "w3", "a2*a3*(1 - a3)*2*(a3 - y)").equal
-    assert diagnosis(chain, "w3", "a2*a3*(1 - a3)*(a3 - y)") == (
-        "off by a factor 1/2: the claim is half the gradient "
-        "(a square's 2 dropped although the sse loss has no 1/2 to cancel it)"
-    )
-
-
-def test_a_batch_mean_without_its_1_over_n_is_named():
-    graph = batched(MAZUR.graph, 3, "mean")
-    summed = " + ".join(f"(out_o1[{i}] - t1[{i}])*out_o1[{i}]*(1 - out_o1[{i}])*out_h1[{i}]" for i in (1, 2, 3))
-    assert check_claim(graph, "w5", f"({summed})/3").equal
-    assert diagnosis(graph, "w5", summed) == (
-        "off by a factor 3: the claim is 3 times the gradient (the 1/n of the mean over n = 3 examples is missing)"
-    )
-
-
-def test_a_sign_error_is_named():
-    assert diagnosis(MAZUR, "w5", "(t1 - out_o1)*out_o1*(1 - out_o1)*out_h1") == (
-        "sign error: the claim has the opposite sign"
-    )
-
-
-def test_a_sign_error_with_a_lost_derivative_names_both():
-    assert diagnosis(MAZUR, "w5", "(t1 - out_o1)*out_h1") == (
-        "missing the factor sigmoid'(net_o1) = out_o1*(1 - out_o1); sign error: the claim has the opposite sign"
-    )
-
-
-def test_a_hidden_weight_through_one_output_only_misses_the_other_path():
-    assert diagnosis(MAZUR, "w1", "(out_o1 - t1)*out_o1*(1 - out_o1)*w5*out_h1*(1 - out_h1)*i1") == (
-        "missing the path through out_o2 (E_total -> out_o2 -> net_o2 -> out_h1 -> net_h1 -> w1)"
-    )
-
-
-def test_a_shared_bias_taken_through_one_unit_misses_the_other_term():
-    assert diagnosis(MAZUR, "b1", "delta_net_h1") == "missing the term through net_h2 (b1 also feeds net_h2)"
-
-
-def test_one_path_of_four_is_named_as_the_only_one():
-    assert diagnosis(MAZUR, "b1", "(out_o2 - t2)*out_o2*(1 - out_o2)*w8*out_h2*(1 - out_h2)") == (
-        "only the path through out_o2 (E_total -> out_o2 -> net_o2 -> out_h2 -> net_h2 -> b1), missing the other 3 paths"
-    )
+# ---------------------------------------------------------------- no diagnosis (the diagnoses: test_diagnosis.py)
 
 
 def test_an_unexplained_difference_says_so():
@@ -308,18 +229,6 @@ def test_the_verdict_as_json():
     assert data["diagnosis"] == "sign error: the claim has the opposite sign"
 
 
-def test_the_seed_chooses_the_points_reproducibly():
-    first = check_claim(MAZUR, "w5", "out_h1", seed=7)
-    assert first.point == check_claim(MAZUR, "w5", "out_h1", seed=7).point
-    assert first.point != check_claim(MAZUR, "w5", "out_h1", seed=8).point
-
-
-def test_softmax_cross_entropy_targets_are_drawn_as_probabilities():
-    network = mlp(2, [Dense(2, "identity")], "softmax_cross_entropy")
-    # dL/dz_1 = softmax_1 - y1 holds only when y1 + y2 = 1.
-    assert check_claim(network, "b1_1", "exp(z1_1)/(exp(z1_1) + exp(z1_2)) - y1", points=4).equal
-
-
 # ---------------------------------------------------------------- pytest helper for claims
 
 
@@ -348,14 +257,6 @@ def test_one_point_decides_but_the_diagnosis_still_compares_several():
     assert verdict.diagnosis == "sign error: the claim has the opposite sign"
 
 
-def test_a_mean_over_outputs_without_its_1_over_m_is_named():
-    network = mlp(2, [Dense(3, "sigmoid")], "mse")
-    assert check_claim(network, "b1_1", "2*(a1_1 - y1)*a1_1*(1 - a1_1)/3").equal
-    assert diagnosis(network, "b1_1", "2*(a1_1 - y1)*a1_1*(1 - a1_1)") == (
-        "off by a factor 3: the claim is 3 times the gradient (the 1/n of the mean over n = 3 outputs is missing)"
-    )
-
-
 def test_a_power_of_numbers_too_large_to_compute_is_refused():
     with pytest.raises(ClaimError) as error:
         parse_claim("9**9**9**9", MAZUR)
@@ -367,20 +268,6 @@ def test_a_high_symbolic_power_is_decided_at_points_not_expanded():
     claim = f"{W5_TRUE} + (out_o1 + 1)**20 - (out_o1**2 + 2*out_o1 + 1)**10"
     verdict = check_claim(MAZUR, "w5", claim, points=2)
     assert verdict.equal and verdict.method == "numeric"
-
-
-def test_a_factor_2_without_a_square_in_sight_gets_no_story():
-    x, y, w = sympy.symbols("x y w", real=True)
-    graph = Graph.from_pairs([(Symbol("f", real=True), w * x * y)], inputs=(x, y), parameters=(w,))
-    assert diagnosis(graph, "w", "2*x*y") == "off by a factor 2: the claim is 2 times the gradient"
-
-
-def test_a_relu_gradient_that_is_mostly_zero_is_still_diagnosed():
-    network = mlp(2, [Dense(3, "relu"), Dense(3, "softmax")], "softmax_cross_entropy", notation="dlfs")
-    derivation = backprop.derive(network)
-    right = derivation["W1_1_1"].closed_form
-    assert check_claim(derivation, "W1_1_1", right).equal
-    assert diagnosis(derivation, "W1_1_1", -right) == "sign error: the claim has the opposite sign"
 
 
 # ---------------------------------------------------------------- where users import the checks from
