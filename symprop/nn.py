@@ -74,14 +74,18 @@ class Layer:
     outs: tuple[Symbol, ...]
     units: tuple[str, ...]
 
-    @property
+    @cached_property
     def bias_parameters(self) -> tuple[Symbol, ...]:
         """The distinct bias symbols (one for a shared bias)."""
         return tuple(dict.fromkeys(b for b in self.biases if b is not None))
 
-    @property
+    @cached_property
     def weight_parameters(self) -> tuple[Symbol, ...]:
         return tuple(w for row in self.weights for w in row)
+
+    @cached_property
+    def weight_set(self) -> frozenset[Symbol]:
+        return frozenset(self.weight_parameters)
 
 
 LOSSES = ("half_sse", "sse", "mse", "half_mse", "cross_entropy", "softmax_cross_entropy")
@@ -159,10 +163,11 @@ class Network:
         return tuple(b for layer in self.layers for b in layer.bias_parameters)
 
     def layer_of(self, parameter: Symbol) -> Layer:
-        for layer in self.layers:
-            if parameter in layer.weight_parameters or parameter in layer.bias_parameters:
-                return layer
-        raise KeyError(parameter)
+        return self._layer_of_parameter[parameter]
+
+    @cached_property
+    def _layer_of_parameter(self) -> dict[Symbol, Layer]:
+        return {p: layer for layer in self.layers for p in (*layer.weight_parameters, *layer.bias_parameters)}
 
 
 def mlp(

@@ -257,7 +257,7 @@ def draw_parameters(init: Mapping[str, Any], parameters, network: nn.Network | N
 
 def _xavier(rng: np.random.Generator, parameter: Symbol, network: nn.Network) -> float:
     layer = network.layer_of(parameter)
-    if parameter not in layer.weight_parameters:
+    if parameter not in layer.weight_set:
         return 0.0
     limit = math.sqrt(6 / (len(layer.inputs) + len(layer.nets)))
     return rng.uniform(-limit, limit)
