@@ -181,7 +181,7 @@ def gradient_text(solution: Solution, parameter: str, *, digits: int = 9) -> str
             product = f" = {significant(math.prod(values), digits)}" if example else ""
             lines.append(f"  path {number}: {chain}{product}")
             for factor, value in itertools.zip_longest(path.factors, values):
-                shown = f" = {significant(value, digits)}" if value is not None else ""
+                shown = f" = {significant(value, digits)}" if value is not None and not factor.derivative.is_Number else ""
                 lines.append(f"    d{factor.of}/d{factor.wrt} = {sympy.sstr(factor.derivative)}{shown}")
     else:
         lines.append(f"  {gradient.path_count} paths (more than {derivation.max_paths}: not listed)")

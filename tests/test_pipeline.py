@@ -74,7 +74,7 @@ def test_gradient_text_of_a_graph_parameter(graph_solution):
         "df/dx",
         "  path 1: df/dq * dq/dx = -4",
         "    df/dq = z = -4",
-        "    dq/dx = 1 = 1",
+        "    dq/dx = 1",
         "  closed form: z",
         "  delta form:  delta_q",
         "  value:       -4",
