@@ -140,7 +140,7 @@ def close(a, b, digits: int) -> bool:
     if a is None or b is None:
         return False
     tolerance = sympy.Float(10) ** (-(digits // 2))
-    return abs(a - b) <= tolerance * max(abs(a), abs(b), tolerance)
+    return bool(abs(a - b) <= tolerance * max(abs(a), abs(b), tolerance))
 
 
 def show_point(point: Mapping, limit: int = 24) -> str:
