@@ -9,6 +9,7 @@ functions, which is what the independent reference checks differentiate.
 from __future__ import annotations
 
 import sympy
+from mpmath.libmp import prec_to_dps
 from sympy import Function, Heaviside, Integer, S, exp, log
 
 
@@ -29,8 +30,12 @@ class Activation(Function):
         return self.definition(*args)
 
     def _eval_evalf(self, prec):
-        # Numbers through the elementary definition, so sigmoid(1).evalf() is a Float.
-        return self.definition(*self.args)._eval_evalf(prec)
+        # Real numbers through the elementary definition, so sigmoid(1).evalf() is a Float;
+        # anything else (a symbol, a complex value) stays as it is.
+        args = [a.evalf(prec_to_dps(prec)) for a in self.args]
+        if all(isinstance(a, sympy.Float) for a in args):
+            return self.definition(*args)._eval_evalf(prec)
+        return None
 
     def _eval_is_real(self):
         return self.args[0].is_real

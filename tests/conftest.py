@@ -55,3 +55,19 @@ def chain():
 @pytest.fixture(scope="session")
 def chain_derivation(chain):
     return backprop.derive(chain)
+
+
+@pytest.fixture(scope="session")
+def mazur_solution():
+    """Mazur's built-in example, derived and worked."""
+    from symprop import pipeline, spec
+
+    return pipeline.solve(spec.load_builtin("mazur"))
+
+
+@pytest.fixture(scope="session")
+def graph_solution():
+    """The built-in computational graph f = (x + y) z, derived and worked."""
+    from symprop import pipeline, spec
+
+    return pipeline.solve(spec.load_builtin("graph"))

@@ -3,18 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from symprop import diagram, pipeline, spec
+from symprop import diagram
 from symprop.document import _Document
-
-
-@pytest.fixture(scope="module")
-def mazur_solution():
-    return pipeline.solve(spec.load_builtin("mazur"))
-
-
-@pytest.fixture(scope="module")
-def graph_solution():
-    return pipeline.solve(spec.load_builtin("graph"))
 
 
 def picture(solution, example=True, per_parameter=None) -> dict:

@@ -9,16 +9,6 @@ from symprop import export, pipeline, spec
 from symprop.pipeline import Solution
 
 
-@pytest.fixture(scope="module")
-def mazur_solution():
-    return pipeline.solve(spec.load_builtin("mazur"))
-
-
-@pytest.fixture(scope="module")
-def graph_solution():
-    return pipeline.solve(spec.load_builtin("graph"))
-
-
 def test_solve_derives_and_works_mazurs_example(mazur_solution):
     problem, derivation, example = mazur_solution.problem, mazur_solution.derivation, mazur_solution.example
     assert derivation.network is problem.network

@@ -11,41 +11,12 @@ from sympy import Rational, Symbol
 
 from symprop import backprop, expressions, functions, spec, spec_file
 from symprop.spec import SpecError
+from tests.spec_files import GRAPH, NETWORK, drawn_network, refusal
 
 MAZUR_PARAMETERS = {
     "w1": 0.15, "w2": 0.20, "w3": 0.25, "w4": 0.30, "b1": 0.35,
     "w5": 0.40, "w6": 0.45, "w7": 0.50, "w8": 0.55, "b2": 0.60,
 }
-
-NETWORK = """\
-[network]
-inputs = ["i1", "i2"]
-layers = [
-  { units = 2, activation = "sigmoid" },
-  { units = 1, activation = "sigmoid" },
-]
-"""
-
-GRAPH = """\
-[graph]
-inputs = ["x", "y", "z"]
-nodes = [["q", "x + y"], ["f", "q*z"]]
-"""
-
-
-def refusal(text: str, source: str = "f.toml") -> str:
-    """The one-line message a file is refused with."""
-    with pytest.raises(SpecError) as caught:
-        spec.loads(textwrap.dedent(text), source=source)
-    message = str(caught.value)
-    assert "\n" not in message and "\r" not in message
-    assert message.startswith(f"{source}: ")
-    return message
-
-
-def drawn_network(extra: str = "") -> str:
-    """A 2-2-1 network with its data given and no parameter values (``extra`` may ask to draw them)."""
-    return NETWORK + extra + "\n[values]\ni1 = 0.5\ni2 = -0.5\ny1 = 1.0\n"
 
 
 def by_name(mapping) -> dict[str, float]:

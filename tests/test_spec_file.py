@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import pickle
-import textwrap
 
 import pytest
 
 from symprop import spec
 from symprop.spec_file import SpecError, SpecFile, check_name, finite_number, read_text, repeated
+from tests.spec_files import refusal
 
 TEXT = """\
 a = 1
@@ -24,16 +24,6 @@ netwrk = 1
 @pytest.fixture(scope="module")
 def file():
     return SpecFile(TEXT, "f.toml")
-
-
-def refusal(text: str, source: str = "f.toml") -> str:
-    """The one-line message a file is refused with."""
-    with pytest.raises(SpecError) as caught:
-        spec.loads(textwrap.dedent(text), source=source)
-    message = str(caught.value)
-    assert "\n" not in message and "\r" not in message
-    assert message.startswith(f"{source}: ")
-    return message
 
 
 def message(call) -> str:

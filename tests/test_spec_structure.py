@@ -9,38 +9,8 @@ from sympy import Rational, Symbol
 
 from symprop import spec, spec_structure
 from symprop.functions import leaky_relu
-from symprop.spec import SpecError
 from symprop.spec_file import SpecFile
-
-NETWORK = """\
-[network]
-inputs = ["i1", "i2"]
-layers = [
-  { units = 2, activation = "sigmoid" },
-  { units = 1, activation = "sigmoid" },
-]
-"""
-
-GRAPH = """\
-[graph]
-inputs = ["x", "y", "z"]
-nodes = [["q", "x + y"], ["f", "q*z"]]
-"""
-
-
-def refusal(text: str, source: str = "f.toml") -> str:
-    """The one-line message a file is refused with."""
-    with pytest.raises(SpecError) as caught:
-        spec.loads(textwrap.dedent(text), source=source)
-    message = str(caught.value)
-    assert "\n" not in message and "\r" not in message
-    assert message.startswith(f"{source}: ")
-    return message
-
-
-def drawn_network(extra: str = "") -> str:
-    """A 2-2-1 network with its data given and no parameter values (``extra`` may ask to draw them)."""
-    return NETWORK + extra + "\n[values]\ni1 = 0.5\ni2 = -0.5\ny1 = 1.0\n"
+from tests.spec_files import GRAPH, NETWORK, drawn_network, refusal
 
 
 def names(symbols) -> list[str]:

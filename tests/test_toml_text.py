@@ -5,15 +5,8 @@ import textwrap
 
 import pytest
 
-from symprop import spec
-from symprop.spec import SpecError
 from symprop.toml_text import MISSING, Locator, describe, key_text
-
-GRAPH = """\
-[graph]
-inputs = ["x", "y", "z"]
-nodes = [["q", "x + y"], ["f", "q*z"]]
-"""
+from tests.spec_files import GRAPH, refusal
 
 LAYERED = """\
 title = "x"
@@ -29,16 +22,6 @@ x = 1
 [[examples]]
 x = 2
 """
-
-
-def refusal(text: str, source: str = "f.toml") -> str:
-    """The one-line message a file is refused with."""
-    with pytest.raises(SpecError) as caught:
-        spec.loads(textwrap.dedent(text), source=source)
-    message = str(caught.value)
-    assert "\n" not in message and "\r" not in message
-    assert message.startswith(f"{source}: ")
-    return message
 
 
 # ---------------------------------------------------------------- keys and values

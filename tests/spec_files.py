@@ -1,0 +1,39 @@
+"""Network files and the refusal helper shared by the tests of the loader's modules."""
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from symprop import spec
+from symprop.spec import SpecError
+
+NETWORK = """\
+[network]
+inputs = ["i1", "i2"]
+layers = [
+  { units = 2, activation = "sigmoid" },
+  { units = 1, activation = "sigmoid" },
+]
+"""
+
+GRAPH = """\
+[graph]
+inputs = ["x", "y", "z"]
+nodes = [["q", "x + y"], ["f", "q*z"]]
+"""
+
+
+def refusal(text: str, source: str = "f.toml") -> str:
+    """The one-line message a file is refused with."""
+    with pytest.raises(SpecError) as caught:
+        spec.loads(textwrap.dedent(text), source=source)
+    message = str(caught.value)
+    assert "\n" not in message and "\r" not in message
+    assert message.startswith(f"{source}: ")
+    return message
+
+
+def drawn_network(extra: str = "") -> str:
+    """A 2-2-1 network with its data given and no parameter values (``extra`` may ask to draw them)."""
+    return NETWORK + extra + "\n[values]\ni1 = 0.5\ni2 = -0.5\ny1 = 1.0\n"
