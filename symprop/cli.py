@@ -102,7 +102,23 @@ def load_problem(file: str | None, notation: str | None = None):
     return spec.load(file, notation=notation)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class OneLineErrors(click.Group):
+    """click's usage errors (a bad option or argument) as one line too, exit code 2,
+    instead of the usage text around them."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.ClickException as error:
+            fail(" ".join(error.format_message().split()), error.exit_code)
+        except click.Abort:
+            fail("aborted", 1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="symprop")
 @click.option("--debug", is_flag=True, help="Show the full traceback of an error.")
 def main(debug):

@@ -272,3 +272,19 @@ def test_same_bytes_whatever_the_hash_seed(tmp_path):
                             "-o", str(folder)], env=env, check=True, capture_output=True)
         outputs.append({p.name: p.read_bytes() for p in sorted(folder.iterdir())})
     assert len(outputs[0]) == 6 and outputs[0] == outputs[1]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["derive", "--format", "bogus"], "symprop: error: Invalid value for '-f' / '--format': 'bogus': expected a "
+                                          "comma-separated list of md, tex, pdf, json\n"),
+        (["derive", "--bogus"], "symprop: error: No such option '--bogus'.\n"),
+        (["grad"], "symprop: error: Missing argument 'FILE'.\n"),
+        (["nosuch"], "symprop: error: No such command 'nosuch'.\n"),
+    ],
+)
+def test_bad_arguments_get_one_line_and_exit_2(args, message):
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert result.output == message
