@@ -29,11 +29,11 @@ def test_3b1b_labels_layers_from_the_last_and_orders_the_chain_parameter_first()
 
 
 def test_nielsen_and_dlfs_swap_nothing_but_their_letters():
-    assert PRESETS["nielsen"].name("weight", l=2, j=1, k=3) == ("w2_1_3", "w^{2}_{13}")
+    assert PRESETS["nielsen"].name("weight", l=2, j=1, k=3, jk="13") == ("w2_1_3", "w^{2}_{13}")
     dlfs = PRESETS["dlfs"]
     assert dlfs.name("net", l=1, j=2) == ("a1_2", "a^{(1)}_{2}")
     assert dlfs.name("out", l=1, j=2) == ("z1_2", "z^{(1)}_{2}")
-    assert dlfs.name("weight", l=1, j=2, k=1) == ("W1_2_1", "w^{(1)}_{21}")
+    assert dlfs.name("weight", l=1, j=2, k=1, jk="21") == ("W1_2_1", "w^{(1)}_{21}")
 
 
 def test_every_preset_but_3b1b_multiplies_loss_first_with_default_unit_names():
@@ -67,3 +67,13 @@ def test_a_missing_field_is_a_key_error():
 @pytest.mark.parametrize("layer, depth, label", [(3, 3, "L"), (2, 3, "L-1"), (0, 3, "L-3"), (1, 1, "L")])
 def test_layer_label_counts_back_from_the_last_layer(layer, depth, label):
     assert layer_label(layer, depth) == label
+
+
+@pytest.mark.parametrize("preset", ["plain", "nielsen", "dlfs", "3b1b"])
+def test_weights_of_wide_layers_have_distinct_latex(preset):
+    from symprop import nn
+
+    network = nn.mlp(11, [nn.Dense(11)], notation=preset)
+    names = [network.graph.latex_name(w) for w in network.weights]
+    assert len(set(names)) == len(names) == 121
+    assert any(name.endswith("_{1,11}") for name in names) and any(name.endswith("_{11,1}") for name in names)
