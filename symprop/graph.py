@@ -139,8 +139,16 @@ def _check_graph(graph: Graph) -> None:
 
 
 def _check_unique(names, what: str) -> None:
+    twice = first_repeated(names)
+    if twice is not None:
+        raise GraphError(f"{what} {twice} is declared twice")
+
+
+def first_repeated(names):
+    """The first name that occurs a second time, or None."""
     seen = set()
     for name in names:
         if name in seen:
-            raise GraphError(f"{what} {name} is declared twice")
+            return name
         seen.add(name)
+    return None

@@ -15,7 +15,7 @@ import sympy
 from sympy import Expr, Integer, Rational, Symbol
 
 from . import functions
-from .graph import Graph
+from .graph import Graph, first_repeated
 from .notation import Notation, get_notation, layer_label
 
 BIAS_MODES = ("per_unit", "shared", "none")
@@ -52,9 +52,9 @@ class Dense:
             )
         if self.names is not None and len(self.names) != self.units:
             raise NetworkError(f"layer has {self.units} units but {len(self.names)} names")
-        repeated = [n for i, n in enumerate(self.names or ()) if n in self.names[:i]]
-        if repeated:
-            raise NetworkError(f"unit name {repeated[0]!r} is given twice in one layer: give distinct unit names")
+        twice = first_repeated(self.names or ())
+        if twice is not None:
+            raise NetworkError(f"unit name {twice!r} is given twice in one layer: give distinct unit names")
 
     @property
     def activation_name(self) -> str:

@@ -16,6 +16,7 @@ from functools import cached_property
 from pathlib import Path
 
 from .expressions import EXPRESSION_FUNCTIONS
+from .graph import first_repeated as repeated
 from .toml_text import MISSING, Key, Locator, describe, key_text
 
 MAX_TEXT_LENGTH = 10_000_000
@@ -180,16 +181,6 @@ def check_name(spec: SpecFile, key: Key, name: str, pattern=NAME, *, in_expressi
                          "(64 at most)")
     if in_expressions and name in EXPRESSION_FUNCTIONS:
         raise spec.error(key, f"{name!r} is the name of a function: choose another name")
-
-
-def repeated(names) -> str | None:
-    """The first name that occurs a second time, or None."""
-    seen = set()
-    for name in names:
-        if name in seen:
-            return name
-        seen.add(name)
-    return None
 
 
 def _syntax_error(source: str, error: tomllib.TOMLDecodeError) -> SpecError:
