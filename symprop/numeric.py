@@ -60,6 +60,10 @@ class WorkedExample:
 
 # --- the public entry points ---
 
+#: Training steps exact arithmetic is asked to take at most (see worked_example).
+EXACT_STEPS = 1
+
+
 def worked_example(
     derivation,
     values,
@@ -83,6 +87,13 @@ def worked_example(
     with finite differences.
     """
     check_options(reduction, steps)
+    if precision == "exact" and steps > EXACT_STEPS:
+        # Each exact step nests the whole forward and backward pass again: the values
+        # double in size every step, and a few steps of a small network take minutes.
+        raise NumericError(
+            f"exact arithmetic covers at most {EXACT_STEPS} training step, {steps} were asked for: "
+            "use a number of digits instead (precision 30) or a single step"
+        )
     arithmetic = arithmetic_of(precision)
     graph = derivation.graph
     raw_rows, raw_parameters = given_values(graph, values, examples)

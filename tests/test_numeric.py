@@ -297,3 +297,10 @@ def test_the_check_and_the_numbers_are_importable_from_numeric():
     assert numeric.NumericError is evaluation.NumericError
     assert (numeric.significant, numeric.numeric_value) == (digits.significant, digits.numeric_value)
 
+
+
+def test_exact_arithmetic_refuses_many_training_steps_up_front(mazur):
+    from symprop.numeric import NumericError
+
+    with pytest.raises(NumericError, match="exact arithmetic covers at most 1 training step, 3 were asked for"):
+        worked_example(mazur, MAZUR_VALUES, precision="exact", steps=3)
