@@ -90,14 +90,21 @@ def _network_diagram(doc) -> dict:
             for w, source in zip(row, layer.inputs):
                 edges.append(_edge(doc, source, out, doc.tex(w), w, _gradient(doc, w), pos))
             if bias is not None:
-                contribution = doc.adjoint_value(net)
-                gradient = (bias, contribution) if contribution is not None else None
-                edges.append(_edge(doc, bias, out, None, None, gradient, pos))
+                edges.append(_edge(doc, bias, out, None, None, _bias_edge_gradient(doc, layer, bias, net), pos))
     nodes.append(_node(doc, doc.output, len(layers) + 1, 0, 1, shape="loss"))
     for out in layers[-1].outs:
         value = doc.adjoint_value(out)
         edges.append(_edge(doc, out, doc.output, None, None, (out, value) if value is not None else None))
     return {"kind": "network", "nodes": nodes, "edges": edges}
+
+
+def _bias_edge_gradient(doc, layer, bias, net):
+    """A bias of its own carries its gradient; a bias shared by the layer gets one term of
+    its gradient along each edge, the unit's delta ``dE/dnet`` (first example)."""
+    if layer.biases.count(bias) == 1:
+        return _gradient(doc, bias)
+    value = doc.adjoint_value(net)
+    return (net, value) if value is not None else None
 
 
 def _gradient(doc, parameter):

@@ -59,3 +59,14 @@ def test_a_graph_is_drawn_one_column_per_depth_with_forward_and_backward_values(
     assert [(e["source"], e["target"]) for e in drawn["edges"]] == [
         ("n_x", "n_q"), ("n_y", "n_q"), ("n_q", "n_f"), ("n_z", "n_f"),
     ]
+
+
+def test_bias_edges_carry_their_own_gradient_or_the_units_delta(mazur_solution):
+    from symprop import pipeline, spec
+
+    nielsen = pipeline.solve(spec.load_builtin("nielsen"))  # per-unit biases, two examples
+    labels = [e["label"] for e in picture(nielsen)["edges"] if e["source"] == "n_b1_1"]
+    b = nielsen.derivation.symbol("b1_1")
+    assert labels == [f"∂C/∂b1_1 = {diagram.plain_number(nielsen.example.gradients[b], 9)}"]
+    shared = [e["label"] for e in picture(mazur_solution)["edges"] if e["source"] == "n_b1"]
+    assert shared == ["∂E_total/∂net_h1 = 0.00877135469", "∂E_total/∂net_h2 = 0.00995425471"]
