@@ -50,7 +50,7 @@ def derive(
     local = local_derivatives(graph, backend=backend)
     adjoints = adjoint_walk(graph, local)
     counts = path_counts(graph)
-    expanded_nodes = _expanded_nodes(graph) if expand else None
+    expanded_nodes = graph.expanded_nodes if expand else None
     gradients = {
         p: gradient(graph, local, adjoints, counts, p, max_paths, expanded_nodes) for p in graph.parameters
     }
@@ -60,7 +60,7 @@ def derive(
 def local_derivatives(graph: Graph, backend: str = "auto") -> dict[tuple[Symbol, Symbol], Expr]:
     """``(v, u) -> dv/du`` for every node ``v`` and every node or parameter ``u`` it uses,
     in forward quantities."""
-    forward_names = _forward_names(graph)
+    forward_names = graph.forward_names
     diff_each = _differentiator(graph, backend)
     local = {}
     for eq in graph.equations:
@@ -152,12 +152,6 @@ def _applied_to_symbols(expr: Expr) -> bool:
         return False
     symbols = [a for a in expr.args if not a.is_Number]
     return all(a.is_Symbol for a in symbols) and len(set(symbols)) == len(symbols)
-
-
-def _forward_names(graph: Graph) -> dict[Expr, Symbol]:
-    """Each node's expression -> the node, so ``sigma(net_o1)(1 - sigma(net_o1))``
-    reads ``out_o1 (1 - out_o1)``."""
-    return {eq.expr: eq.node for eq in graph.equations if not eq.expr.is_Symbol and not eq.expr.is_Number}
 
 
 def adjoint_symbol(node: Symbol) -> Symbol:
@@ -255,14 +249,6 @@ def chain_paths(graph: Graph, local: Mapping[tuple[Symbol, Symbol], Expr], symbo
         step = Factor(consumer, symbol, local[(consumer, symbol)])
         for path in chain_paths(graph, local, consumer):
             yield Path((*path.factors, step))
-
-
-def _expanded_nodes(graph: Graph) -> dict[Symbol, Expr]:
-    """Every node in inputs and parameters only."""
-    values: dict[Symbol, Expr] = {}
-    for eq in graph.equations:
-        values[eq.node] = eq.expr.xreplace(values)
-    return values
 
 
 def node_gradient(derivation: Derivation, node: Symbol | str, *, max_paths: int | None = None) -> Gradient:

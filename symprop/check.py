@@ -241,19 +241,12 @@ def _reduces_to_zero(difference: Expr) -> str | None:
 def _forward_folded(expr: Expr, graph: Graph) -> Expr:
     """``expr`` with each node's definition, as written or in elementary functions,
     replaced by the node (``sigmoid(net_o1)`` and ``1/(1 + exp(-net_o1))`` become ``out_o1``)."""
-    folds = {}
-    for eq in graph.equations:
-        if not (eq.expr.is_Symbol or eq.expr.is_Number):
-            folds[functions.elementary(eq.expr)] = eq.node
-            folds[eq.expr] = eq.node
-    return expr.xreplace(folds)
+    folds = {functions.elementary(definition): node for definition, node in graph.forward_names.items()}
+    return expr.xreplace({**folds, **graph.forward_names})
 
 
 def _in_leaves(expr: Expr, graph: Graph) -> Expr:
-    values: dict[Symbol, Expr] = {}
-    for eq in graph.equations:
-        values[eq.node] = eq.expr.xreplace(values)
-    return expr.xreplace(values)
+    return expr.xreplace(graph.expanded_nodes)
 
 
 def _symbolic_decision(claim: Expr, expected: Expr, graph: Graph) -> str | None:

@@ -96,15 +96,27 @@ class Graph:
                 seen.update(self.parents[node])
         return frozenset(seen)
 
-    def expanded(self, node: Symbol | None = None) -> Expr:
-        """The node (default: the output) written in inputs and parameters only."""
-        node = self.output if node is None else node
+    @cached_property
+    def expanded_nodes(self) -> dict[Symbol, Expr]:
+        """node -> the node written in inputs and parameters only (a tree that can grow
+        exponentially with depth: ask for it only where that is cheap)."""
         values: dict[Symbol, Expr] = {}
         for eq in self.equations:
             values[eq.node] = eq.expr.xreplace(values)
-            if eq.node == node:
-                return values[node]
-        raise GraphError(f"{node} is not a node of the graph")
+        return values
+
+    @cached_property
+    def forward_names(self) -> dict[Expr, Symbol]:
+        """Each node's expression -> the node, so ``sigma(net_o1)(1 - sigma(net_o1))``
+        can read ``out_o1 (1 - out_o1)``."""
+        return {eq.expr: eq.node for eq in self.equations if not (eq.expr.is_Symbol or eq.expr.is_Number)}
+
+    def expanded(self, node: Symbol | None = None) -> Expr:
+        """The node (default: the output) written in inputs and parameters only."""
+        node = self.output if node is None else node
+        if node not in self.definition:
+            raise GraphError(f"{node} is not a node of the graph")
+        return self.expanded_nodes[node]
 
     def latex_name(self, symbol: Symbol) -> str:
         return self.latex_names.get(symbol, sympy.latex(symbol))

@@ -61,11 +61,6 @@ def batch_layout(network, graph: Graph) -> Batch:
     return Batch(m, "mean" if total == 1 else "sum", True)
 
 
-def _forward_names(graph: Graph) -> dict[Expr, Symbol]:
-    """Each node's expression -> the node, so ``sigma(z)(1 - sigma(z))`` reads ``a(1 - a)``."""
-    return {e.expr: e.node for e in graph.equations if not (e.expr.is_Symbol or e.expr.is_Number)}
-
-
 def _column(symbols) -> ImmutableMatrix:
     return ImmutableMatrix(len(symbols), 1, list(symbols))
 
@@ -80,7 +75,7 @@ class _Instance:
     def __init__(self, network, graph: Graph, batch: Batch):
         self.network, self.graph, self.batch = network, graph, batch
         self.symbols = network_symbols(network)
-        self.names = _forward_names(graph)
+        self.names = graph.forward_names
 
     def example(self, symbols, i: int) -> ImmutableMatrix:
         return _column([self.batch.copy(s, i) for s in symbols])

@@ -18,12 +18,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sympy import Heaviside, Integer, Rational, Symbol, cos, exp, sin
 
-from symprop import backprop, functions
+from symprop import functions
 from symprop.backprop import adjoint_symbol, derive, node_gradient
 from symprop.derivation import Factor
 from symprop.graph import Graph
 from symprop.nn import Dense, batched, mlp
-from tests.conftest import chain_network
 from tests.reference import (
     assert_gradients_exact,
     assert_gradients_match_reference,

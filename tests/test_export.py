@@ -1,7 +1,6 @@
 """Atomic writes, the output folder's fence, and PDF through latexmk."""
 import os
 import subprocess
-from pathlib import Path
 
 import pytest
 
