@@ -1,7 +1,6 @@
 """Pictures of a network or graph: positioned nodes and labelled edges for TikZ and Mermaid."""
 from __future__ import annotations
 
-
 from symprop import diagram
 from symprop.document import _Document
 
