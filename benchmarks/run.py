@@ -28,7 +28,9 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import sympy  # noqa: E402
 
-from symprop import backprop, nn  # noqa: E402
+from symprop import nn  # noqa: E402
+
+from symprop.engine import backprop
 
 ROWS: list[tuple[str, str, str, bool | None]] = []
 
@@ -143,8 +145,9 @@ def bench_cli_help() -> None:
 
 
 def bench_documents() -> None:
-    from symprop import render, spec
-    from symprop.pipeline import solve
+    from symprop.outputs import render
+    from symprop.files import spec
+    from symprop.outputs.pipeline import solve
 
     mazur = spec.builtin_examples()["mazur"]
     solution = solve(spec.loads(mazur, source="mazur.toml"))
@@ -175,7 +178,7 @@ def bench_documents() -> None:
     elapsed = min(cold_render(lambda: SimpleNamespace(derivation=backprop.derive(large, max_paths=0), example=None),
                               ("md",)) for _ in range(2))
     report("784-16-10 document (summarised per layer), Markdown", f"{elapsed:.3f} s", "< 1 s", elapsed < 1)
-    from symprop import export
+    from symprop.outputs import export
 
     if not export.tex_available():
         report("Mazur PDF", "no TeX installed", "< 3 s", None)
@@ -187,7 +190,7 @@ def bench_documents() -> None:
 
 
 def bench_generated_code() -> None:
-    from symprop import codegen
+    from symprop.codegen import numpy_code as codegen
 
     widths, batch = (32, 32, 10), 256
     network = sigmoid_mlp(widths)

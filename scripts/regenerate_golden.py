@@ -28,7 +28,9 @@ FLAVORS = ("github", "kramdown", "dollar")
 
 def mazur():
     """Mazur's network, its derivation and its worked example (learning rate 0.5, weights updated)."""
-    from symprop import backprop, nn, numeric
+    from symprop.engine import backprop
+    from symprop.model import nn
+    from symprop.numbers import worked_example as numeric
 
     network = nn.mlp(
         ["i1", "i2"],
@@ -42,7 +44,7 @@ def mazur():
 
 def showcase_documents() -> dict[str, str]:
     """File name -> document text, for every language and format."""
-    from symprop.render import render_latex, render_markdown
+    from symprop.outputs.render import render_latex, render_markdown
 
     derivation, example = mazur()
     documents = {}

@@ -14,28 +14,34 @@ from importlib import import_module
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "Graph": "graph",
-    "derive": "backprop",
-    "node_gradient": "backprop",
-    "Dense": "nn",
-    "mlp": "nn",
-    "batched": "nn",
-    "worked_example": "numeric",
-    "check_claim": "check",
-    "check_backward": "check",
-    "assert_gradient": "check",
-    "assert_backward": "check",
-    "render_markdown": "render",
-    "render_latex": "render",
-    "load": "spec",
-    "loads": "spec",
+    "Graph": "model.graph",
+    "derive": "engine.backprop",
+    "node_gradient": "engine.backprop",
+    "Dense": "model.nn",
+    "mlp": "model.nn",
+    "batched": "model.nn",
+    "worked_example": "numbers.worked_example",
+    "check_claim": "checks.claims",
+    "check_backward": "checks.claims",
+    "assert_gradient": "checks.claims",
+    "assert_backward": "checks.claims",
+    "render_markdown": "outputs.render",
+    "render_latex": "outputs.render",
+    "load": "files.spec",
+    "loads": "files.spec",
 }
 
 
+#: Modules users reach from the top: ``from symprop import nn``.
+_MODULES = {"nn": "model.nn", "functions": "model.functions"}
+
+
 def __getattr__(name):
+    if name in _MODULES:
+        return import_module(f".{_MODULES[name]}", __name__)
     if name in _EXPORTS:
         return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
     raise AttributeError(f"module 'symprop' has no attribute {name!r}")
 
 
-__all__ = sorted(_EXPORTS)
+__all__ = sorted([*_EXPORTS, *_MODULES])

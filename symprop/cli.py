@@ -12,9 +12,9 @@ from pathlib import Path
 
 import click
 
-from . import __version__
-from .export import FORMATS  # the standard library only, like .notation: start-up stays fast
-from .notation import PRESETS
+from symprop import __version__
+from symprop.outputs.export import FORMATS  # the standard library only, like .notation: start-up stays fast
+from symprop.model.notation import PRESETS
 
 EXIT_FAILED_CHECK = 1
 EXIT_BAD_INPUT = 2
@@ -25,13 +25,13 @@ SLOW_SECONDS = 10
 
 def user_errors() -> tuple[type[BaseException], ...]:
     """The exceptions that mean the input was wrong (said in one line)."""
-    from .check import ClaimError
-    from .export import ExportError
-    from .graph import GraphError
-    from .nn import NetworkError
-    from .notation import NotationError
-    from .numeric import NumericError
-    from .spec import SpecError
+    from symprop.checks.claims import ClaimError
+    from symprop.outputs.export import ExportError
+    from symprop.model.graph import GraphError
+    from symprop.model.nn import NetworkError
+    from symprop.model.notation import NotationError
+    from symprop.numbers.worked_example import NumericError
+    from symprop.files.spec import SpecError
 
     return (SpecError, GraphError, NetworkError, NotationError, NumericError, ExportError, ClaimError,
             FileNotFoundError, IsADirectoryError)
@@ -49,7 +49,7 @@ def reports_errors(command):
         except Exception as error:  # noqa: BLE001 - every failure must end in one clear line
             if click.get_current_context().find_root().params.get("debug"):
                 raise
-            from .numeric import GradientCheckError
+            from symprop.numbers.worked_example import GradientCheckError
 
             if isinstance(error, GradientCheckError):
                 fail(f"gradient check failed: {one_line(error)}", EXIT_FAILED_CHECK)
@@ -95,7 +95,7 @@ def parse_precision(value: str):
 
 def load_problem(file: str | None, notation: str | None = None):
     """The problem in ``file``, or the built-in Mazur example when there is none."""
-    from . import spec
+    from symprop.files import spec
 
     if file is None:
         return spec.loads(spec.builtin_examples()["mazur"], source="mazur.toml", notation=notation)
@@ -151,8 +151,8 @@ NOTATIONS = tuple(PRESETS)
 def derive(file, formats, notation, lang, flavor, digits, steps, precision, fragment, per_parameter, template_dir,
            output_dir):
     """Write the derivation of FILE (default: the built-in Mazur example)."""
-    from .export import safe_stem
-    from .pipeline import expected_seconds, solve, write_documents
+    from symprop.outputs.export import safe_stem
+    from symprop.outputs.pipeline import expected_seconds, solve, write_documents
 
     problem = load_problem(file, notation)
     stem = safe_stem(Path(file).stem if file else "mazur")
@@ -181,7 +181,7 @@ def derive(file, formats, notation, lang, flavor, digits, steps, precision, frag
 @reports_errors
 def grad(file, parameter, notation, digits):
     """Print the derivation of one PARAMETER's gradient in FILE."""
-    from .pipeline import gradient_text, solve
+    from symprop.outputs.pipeline import gradient_text, solve
 
     click.echo(gradient_text(solve(load_problem(file, notation)), parameter, digits=digits))
 
@@ -192,7 +192,7 @@ def grad(file, parameter, notation, digits):
 @reports_errors
 def describe(file, as_json):
     """List every name FILE must give a value for."""
-    from . import spec
+    from symprop.files import spec
 
     names = spec.required_names(Path(file))
     if as_json:
@@ -212,8 +212,8 @@ def describe(file, as_json):
 @reports_errors
 def examples(name, output_dir):
     """List the built-in examples, or write them (or just NAME) into a folder."""
-    from . import spec
-    from .export import output_path, write_atomic
+    from symprop.files import spec
+    from symprop.outputs.export import output_path, write_atomic
 
     available = spec.builtin_examples()
     if name is not None and name not in available:
@@ -242,7 +242,7 @@ def examples(name, output_dir):
 @reports_errors
 def check(file, parameter, claim, points, as_json):
     """Check a CLAIM for the gradient of PARAMETER in FILE: exit 0 if equal, 1 if not."""
-    from .check import check_claim
+    from symprop.checks.claims import check_claim
 
     problem = load_problem(file)
     verdict = check_claim(problem.network or problem.graph, parameter, claim, points=points)
@@ -262,7 +262,7 @@ def check(file, parameter, claim, points, as_json):
 @reports_errors
 def code(file, style):
     """Print Python source of FILE's backward pass, ready to paste into a project."""
-    from .pipeline import backward_code
+    from symprop.outputs.pipeline import backward_code
 
     click.echo(backward_code(load_problem(file), style=style), nl=False)
 

@@ -14,8 +14,8 @@ settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
-from symprop import backprop
-from symprop.nn import Dense, mlp
+from symprop.engine import backprop
+from symprop.model.nn import Dense, mlp
 
 
 def mazur_network():
@@ -60,7 +60,8 @@ def chain_derivation(chain):
 @pytest.fixture(scope="session")
 def mazur_solution():
     """Mazur's built-in example, derived and worked."""
-    from symprop import pipeline, spec
+    from symprop.outputs import pipeline
+    from symprop.files import spec
 
     return pipeline.solve(spec.load_builtin("mazur"))
 
@@ -68,6 +69,7 @@ def mazur_solution():
 @pytest.fixture(scope="session")
 def graph_solution():
     """The built-in computational graph f = (x + y) z, derived and worked."""
-    from symprop import pipeline, spec
+    from symprop.outputs import pipeline
+    from symprop.files import spec
 
     return pipeline.solve(spec.load_builtin("graph"))

@@ -23,8 +23,8 @@ from typing import Iterable, Mapping, Sequence
 import sympy
 from sympy import Expr, Float, Symbol
 
-from symprop import functions
-from symprop.graph import Graph
+from symprop.model import functions
+from symprop.model.graph import Graph
 
 DIGITS = 30
 #: Relative tolerance of a numeric comparison, far above 30-digit round-off

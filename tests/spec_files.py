@@ -5,8 +5,8 @@ import textwrap
 
 import pytest
 
-from symprop import spec
-from symprop.spec import SpecError
+from symprop.files import spec
+from symprop.files.spec import SpecError
 
 NETWORK = """\
 [network]

@@ -9,7 +9,9 @@ import pytest
 import sympy
 from click.testing import CliRunner
 
-from symprop import export, spec
+from symprop.outputs import export
+
+from symprop.files import spec
 from symprop.cli import main
 
 MAZUR_GRADIENT_W5 = "0.0821670406"  # nine significant digits (Mazur rounds to 0.082167041)
@@ -251,7 +253,7 @@ def test_own_templates_override_a_block(tmp_path):
 
 
 def test_a_long_job_is_announced_up_front(tmp_path, monkeypatch):
-    from symprop import pipeline
+    from symprop.outputs import pipeline
 
     monkeypatch.setattr(pipeline, "SECONDS_PER_PARAMETER", 5.0)
     result = CliRunner().invoke(main, ["derive", "-f", "json", "-o", str(tmp_path)])

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 
 from symprop.cli import main
 
-from .test_spec_fuzz import network_files
+from tests.files.test_spec_fuzz import network_files
 
 EXAMPLES = 1000 if os.environ.get("CI") else 100
 

@@ -1,0 +1,198 @@
+"""The results of a derivation, as frozen data: factors, paths, adjoints, gradients.
+
+Nothing here computes or prints; :mod:`symprop.backprop` fills these in and
+:mod:`symprop.render` reads them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Callable, Iterable, Mapping
+
+import sympy
+from sympy import Expr, Symbol
+
+from symprop.model.graph import Graph
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One Leibniz factor ``d(of)/d(wrt)`` and its closed form in forward quantities."""
+
+    of: Symbol
+    wrt: Symbol
+    derivative: Expr
+
+
+@dataclass(frozen=True)
+class Path:
+    """One route from the output down to a symbol: the chain rule's product of factors,
+    output first (``dE/dout * dout/dnet * dnet/dw``)."""
+
+    factors: tuple[Factor, ...]
+
+    @property
+    def product(self) -> Expr:
+        return sympy.Mul(*[f.derivative for f in self.factors])
+
+    @property
+    def nodes(self) -> tuple[Symbol, ...]:
+        """The symbols along the path, output first, the differentiated symbol last."""
+        return (self.factors[0].of, *(f.wrt for f in self.factors)) if self.factors else ()
+
+
+@dataclass(frozen=True)
+class Adjoint:
+    r"""The adjoint (delta) of a node, ``delta_v = dE/dv``.
+
+    ``definition`` is the reverse-mode recurrence
+    ``delta_v = sum over consumers c of delta_c * dc/dv`` in the consumers' delta
+    symbols; ``closed_form`` is the same with every delta written out in
+    forward quantities (looked up in ``closed_forms``, which builds them all on
+    first use).
+    """
+
+    node: Symbol
+    symbol: Symbol
+    definition: Expr
+    closed_forms: Mapping[Symbol, Expr] = field(repr=False, compare=False)
+
+    @property
+    def closed_form(self) -> Expr:
+        return self.closed_forms[self.node]
+
+
+@dataclass(frozen=True)
+class Term:
+    """One consumer ``c`` of a symbol ``u``: its contribution ``delta_c * dc/du``.
+
+    ``adjoint`` is the symbol ``delta_c`` (1 when ``c`` is the output) and
+    ``adjoint_closed`` the same adjoint written in forward quantities.
+    """
+
+    consumer: Symbol
+    local: Expr
+    adjoint: Expr
+    closed_forms: Mapping[Symbol, Expr] = field(repr=False, compare=False)
+
+    @property
+    def adjoint_closed(self) -> Expr:
+        return self.closed_forms[self.consumer]
+
+
+@dataclass(frozen=True)
+class Gradient:
+    r"""Everything about ``d output / d symbol``.
+
+    ``terms``: one :class:`Term` per node that uses the symbol, so that
+    ``delta_form = sum_c delta_c * dc/dsymbol`` (Nielsen's ``a_k delta_j``);
+    ``closed_form``: the same with each delta written out in forward
+    quantities, factored as the reverse walk nests it (equal to the sum over
+    paths of their products);
+    ``paths``: each chain-rule path from the output, all ``path_count`` of
+    them, unless there are more than ``max_paths``: then none are listed;
+    ``expanded``: in inputs and parameters only, when asked for.
+
+    The forms are built on first use, so a derivation of a large network
+    costs only its local derivatives and adjoints until a gradient is read.
+    """
+
+    symbol: Symbol
+    output: Symbol
+    terms: tuple[Term, ...]
+    path_count: int
+    max_paths: int
+    expanded: Expr | None = None
+    list_paths: Callable[[], Iterable[Path]] | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def delta_form(self) -> Expr:
+        if self.symbol == self.output:
+            return sympy.S.One
+        return sympy.Add(*[sympy.Mul(t.adjoint, t.local) for t in self.terms])
+
+    @cached_property
+    def closed_form(self) -> Expr:
+        if self.symbol == self.output:
+            return sympy.S.One
+        return sympy.Add(*[sympy.Mul(t.adjoint_closed, t.local) for t in self.terms])
+
+    @cached_property
+    def paths(self) -> tuple[Path, ...]:
+        if self.path_count > self.max_paths or self.list_paths is None:
+            return ()
+        return tuple(self.list_paths())
+
+    @property
+    def paths_listed(self) -> bool:
+        """True when ``paths`` holds every path (False beyond the bound)."""
+        return len(self.paths) == self.path_count
+
+    @property
+    def sum_over_paths(self) -> Expr:
+        """The sum of the listed paths' products (equal to ``closed_form`` when all are listed)."""
+        return sympy.Add(*[p.product for p in self.paths])
+
+    @property
+    def reaches_output(self) -> bool:
+        return self.path_count > 0
+
+    def _repr_latex_(self) -> str:
+        """Shown as math in a notebook (printing lives in :mod:`symprop.render`)."""
+        from symprop.outputs.render import gradient_latex
+
+        return gradient_latex(self)
+
+    def _repr_markdown_(self) -> str:
+        from symprop.outputs.render import gradient_markdown
+
+        return gradient_markdown(self)
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A whole derivation: the graph, every local derivative, every adjoint, every gradient.
+
+    ``gradients`` holds one :class:`Gradient` per parameter, in the graph's
+    parameter order; index the derivation by a parameter (or its name).
+    """
+
+    graph: Graph
+    local: Mapping[tuple[Symbol, Symbol], Expr]
+    adjoints: Mapping[Symbol, Adjoint]
+    gradients: Mapping[Symbol, Gradient]
+    max_paths: int
+    network: Any = field(default=None, compare=False)
+
+    def __getitem__(self, key: Symbol | str) -> Gradient:
+        return self.gradients[self.symbol(key)]
+
+    def __iter__(self):
+        return iter(self.gradients.values())
+
+    def __len__(self):
+        return len(self.gradients)
+
+    def symbol(self, key: Symbol | str) -> Symbol:
+        """The parameter called ``key``; a KeyError that lists the parameters otherwise."""
+        for symbol in self.gradients:
+            if symbol == key or symbol.name == key:
+                return symbol
+        names = ", ".join(s.name for s in self.gradients)
+        raise KeyError(f"{key} is not a parameter of this network (parameters: {names})")
+
+    @property
+    def output(self) -> Symbol:
+        return self.graph.output
+
+    def _repr_latex_(self) -> str:
+        """Shown as math in a notebook: every delta and every gradient in delta form."""
+        from symprop.outputs.render import derivation_latex
+
+        return derivation_latex(self)
+
+    def _repr_markdown_(self) -> str:
+        """Shown as the symbolic derivation document in a notebook."""
+        from symprop.outputs.render import render_markdown
+
+        return render_markdown(self, flavor="dollar")

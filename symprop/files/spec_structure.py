@@ -1,0 +1,223 @@
+"""What a network file asks to derive: ``[network]`` as a layered :class:`~symprop.model.nn.Network`,
+or ``[graph]`` as an expression :class:`~symprop.model.graph.Graph`.
+
+Both are checked against the schema before they are built, and networks or
+graphs that would take very long to derive (more than ``MAX_PARAMETERS``
+parameters, ``MAX_LAYERS`` layers or ``MAX_NODES`` nodes) are refused up
+front with that reason.
+"""
+from __future__ import annotations
+
+from sympy import Expr, Symbol
+
+from symprop.model import functions
+
+from symprop.model import nn
+from symprop.files.expressions import ExpressionError, parse_expression
+from symprop.model.graph import Graph, GraphError
+from symprop.files.spec_file import UNIT_NAME, SpecError, SpecFile, check_name, repeated
+from symprop.files.toml_text import Key, describe
+
+#: Beyond these a derivation (or its document) would take very long: refused up front.
+MAX_PARAMETERS = 200_000
+MAX_LAYERS = 200  # the closed forms nest one level per layer: time grows with depth squared
+MAX_NODES = 400  # like MAX_LAYERS: a chain of 400 nodes takes seconds, of 1000 most of a minute
+LOSSES = nn.LOSSES
+
+
+def structure(spec: SpecFile, notation: str, title: str = "") -> tuple[nn.Network | None, Graph]:
+    """The file's network and its graph, or (for a ``[graph]``) None and the graph; exactly one of the two tables."""
+    has_network, has_graph = "network" in spec.data, "graph" in spec.data
+    if has_network and has_graph:
+        raise spec.error(("graph",), "give either [network] (a layered network) or [graph] (an expression graph), "
+                         "not both")
+    if has_network:
+        network = build_network(spec, notation, title)
+        return network, network.graph
+    if has_graph:
+        return None, build_graph(spec)
+    raise spec.error(("network",), "missing: give a [network] table (layers) or a [graph] table (nodes)"
+                     + spec.misspelling(("network",)))
+
+
+# ---------------------------------------------------------------- [network]
+
+
+def build_network(spec: SpecFile, notation: str, title: str = "") -> nn.Network:
+    """The layered network of ``[network]``, named by ``notation``."""
+    spec.table(("network",), required="a table")
+    inputs = _network_inputs(spec)
+    layers = _layers(spec)
+    _check_size(spec, inputs, layers)
+    loss = spec.choice(("network", "loss"), LOSSES, "half_sse")
+    _check_loss_fits(spec, loss, layers)
+    targets = spec.names(("network", "targets"), None, what="target names")
+    if targets is not None and len(targets) != layers[-1].units:
+        raise spec.error(("network", "targets"), f"{len(targets)} targets named, but the output layer has "
+                         f"{layers[-1].units} units: expected one target per output unit")
+    clash = repeated([*(inputs if isinstance(inputs, list) else []), *(targets or [])])
+    if clash:
+        raise spec.error(("network", "targets"), f"the name {clash!r} is both an input and a target: use distinct "
+                         "names")
+    try:
+        return nn.mlp(inputs, layers, loss, targets=targets, notation=notation, title=title)
+    except (nn.NetworkError, GraphError) as error:
+        clash = _name_clash(spec, inputs, layers, loss, targets, notation)
+        raise clash or spec.error(("network",), str(error)) from None
+
+
+def _name_clash(spec: SpecFile, inputs, layers, loss, targets, notation) -> SpecError | None:
+    """Which input or target name is also a name the notation gives a parameter or node, if any."""
+    try:
+        generated = nn.mlp(len(inputs) if isinstance(inputs, list) else inputs, layers, loss, notation=notation).graph
+    except (nn.NetworkError, GraphError):
+        return None
+    taken = {s.name for s in (*generated.parameters, *generated.nodes)}
+    for key, names in ((("network", "inputs"), inputs), (("network", "targets"), targets)):
+        clash = next((n for n in names if n in taken), None) if isinstance(names, list) else None
+        if clash:
+            return spec.error(key, f"{clash!r} is also the name notation {notation} gives a parameter or node of this "
+                              "network: choose another name")
+    return None
+
+
+def _network_inputs(spec: SpecFile) -> int | list[str]:
+    key = ("network", "inputs")
+    value = spec.require(key, "the inputs' names, or their count")
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 1:
+            raise spec.error(key, f"expected a positive count of inputs, got {value}")
+        if value > MAX_PARAMETERS:
+            raise spec.error(key, f"{value} inputs: at most {MAX_PARAMETERS}, as more would take very long")
+        return value
+    if not isinstance(value, list):
+        raise spec.error(key, f"expected a list of input names or their count, got {describe(value)}")
+    names = spec.names(key, what="input names")
+    if not names:
+        raise spec.error(key, "no inputs: expected at least one name")
+    return names
+
+
+def _layers(spec: SpecFile) -> list[nn.Dense]:
+    key = ("network", "layers")
+    layers = spec.require(key, 'a list of layers like { units = 2, activation = "sigmoid" }')
+    if not isinstance(layers, list):
+        raise spec.error(key, 'expected a list of layers like { units = 2, activation = "sigmoid" }, got '
+                         + describe(layers))
+    if not layers:
+        raise spec.error(key, "the network is empty: expected at least one layer")
+    if len(layers) > MAX_LAYERS:
+        raise spec.error(key, f"{len(layers)} layers: at most {MAX_LAYERS}, as deeper networks would take very long")
+    return [_dense(spec, (*key, i)) for i in range(len(layers))]
+
+
+def _dense(spec: SpecFile, key: Key) -> nn.Dense:
+    spec.table(key, required="a layer")
+    units = spec.integer((*key, "units"), low=1, high=MAX_PARAMETERS, what="a positive whole number of units")
+    activation = spec.choice((*key, "activation"), tuple(functions.ACTIVATIONS), "sigmoid")
+    bias = spec.choice((*key, "bias"), nn.BIAS_MODES, "per_unit")
+    names = spec.names((*key, "names"), None, pattern=UNIT_NAME, what="unit names")
+    if names is not None and len(names) != units:
+        raise spec.error((*key, "names"), f"{len(names)} names for {units} units: expected one name per unit")
+    alpha = spec.number((*key, "alpha"), 0.01, what="a leaky ReLU slope between 0 and 1")
+    if not 0 < alpha < 1:
+        raise spec.error((*key, "alpha"), f"expected a leaky ReLU slope between 0 and 1, got {alpha!r}")
+    return nn.Dense(units, activation, bias, names, alpha)
+
+
+def _check_size(spec: SpecFile, inputs, layers: list[nn.Dense]) -> None:
+    width = inputs if isinstance(inputs, int) else len(inputs)
+    total = 0
+    for layer in layers:
+        total += width * layer.units + {"per_unit": layer.units, "shared": 1, "none": 0}[layer.bias]
+        width = layer.units
+    if total > MAX_PARAMETERS:
+        raise spec.error(("network", "layers"), f"{total} parameters: deriving more than {MAX_PARAMETERS} would take "
+                         "very long; use fewer or narrower layers")
+
+
+def _check_loss_fits(spec: SpecFile, loss: str, layers: list[nn.Dense]) -> None:
+    last = layers[-1].activation
+    if loss == "softmax_cross_entropy" and last not in ("softmax", "identity"):
+        raise spec.error(("network", "loss"), f"softmax_cross_entropy takes the logits: expected a last layer with "
+                         f"activation softmax or identity, not {last}")
+    if loss == "cross_entropy" and last not in ("sigmoid", "softmax"):
+        raise spec.error(("network", "loss"), f"cross_entropy takes probabilities: expected a last layer with "
+                         f"activation sigmoid or softmax, not {last}")
+
+
+# ---------------------------------------------------------------- [graph]
+
+
+def build_graph(spec: SpecFile) -> Graph:
+    """The expression graph of ``[graph]``: every name a real symbol, nodes in file order."""
+    spec.table(("graph",), required="a table")
+    inputs = spec.names(("graph", "inputs"), what="input names", in_expressions=True)
+    parameters = spec.names(("graph", "parameters"), inputs, what="parameter names", in_expressions=True)
+    strangers = [p for p in parameters if p not in inputs]
+    if strangers:
+        raise spec.error(("graph", "parameters"), f"{', '.join(strangers)} not in graph.inputs: a parameter is one of "
+                         "the inputs")
+    if not parameters:
+        raise spec.error(("graph", "parameters"), "no parameters: expected at least one input to take gradients for")
+    pairs = _nodes(spec, {name: Symbol(name, real=True) for name in inputs})
+    output = _graph_output(spec, [node.name for node, _ in pairs])
+    data = [Symbol(n, real=True) for n in inputs if n not in parameters]
+    try:
+        return Graph.from_pairs(pairs, inputs=data, parameters=[Symbol(p, real=True) for p in parameters],
+                                output=Symbol(output, real=True))
+    except GraphError as error:
+        raise spec.error(("graph",), str(error)) from None
+
+
+def _nodes(spec: SpecFile, known: dict[str, Symbol]) -> list[tuple[Symbol, Expr]]:
+    key = ("graph", "nodes")
+    nodes = spec.require(key, 'a list of [name, expression] pairs like [["q", "x + y"], ["f", "q*z"]]')
+    if not isinstance(nodes, list):
+        raise spec.error(key, f'expected a list of [name, expression] pairs, got {describe(nodes)}')
+    if not nodes:
+        raise spec.error(key, "the graph is empty: expected at least one node")
+    if len(nodes) > MAX_NODES:
+        raise spec.error(key, f"{len(nodes)} nodes: at most {MAX_NODES}, as more would take very long")
+    pairs = [_node_pair(spec, (*key, i)) for i in range(len(nodes))]
+    later = {name: i for i, (name, _) in reversed(list(enumerate(pairs)))}
+    symbols = dict(known)
+    result = []
+    for i, (name, text) in enumerate(pairs):
+        if name in symbols:
+            kind = "an input" if name in known else "an earlier node"
+            raise spec.error((*key, i), f"node {name!r} has the name of {kind}: each name is assigned once")
+        try:
+            expr = parse_expression(text, symbols, later={n: j for n, j in later.items() if j >= i}, node=name)
+        except ExpressionError as error:
+            raise spec.error((*key, i), f"node {name!r}: {error}") from None
+        symbols[name] = Symbol(name, real=True)
+        result.append((symbols[name], expr))
+    _check_reserved_names(spec, ("graph",), list(symbols))
+    return result
+
+
+def _node_pair(spec: SpecFile, key: Key) -> tuple[str, str]:
+    pair = spec.get(key)
+    if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)):
+        raise spec.error(key, f'expected a pair ["name", "expression"], got {describe(pair)}')
+    check_name(spec, key, pair[0], in_expressions=True)
+    return pair[0], pair[1]
+
+
+def _check_reserved_names(spec: SpecFile, key: Key, names: list[str]) -> None:
+    """``delta_q`` beside a node ``q`` would be mistaken for q's adjoint symbol."""
+    present = set(names)
+    for name in names:
+        if name.startswith("delta_") and name.removeprefix("delta_") in present:
+            raise spec.error(key, f"the name {name!r} is reserved for the adjoint of {name.removeprefix('delta_')!r}: "
+                             "choose another name")
+
+
+def _graph_output(spec: SpecFile, nodes: list[str]) -> str:
+    key = ("graph", "output")
+    output = spec.string(key, nodes[-1], what="the name of a node")
+    if output not in nodes:
+        raise spec.error(key, f"{output!r} is not a node: expected one of {', '.join(nodes[:10])}"
+                         + (", ..." if len(nodes) > 10 else ""))
+    return output

@@ -1,0 +1,355 @@
+"""Builders that emit graph equations with textbook names: dense layers, losses, batches.
+
+A layered network is still just a :class:`~symprop.model.graph.Graph`; the
+:class:`Network` beside it remembers which symbol is which weight, bias,
+pre-activation and activation of which layer, for the matrix form and the
+documents.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Callable, Sequence
+
+import sympy
+from sympy import Expr, Integer, Rational, Symbol
+
+from symprop.model import functions
+from symprop.model.graph import Graph, first_repeated
+from symprop.model.notation import Notation, get_notation, layer_label
+
+BIAS_MODES = ("per_unit", "shared", "none")
+
+
+class NetworkError(ValueError):
+    """A layered network description that cannot be built, said in one line."""
+
+
+@dataclass(frozen=True)
+class Dense:
+    """A dense (affine) layer ``z_j = sum_k w_jk a_k + b_j`` followed by ``a_j = f(z_j)``.
+
+    ``activation`` is a name from :data:`symprop.model.functions.ACTIVATIONS`, or a
+    callable that maps the SymPy pre-activation ``z`` to ``f(z)``.
+    ``bias`` is ``per_unit``, ``shared`` (one bias for the layer, as in
+    Mazur's example) or ``none``.
+    """
+
+    units: int
+    activation: str | Callable[[Expr], Expr] = "sigmoid"
+    bias: str = "per_unit"
+    names: Sequence[str] | None = None
+    alpha: float = 0.01  # leaky ReLU slope
+
+    def __post_init__(self):
+        if not isinstance(self.units, int) or isinstance(self.units, bool) or self.units < 1:
+            raise NetworkError(f"layer units must be a positive whole number, got {self.units!r}")
+        if self.bias not in BIAS_MODES:
+            raise NetworkError(f"unknown bias mode {self.bias!r}: expected one of {', '.join(BIAS_MODES)}")
+        if isinstance(self.activation, str) and self.activation not in functions.ACTIVATIONS:
+            raise NetworkError(
+                f"unknown activation {self.activation!r}: expected one of {', '.join(functions.ACTIVATIONS)}"
+            )
+        if self.names is not None and len(self.names) != self.units:
+            raise NetworkError(f"layer has {self.units} units but {len(self.names)} names")
+        twice = first_repeated(self.names or ())
+        if twice is not None:
+            raise NetworkError(f"unit name {twice!r} is given twice in one layer: give distinct unit names")
+
+    @property
+    def activation_name(self) -> str:
+        return self.activation if isinstance(self.activation, str) else "custom"
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A built dense layer: ``nets[j] = sum_k weights[j][k] inputs[k] + biases[j]``, ``outs[j] = f(nets[j])``."""
+
+    index: int
+    activation: str
+    inputs: tuple[Symbol, ...]
+    weights: tuple[tuple[Symbol, ...], ...]
+    biases: tuple[Symbol | None, ...]
+    nets: tuple[Symbol, ...]
+    outs: tuple[Symbol, ...]
+    units: tuple[str, ...]
+
+    @cached_property
+    def bias_parameters(self) -> tuple[Symbol, ...]:
+        """The distinct bias symbols (one for a shared bias)."""
+        return tuple(dict.fromkeys(b for b in self.biases if b is not None))
+
+    @cached_property
+    def weight_parameters(self) -> tuple[Symbol, ...]:
+        return tuple(w for row in self.weights for w in row)
+
+    @cached_property
+    def weight_set(self) -> frozenset[Symbol]:
+        return frozenset(self.weight_parameters)
+
+
+LOSSES = ("half_sse", "sse", "mse", "half_mse", "cross_entropy", "softmax_cross_entropy")
+
+
+def loss_expression(loss: str, outputs: Sequence[Expr], targets: Sequence[Expr], logits: Sequence[Expr] = ()) -> Expr:
+    r"""One example's loss.
+
+    half_sse: 1/2 sum (t - o)^2 (Mazur);  sse: sum (o - t)^2 (3Blue1Brown's (a - y)^2);
+    mse: 1/m sum (o - t)^2;  half_mse: 1/(2m) sum (o - t)^2, over m outputs;
+    cross_entropy: -sum t log o (binary -t log o - (1 - t) log(1 - o) for one output);
+    softmax_cross_entropy: -sum t log softmax(z), fused so that dL/dz = y - t.
+    """
+    m = len(outputs)
+    pairs = list(zip(outputs, targets))
+    if loss == "half_sse":
+        return sympy.Add(*[Rational(1, 2) * (t - o) ** 2 for o, t in pairs])
+    if loss == "sse":
+        return sympy.Add(*[(o - t) ** 2 for o, t in pairs])
+    if loss == "mse":
+        return Rational(1, m) * sympy.Add(*[(o - t) ** 2 for o, t in pairs])
+    if loss == "half_mse":
+        return Rational(1, 2 * m) * sympy.Add(*[(o - t) ** 2 for o, t in pairs])
+    if loss == "cross_entropy":
+        if m == 1:
+            (o, t), = pairs
+            return -(t * sympy.log(o) + (1 - t) * sympy.log(1 - o))
+        return -sympy.Add(*[t * sympy.log(o) for o, t in pairs])
+    if loss == "softmax_cross_entropy":
+        return functions.softmax_cross_entropy(*logits, *targets)
+    raise NetworkError(f"unknown loss {loss!r}: expected one of {', '.join(LOSSES)}")
+
+
+def activate(layer: Dense, j: int, nets: Sequence[Symbol]) -> Expr:
+    """The activation of unit ``j`` (1-based) given the layer's pre-activations."""
+    z = nets[j - 1]
+    f = layer.activation
+    if f == "identity":
+        return z
+    if f == "softmax":
+        return functions.softmax(Integer(j), *nets)
+    if f == "leaky_relu":
+        return functions.leaky_relu(z, sympy.nsimplify(layer.alpha))
+    if isinstance(f, str):
+        return functions.ACTIVATIONS[f](z)
+    return sympy.sympify(f(z))
+
+
+@dataclass(frozen=True)
+class Network:
+    """A layered network: its graph, and which symbol plays which part."""
+
+    graph: Graph
+    layers: tuple[Layer, ...]
+    inputs: tuple[Symbol, ...]
+    targets: tuple[Symbol, ...]
+    loss: str
+    notation: Notation
+    title: str = ""
+
+    @property
+    def output(self) -> Symbol:
+        return self.graph.output
+
+    @property
+    def parameters(self) -> tuple[Symbol, ...]:
+        return self.graph.parameters
+
+    @cached_property
+    def weights(self) -> tuple[Symbol, ...]:
+        return tuple(w for layer in self.layers for w in layer.weight_parameters)
+
+    @cached_property
+    def biases(self) -> tuple[Symbol, ...]:
+        return tuple(b for layer in self.layers for b in layer.bias_parameters)
+
+    def layer_of(self, parameter: Symbol) -> Layer:
+        return self._layer_of_parameter[parameter]
+
+    @cached_property
+    def _layer_of_parameter(self) -> dict[Symbol, Layer]:
+        return {p: layer for layer in self.layers for p in (*layer.weight_parameters, *layer.bias_parameters)}
+
+
+def mlp(
+    inputs: int | Sequence[str],
+    layers: Sequence[Dense],
+    loss: str = "half_sse",
+    *,
+    targets: Sequence[str] | None = None,
+    notation: str | Notation = "plain",
+    title: str = "",
+) -> Network:
+    """A fully connected network with the given layers and loss, named by ``notation``."""
+    if not layers:
+        raise NetworkError("the network has no layers: give at least one")
+    if loss not in LOSSES:
+        raise NetworkError(f"unknown loss {loss!r}: expected one of {', '.join(LOSSES)}")
+    notation = get_notation(notation)
+    namer = _Namer(notation, _widths(inputs, layers))
+    latex: dict[Symbol, str] = {}
+    inputs_ = namer.inputs(inputs, latex)
+    equations, built, parameters = [], [], []
+    previous = inputs_
+    for index, spec in enumerate(layers, start=1):
+        layer = namer.layer(index, spec, previous, latex)
+        equations += _layer_equations(spec, layer)
+        parameters += [*layer.weight_parameters, *layer.bias_parameters]
+        built.append(layer)
+        previous = layer.outs
+    last = built[-1]
+    if loss == "softmax_cross_entropy" and layers[-1].activation not in ("softmax", "identity"):
+        raise NetworkError("softmax_cross_entropy needs a last layer with activation softmax or identity")
+    targets_ = namer.targets(targets, last, latex)
+    loss_symbol = namer.symbol("loss", latex)
+    equations.append((loss_symbol, loss_expression(loss, last.outs, targets_, last.nets)))
+    graph = Graph.from_pairs(
+        equations, inputs=(*inputs_, *targets_), parameters=parameters, output=loss_symbol, latex_names=latex
+    )
+    return Network(graph, tuple(built), inputs_, targets_, loss, notation, title)
+
+
+def _layer_equations(spec: Dense, layer: Layer) -> list[tuple[Symbol, Expr]]:
+    equations = []
+    for row, bias, net in zip(layer.weights, layer.biases, layer.nets):
+        affine = sympy.Add(*[w * a for w, a in zip(row, layer.inputs)])
+        equations.append((net, affine + bias if bias is not None else affine))
+    equations += [(out, activate(spec, j, layer.nets)) for j, out in enumerate(layer.outs, start=1)]
+    return equations
+
+
+def _widths(inputs, layers) -> tuple[int, ...]:
+    n_inputs = inputs if isinstance(inputs, int) else len(inputs)
+    if n_inputs < 1:
+        raise NetworkError("the network has no inputs: give at least one")
+    return (n_inputs, *(layer.units for layer in layers))
+
+
+@dataclass
+class _Namer:
+    """Hands out symbols named by the notation, and records their LaTeX."""
+
+    notation: Notation
+    widths: tuple[int, ...]
+    counters: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def depth(self) -> int:
+        return len(self.widths) - 1
+
+    def symbol(self, role: str, latex: dict, **fields) -> Symbol:
+        if role in ("weight", "bias"):
+            self.counters[role] = self.counters.get(role, 0) + 1
+            fields["n"] = self.counters[role]
+        plain, tex = self.notation.name(role, **fields)
+        # One-neuron chains (3Blue1Brown) drop the empty index pair.
+        plain, tex = plain.rstrip("_"), tex.replace("_{}", "")
+        symbol = Symbol(plain, real=True)
+        if symbol in latex:
+            raise NetworkError(f"the name {plain!r} is used twice: give distinct unit names")
+        latex[symbol] = tex
+        return symbol
+
+    def fields(self, layer: int, j: int = 1, k: int = 1, unit: str = "", src: str = "") -> dict:
+        scalar = all(w == 1 for w in self.widths)
+        wide = any(w > 9 for w in self.widths)
+        pair = "" if scalar else (f"{j},{k}" if wide else f"{j}{k}")
+        return dict(
+            l=layer, L=layer_label(layer, self.depth), j="" if scalar else j, k="" if scalar else k,
+            jk=pair, unit=unit, src=src,
+        )
+
+    def inputs(self, inputs, latex) -> tuple[Symbol, ...]:
+        if isinstance(inputs, int):
+            return tuple(self.symbol("input", latex, **self.fields(0, k=k)) for k in range(1, inputs + 1))
+        names = list(inputs)
+        for name in names:
+            latex_name = _plain_latex(name)
+            symbol = Symbol(name, real=True)
+            if symbol in latex:
+                raise NetworkError(f"input {name!r} is named twice")
+            latex[symbol] = latex_name
+        return tuple(Symbol(n, real=True) for n in names)
+
+    def unit_names(self, index: int, spec: Dense) -> tuple[str, ...]:
+        if spec.names is not None:
+            return tuple(spec.names)
+        pattern = (
+            self.notation.output_unit if index == self.depth
+            else self.notation.hidden_unit if self.depth == 2 else self.notation.deep_hidden_unit
+        )
+        return tuple(pattern.format(j=j, l=index) for j in range(1, spec.units + 1))
+
+    def layer(self, index: int, spec: Dense, previous: tuple[Symbol, ...], latex) -> Layer:
+        units = self.unit_names(index, spec)
+        sources = [s.name for s in previous]
+        weights = tuple(
+            tuple(
+                self.symbol("weight", latex, **self.fields(index, j, k, units[j - 1], sources[k - 1]))
+                for k in range(1, len(previous) + 1)
+            )
+            for j in range(1, spec.units + 1)
+        )
+        biases = self.biases(index, spec, units, latex)
+        nets = tuple(self.symbol("net", latex, **self.fields(index, j, unit=u)) for j, u in enumerate(units, 1))
+        outs = tuple(self.symbol("out", latex, **self.fields(index, j, unit=u)) for j, u in enumerate(units, 1))
+        for j, (net, unit) in enumerate(zip(nets, units), 1):
+            plain, tex = self.notation.name("delta", **self.fields(index, j, unit=unit))
+            latex[Symbol(f"delta_{net.name}", real=True)] = tex.replace("_{}", "")
+        return Layer(index, spec.activation_name, previous, weights, biases, nets, outs, units)
+
+    def biases(self, index: int, spec: Dense, units, latex) -> tuple[Symbol | None, ...]:
+        if spec.bias == "none":
+            return (None,) * spec.units
+        if spec.bias == "shared":
+            shared = self.symbol("bias", latex, **self.fields(index, unit=f"layer {index}"))
+            return (shared,) * spec.units
+        return tuple(self.symbol("bias", latex, **self.fields(index, j, unit=u)) for j, u in enumerate(units, 1))
+
+    def targets(self, names, last: Layer, latex) -> tuple[Symbol, ...]:
+        if names is None:
+            return tuple(
+                self.symbol("target", latex, **self.fields(self.depth, j, unit=u))
+                for j, u in enumerate(last.units, 1)
+            )
+        if len(names) != len(last.outs):
+            raise NetworkError(f"the output layer has {len(last.outs)} units but {len(names)} targets are named")
+        symbols = []
+        for name in names:
+            symbol = Symbol(name, real=True)
+            if symbol in latex:
+                raise NetworkError(f"target {name!r} clashes with another name")
+            latex[symbol] = _plain_latex(name)
+            symbols.append(symbol)
+        return tuple(symbols)
+
+
+def _plain_latex(name: str) -> str:
+    """LaTeX of a user's plain name: ``i1`` -> ``i_{1}``, ``out_h1`` -> ``out_{h1}``."""
+    return sympy.latex(Symbol(name))
+
+
+def batched(graph: Graph, examples: int, reduction: str = "mean") -> Graph:
+    """The graph for a batch: one copy of every node per example, parameters shared,
+    and the output ``L = (1/n) sum_i L^{[i]}`` (``mean``) or ``sum_i L^{[i]}`` (``sum``)."""
+    if reduction not in ("mean", "sum"):
+        raise NetworkError(f"unknown reduction {reduction!r}: expected mean or sum")
+    if examples < 1:
+        raise NetworkError("a batch needs at least one example")
+    latex = dict(graph.latex_names)
+    inputs, equations, outputs = [], [], []
+    for i in range(1, examples + 1):
+        copy = {s: _example_symbol(s, i, graph, latex) for s in (*graph.inputs, *graph.nodes)}
+        inputs += [copy[s] for s in graph.inputs]
+        equations += [(copy[e.node], e.expr.xreplace(copy)) for e in graph.equations]
+        outputs.append(copy[graph.output])
+    total = Symbol(f"{graph.output.name}_batch", real=True)
+    latex[total] = graph.latex_name(graph.output)
+    scale = Rational(1, examples) if reduction == "mean" else Integer(1)
+    equations.append((total, scale * sympy.Add(*outputs)))
+    return Graph.from_pairs(equations, inputs=inputs, parameters=graph.parameters, output=total, latex_names=latex)
+
+
+def _example_symbol(symbol: Symbol, i: int, graph: Graph, latex: dict) -> Symbol:
+    copy = Symbol(f"{symbol.name}[{i}]", **symbol.assumptions0)
+    latex[copy] = "{%s}^{[%d]}" % (graph.latex_name(symbol), i)
+    return copy

@@ -1,0 +1,142 @@
+"""The gradient check: each symbolic gradient against central finite differences of the loss.
+
+``n = (E(w + h) - E(w - h)) / 2h`` with ``h = STEP max(1, |w|)``, in float64;
+a disagreement raises :class:`GradientCheckError` naming the parameter.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+from sympy import Symbol
+
+from symprop.numbers.digits import significant
+from symprop.numbers.evaluation import FLOAT, NumericError, check_options, given_values, loss_and_gradients, program_of, to_float
+
+#: Central-difference step, relative to max(1, |w|): about the cube root of float64's
+#: epsilon, which balances the truncation error (~h^2) against rounding (~eps/h).
+STEP = 2.0 ** -17
+#: A symbolic and a finite-difference gradient agree when
+#: |s - n| <= RELATIVE_TOLERANCE max(|s|, |n|) + ABSOLUTE_TOLERANCE max(1, |E|);
+#: the absolute part covers near-zero gradients, where rounding of E/h dominates.
+RELATIVE_TOLERANCE = 1e-6
+ABSOLUTE_TOLERANCE = 1e-8
+
+
+class GradientCheckError(ValueError):
+    """A symbolic gradient that disagrees with central finite differences."""
+
+
+@dataclass(frozen=True)
+class GradientCheck:
+    """One parameter's symbolic gradient beside its finite-difference estimate."""
+
+    parameter: Symbol
+    symbolic: float
+    numeric: float
+    relative_error: float
+    ok: bool
+
+
+def gradient_check(derivation, values, *, examples=None, reduction="mean", gradients=None) -> tuple[GradientCheck, ...]:
+    r"""Compare each parameter's gradient with central differences of the loss, in float64.
+
+    ``n = (E(w + h) - E(w - h)) / 2h`` with ``h = STEP max(1, |w|)``; they agree when
+    ``|s - n| <= RELATIVE_TOLERANCE max(|s|, |n|) + ABSOLUTE_TOLERANCE max(1, |E|)``.
+    At a kink (ReLU at ``z = 0``) the central quotient averages the two one-sided
+    slopes while the derivation takes the one-sided derivative of the convention
+    ``relu'(0) = H(0) = 0``; so a gradient that disagrees with the central quotient
+    is accepted when it matches a second-order one-sided quotient
+    ``(-3E(w) + 4E(w +- h) - E(w +- 2h)) / (+-2h)``, which is then reported, or
+    lies between the two (any such value is a subgradient: ``Max`` at a tie).
+    A loss undefined on one side (a log or root at 0) raises :class:`NumericError`.
+    ``gradients`` (parameter -> value) defaults to the derivation's, evaluated here.
+    Raises :class:`GradientCheckError` naming the first parameter that disagrees.
+    """
+    check_options(reduction, 0)
+    graph = derivation.graph
+    raw_rows, raw_parameters = given_values(graph, values, examples)
+    rows = [tuple(FLOAT.number(x) for x in row) for row in raw_rows]
+    parameters = tuple(FLOAT.number(x) for x in raw_parameters)
+    program = program_of(derivation, FLOAT)
+    if gradients is None:
+        symbolic = loss_and_gradients(program, FLOAT, rows, parameters, reduction)[1]
+    else:
+        symbolic = tuple(to_float(gradients[p]) for p in graph.parameters)
+
+    def loss(point):
+        return loss_and_gradients(program, FLOAT, rows, point, reduction, gradients=False)[0]
+
+    at_point = loss(parameters)
+    checks = tuple(
+        _check_parameter(loss, parameters, i, p, s, at_point)
+        for i, (p, s) in enumerate(zip(graph.parameters, symbolic))
+    )
+    failures = [c for c in checks if not c.ok]
+    if failures:
+        raise GradientCheckError(_failure_message(failures))
+    return checks
+
+
+# --- gradient check internals ---
+
+def _check_parameter(loss, parameters, index, parameter, symbolic, at_point) -> GradientCheck:
+    w = parameters[index]
+    h = STEP * max(1.0, abs(w))
+
+    def loss_at(x):
+        return loss((*parameters[:index], x, *parameters[index + 1:]))
+
+    up, down = w + h, w - h
+    central = (loss_at(up) - loss_at(down)) / (up - down)
+    if _agree(symbolic, central, at_point):
+        return _result(parameter, symbolic, central, True)
+    one_sided = []
+    for direction in (1.0, -1.0):   # a kink: the one-sided derivatives, to second order
+        near, far = w + direction * h, w + 2 * direction * h
+        one_sided.append((-3 * at_point + 4 * loss_at(near) - loss_at(far)) / (far - w))
+        if _agree(symbolic, one_sided[-1], at_point):
+            return _result(parameter, symbolic, one_sided[-1], True)
+    if not all(map(math.isfinite, (central, *one_sided))):
+        raise NumericError(
+            f"the loss is not defined on both sides of {parameter.name} = {significant(w)}, "
+            "so finite differences cannot check its gradient there: choose values inside the domain"
+        )
+    # Any value between the one-sided slopes is a subgradient there (Max at a tie, H(0) = 1/2).
+    low, high = sorted(one_sided)
+    if low - _tolerance(symbolic, low, at_point) <= symbolic <= high + _tolerance(symbolic, high, at_point):
+        return _result(parameter, symbolic, central, True)
+    return _result(parameter, symbolic, central, False)
+
+
+def _agree(symbolic, numeric, loss) -> bool:
+    if not (math.isfinite(symbolic) and math.isfinite(numeric)):
+        return False
+    return abs(symbolic - numeric) <= _tolerance(symbolic, numeric, loss)
+
+
+def _tolerance(symbolic, numeric, loss) -> float:
+    return RELATIVE_TOLERANCE * max(abs(symbolic), abs(numeric)) + ABSOLUTE_TOLERANCE * max(1.0, abs(loss))
+
+
+def _result(parameter, symbolic, numeric, ok) -> GradientCheck:
+    return GradientCheck(parameter, symbolic, numeric, _relative_error(symbolic, numeric), ok)
+
+
+def _relative_error(a: float, b: float) -> float:
+    if not (math.isfinite(a) and math.isfinite(b)):
+        return math.inf
+    scale = max(abs(a), abs(b))
+    return abs(a - b) / scale if scale else 0.0
+
+
+def _failure_message(failures: Sequence[GradientCheck]) -> str:
+    first = failures[0]
+    message = (
+        f"gradient check failed for {first.parameter.name}: the derivation gives {significant(first.symbolic)}, "
+        f"central finite differences give {significant(first.numeric)} (relative error {first.relative_error:.3g})"
+    )
+    if len(failures) > 1:
+        message += f"; also for {', '.join(c.parameter.name for c in failures[1:])}"
+    return message

@@ -1,0 +1,157 @@
+"""Straight-line code from a sequence of assignments, and the rewriting that keeps it finite.
+
+:func:`straight_line_source` prints ``def f(arguments): target = expr ...;
+return results`` with any SymPy code printer; :func:`straight_line_function`
+compiles it. :mod:`symprop.codegen` prints readable NumPy this way, and
+:mod:`symprop.evaluation` compiles its float and arbitrary-precision programs.
+
+:func:`stable_form` rewrites ``log`` of a sigmoid or softmax node as
+``log_sigmoid`` / ``log_softmax`` of the logits, so that saturated units give
+finite numbers.
+"""
+from __future__ import annotations
+
+import builtins
+import keyword
+import re
+from typing import Callable, Iterable, Mapping, Sequence
+
+import sympy
+from sympy import Expr, Symbol
+
+from symprop.model import functions
+from symprop.model.graph import Graph
+
+#: ``log sigma(z)`` and ``log softmax_k(z)`` as functions of the logits: what
+#: :func:`stable_form` writes in place of ``log`` of a sigmoid or softmax node.
+log_sigmoid_function = sympy.Function("log_sigmoid")
+log_softmax_function = sympy.Function("log_softmax")
+
+
+# --- rewriting for numerical stability ---
+
+def stable_form(expr: Expr, graph: Graph, *, complements: bool = True) -> Expr:
+    r"""``expr`` with the logarithms and complements of sigmoid and softmax nodes written
+    through their logits, so that saturated units (``|z| = 1000``) give finite numbers.
+
+    ``log a -> log_sigmoid(z)``, ``log(1 - a) -> log_sigmoid(-z)`` and ``1 - a -> sigma(-z)``
+    where ``a = sigma(z)``; ``log a_k -> log_softmax(k, z)`` where ``a_k = softmax(k, z)``.
+    Each is an identity, so the value is unchanged; only the rounding improves.
+    ``complements=False`` keeps ``1 - a`` as written (for readable code: in float64
+    ``sigma(-1000)`` underflows to 0 all the same; it helps arbitrary precision).
+    """
+    sigmoids = {node: d.args[0] for node, d in graph.definition.items() if isinstance(d, functions.sigmoid)}
+    softmaxes = {node: d for node, d in graph.definition.items() if isinstance(d, functions.softmax)}
+    if not sigmoids and not softmaxes:
+        return expr
+
+    def logit_of_complement(e):
+        """z when ``e`` is ``1 - sigma(z)`` (as a node or written out), else None."""
+        if e.is_Add and len(e.args) == 2 and sympy.S.One in e.args:
+            other = -(e - 1)
+            if other in sigmoids:
+                return sigmoids[other]
+            if isinstance(other, functions.sigmoid):
+                return other.args[0]
+        return None
+
+    def stable_log(e):
+        (argument,) = e.args
+        if argument in sigmoids:
+            return log_sigmoid_function(sigmoids[argument])
+        if isinstance(argument, functions.sigmoid):
+            return log_sigmoid_function(argument.args[0])
+        if argument in softmaxes:
+            return log_softmax_function(*softmaxes[argument].args)
+        complement = logit_of_complement(argument)
+        return e if complement is None else log_sigmoid_function(-complement)
+
+    def stable_complement(e):
+        z = logit_of_complement(e)
+        return e if z is None else functions.sigmoid(-z)
+
+    expr = expr.replace(lambda e: isinstance(e, sympy.log), stable_log)
+    return expr.replace(lambda e: e.is_Add, stable_complement) if complements else expr
+
+
+# --- straight-line code from a sequence of assignments ---
+
+def python_identifiers(symbols: Iterable[Symbol], reserved: Iterable[str] = ()) -> dict[Symbol, str]:
+    """A distinct Python identifier for each symbol, as close to its name as possible
+    (``E_total[1]`` -> ``E_total_1``)."""
+    taken = set(reserved) | set(dir(builtins))
+    names: dict[Symbol, str] = {}
+    for symbol in symbols:
+        if symbol in names:
+            continue
+        base = re.sub(r"\W+", "_", symbol.name).strip("_") or "v"
+        if base[0].isdigit() or keyword.iskeyword(base):
+            base = f"v_{base}"
+        name, n = base, 2
+        while name in taken:
+            name, n = f"{base}_{n}", n + 1
+        taken.add(name)
+        names[symbol] = name
+    return names
+
+
+def straight_line_source(
+    name: str,
+    arguments: Sequence[Symbol],
+    assignments: Sequence[tuple[Symbol, Expr]],
+    results: Sequence[Expr],
+    printer,
+    identifiers: Mapping[Symbol, str],
+    *,
+    returns: str | None = None,
+    docstring: str = "",
+) -> str:
+    """``def name(arguments): target = expr ...; return results``, each expression
+    printed by ``printer`` with every symbol renamed by ``identifiers``."""
+    rename = {s: Symbol(identifiers[s]) for s in identifiers}
+    lines = [f"def {name}({', '.join(identifiers[a] for a in arguments)}):"]
+    if docstring:
+        lines.append(f'    """{docstring}"""')
+    for target, expr in assignments:
+        lines.append(f"    {identifiers[target]} = {printer.doprint(sympy.sympify(expr).xreplace(rename))}")
+    if returns is None:
+        printed = [printer.doprint(sympy.sympify(r).xreplace(rename)) for r in results]
+        returns = f"({', '.join(printed)},)" if printed else "()"
+    lines.append(f"    return {returns}")
+    return "\n".join(lines) + "\n"
+
+
+def straight_line_function(
+    arguments: Sequence[Symbol],
+    assignments: Sequence[tuple[Symbol, Expr]],
+    results: Sequence[Expr],
+    printer,
+    namespace: Mapping[str, object],
+) -> Callable[..., tuple]:
+    """Compile ``(arguments) -> tuple(results)`` after the assignments, in order.
+
+    Symbols are renamed ``_0, _1, ...`` so that no name can clash with the
+    namespace; the functions of the expressions are looked up in ``namespace``.
+    """
+    symbols = dict.fromkeys([*arguments, *(t for t, _ in assignments)])
+    for expr in (*(e for _, e in assignments), *results):
+        new = [s for s in sympy.sympify(expr).free_symbols if s not in symbols]
+        symbols.update(dict.fromkeys(sorted(new, key=str)))
+    identifiers = {s: f"_{i}" for i, s in enumerate(symbols)}
+    source = straight_line_source("generated", arguments, assignments, results, printer, identifiers)
+    scope = dict(namespace)
+    exec(compile(source, "<symprop generated>", "exec"), scope)
+    return scope["generated"]
+
+
+# --- printers ---
+
+class HeavisideMixin:
+    """``Heaviside(z, h0)`` as a call to the ``heaviside`` helper (or ``numpy.heaviside``)."""
+
+    heaviside_name = "heaviside"
+
+    def _print_Heaviside(self, expr):
+        z = expr.args[0]
+        h0 = expr.args[1] if len(expr.args) > 1 else sympy.S.Half
+        return f"{self.heaviside_name}({self._print(z)}, {self._print(h0)})"

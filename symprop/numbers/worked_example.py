@@ -1,0 +1,176 @@
+r"""Worked numeric examples: numbers on every line of a derivation, and proof they are right.
+
+For given inputs, targets and parameters this evaluates, node by node in
+graph order, exactly what a derivation document prints: every forward value
+``v = f_v(parents)``, the loss, every local derivative ``dv/du``, every
+adjoint ``delta_u = sum_v delta_v dv/du`` (output first), every gradient
+``dE/dw = sum_v delta_v dv/dw``, the update ``w^+ = w - eta dE/dw``, the
+forward pass again, and ``steps`` steps of batch gradient descent. Several
+examples combine by ``reduction``: ``E = (1/n) sum_i E_i`` (mean) or
+``sum_i E_i`` (sum), and the gradients alike.
+
+The arithmetic (float64, exact, or a number of significant digits) is that of
+:mod:`symprop.evaluation`. Every gradient is checked against central finite
+differences of the loss (:func:`~symprop.numbers.gradcheck.gradient_check`); a
+disagreement raises :class:`~symprop.numbers.gradcheck.GradientCheckError`. The check,
+:class:`~symprop.numbers.evaluation.NumericError` and the number formatting of
+:mod:`symprop.digits` are importable from here too.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from sympy import Symbol
+
+from symprop.numbers.digits import numeric_value, significant
+from symprop.numbers.evaluation import (
+    NumericError, arithmetic_of, check_options, first_example, given_values, loss_and_gradients, program_of,
+)
+from symprop.numbers.gradcheck import GradientCheck, GradientCheckError, gradient_check
+
+__all__ = [
+    "GradientCheck", "GradientCheckError", "NumericError", "WorkedExample", "gradient_check", "numeric_value",
+    "parameters_to_update", "significant", "worked_example",
+]
+
+Number = object  # float in float mode, a SymPy number or expression in exact mode, sympy.Float with digits
+
+
+@dataclass(frozen=True)
+class WorkedExample:
+    """Numbers for every line of a derivation document (see :func:`worked_example`)."""
+
+    values: Mapping[Symbol, Number]
+    forward: Mapping[Symbol, Number]
+    loss: Number
+    local: Mapping[tuple[Symbol, Symbol], Number]
+    adjoints: Mapping[Symbol, Number]
+    gradients: Mapping[Symbol, Number]
+    learning_rate: Number
+    updated: Mapping[Symbol, Number]
+    updated_parameters: tuple[Symbol, ...]
+    forward_after: Mapping[Symbol, Number]
+    loss_after: Number
+    loss_history: tuple[Number, ...]
+    checks: tuple[GradientCheck, ...]
+    examples: int
+    reduction: str
+
+
+# --- the public entry points ---
+
+#: Training steps exact arithmetic is asked to take at most (see worked_example).
+EXACT_STEPS = 1
+
+
+def worked_example(
+    derivation,
+    values,
+    *,
+    learning_rate=0.5,
+    update="weights",
+    steps=1,
+    examples=None,
+    reduction="mean",
+    precision="float",
+) -> WorkedExample:
+    """Every number of a derivation at the given point, and ``steps`` steps of training.
+
+    ``values`` maps names or symbols to numbers: every input, target and parameter
+    (with ``examples``, a list of mappings of the inputs and targets per example,
+    only the parameters). ``update``: ``"weights"`` (a layered network's weights,
+    as Mazur does; every parameter of a plain graph), ``"all"``, or parameter
+    names. Per-example quantities (forward, local, adjoints) are the first
+    example's; the loss and gradients are combined over the examples by
+    ``reduction``. Raises :class:`GradientCheckError` if any gradient disagrees
+    with finite differences.
+    """
+    check_options(reduction, steps)
+    if precision == "exact" and steps > EXACT_STEPS:
+        # Each exact step nests the whole forward and backward pass again: the values
+        # double in size every step, and a few steps of a small network take minutes.
+        raise NumericError(
+            f"exact arithmetic covers at most {EXACT_STEPS} training step, {steps} were asked for: "
+            "use a number of digits instead (precision 30) or a single step"
+        )
+    arithmetic = arithmetic_of(precision)
+    graph = derivation.graph
+    raw_rows, raw_parameters = given_values(graph, values, examples)
+    chosen = parameters_to_update(derivation, update)
+    with arithmetic.context():
+        rows = [tuple(arithmetic.number(x) for x in row) for row in raw_rows]
+        parameters = tuple(arithmetic.number(x) for x in raw_parameters)
+        rate = arithmetic.number(learning_rate)
+        program = program_of(derivation, arithmetic)
+        first = first_example(program, rows[0], parameters)
+        loss, gradients = loss_and_gradients(program, arithmetic, rows, parameters, reduction, first)
+        chosen_set = set(chosen)
+        mask = tuple(p in chosen_set for p in graph.parameters)
+        after = _descend(parameters, gradients, rate, mask)
+        history = _train(program, arithmetic, rows, after, rate, mask, reduction, steps, loss)
+        loss_after = history[1] if steps else loss_and_gradients(
+            program, arithmetic, rows, after, reduction, gradients=False)[0]
+        nodes_after = program.forward(*rows[0], *after)
+        export = arithmetic.export
+        report = dict(
+            values=_named((*graph.inputs, *graph.parameters), (*rows[0], *parameters), export),
+            forward=_named(graph.nodes, first.nodes, export),
+            loss=export(loss),
+            local=_named(tuple(derivation.local), first.local, export),
+            adjoints=_named(tuple(derivation.adjoints), first.adjoints, export),
+            gradients=_named(graph.parameters, gradients, export),
+            learning_rate=export(rate),
+            updated=_named(graph.parameters, after, export),
+            forward_after=_named(graph.nodes, nodes_after, export),
+            loss_after=export(loss_after),
+            loss_history=tuple(export(x) for x in history),
+        )
+    checks = gradient_check(derivation, values, examples=examples, reduction=reduction, gradients=report["gradients"])
+    return WorkedExample(
+        **report, updated_parameters=chosen, checks=checks, examples=len(rows), reduction=reduction
+    )
+
+
+def parameters_to_update(derivation, update="weights") -> tuple[Symbol, ...]:
+    """The parameters one step changes, in graph order: ``"weights"`` (a network's
+    weights, every parameter of a plain graph), ``"all"``, or names."""
+    graph, network = derivation.graph, derivation.network
+    if update == "all" or (update == "weights" and network is None):
+        return graph.parameters
+    if update == "weights":
+        weights = set(network.weights)
+        return tuple(p for p in graph.parameters if p in weights)
+    if isinstance(update, str):
+        raise ValueError(f"update must be 'weights', 'all' or a list of parameter names, got {update!r}")
+    chosen = set()
+    for name in update:
+        try:
+            chosen.add(derivation.symbol(name))
+        except KeyError as error:
+            raise ValueError(error.args[0]) from None
+    return tuple(p for p in graph.parameters if p in chosen)
+
+
+def _descend(parameters, gradients, rate, mask) -> tuple:
+    """``w^+ = w - eta dE/dw`` where the mask says so."""
+    return tuple(w - rate * g if chosen else w for w, g, chosen in zip(parameters, gradients, mask))
+
+
+def _train(program, arithmetic, rows, after_first, rate, mask, reduction, steps, loss) -> tuple:
+    """Loss before the first step, then after each of ``steps`` steps of batch gradient descent.
+
+    The first step is the one already taken (``after_first``)."""
+    history = [loss]
+    parameters = after_first
+    for step in range(steps):
+        loss, gradients = loss_and_gradients(program, arithmetic, rows, parameters, reduction,
+                                             gradients=step + 1 < steps)
+        history.append(loss)
+        if step + 1 < steps:
+            parameters = _descend(parameters, gradients, rate, mask)
+    return tuple(history)
+
+
+def _named(symbols, numbers, export) -> dict:
+    return {s: export(x) for s, x in zip(symbols, numbers)}

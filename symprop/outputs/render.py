@@ -1,0 +1,298 @@
+r"""Derivation documents in Markdown and LaTeX, from Jinja2 templates.
+
+:func:`document_context` turns a :class:`~symprop.engine.records.Derivation` (and,
+optionally, a :class:`~symprop.numbers.worked_example.WorkedExample`) into already-printed
+strings; the templates under ``templates/markdown`` and ``templates/latex``
+only place them. Templates never call SymPy and never do math.
+
+One Jinja2 environment per format, with delimiters that cannot clash with TeX
+(``((* block *))``, ``((( value )))``, ``((= comment =))``): Jinja's defaults
+break on ``{#1}`` in a ``\newcommand`` and silently turn ``a^{{2}}`` into
+``a^2``. ``StrictUndefined`` makes a missing context field an error. Prose is
+escaped by the ``esc`` and ``fill`` filters; printed math is never escaped.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+
+import jinja2
+
+FORMATS = ("markdown", "latex")
+FLAVORS = ("github", "kramdown", "dollar")
+TEMPLATE_NAMES = {"markdown": "markdown/document.md.j2", "latex": "latex/document.tex.j2"}
+
+
+def render_markdown(
+    derivation, example=None, *, lang="en", flavor="github", digits=9, title=None, template_dir=None,
+    per_parameter=None,
+) -> str:
+    """The derivation as Markdown for ``flavor``: ``github`` (``$…$`` inline,
+    fenced ``math`` blocks), ``kramdown`` (``$$`` only, inline too; Jekyll) or
+    ``dollar`` (``$``/``$$``: Hugo passthrough, Obsidian, Jupyter, pandoc)."""
+    if flavor not in FLAVORS:
+        raise ValueError(f"unknown Markdown flavor {flavor!r}: expected one of {', '.join(FLAVORS)}")
+    context = document_context(derivation, example, lang=lang, digits=digits, title=title, per_parameter=per_parameter)
+    return _render("markdown", template_dir, {**context, "flavor": flavor})
+
+
+def render_latex(
+    derivation, example=None, *, lang="en", digits=9, title=None, fragment=False, template_dir=None,
+    per_parameter=None,
+) -> str:
+    """The derivation as a complete LaTeX document (amsmath, hyperref with the title
+    as PDF title, kotex for Korean), or with ``fragment=True`` a body to ``\\input``."""
+    context = document_context(derivation, example, lang=lang, digits=digits, title=title, per_parameter=per_parameter)
+    return _render("latex", template_dir, {**context, "fragment": bool(fragment), "flavor": "latex"})
+
+
+def document_context(derivation, example=None, *, lang="en", digits=9, title=None, per_parameter=None) -> dict:
+    """Every string a template needs, already printed: see :mod:`symprop.document`.
+
+    The last context is kept: rendering one derivation as Markdown in several
+    flavors and as LaTeX prints every formula once (derivations and worked
+    examples are frozen, so the same objects give the same strings).
+    """
+    from symprop.document.context import build_context
+
+    options = (lang, digits, title, per_parameter)
+    cached = _last_context.get("key")
+    if cached is not None and cached[0] is derivation and cached[1] is example and cached[2] == options:
+        return _last_context["context"]
+    context = build_context(derivation, example, lang=lang, digits=digits, title=title, per_parameter=per_parameter)
+    _last_context.update(key=(derivation, example, options), context=context)
+    return context
+
+
+_last_context: dict = {}
+
+
+def _render(fmt: str, template_dir, context: dict) -> str:
+    environment = template_environment(fmt, None if template_dir is None else str(Path(template_dir).resolve()))
+    text = environment.get_template(TEMPLATE_NAMES[fmt]).render(context)
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+def packaged_templates() -> Path:
+    """The templates shipped with symprop: the source tree's top-level ``templates/``,
+    or the installed package ``symprop.templates``."""
+    source_tree = Path(__file__).resolve().parents[2] / "templates"
+    if (source_tree / "markdown").is_dir():
+        return source_tree
+    from importlib.resources import files
+
+    return Path(str(files("symprop.templates")))
+
+
+@functools.lru_cache(maxsize=None)
+def template_environment(fmt: str, template_dir: str | None = None):
+    """The Jinja2 environment of ``fmt`` (one per format and template folder).
+
+    Lookup: the user's ``template_dir`` first, then the packaged templates; a
+    user's template may ``((* extends "symprop/markdown/document.md.j2" *))``
+    to override single blocks of the packaged one.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    packaged = jinja2.FileSystemLoader(str(packaged_templates()))
+    loaders = [jinja2.FileSystemLoader(template_dir)] if template_dir else []
+    loaders += [packaged, jinja2.PrefixLoader({"symprop": packaged})]
+    environment = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        block_start_string="((*", block_end_string="*))",
+        variable_start_string="(((", variable_end_string=")))",
+        comment_start_string="((=", comment_end_string="=))",
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, autoescape=False,
+    )
+    escape = latex_escape if fmt == "latex" else markdown_escape
+    environment.filters.update(
+        esc=escape,
+        fill=functools.partial(fill, escape=escape),
+        inline=_latex_inline if fmt == "latex" else _markdown_inline,
+        display=_latex_display if fmt == "latex" else _markdown_display,
+    )
+    return environment
+
+
+# --- prose escaping -----------------------------------------------------------
+
+_LATEX_SPECIALS = {
+    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
+    "^": r"\textasciicircum{}", "_": r"\_", "%": r"\%", "~": r"\textasciitilde{}",
+    "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}",
+}
+_LATEX_SPECIAL = re.compile("|".join(re.escape(c) for c in _LATEX_SPECIALS))
+
+
+def latex_escape(text) -> str:
+    r"""Prose made inert for TeX: every special character printed literally, so
+    ``\input{/etc/passwd}``, ``\write18`` and ``^^5c`` come out as text."""
+    return _LATEX_SPECIAL.sub(lambda m: _LATEX_SPECIALS[m.group()], str(text))
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|$~&])|^([#+\-=>])")
+
+
+def markdown_escape(text) -> str:
+    """Prose made literal for CommonMark: the ASCII punctuation that starts inline
+    markup (emphasis, code, links, HTML, math, tables, entities) is backslash-escaped,
+    and so is a leading character that would start a block; newlines become spaces."""
+    return _MARKDOWN_SPECIAL.sub(lambda m: "\\" + m.group(), re.sub(r"\s*\n\s*", " ", str(text)))
+
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def fill(prose: str, escape=markdown_escape, **math) -> str:
+    """``prose`` with its ``{name}`` placeholders replaced by ``math[name]`` (already
+    printed, inserted as is) and every other character escaped for the format."""
+    pieces = _PLACEHOLDER.split(prose)
+    out = []
+    for i, piece in enumerate(pieces):
+        out.append(str(math[piece]) if i % 2 else escape(piece))
+    return "".join(out)
+
+
+# --- math delimiters ----------------------------------------------------------
+
+_UNSAFE_LINE_START = re.compile(r"^(?:[#\-+>]| {4})")
+
+
+def math_lines(rows) -> str:
+    r"""One equation (a string) or aligned rows (a list) as the body of display math:
+    each row on its own line ending with ``\\``, no line starting with ``#``, ``-``,
+    ``+``, ``>`` or four spaces (Markdown would read those as markup)."""
+    if isinstance(rows, str):
+        rows = [rows]
+    lines = [r.strip() for r in rows]
+    if len(lines) > 1:
+        lines = [line if "&" in line else line.replace(" = ", " &= ", 1) for line in lines]
+        lines = [r"\begin{aligned}", *(line + r" \\" for line in lines[:-1]), lines[-1], r"\end{aligned}"]
+    # A row break inside a row (``cases``, ``matrix``) ends its line too.
+    lines = [part.strip() for line in lines for part in re.split(r"(?<=\\\\)\s*(?=\S)", line)]
+    return "\n".join("{}" + line if _UNSAFE_LINE_START.match(line) else line for line in lines)
+
+
+@jinja2.pass_context
+def _markdown_inline(context, tex: str) -> str:
+    """``$tex$``, or ``$$tex$$`` for kramdown, which reads only ``$$`` as math."""
+    if "\n" in tex:
+        raise ValueError("inline math must be one line")
+    return f"$${tex}$$" if context["flavor"] == "kramdown" else f"${tex}$"
+
+
+@jinja2.pass_context
+def _markdown_display(context, rows) -> str:
+    """A fenced ``math`` block for GitHub; ``$$`` on their own lines otherwise."""
+    body = math_lines(rows)
+    if context["flavor"] == "github":
+        return f"```math\n{body}\n```"
+    return f"$$\n{body}\n$$"
+
+
+def _latex_inline(tex: str) -> str:
+    return f"${tex}$"
+
+
+def _latex_display(rows) -> str:
+    r"""``\[ ... \]`` for one equation, ``align*`` for aligned rows."""
+    if isinstance(rows, str):
+        rows = [rows]
+    if len(rows) == 1:
+        return "\\[\n" + rows[0].replace("&", "").strip() + "\n\\]"
+    return "\\begin{align*}\n" + " \\\\\n".join(r.strip() for r in rows) + "\n\\end{align*}"
+
+
+# --- laying out rows -----------------------------------------------------------
+
+#: Rows wider than this (see :func:`visible_width`) continue on rows of their own.
+LONG_LINE = 120
+
+
+def chain_rows(sides) -> list[str]:
+    """``lhs = a = b`` as aligned rows, consecutive repeats and empty sides dropped;
+    two sides make one unaligned row; a row too long for a line is broken (see
+    :func:`break_long_row`)."""
+    kept = []
+    for side in sides:
+        if side and (not kept or kept[-1] != side):
+            kept.append(side)
+    if len(kept) <= 2:
+        pieces = break_long_row(" &= ".join(kept))
+        return pieces if len(pieces) > 1 else [" = ".join(kept)]
+    rows = [f"{kept[0]} &= {kept[1]}", *(f"&= {s}" for s in kept[2:])]
+    return [piece for row in rows for piece in break_long_row(row)]
+
+
+def visible_width(tex: str) -> int:
+    """About how many characters wide ``tex`` prints: each command one character,
+    ``\\left``/``\\right``, braces, ``&`` and spaces none (a fraction counts both parts)."""
+    tex = re.sub(r"\\(left|right)\b\.?", "", tex)
+    tex = re.sub(r"\\[A-Za-z]+", "x", tex)
+    return len(re.sub(r"[{}&\s]", "", tex))
+
+
+_TOKEN = re.compile(r"\\left|\\right|[{}]| [+-] ")
+
+
+def break_long_row(row: str, limit: int = None) -> list[str]:
+    r"""A row longer than ``limit`` characters split before top-level ``+``/``-`` signs
+    (outside any braces) into rows of at most about ``limit``; a break inside
+    ``\left( ... \right)`` closes the open delimiters with ``\right.`` and reopens
+    them with ``\left.`` on the next row, which LaTeX and MathJax both accept."""
+    limit = LONG_LINE if limit is None else limit
+    if visible_width(row) <= limit:
+        return [row]
+    breaks, braces, lefts = [], 0, 0
+    for match in _TOKEN.finditer(row):
+        token = match.group()
+        if token == "{":
+            braces += 1
+        elif token == "}":
+            braces -= 1
+        elif token == "\\left":
+            lefts += 1
+        elif token == "\\right":
+            lefts -= 1
+        elif braces == 0:
+            breaks.append((match.start(), lefts))
+    rows, start, open_lefts = [], 0, 0
+    while visible_width(row[start:]) > limit:
+        later = [(p, d) for p, d in breaks if p > start]
+        window = [(p, d) for p, d in later if visible_width(row[start:p]) <= limit] or later[:1]
+        if not window:
+            break
+        # the shallowest break in reach, the latest of those: a line ends where the sum is outermost
+        position, depth = min(window, key=lambda b: (b[1], -b[0]))
+        rows.append((start, position, open_lefts, depth))
+        start, open_lefts = position + 1, depth
+    pieces = []
+    for begin, end, opened, closing in rows:
+        prefix = "&\\quad " + "\\left. " * opened if begin else ""
+        pieces.append(prefix + row[begin:end] + " \\right." * closing)
+    pieces.append(("&\\quad " + "\\left. " * open_lefts if start else "") + row[start:])
+    return pieces
+
+
+# --- Jupyter ------------------------------------------------------------------
+
+def gradient_latex(gradient, graph=None) -> str:
+    r"""``\frac{\partial E}{\partial w} = closed form`` for a notebook's ``_repr_latex_``."""
+    from symprop.printing.latex import latex, partial
+
+    return rf"$$ {latex(partial(gradient.output, gradient.symbol), graph)} = {latex(gradient.closed_form, graph)} $$"
+
+
+def gradient_markdown(gradient, graph=None) -> str:
+    """The same equation as display math on its own lines, for ``_repr_markdown_``."""
+    return "$$\n" + gradient_latex(gradient, graph)[3:-3].strip() + "\n$$\n"
+
+
+def derivation_latex(derivation) -> str:
+    r"""Every gradient of ``derivation`` in delta form, one aligned row each, and the
+    deltas they use: a notebook's ``_repr_latex_``."""
+    from symprop.document.context import delta_rows
+
+    return "$$ " + math_lines(delta_rows(derivation)) + " $$"

@@ -1,0 +1,344 @@
+r"""LaTeX as the tutorials write it: a :class:`~sympy.printing.latex.LatexPrinter`
+subclass with one ``_print_<Class>`` method per symprop function.
+
+* ``sigmoid(z)`` prints ``\sigma\left(z\right)``; ``relu``, ``leaky_relu``,
+  ``softplus``, ``softmax`` and the fused ``softmax_cross_entropy`` print as
+  operator names; ``Heaviside(z, 0)`` (the derivative of ReLU) as the unit
+  step ``H\left(z\right)``.
+* ``Derivative(E, w)`` prints as the partial-derivative fraction
+  ``\frac{\partial E_{total}}{\partial w_{5}}``, always with ``\partial``.
+* :class:`ActivationPrime` ``(sigmoid(z))`` prints ``\sigma'\left(z\right)``.
+* ``HadamardProduct`` prints with ``\odot``.
+* Symbols take their LaTeX from the graph (``graph.latex_names``); an adjoint
+  symbol with no name of its own prints as ``\frac{\partial E}{\partial v}``.
+
+Every string that leaves :func:`latex` is safe inside Markdown math: no ``*``,
+``\{``, ``\}`` or ``|`` (they become ``\ast``, ``\lbrace``, ``\rbrace``,
+``\vert``), which are equally valid LaTeX.
+"""
+from __future__ import annotations
+
+import math
+import re
+from numbers import Number
+from typing import Iterable, Mapping, Sequence
+
+import sympy
+from sympy import Basic, Derivative, Expr, Function, Symbol
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.repr import ReprPrinter
+from sympy.printing.precedence import PRECEDENCE
+
+from symprop.model import functions
+
+CHAIN_ORDERS = ("loss_first", "parameter_first")
+
+
+class ActivationPrime(Function):
+    r"""A display form for the derivative of an activation at its argument:
+    ``ActivationPrime(sigmoid(z))`` stands for ``sigma'(z)``. Never evaluated;
+    it exists to be printed (``\sigma'\left(z\right)``)."""
+
+    nargs = 1
+
+
+class OrderedProduct(Expr):
+    """A product printed with its factors in the given order (the chain order), which
+    SymPy's ``Mul`` would sort. Display only: build it with :func:`ordered_product`."""
+
+    precedence = PRECEDENCE["Mul"]
+
+
+class OrderedSum(Expr):
+    """A sum printed with its terms in the given order. Display only: :func:`ordered_sum`."""
+
+    precedence = PRECEDENCE["Add"]
+
+
+class Dots(Expr):
+    r"""``\dots`` standing for the terms a long sum leaves out. Display only."""
+
+    precedence = PRECEDENCE["Atom"]
+
+
+class PrintsSharedOnce:
+    """A printer mixin: each distinct sub-expression is printed once per printer.
+
+    A network's closed forms share their downstream sums, which would otherwise be
+    printed again for every weight; the text of a sub-expression does not depend on
+    where it stands (its parent adds any parentheses).
+    """
+
+    def _print(self, expr, **kwargs) -> str:
+        if kwargs or not isinstance(expr, Basic) or expr.is_Atom:
+            return super()._print(expr, **kwargs)
+        printed = self.__dict__.setdefault("_printed", {})
+        if expr not in printed:
+            printed[expr] = super()._print(expr)
+        return printed[expr]
+
+
+class SympropLatexPrinter(PrintsSharedOnce, LatexPrinter):
+    """LaTeX printer with symprop's functions, partial fractions and graph names.
+
+    Settings beyond SymPy's (all in :attr:`_default_settings`; unknown keys
+    raise ``TypeError`` as in every SymPy printer):
+
+    ``graph``: a :class:`~symprop.model.graph.Graph` whose ``latex_names`` name the
+    symbols (explicit ``symbol_names`` win);
+    ``step``: LaTeX head of the unit step (``H``);
+    ``markdown_safe``: rewrite ``* \\{ \\} |`` so that Markdown cannot eat them.
+    """
+
+    _default_settings = {
+        **LatexPrinter._default_settings,
+        "graph": None,
+        "step": "H",
+        "markdown_safe": True,
+    }
+
+    def __init__(self, settings=None):
+        settings = dict(settings or {})
+        graph = settings.get("graph")
+        if graph is not None:
+            settings["symbol_names"] = {**graph_symbol_names(graph), **(settings.get("symbol_names") or {})}
+        super().__init__(settings)
+
+    def doprint(self, expr) -> str:
+        text = super().doprint(expr)
+        return markdown_safe(text) if self._settings["markdown_safe"] else text
+
+    def _call(self, expr: Expr, exp=None) -> str:
+        """``head\\left(args\\right)``, raised to ``exp`` when given."""
+        head = type(expr).latex_name
+        args = ", ".join(self._print(a) for a in expr.args)
+        return self._power(rf"{head}\left({args}\right)", exp)
+
+    def _power(self, tex: str, exp) -> str:
+        return tex if exp is None else rf"{tex}^{{{exp}}}"
+
+    def _print_sigmoid(self, expr, exp=None) -> str:
+        r"""``\sigma\left(z\right)``."""
+        return self._call(expr, exp)
+
+    def _print_relu(self, expr, exp=None) -> str:
+        r"""``\operatorname{ReLU}\left(z\right)``."""
+        return self._call(expr, exp)
+
+    def _print_softplus(self, expr, exp=None) -> str:
+        r"""``\operatorname{softplus}\left(z\right)``."""
+        return self._call(expr, exp)
+
+    def _print_leaky_relu(self, expr, exp=None) -> str:
+        r"""``\operatorname{LeakyReLU}_{\alpha}\left(z\right)`` with the slope as subscript."""
+        z, alpha = expr.args
+        head = rf"{type(expr).latex_name}_{{{self._print(alpha)}}}"
+        return self._power(rf"{head}\left({self._print(z)}\right)", exp)
+
+    def _print_softmax(self, expr, exp=None) -> str:
+        r"""``\operatorname{softmax}_{k}\left(z_1, \dots, z_n\right)``."""
+        logits = ", ".join(self._print(z) for z in expr.logits)
+        head = rf"{type(expr).latex_name}_{{{expr.index}}}"
+        return self._power(rf"{head}\left({logits}\right)", exp)
+
+    def _print_softmax_cross_entropy(self, expr, exp=None) -> str:
+        r"""``L_{\mathrm{CE}}\left(z_1, \dots; t_1, \dots\right)``: logits, then targets."""
+        logits = ", ".join(self._print(z) for z in expr.logits)
+        targets = ", ".join(self._print(t) for t in expr.targets)
+        return self._power(rf"{type(expr).latex_name}\left({logits}; {targets}\right)", exp)
+
+    def _print_Heaviside(self, expr, exp=None) -> str:
+        r"""The unit step ``H\left(z\right)`` (``H(0) = 0`` here, ReLU's derivative at 0)."""
+        return self._power(rf"{self._settings['step']}\left({self._print(expr.args[0])}\right)", exp)
+
+    def _print_ActivationPrime(self, expr, exp=None) -> str:
+        r"""``\sigma'\left(z\right)``: the activation's head, a prime, its arguments."""
+        inner = expr.args[0]
+        head = self._function_head(inner)
+        args = ", ".join(self._print(a) for a in inner.args)
+        return self._power(rf"{head}'\left({args}\right)", exp)
+
+    def _function_head(self, applied) -> str:
+        if isinstance(applied, functions.Activation):
+            return type(applied).latex_name
+        name = type(applied).__name__
+        return rf"\{name}" if name in self._builtin_heads else rf"\operatorname{{{name}}}"
+
+    _builtin_heads = frozenset({"tanh", "sin", "cos", "exp", "log", "sinh", "cosh"})
+
+    def _print_Derivative(self, expr) -> str:
+        r"""``\frac{\partial E}{\partial w}``: the tutorials' partial fraction, also for one variable."""
+        if len(expr.variable_count) != 1 or expr.variable_count[0][1] != 1:
+            return super()._print_Derivative(expr)
+        of, wrt = expr.expr, expr.variables[0]
+        return rf"\frac{{\partial {self._print(of)}}}{{\partial {self._print(wrt)}}}"
+
+    def _print_OrderedProduct(self, expr) -> str:
+        """Factors in their given order, a sum in parentheses, joined by the ``mul_symbol``."""
+        separator = self._settings["mul_symbol_latex"]
+        text = ""
+        for factor in expr.args:
+            printed = self.parenthesize(factor, PRECEDENCE["Mul"], strict=True)
+            if text:
+                # "x 2 (a - y)" would read as a product of x2; write "x \cdot 2 (a - y)"
+                text += r" \cdot " if printed[:1].isdigit() and separator == " " else separator
+            text += printed
+        return text
+
+    def _print_OrderedSum(self, expr) -> str:
+        """Terms in their given order; a term printed with a leading minus is subtracted."""
+        text = self._print(expr.args[0])
+        for term in expr.args[1:]:
+            printed = self._print(term)
+            text += f" - {printed[1:].lstrip()}" if printed.startswith("-") else f" + {printed}"
+        return text
+
+    def _print_Dots(self, expr) -> str:
+        return r"\dots"
+
+    def _print_HadamardProduct(self, expr) -> str:
+        r"""``A \odot B`` (SymPy's default is ``\circ``)."""
+        return r" \odot ".join(self.parenthesize(a, PRECEDENCE["Mul"], strict=False) for a in expr.args)
+
+
+def graph_symbol_names(graph) -> dict[Symbol, str]:
+    r"""The graph's LaTeX names, plus ``\frac{\partial E}{\partial v}`` for every adjoint
+    symbol ``delta_v`` that has no name of its own. Computed once per graph."""
+    cached = graph.__dict__.get("_symprop_symbol_names")
+    if cached is not None:
+        return cached
+    from symprop.engine.backprop import adjoint_symbol
+
+    names = dict(graph.latex_names)
+
+    def name(symbol):
+        return names.get(symbol) or sympy.latex(symbol)
+
+    output = name(graph.output)
+    for node in graph.nodes:
+        names.setdefault(adjoint_symbol(node), rf"\frac{{\partial {output}}}{{\partial {name(node)}}}")
+    # Graph is a frozen dataclass: keep the table in its __dict__ like a cached_property.
+    graph.__dict__["_symprop_symbol_names"] = names
+    return names
+
+
+_MARKDOWN_UNSAFE = (
+    (re.compile(r"\\\{"), r"\\lbrace "),
+    (re.compile(r"\\\}"), r"\\rbrace "),
+    (re.compile(r"\\\|"), r"\\Vert "),
+    (re.compile(r"(?<!\\)\|"), r"\\vert "),
+    (re.compile(r"\*"), r"\\ast "),
+)
+
+
+def markdown_safe(tex: str) -> str:
+    r"""``tex`` with the characters Markdown renderers eat inside math replaced by
+    equivalent commands: ``*`` -> ``\ast``, ``\{`` -> ``\lbrace``, ``|`` -> ``\vert``."""
+    for pattern, replacement in _MARKDOWN_UNSAFE:
+        tex = pattern.sub(replacement, tex)
+    return tex
+
+
+class SharedReprPrinter(PrintsSharedOnce, ReprPrinter):
+    """SymPy's ``srepr``, printing each distinct sub-expression once (same output)."""
+
+
+def latex(expr, graph=None, **settings) -> str:
+    """``expr`` as LaTeX, named by ``graph`` when given; ``settings`` as in
+    :class:`SympropLatexPrinter` (unknown keys raise ``TypeError``)."""
+    return SympropLatexPrinter({"graph": graph, **settings}).doprint(expr)
+
+
+def partial(of: Symbol, wrt: Symbol) -> Derivative:
+    """The unevaluated ``d of / d wrt``, which prints as a partial fraction."""
+    return Derivative(of, wrt, evaluate=False)
+
+
+def prime(applied: Expr) -> ActivationPrime:
+    """``f'(z)`` for an applied activation ``f(z)``."""
+    return ActivationPrime(applied)
+
+
+def in_chain_order(factors: Sequence, chain_order: str = "loss_first") -> list:
+    """Factors listed output first (``dE/dout, dout/dnet, dnet/dw``), turned around
+    for ``parameter_first`` (3Blue1Brown: ``dz/dw, da/dz, dC/da``)."""
+    if chain_order not in CHAIN_ORDERS:
+        raise ValueError(f"chain_order must be one of {', '.join(CHAIN_ORDERS)}")
+    return list(factors) if chain_order == "loss_first" else list(reversed(factors))
+
+
+def ordered_product(factors: Iterable[Expr]) -> Expr:
+    """The product of ``factors`` printed in the given order, ones dropped; the empty
+    product is 1 and a single factor stands alone."""
+    kept = []
+    for factor in map(sympy.sympify, factors):
+        if factor != 1:
+            kept += factor.args if isinstance(factor, OrderedProduct) else [factor]
+    if not kept:
+        return sympy.S.One
+    return kept[0] if len(kept) == 1 else OrderedProduct(*kept)
+
+
+def ordered_sum(terms: Iterable[Expr]) -> Expr:
+    """The sum of ``terms`` printed in the given order, zeros dropped."""
+    kept = [sympy.sympify(t) for t in terms if t != 0]
+    if not kept:
+        return sympy.S.Zero
+    return kept[0] if len(kept) == 1 else OrderedSum(*kept)
+
+
+def number(value, digits: int = 9) -> str:
+    r"""A value with ``digits`` significant digits, as LaTeX: ``0.593269992``,
+    ``1.5 \times 10^{-11}``; integers print without a point."""
+    text = plain_number(value, digits)
+    if "e" not in text:
+        return text
+    mantissa, exponent = text.split("e")
+    return rf"{mantissa} \times 10^{{{int(exponent)}}}"
+
+
+def plain_number(value, digits: int = 9) -> str:
+    """A value with ``digits`` significant digits as plain text (``1.5e-11`` style)."""
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not a number to print")
+    if isinstance(value, int) or (isinstance(value, sympy.Integer)):
+        return str(int(value))
+    if isinstance(value, float) or (digits <= 15 and isinstance(value, Number)):
+        text = _float_text(float(value), digits)
+    else:
+        text = _precise_text(value, digits)
+    text = re.sub(r"\.?0*e", "e", text)  # "1.50e-9" and "1.0e-9" as "1.5e-9" and "1e-9"
+    return text.replace("e-0", "e-").replace("e+0", "e").replace("e+", "e")
+
+
+def _float_text(value: float, digits: int) -> str:
+    if math.isnan(value) or math.isinf(value):
+        return str(value)
+    return "0" if value == 0 else format(value, f".{digits}g")
+
+
+def _precise_text(value, digits: int) -> str:
+    """A SymPy or mpmath number to ``digits`` significant digits, beyond float64's 17."""
+    import mpmath
+
+    with mpmath.workdps(digits + 5):
+        exact = mpmath.mpf(sympy.N(value, digits + 5))
+        if not mpmath.isfinite(exact):
+            return str(exact)
+        return "0" if exact == 0 else mpmath.nstr(exact, digits, strip_zeros=True, min_fixed=-5, max_fixed=digits)
+
+
+def number_names(values: Mapping[Symbol, object], digits: int = 9) -> dict[Symbol, str]:
+    r"""Symbol -> printed value, negative values in parentheses, for substituting
+    numbers into a printed formula without letting SymPy evaluate it."""
+    names = {}
+    for symbol, value in values.items():
+        text = number(value, digits)
+        names[symbol] = rf"\left({text}\right)" if text.startswith("-") else text
+    return names
+
+
+def substituted(expr: Expr, values: Mapping[Symbol, object], graph=None, digits: int = 9, **settings) -> str:
+    r"""``expr`` printed with each symbol replaced by its value and products written
+    with ``\cdot``: the "numbers plugged in" line of a worked example."""
+    return latex(expr, graph, symbol_names=number_names(values, digits), mul_symbol="dot", **settings)

@@ -1,0 +1,85 @@
+"""Whole-layer sections of a document: matrix form, layer view, node rules."""
+from __future__ import annotations
+
+import pytest
+
+from symprop.engine import backprop
+
+from symprop.document import layer_sections as layers_document
+
+from symprop.outputs import pipeline
+
+from symprop.files import spec
+from symprop.model.nn import Dense, mlp
+from symprop.printing.latex import SympropLatexPrinter
+
+
+def printer(derivation):
+    return SympropLatexPrinter({"graph": derivation.graph}).doprint
+
+
+@pytest.fixture(scope="module")
+def mazur_solution():
+    return pipeline.solve(spec.load_builtin("mazur"))
+
+
+def test_mazurs_matrix_form_is_labelled_bp1_to_bp4_and_proven(mazur_solution):
+    derivation = mazur_solution.derivation
+    section = layers_document.matrix_section(derivation, mazur_solution.example, printer(derivation))
+    assert section["verified"] is True
+    hidden, output = section["layers"]
+    assert (hidden["index"], output["index"], hidden["batch"], output["batch"]) == (1, 2, [], [])
+    assert output["rows"][:4] == [
+        r"z^{(2)} = b^{(2)} \mathbf{1} + W^{(2)} a^{(1)}",
+        r"a^{(2)} = \sigma\left(z^{(2)}\right)",
+        r"\nabla_{a^{(2)}} E_{total} = a^{(2)} - t",
+        r"\delta^{(2)} = \nabla_{a^{(2)}} E_{total} \odot \sigma'\left(z^{(2)}\right) \qquad \text{(BP1)}",
+    ]
+    assert hidden["rows"][2] == (
+        r"\delta^{(1)} = \left(\left(W^{(2)}\right)^{T} \delta^{(2)}\right) \odot \sigma'\left(z^{(1)}\right) "
+        r"\qquad \text{(BP2)}"
+    )
+    assert [row.rsplit(" ", 1)[-1] for row in hidden["rows"][3:]] == [r"\text{(BP3)}", r"\text{(BP4)}", r"\text{(BP4)}"]
+
+
+def test_several_examples_add_the_batch_form():
+    solution = pipeline.solve(spec.load_builtin("nielsen"))
+    section = layers_document.matrix_section(solution.derivation, solution.example, printer(solution.derivation))
+    assert section["layers"][-1]["batch"] == [
+        r"\Delta^{2} = \nabla_{A^{2}} C \odot \sigma'\left(Z^{2}\right)",
+        r"\frac{\partial C}{\partial W^{2}} = \frac{1}{m} \Delta^{2} \left(A^{1}\right)^{T}",
+        r"\frac{\partial C}{\partial b^{2}} = \frac{1}{m} \Delta^{2} \mathbf{1}",
+    ]
+
+
+def test_labels():
+    assert (layers_document._label("delta", True), layers_document._label("delta", False)) == ("BP1", "BP2")
+    assert layers_document._label("forward_net", True) is None
+    assert layers_document._labelled("x", "BP3") == r"x \qquad \text{(BP3)}"
+    assert layers_document._labelled("x", None) == "x"
+
+
+def test_the_layer_view_is_for_dlfs_networks_only(mazur_solution):
+    derivation = mazur_solution.derivation
+    assert layers_document.layer_view_section(derivation, printer(derivation)) == []
+    network = mlp(2, [Dense(2, "relu"), Dense(2, "softmax")], "cross_entropy", notation="dlfs")
+    dlfs = backprop.derive(network)
+    view = layers_document.layer_view_section(dlfs, printer(dlfs))
+    assert [(layer["name"], layer["layer"]) for layer in view] == [
+        ("Affine", 1), ("ReLU", 1), ("Affine", 2), ("Softmax", 2), ("Cross-Entropy-Loss", 2),
+    ]
+    assert view[0]["forward"] == [r"Y = X W^{(1)} + \mathbf{1} b^{(1)}"]
+    assert view[-1]["backward"] == [r"\frac{\partial L}{\partial y} = - \frac{t}{y}"]
+
+
+def test_node_rules_are_for_plain_graphs_only(mazur_solution):
+    derivation = mazur_solution.derivation
+    assert layers_document.node_rules_section(derivation, printer(derivation)) == []
+    graph = pipeline.solve(spec.load_builtin("graph")).derivation
+    assert layers_document.matrix_section(graph, None, printer(graph)) is None
+    rules = layers_document.node_rules_section(graph, printer(graph))
+    assert rules[0] == {"kind": "add", "node": "q", "parent": "x", "local": "1",
+                        "passed": r"\frac{\partial f}{\partial q}", "consumers": ""}
+    assert [(r["kind"], r["node"], r["parent"]) for r in rules[:3]] == [
+        ("add", "q", "x"), ("add", "q", "y"), ("multiply", "f", "q"),
+    ]

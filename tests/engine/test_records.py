@@ -1,0 +1,97 @@
+"""The derivation's data: factors, paths, adjoints, gradients and their forms."""
+from __future__ import annotations
+
+import pytest
+import sympy
+from sympy import Symbol
+
+from symprop.engine import backprop
+from symprop.engine.records import Adjoint, Factor, Gradient, Path, Term
+
+x, y, u, v, w, E = (Symbol(n, real=True) for n in ("x", "y", "u", "v", "w", "E"))
+delta_u, delta_v = Symbol("delta_u", real=True), Symbol("delta_v", real=True)
+
+
+def two_path_gradient(**changes) -> Gradient:
+    """E = f(u, v) with u = w x and v = w y: two terms, two paths."""
+    closed = {u: 2 * x, v: 3 * y}
+    terms = (Term(u, x, delta_u, closed), Term(v, y, delta_v, closed))
+    paths = (Path((Factor(E, u, 2 * x), Factor(u, w, x))), Path((Factor(E, v, 3 * y), Factor(v, w, y))))
+    fields = dict(symbol=w, output=E, terms=terms, path_count=2, max_paths=64, list_paths=lambda: paths)
+    return Gradient(**{**fields, **changes})
+
+
+def test_a_path_multiplies_its_factors_and_lists_its_nodes_output_first():
+    path = Path((Factor(E, u, 2 * x), Factor(u, w, x)))
+    assert path.product == 2 * x**2
+    assert path.nodes == (E, u, w)
+    assert Path(()).nodes == () and Path(()).product == 1
+
+
+def test_delta_form_and_closed_form_sum_the_terms():
+    gradient = two_path_gradient()
+    assert gradient.delta_form == delta_u * x + delta_v * y
+    assert gradient.closed_form == 2 * x**2 + 3 * y**2
+    assert gradient.sum_over_paths == gradient.closed_form
+    assert gradient.paths_listed and gradient.reaches_output
+
+
+def test_paths_beyond_the_bound_are_not_listed():
+    gradient = two_path_gradient(max_paths=1)
+    assert gradient.paths == ()
+    assert not gradient.paths_listed
+    assert gradient.sum_over_paths == 0
+    assert two_path_gradient(list_paths=None).paths == ()
+
+
+def test_the_output_with_respect_to_itself_is_1_and_a_symbol_off_every_path_is_unreached():
+    itself = two_path_gradient(symbol=E, terms=(), path_count=1)
+    assert (itself.delta_form, itself.closed_form) == (1, 1)
+    unreached = two_path_gradient(terms=(), path_count=0, list_paths=lambda: ())
+    assert not unreached.reaches_output
+    assert unreached.delta_form == 0 and unreached.paths_listed
+
+
+def test_adjoint_and_term_read_closed_forms_from_the_shared_table():
+    closed = {u: 2 * x}
+    assert Adjoint(u, delta_u, 2 * x, closed).closed_form == 2 * x
+    assert Term(u, x, delta_u, closed).adjoint_closed == 2 * x
+    # the table is not part of equality
+    assert Adjoint(u, delta_u, 2 * x, closed) == Adjoint(u, delta_u, 2 * x, {})
+
+
+def test_a_derivation_is_indexed_by_parameter_or_name(mazur_derivation):
+    d = mazur_derivation
+    w5 = d.symbol("w5")
+    assert w5 == Symbol("w5", real=True)
+    assert d["w5"] is d[w5] is d.gradients[w5]
+    assert len(d) == 10
+    assert [g.symbol.name for g in d] == ["w1", "w2", "w3", "w4", "b1", "w5", "w6", "w7", "w8", "b2"]
+    assert d.output == Symbol("E_total", real=True)
+
+
+def test_an_unknown_parameter_lists_the_parameters(mazur_derivation):
+    with pytest.raises(KeyError) as error:
+        mazur_derivation.symbol("w9")
+    assert error.value.args[0] == "w9 is not a parameter of this network (parameters: w1, w2, w3, w4, b1, w5, w6, w7, w8, b2)"
+
+
+def test_mazurs_w5_gradient(mazur_derivation):
+    gradient = mazur_derivation["w5"]
+    assert (gradient.path_count, gradient.max_paths) == (1, 64)
+    assert sympy.sstr(gradient.delta_form) == "delta_net_o1*out_h1"
+    assert sympy.sstr(gradient.closed_form) == "out_h1*out_o1*(1 - out_o1)*(out_o1 - t1)"
+    assert [node.name for node in gradient.paths[0].nodes] == ["E_total", "out_o1", "net_o1", "w5"]
+
+
+def test_adjoints_are_listed_output_first_with_their_recurrence(mazur_derivation):
+    adjoints = list(mazur_derivation.adjoints.values())
+    assert adjoints[0].node == mazur_derivation.output
+    out_o2 = adjoints[1]
+    assert (out_o2.node.name, out_o2.symbol.name, sympy.sstr(out_o2.definition)) == (
+        "out_o2", "delta_out_o2", "out_o2 - t2")
+
+
+def test_a_bound_of_one_path_leaves_hidden_paths_unlisted(mazur):
+    gradient = backprop.derive(mazur, max_paths=1)["w1"]
+    assert (gradient.path_count, gradient.paths, gradient.paths_listed) == (2, (), False)

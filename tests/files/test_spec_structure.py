@@ -1,0 +1,215 @@
+"""What a network file asks to derive: [network] as a layered network, [graph] as an expression graph."""
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+import sympy
+from sympy import Rational, Symbol
+
+from symprop.files import spec
+
+from symprop.files import spec_structure
+from symprop.model.functions import leaky_relu
+from symprop.files.spec_file import SpecFile
+from tests.spec_files import GRAPH, NETWORK, drawn_network, refusal
+
+
+def names(symbols) -> list[str]:
+    return [s.name for s in symbols]
+
+
+# ---------------------------------------------------------------- [graph]
+
+
+def test_a_graph_declares_its_parameters_among_its_inputs_and_may_pick_its_output():
+    text = GRAPH.replace("nodes", 'parameters = ["x", "z"]\noutput = "f"\nnodes').replace(
+        '["f", "q*z"]', '["f", "q*z"], ["r", "f**2"]')
+    network, graph = spec_structure.structure(SpecFile(text, "g.toml"), "plain")
+    x, y, z, q, f, r = (Symbol(n, real=True) for n in "xyzqfr")
+    assert network is None
+    assert (graph.inputs, graph.parameters, graph.output, graph.nodes) == ((y,), (x, z), f, (q, f, r))
+    assert [(eq.node, eq.expr) for eq in graph.equations] == [(q, x + y), (f, q * z), (r, f**2)]
+
+
+def test_a_graph_without_parameters_differentiates_every_input_and_ends_at_its_last_node():
+    graph = spec_structure.build_graph(SpecFile(GRAPH, "g.toml"))
+    assert (graph.inputs, names(graph.parameters), graph.output.name) == ((), ["x", "y", "z"], "f")
+
+
+# ---------------------------------------------------------------- [network]
+
+
+def test_a_network_table_builds_the_layers_it_describes_in_the_notation_given():
+    text = textwrap.dedent("""\
+        [network]
+        inputs = ["i1", "i2"]
+        loss = "sse"
+        targets = ["t1"]
+        layers = [
+          { units = 2, activation = "tanh", bias = "shared", names = ["h1", "h2"] },
+          { units = 1, activation = "leaky_relu", alpha = 0.2 },
+        ]
+        """)
+    network, graph = spec_structure.structure(SpecFile(text, "n.toml"), "mazur", "My title")
+    assert graph is network.graph
+    assert (network.title, network.loss, names(network.inputs), names(network.targets)) == (
+        "My title", "sse", ["i1", "i2"], ["t1"])
+    assert [layer.activation for layer in network.layers] == ["tanh", "leaky_relu"]
+    assert names(graph.parameters) == ["w1", "w2", "w3", "w4", "b1", "w5", "w6", "b2"]
+    out_o1, net_o1 = (Symbol(n, real=True) for n in ("out_o1", "net_o1"))
+    assert graph.definition[out_o1] == leaky_relu(net_o1, Rational(1, 5))
+    assert graph.definition[Symbol("out_h1", real=True)] == sympy.tanh(Symbol("net_h1", real=True))
+
+
+def test_the_limits_are_the_documented_ones():
+    assert (spec_structure.MAX_PARAMETERS, spec_structure.MAX_LAYERS, spec_structure.MAX_NODES) == (200_000, 200, 400)
+    assert spec_structure.LOSSES == ("half_sse", "sse", "mse", "half_mse", "cross_entropy", "softmax_cross_entropy")
+
+
+# ---------------------------------------------------------------- refusals
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (("sigmoid\" },\n  { units = 1", "sigmod\" },\n  { units = 1"),
+         "network.layers[0].activation (line 4): unknown activation 'sigmod': expected one of sigmoid, tanh, relu, "
+         "leaky_relu, softplus, identity, softmax"),
+        (("[network]\n", '[network]\nloss = "hinge"\n'),
+         "network.loss (line 2): unknown loss 'hinge': expected one of half_sse, sse, mse, half_mse, cross_entropy, "
+         "softmax_cross_entropy"),
+        (("{ units = 1,", '{ units = 1, bias = "both",'),
+         "network.layers[1].bias (line 5): unknown bias 'both': expected one of per_unit, shared, none"),
+        (("{ units = 1,", "{ units = 0,"),
+         "network.layers[1].units (line 5): expected a positive whole number of units, got 0"),
+        (("{ units = 1,", "{ units = 1.5,"),
+         "network.layers[1].units (line 5): expected a positive whole number of units, got 1.5"),
+        (("{ units = 1,", '{ units = "1",'),
+         "network.layers[1].units (line 5): expected a positive whole number of units, got '1'"),
+        (("{ units = 1,", "{ units = true,"),
+         "network.layers[1].units (line 5): expected a positive whole number of units, got true"),
+        (("{ units = 1,", '{ names = ["o1"],'),
+         "network.layers[1].units (line 5): missing: expected a positive whole number of units"),
+        (("{ units = 2,", '{ units = 2, names = ["h1"],'),
+         "network.layers[0].names (line 4): 1 names for 2 units: expected one name per unit"),
+        (("{ units = 2,", '{ units = 2, names = ["h1", "h 2"],'),
+         "network.layers[0].names (line 4): 'h 2' is not a usable name: expected a letter, then letters, digits or _ "
+         "(64 at most)"),
+        (("layers = [", 'targets = ["t1", "t2"]\nlayers = ['),
+         "network.targets (line 3): 2 targets named, but the output layer has 1 units: expected one target per "
+         "output unit"),
+        (('"i2"]', '"i1"]'), "network.inputs (line 2): duplicate name 'i1': each name is used once"),
+        (('"i2"]', '"w1_1_1"]'),
+         "network.inputs (line 2): 'w1_1_1' is also the name notation plain gives a parameter or node of this "
+         "network: choose another name"),
+        (("layers = [", 'targets = ["L"]\nlayers = ['),
+         "network.targets (line 3): 'L' is also the name notation plain gives a parameter or node of this network: "
+         "choose another name"),
+        (("layers = [", 'targets = ["i1"]\nlayers = ['),
+         "network.targets (line 3): the name 'i1' is both an input and a target: use distinct names"),
+        (('inputs = ["i1", "i2"]', "inputs = 0"),
+         "network.inputs (line 2): expected a positive count of inputs, got 0"),
+        (('inputs = ["i1", "i2"]', 'inputs = "i1"'),
+         "network.inputs (line 2): expected a list of input names or their count, got 'i1'"),
+        (("[network]\n", '[network]\nloss = "cross_entropy"\n'), None),
+        (("[network]\n", '[network]\nloss = "softmax_cross_entropy"\n'),
+         "network.loss (line 2): softmax_cross_entropy takes the logits: expected a last layer with activation "
+         "softmax or identity, not sigmoid"),
+    ],
+)
+def test_layered_network_refusals(change, expected):
+    text = drawn_network().replace(*change) + '[train]\ninit = "uniform"\n'
+    if expected is None:
+        assert spec.loads(text).network.loss == "cross_entropy"
+        return
+    assert refusal(text) == f"f.toml: {expected}"
+
+
+def test_cross_entropy_needs_probabilities():
+    text = drawn_network().replace('activation = "sigmoid" },\n]', 'activation = "relu" },\n]')
+    assert refusal(text.replace("[network]\n", '[network]\nloss = "cross_entropy"\n')) == (
+        "f.toml: network.loss (line 2): cross_entropy takes probabilities: expected a last layer with activation "
+        "sigmoid or softmax, not relu"
+    )
+
+
+@pytest.mark.parametrize(
+    "graph, expected",
+    [
+        ('nodes = [["q", "x + y"], ["q", "q*z"]]',
+         "graph.nodes[1] (line 3): node 'q' has the name of an earlier node: each name is assigned once"),
+        ('nodes = [["x", "y*z"]]', "graph.nodes[0] (line 3): node 'x' has the name of an input: each name is "
+                                   "assigned once"),
+        ('nodes = [["q", "f + y"], ["f", "q*z"]]',
+         "graph.nodes[0] (line 3): node 'q': it uses 'f', which is defined later (graph.nodes[1]): a node may use "
+         "only inputs and earlier nodes"),
+        ('nodes = [["q", "q + y"], ["f", "q*z"]]',
+         "graph.nodes[0] (line 3): node 'q': it uses itself (a cycle): a node may use only inputs and earlier nodes"),
+        ('nodes = [["q", "x + w"]]', "graph.nodes[0] (line 3): node 'q': unknown name 'w': declare it in graph.inputs "
+                                     "or define it as an earlier node"),
+        ('nodes = [["q", "pi*x"]]', "graph.nodes[0] (line 3): node 'q': unknown name 'pi': declare it in graph.inputs "
+                                    "or define it as an earlier node (pi is a plain symbol here, never the number pi)"),
+        ('nodes = [["q", "I*x"]]', "graph.nodes[0] (line 3): node 'q': unknown name 'I': declare it in graph.inputs "
+                                   "or define it as an earlier node (I is a plain symbol here, never the imaginary "
+                                   "unit)"),
+        ("nodes = []", "graph.nodes (line 3): the graph is empty: expected at least one node"),
+        ('nodes = [["q", "x + y"]]\noutput = "f"', "graph.output (line 4): 'f' is not a node: expected one of q"),
+        ('nodes = [["q", "x + y"]]\noutput = "x"', "graph.output (line 4): 'x' is not a node: expected one of q"),
+        ('nodes = [["q", "x +"]]', "graph.nodes[0] (line 3): node 'q': 'x +' is not a valid expression (invalid "
+                                   "syntax)"),
+        ('nodes = [["q", ""]]', "graph.nodes[0] (line 3): node 'q': expected an expression, got an empty string"),
+        ('nodes = [["q"]]', 'graph.nodes[0] (line 3): expected a pair ["name", "expression"], got a list of 1'),
+        ('nodes = [["q", 3]]', 'graph.nodes[0] (line 3): expected a pair ["name", "expression"], got a list of 2'),
+        ('nodes = [["exp", "x"]]', "graph.nodes[0] (line 3): 'exp' is the name of a function: choose another name"),
+        ('nodes = [["q", "x"], ["delta_q", "q"]]',
+         "graph (line 1): the name 'delta_q' is reserved for the adjoint of 'q': choose another name"),
+        ('parameters = ["w"]\nnodes = [["q", "x"]]', "graph.parameters (line 3): w not in graph.inputs: a parameter "
+                                                     "is one of the inputs"),
+        ('parameters = []\nnodes = [["q", "x"]]', "graph.parameters (line 3): no parameters: expected at least one "
+                                                  "input to take gradients for"),
+        ('nodes = "q = x + y"', 'graph.nodes (line 3): expected a list of [name, expression] pairs, got '
+                                "'q = x + y'"),
+        ("", "graph.nodes (line 1): missing: expected a list of [name, expression] pairs like "
+             '[["q", "x + y"], ["f", "q*z"]]'),
+    ],
+)
+def test_graph_refusals(graph, expected):
+    text = '[graph]\ninputs = ["x", "y", "z"]\n' + graph + "\n[values]\nx = 1\ny = 2\nz = 3\n"
+    assert refusal(text) == f"f.toml: {expected}"
+
+
+def test_network_and_graph_together_or_neither():
+    assert refusal(NETWORK + GRAPH) == (
+        "f.toml: graph (line 7): give either [network] (a layered network) or [graph] (an expression graph), not both"
+    )
+    assert refusal('title = "t"\n[values]\nx = 1\n') == (
+        "f.toml: network: missing: give a [network] table (layers) or a [graph] table (nodes)"
+    )
+    assert refusal("[netwrk]\ninputs = 2\n") == (
+        "f.toml: network: missing: give a [network] table (layers) or a [graph] table (nodes) (is 'netwrk' a "
+        "misspelling of 'network'?)"
+    )
+    assert refusal("network = 3\n") == "f.toml: network (line 1): expected a table, got 3"
+
+
+def test_empty_network_is_refused():
+    assert refusal("[network]\ninputs = 2\nlayers = []\n") == (
+        "f.toml: network.layers (line 3): the network is empty: expected at least one layer"
+    )
+    assert refusal("[network]\ninputs = 2\nlayers = [3]\n") == (
+        "f.toml: network.layers[0] (line 3): expected a table, got 3"
+    )
+
+
+def test_networks_too_large_to_derive_are_refused_up_front():
+    assert refusal("[network]\ninputs = 784\nlayers = [{ units = 300 }, { units = 10 }]\n") == (
+        "f.toml: network.layers (line 3): 238510 parameters: deriving more than 200000 would take very long; use "
+        "fewer or narrower layers"
+    )
+    deep = "[network]\ninputs = 1\nlayers = [" + "{ units = 1 }, " * 201 + "]\n"
+    assert refusal(deep) == (
+        "f.toml: network.layers (line 3): 201 layers: at most 200, as deeper networks would take very long"
+    )
+    many = '[graph]\ninputs = ["x"]\nnodes = [' + ", ".join(f'["n{i}", "x"]' for i in range(401)) + "]\n"
+    assert refusal(many) == "f.toml: graph.nodes (line 3): 401 nodes: at most 400, as more would take very long"

@@ -1,0 +1,135 @@
+"""The expression graph: structure queries, expansion, and the one-line validation errors."""
+from __future__ import annotations
+
+import pytest
+import sympy
+from sympy import Symbol, sin
+
+from symprop.model.graph import Equation, Graph, GraphError
+
+x, y, z, w = (Symbol(n, real=True) for n in ("x", "y", "z", "w"))
+q, f, g, u = (Symbol(n, real=True) for n in ("q", "f", "g", "u"))
+
+
+@pytest.fixture
+def shared():
+    """q = x + y, f = q z, g = f q + sin q: q feeds two nodes, g uses q directly and through f."""
+    return Graph.from_pairs([(q, x + y), (f, q * z), (g, f * q + sin(q))], inputs=[z], parameters=[x, y])
+
+
+def test_nodes_definitions_and_default_output(shared):
+    assert shared.nodes == (q, f, g)
+    assert shared.output == g
+    assert shared.definition == {q: x + y, f: q * z, g: f * q + sin(q)}
+    assert shared.equations[1] == Equation(f, q * z)
+    assert tuple(shared.equations[0]) == (q, x + y)
+
+
+def test_parents_are_nodes_and_parameters_only(shared):
+    assert shared.parents[q] == (x, y)
+    assert shared.parents[f] == (q,)  # z is an input, not differentiated
+    assert set(shared.parents[g]) == {f, q} and len(shared.parents[g]) == 2
+
+
+def test_consumers_list_every_node_that_uses_a_symbol_in_graph_order(shared):
+    assert shared.consumers == {x: (q,), y: (q,), q: (f, g), f: (g,), g: ()}
+
+
+def test_reachable_holds_what_the_output_depends_on():
+    graph = Graph.from_pairs(
+        [(q, x + y), (u, w * x), (g, q ** 2)], inputs=[], parameters=[x, y, w], output=g
+    )
+    assert graph.reachable == frozenset({g, q, x, y})
+
+
+def test_expanded_writes_a_node_in_inputs_and_parameters(shared):
+    assert shared.expanded() == (x + y) ** 2 * z + sin(x + y)
+    assert shared.expanded(f) == (x + y) * z
+    with pytest.raises(GraphError, match="^w is not a node of the graph$"):
+        shared.expanded(w)
+
+
+def test_explicit_output_may_be_an_inner_node():
+    graph = Graph.from_pairs([(q, x + y), (f, q * z)], inputs=[z], parameters=[x, y], output=q)
+    assert graph.output == q
+    assert graph.reachable == frozenset({q, x, y})
+
+
+def test_latex_name_defaults_to_sympy_latex():
+    graph = Graph.from_pairs([(q, x * y)], parameters=[x, y], latex_names={q: r"\tilde{q}"})
+    assert graph.latex_name(q) == r"\tilde{q}"
+    assert graph.latex_name(Symbol("w_1")) == "w_{1}"
+
+
+def test_pairs_are_sympified():
+    graph = Graph.from_pairs([(q, 3)], parameters=[])
+    assert graph.definition[q] == sympy.Integer(3)
+
+
+def one_line_graph_error(build, message):
+    with pytest.raises(GraphError) as raised:
+        build()
+    text = str(raised.value)
+    assert "\n" not in text
+    assert text == message
+
+
+def test_node_assigned_twice():
+    one_line_graph_error(
+        lambda: Graph.from_pairs([(q, x), (q, y)], parameters=[x, y]),
+        "node q is assigned twice (each name is assigned once)",
+    )
+
+
+def test_node_may_not_reassign_a_parameter():
+    one_line_graph_error(
+        lambda: Graph.from_pairs([(x, y)], parameters=[x, y]),
+        "node x is assigned twice (each name is assigned once)",
+    )
+
+
+def test_node_refers_to_unknown_symbol():
+    one_line_graph_error(
+        lambda: Graph.from_pairs([(q, x + w)], parameters=[x]),
+        "node q uses w, which is not an input, a parameter or an earlier node",
+    )
+
+
+def test_node_refers_to_later_node():
+    one_line_graph_error(
+        lambda: Graph.from_pairs([(q, f + x), (f, x)], parameters=[x]),
+        "node q uses f, which is not an input, a parameter or an earlier node",
+    )
+
+
+def test_output_not_a_node():
+    one_line_graph_error(
+        lambda: Graph.from_pairs([(q, x)], parameters=[x], output=w),
+        "output w is not a node of the graph",
+    )
+
+
+def test_empty_graph():
+    one_line_graph_error(lambda: Graph.from_pairs([], parameters=[x]), "the graph has no nodes: give at least one equation")
+
+
+def test_name_declared_as_input_and_parameter():
+    one_line_graph_error(
+        lambda: Graph.from_pairs([(q, x)], inputs=[x], parameters=[x]), "input or parameter x is declared twice"
+    )
+
+
+def test_node_must_be_a_symbol():
+    one_line_graph_error(lambda: Graph.from_pairs([(x + y, x)], parameters=[x, y]), "node x + y must be a Symbol")
+
+
+def test_graph_error_is_a_value_error():
+    assert issubclass(GraphError, ValueError)
+
+
+def test_plain_numbers_in_equations_become_sympy_numbers():
+    import sympy as _sympy
+
+    q = _sympy.Symbol("q", real=True)
+    graph = Graph((), (), ((q, 3),), q)
+    assert graph.equations[0].expr == _sympy.Integer(3) and graph.expanded() == 3

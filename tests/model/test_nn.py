@@ -1,0 +1,261 @@
+"""Layer builders: the equations and names they emit, losses, batches, and NetworkError."""
+from __future__ import annotations
+
+import pytest
+import sympy
+from sympy import Integer, Rational, Symbol, log, tanh
+
+from symprop.model import functions
+
+from symprop.model import nn
+from symprop.model.functions import leaky_relu, relu, sigmoid, softmax, softmax_cross_entropy, softplus
+from symprop.model.graph import Graph
+from symprop.model.nn import Dense, NetworkError, batched, loss_expression, mlp
+from tests.conftest import chain_network
+
+
+def symbols(names: str):
+    return sympy.symbols(names, real=True)
+
+
+def test_mazur_equations_match_the_article(mazur):
+    i1, i2, t1, t2, w1, w2, w3, w4, w5, w6, w7, w8, b1, b2 = symbols("i1 i2 t1 t2 w1:9 b1 b2")
+    net_h1, net_h2, out_h1, out_h2, net_o1, net_o2, out_o1, out_o2, E_total = symbols(
+        "net_h1 net_h2 out_h1 out_h2 net_o1 net_o2 out_o1 out_o2 E_total"
+    )
+    assert mazur.graph.definition == {
+        net_h1: w1 * i1 + w2 * i2 + b1,
+        net_h2: w3 * i1 + w4 * i2 + b1,
+        out_h1: sigmoid(net_h1),
+        out_h2: sigmoid(net_h2),
+        net_o1: w5 * out_h1 + w6 * out_h2 + b2,
+        net_o2: w7 * out_h1 + w8 * out_h2 + b2,
+        out_o1: sigmoid(net_o1),
+        out_o2: sigmoid(net_o2),
+        E_total: Rational(1, 2) * (t1 - out_o1) ** 2 + Rational(1, 2) * (t2 - out_o2) ** 2,
+    }
+    assert mazur.graph.nodes == (net_h1, net_h2, out_h1, out_h2, net_o1, net_o2, out_o1, out_o2, E_total)
+    assert mazur.parameters == (w1, w2, w3, w4, b1, w5, w6, w7, w8, b2)
+    assert mazur.weights == (w1, w2, w3, w4, w5, w6, w7, w8)
+    assert mazur.biases == (b1, b2)
+    assert mazur.inputs == (i1, i2) and mazur.targets == (t1, t2)
+    assert mazur.graph.inputs == (i1, i2, t1, t2)
+    assert mazur.output == E_total
+
+
+def test_mazur_layers_record_weights_row_per_unit_and_shared_bias(mazur):
+    hidden, output = mazur.layers
+    w1, w2, w3, w4, b1, w5 = symbols("w1 w2 w3 w4 b1 w5")
+    assert hidden.weights == ((w1, w2), (w3, w4))
+    assert hidden.biases == (b1, b1) and hidden.bias_parameters == (b1,)
+    assert hidden.units == ("h1", "h2") and output.units == ("o1", "o2")
+    assert hidden.activation == "sigmoid" and output.index == 2
+    assert output.inputs == hidden.outs
+    assert mazur.layer_of(w5) is output and mazur.layer_of(b1) is hidden
+    with pytest.raises(KeyError):
+        mazur.layer_of(Symbol("i1", real=True))
+
+
+def test_mazur_latex_names(mazur):
+    names = {str(s): tex for s, tex in mazur.graph.latex_names.items()}
+    assert names["w5"] == "w_{5}"
+    assert names["net_o1"] == "net_{o1}"
+    assert names["out_h2"] == "out_{h2}"
+    assert names["E_total"] == "E_{total}"
+    assert names["delta_net_o1"] == r"\delta_{o1}"
+    assert names["i1"] == "i_{1}"
+
+
+def test_three_blue_one_brown_chain_drops_indices_and_labels_layers_from_the_end(chain):
+    a0, y, w1, b1, w3, a2, a3, z3, C0 = symbols("a0 y w1 b1 w3 a2 a3 z3 C0")
+    assert chain.graph.inputs == (a0, y)
+    assert chain.graph.definition[z3] == a2 * w3 + symbols("b3")
+    assert chain.graph.definition[a3] == sigmoid(z3)
+    assert chain.graph.definition[C0] == (a3 - y) ** 2
+    tex = chain.graph.latex_names
+    assert (tex[w3], tex[a2], tex[a0], tex[C0]) == ("w^{(L)}", "a^{(L-1)}", "a^{(L-3)}", "C_{0}")
+    assert chain.notation.chain_order == "parameter_first"
+
+
+def test_plain_names_and_bias_modes():
+    network = mlp(2, [Dense(2, "tanh"), Dense(1, "identity", bias="none")], "mse")
+    x1, x2, y1 = symbols("x1 x2 y1")
+    w111, w112, b11, z11, a11, a12, w211, w212, z21, a21, L = symbols(
+        "w1_1_1 w1_1_2 b1_1 z1_1 a1_1 a1_2 w2_1_1 w2_1_2 z2_1 a2_1 L"
+    )
+    definition = network.graph.definition
+    assert definition[z11] == w111 * x1 + w112 * x2 + b11
+    assert definition[a11] == tanh(z11)
+    assert definition[z21] == w211 * a11 + w212 * a12  # no bias
+    assert definition[a21] == z21  # identity
+    assert definition[L] == (a21 - y1) ** 2
+    assert network.biases == symbols("b1_1 b1_2")
+    assert network.layers[1].biases == (None,)
+    assert network.graph.latex_names[w112] == "w^{(1)}_{12}"
+
+
+@pytest.mark.parametrize(
+    "activation, expected",
+    [
+        ("sigmoid", lambda z: sigmoid(z)),
+        ("tanh", lambda z: tanh(z)),
+        ("relu", lambda z: relu(z)),
+        ("leaky_relu", lambda z: leaky_relu(z, Rational(1, 100))),
+        ("softplus", lambda z: softplus(z)),
+        ("identity", lambda z: z),
+        (lambda z: z ** 3, lambda z: z ** 3),
+    ],
+)
+def test_each_activation_is_applied_to_the_pre_activation(activation, expected):
+    network = mlp(1, [Dense(1, activation)], "sse")
+    (z,), (a,) = network.layers[0].nets, network.layers[0].outs
+    assert network.graph.definition[a] == expected(z)
+
+
+def test_custom_activation_is_named_custom_and_leaky_slope_is_exact():
+    assert Dense(1, lambda z: z ** 3).activation_name == "custom"
+    network = mlp(1, [Dense(1, "leaky_relu", alpha=0.2)], "sse")
+    (z,), (a,) = network.layers[0].nets, network.layers[0].outs
+    assert network.graph.definition[a] == leaky_relu(z, Rational(1, 5))
+
+
+def test_softmax_layer_outputs_share_the_logits():
+    network = mlp(2, [Dense(3, "softmax")], "cross_entropy")
+    layer = network.layers[0]
+    for j, out in enumerate(layer.outs, start=1):
+        assert network.graph.definition[out] == softmax(Integer(j), *layer.nets)
+
+
+o1, o2, t1, t2, z1, z2 = symbols("o1 o2 t1 t2 z1 z2")
+
+
+@pytest.mark.parametrize(
+    "loss, expected",
+    [
+        ("half_sse", Rational(1, 2) * (t1 - o1) ** 2 + Rational(1, 2) * (t2 - o2) ** 2),
+        ("sse", (o1 - t1) ** 2 + (o2 - t2) ** 2),
+        ("mse", ((o1 - t1) ** 2 + (o2 - t2) ** 2) / 2),
+        ("half_mse", ((o1 - t1) ** 2 + (o2 - t2) ** 2) / 4),
+        ("cross_entropy", -(t1 * log(o1) + t2 * log(o2))),
+        ("softmax_cross_entropy", softmax_cross_entropy(z1, z2, t1, t2)),
+    ],
+)
+def test_loss_expressions(loss, expected):
+    assert loss_expression(loss, (o1, o2), (t1, t2), (z1, z2)) == expected
+
+
+def test_binary_cross_entropy_for_one_output():
+    assert loss_expression("cross_entropy", (o1,), (t1,)) == -(t1 * log(o1) + (1 - t1) * log(1 - o1))
+
+
+def test_fused_loss_takes_the_last_layers_logits():
+    network = mlp(2, [Dense(2, "softmax")], "softmax_cross_entropy")
+    layer = network.layers[0]
+    assert network.graph.definition[network.output] == softmax_cross_entropy(*layer.nets, *network.targets)
+
+
+@pytest.mark.parametrize("reduction, scale", [("mean", Rational(1, 3)), ("sum", Integer(1))])
+def test_batched_copies_every_node_per_example_and_shares_parameters(chain, reduction, scale):
+    graph = batched(chain.graph, 3, reduction)
+    assert graph.parameters == chain.graph.parameters
+    assert graph.inputs == symbols("a0[1] y[1] a0[2] y[2] a0[3] y[3]")
+    assert len(graph.nodes) == 3 * len(chain.graph.nodes) + 1
+    a0_2, w1, b1, z1_2 = symbols("a0[2] w1 b1 z1[2]")
+    assert graph.definition[z1_2] == a0_2 * w1 + b1
+    assert graph.output == Symbol("C0_batch", real=True)
+    assert graph.definition[graph.output] == scale * sum(symbols("C0[1] C0[2] C0[3]"), Integer(0))
+    assert graph.latex_name(z1_2) == "{z^{(L-2)}}^{[2]}"
+
+
+def test_batched_loss_is_the_mean_of_the_example_losses(chain):
+    graph = batched(chain.graph, 2, "mean")
+    one = chain.graph.expanded()
+    copies = [one.xreplace({s: Symbol(f"{s.name}[{i}]", real=True) for s in chain.graph.inputs}) for i in (1, 2)]
+    assert graph.expanded() == (copies[0] + copies[1]) / 2
+
+
+def one_line_network_error(build, message):
+    with pytest.raises(NetworkError) as raised:
+        build()
+    assert "\n" not in str(raised.value)
+    assert str(raised.value) == message
+
+
+@pytest.mark.parametrize("units", [0, -1, True, 2.5, "3"])
+def test_bad_units(units):
+    one_line_network_error(lambda: Dense(units), f"layer units must be a positive whole number, got {units!r}")
+
+
+def test_unknown_activation():
+    one_line_network_error(
+        lambda: Dense(2, "gelu"),
+        "unknown activation 'gelu': expected one of sigmoid, tanh, relu, leaky_relu, softplus, identity, softmax",
+    )
+
+
+def test_unknown_bias_mode():
+    one_line_network_error(lambda: Dense(2, bias="each"), "unknown bias mode 'each': expected one of per_unit, shared, none")
+
+
+def test_names_count_mismatch():
+    one_line_network_error(lambda: Dense(2, names=["h1"]), "layer has 2 units but 1 names")
+
+
+def test_duplicate_unit_names_in_one_layer():
+    # Rejected whatever the notation, even where unit names do not appear in symbols.
+    one_line_network_error(
+        lambda: Dense(2, names=["h", "h"]), "unit name 'h' is given twice in one layer: give distinct unit names"
+    )
+
+
+def test_unit_names_reused_across_layers():
+    one_line_network_error(
+        lambda: mlp(1, [Dense(1, names=["h"]), Dense(1, names=["h"])], notation="mazur"),
+        "the name 'net_h' is used twice: give distinct unit names",
+    )
+
+
+def test_duplicate_input_names():
+    one_line_network_error(lambda: mlp(["x", "x"], [Dense(1)]), "input 'x' is named twice")
+
+
+def test_target_clashing_with_an_input():
+    one_line_network_error(lambda: mlp(["x"], [Dense(1)], targets=["x"]), "target 'x' clashes with another name")
+
+
+def test_targets_count_mismatch():
+    one_line_network_error(
+        lambda: mlp(1, [Dense(2)], targets=["t"]), "the output layer has 2 units but 1 targets are named"
+    )
+
+
+def test_unknown_loss():
+    one_line_network_error(
+        lambda: mlp(1, [Dense(1)], "hinge"),
+        "unknown loss 'hinge': expected one of half_sse, sse, mse, half_mse, cross_entropy, softmax_cross_entropy",
+    )
+
+
+def test_no_layers_and_no_inputs():
+    one_line_network_error(lambda: mlp(1, []), "the network has no layers: give at least one")
+    one_line_network_error(lambda: mlp(0, [Dense(1)]), "the network has no inputs: give at least one")
+
+
+def test_fused_loss_needs_softmax_or_identity_last_layer():
+    one_line_network_error(
+        lambda: mlp(2, [Dense(2, "sigmoid")], "softmax_cross_entropy"),
+        "softmax_cross_entropy needs a last layer with activation softmax or identity",
+    )
+
+
+def test_bad_batches():
+    graph = chain_network().graph
+    one_line_network_error(lambda: batched(graph, 2, "max"), "unknown reduction 'max': expected mean or sum")
+    one_line_network_error(lambda: batched(graph, 0), "a batch needs at least one example")
+
+
+def test_network_error_is_a_value_error_and_network_wraps_a_graph(mazur):
+    assert issubclass(NetworkError, ValueError)
+    assert isinstance(mazur.graph, Graph)
+    assert nn.LOSSES == ("half_sse", "sse", "mse", "half_mse", "cross_entropy", "softmax_cross_entropy")
+    assert functions.ACTIVATIONS["identity"] is None

@@ -1,0 +1,120 @@
+"""The command line's jobs: solve a problem, write its documents, its JSON, one gradient's text, its code."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from symprop.outputs import export
+
+from symprop.outputs import pipeline
+
+from symprop.files import spec
+from symprop.outputs.pipeline import Solution
+
+
+def test_solve_derives_and_works_mazurs_example(mazur_solution):
+    problem, derivation, example = mazur_solution.problem, mazur_solution.derivation, mazur_solution.example
+    assert derivation.network is problem.network
+    assert float(example.loss) == 0.2983711087600027
+    assert len(example.loss_history) == 2
+
+
+def test_solve_may_override_the_steps():
+    example = pipeline.solve(spec.load_builtin("mazur"), steps=3).example
+    assert example.loss_history == (0.2983711087600027, 0.29102777369359933, 0.28354713312241997, 0.2759432888894519)
+
+
+def test_expected_seconds_grow_with_the_parameters(mazur_solution):
+    assert pipeline.expected_seconds(mazur_solution.problem) == 10 * pipeline.SECONDS_PER_PARAMETER
+
+
+@pytest.mark.parametrize(
+    "suffix, lang, flavor, name",
+    [(".md", "en", "github", "mazur"), (".md", "ko", "dollar", "mazur-ko-dollar"), (".md", "en", "kramdown",
+     "mazur-kramdown"), (".tex", "ko", "dollar", "mazur-ko"), (".pdf", "en", "kramdown", "mazur")],
+)
+def test_document_name_tags_only_what_is_not_the_default(suffix, lang, flavor, name):
+    assert pipeline.document_name("mazur", suffix, lang, flavor) == name
+
+
+def test_json_document_of_mazurs_network(mazur_solution):
+    document = pipeline.json_document(mazur_solution)
+    assert list(document) == [
+        "title", "parameters", "forward", "loss", "gradients", "learning_rate", "updated_parameters", "updated",
+        "loss_after", "loss_history", "checks", "formulas", "layers",
+    ]
+    assert document["title"] == "A step by step backpropagation example"
+    assert document["parameters"] == ["w1", "w2", "w3", "w4", "b1", "w5", "w6", "w7", "w8", "b2"]
+    assert document["updated_parameters"] == ["w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8"]
+    assert (document["gradients"]["w5"], document["updated"]["w5"], document["updated"]["b1"]) == (
+        0.0821670405642308, 0.35891647971788465, 0.35)
+    assert document["checks"]["w5"]["ok"] is True
+    assert document["formulas"]["w5"]["latex"] == (
+        r"out_{h1} out_{o1} \left(1 - out_{o1}\right) \left(out_{o1} - t_{1}\right)"
+    )
+    assert len(document["layers"]) == 2
+    assert json.loads(json.dumps(document)) == document
+
+
+def test_json_document_of_a_graph_has_no_layers(graph_solution):
+    document = pipeline.json_document(graph_solution)
+    assert "layers" not in document
+    assert (document["forward"], document["gradients"]) == ({"q": 3.0, "f": -12.0}, {"x": -4.0, "y": -4.0, "z": 3.0})
+
+
+def test_gradient_text_of_a_graph_parameter(graph_solution):
+    assert pipeline.gradient_text(graph_solution, "x") == "\n".join([
+        "df/dx",
+        "  path 1: df/dq * dq/dx = -4",
+        "    df/dq = z = -4",
+        "    dq/dx = 1",
+        "  closed form: z",
+        "  delta form:  delta_q",
+        "  value:       -4",
+        "  update:      x+ = x - 0.01 * df/dx = -1.96",
+    ])
+
+
+def test_gradient_text_without_an_example_has_no_numbers(mazur_solution):
+    symbolic = Solution(mazur_solution.problem, mazur_solution.derivation, None)
+    assert pipeline.gradient_text(symbolic, "w5") == "\n".join([
+        "dE_total/dw5",
+        "  path 1: dE_total/dout_o1 * dout_o1/dnet_o1 * dnet_o1/dw5",
+        "    dE_total/dout_o1 = out_o1 - t1",
+        "    dout_o1/dnet_o1 = out_o1*(1 - out_o1)",
+        "    dnet_o1/dw5 = out_h1",
+        "  closed form: out_h1*out_o1*(1 - out_o1)*(out_o1 - t1)",
+        "  delta form:  delta_net_o1*out_h1",
+    ])
+
+
+def test_gradient_text_of_a_parameter_the_step_keeps(mazur_solution):
+    text = pipeline.gradient_text(mazur_solution, "b1", digits=4)
+    assert text.splitlines()[1] == (
+        "  path 1: dE_total/dout_o1 * dout_o1/dnet_o1 * dnet_o1/dout_h1 * dout_h1/dnet_h1 * dnet_h1/db1 = 0.01337"
+    )
+    assert text.splitlines()[-1] == "  value:       0.01873"
+
+
+def test_backward_code_per_layer_or_per_node(mazur_solution, graph_solution):
+    assert "def backward(x, t, W1, b1, W2, b2):" in pipeline.backward_code(mazur_solution.problem)
+    assert "def gradient(" in pipeline.backward_code(mazur_solution.problem, style="graph")
+    code = pipeline.backward_code(graph_solution.problem)
+    assert "    q = x + y\n    f = q*z\n    delta_f = 1\n    delta_q = z\n" in code
+
+
+def test_write_documents_writes_each_format_once_and_says_so(tmp_path, graph_solution):
+    steps = []
+    written = pipeline.write_documents(graph_solution, ["json", "md", "json"], tmp_path, stem="graph",
+                                       lang="ko", on_step=steps.append)
+    assert [p.name for p in written] == ["graph-ko.md", "graph-ko.json"]
+    assert steps == ["md", "json"]
+    assert json.loads((tmp_path / "graph-ko.json").read_text(encoding="utf-8")) == pipeline.json_document(graph_solution)
+
+
+def test_write_documents_refuses_an_unknown_format_before_writing(tmp_path, graph_solution):
+    with pytest.raises(export.ExportError) as error:
+        pipeline.write_documents(graph_solution, ["md", "docx"], tmp_path, stem="graph")
+    assert str(error.value) == "unknown format 'docx': expected any of md, tex, pdf, json"
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,431 @@
+"""Rendered documents: math survives a real CommonMark parser in every flavor, prose
+is escaped (no TeX injection), Korean has no English left, templates can be
+overridden, and the showcase documents match the committed golden files."""
+from __future__ import annotations
+
+import importlib.util
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import jinja2
+import pytest
+import sympy
+from markdown_it import MarkdownIt
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+from symprop.engine import backprop
+
+from symprop.model import nn
+
+from symprop.numbers import worked_example as numeric
+
+from symprop.outputs import render
+from symprop.model.graph import Graph
+from symprop.document.i18n import ENGLISH
+
+ROOT = Path(__file__).resolve().parents[2]
+FLAVORS = ("github", "kramdown", "dollar")
+
+
+def _load_golden_script():
+    spec = importlib.util.spec_from_file_location("regenerate_golden", ROOT / "scripts" / "regenerate_golden.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+golden = _load_golden_script()
+
+
+@pytest.fixture(scope="module")
+def mazur_example():
+    return golden.mazur()
+
+
+@pytest.fixture(scope="module")
+def showcase():
+    return golden.showcase_documents()
+
+
+def parser(flavor: str) -> MarkdownIt:
+    return MarkdownIt("commonmark").enable("table").use(dollarmath_plugin, double_inline=flavor == "kramdown")
+
+
+def parsed_math(markdown: str, flavor: str) -> list[str]:
+    """Every math span the parser found, in document order (GitHub's fenced math too)."""
+    found = []
+    for token in parser(flavor).parse(markdown):
+        if token.type == "math_block" or (token.type == "fence" and token.info == "math"):
+            found.append(token.content.strip("\n"))  # the newlines after and before the delimiters
+        for child in token.children or ():
+            if child.type.startswith("math_inline"):
+                found.append(child.content)
+    return found
+
+
+def emitted_math(markdown: str, flavor: str) -> list[str]:
+    """Every math span as the renderer wrote it, read off the source by its delimiters."""
+    display = r"^```math\n(.*?)\n```$" if flavor == "github" else r"^\$\$\n(.*?)\n\$\$$"
+    inline = r"\$\$(.+?)\$\$" if flavor == "kramdown" else r"(?<!\$)\$([^$\n]+?)\$(?!\$)"
+    spans = []
+    pattern = re.compile(f"{display}|{inline}", re.M | re.S)
+    for match in pattern.finditer(_without_mermaid(markdown)):
+        spans.append(match.group(1) if match.group(1) is not None else match.group(2))
+    return spans
+
+
+def _without_mermaid(markdown: str) -> str:
+    return re.sub(r"^```mermaid\n.*?\n```$", "", markdown, flags=re.M | re.S)
+
+
+def text_tokens(markdown: str, flavor: str) -> list[str]:
+    """The prose the parser sees: text inside paragraphs, headings and table cells."""
+    texts = []
+    for token in parser(flavor).parse(markdown):
+        for child in token.children or ():
+            if child.type == "text":
+                texts.append(child.content)
+    return texts
+
+
+@pytest.mark.parametrize("flavor", FLAVORS)
+def test_every_math_span_survives_the_parser_intact(showcase, flavor):
+    markdown = showcase[f"mazur.{flavor}.md"]
+    emitted = emitted_math(markdown, flavor)
+    assert len(emitted) > 120
+    assert parsed_math(markdown, flavor) == emitted
+    leibniz = (
+        r"\frac{\partial E_{total}}{\partial w_{5}} = \frac{\partial E_{total}}{\partial out_{o1}} "
+        r"\frac{\partial out_{o1}}{\partial net_{o1}} \frac{\partial net_{o1}}{\partial w_{5}}"
+    )
+    assert leibniz in emitted
+    for text in text_tokens(markdown, flavor):
+        assert "\\frac" not in text and "_{" not in text and "$" not in text, text
+
+
+@pytest.mark.parametrize("flavor", FLAVORS)
+def test_every_printed_equation_of_the_context_reaches_the_reader(mazur_example, flavor):
+    """The equations the context printed, delimited as the renderer does, are exactly
+    what the parser hands to the math renderer."""
+    context = render.document_context(*mazur_example)
+    parsed = parsed_math(render.render_markdown(*mazur_example, flavor=flavor), flavor)
+    equations = [*context["forward"], context["output_equation"], context["delta"]["deltas"]]
+    for group in context["group"].values():
+        for p in group["parameters"]:
+            equations += [p["product"], *p["factors"]]
+            equations += [p["descent"]["equation"]] if p["descent"]["updated"] else []
+    for equation in equations:
+        assert render.math_lines(equation) in parsed
+
+
+@pytest.mark.parametrize("flavor", FLAVORS)
+def test_math_follows_the_measured_markdown_rules(showcase, flavor):
+    markdown = showcase[f"mazur.{flavor}.md"]
+    for span in emitted_math(markdown, flavor):
+        assert not re.search(r"[_^](?!\{)", span), span          # every sub/superscript braced
+        assert "*" not in span and "\\{" not in span and "|" not in span and "\\_" not in span
+        for line in span.split("\n"):
+            assert not re.match(r"[#\-+>]| {4}", line), line
+    if flavor != "github":
+        lines = markdown.split("\n")
+        for i, line in enumerate(lines):
+            if line == "$$" and (i == 0 or lines[i - 1] == "" or lines[i - 1].startswith("\\")):
+                continue
+            if line == "$$":
+                assert lines[i + 1] == "", f"closing $$ at line {i} needs a blank line after it"
+
+
+def test_github_uses_fenced_display_math_and_kramdown_only_double_dollars(showcase):
+    assert "```math\n" in showcase["mazur.github.md"] and "\n$$\n" not in showcase["mazur.github.md"]
+    kramdown = showcase["mazur.kramdown.md"]
+    assert "$$w_{5}$$" in kramdown
+    assert not re.search(r"(?<!\$)\$(?!\$)", kramdown.replace("$$", ""))
+    assert "$w_{5}$" in showcase["mazur.dollar.md"]
+
+
+def test_mazur_document_has_the_sections_and_numbers_in_order(showcase):
+    markdown = showcase["mazur.github.md"]
+    headings = [line for line in markdown.split("\n") if line.startswith("## ")]
+    assert headings == [
+        "## The network", "## Forward pass", "## Loss", "## Output-layer weights", "## Hidden-layer weights",
+        "## Biases", "## Delta form", "## Matrix form", "## Gradient check", "## After the update",
+    ]
+    assert r"\frac{\partial E_{total}}{\partial w_{5}} &= \left(out_{o1} - t_{1}\right) \sigma'\left(net_{o1}\right) out_{h1}" in markdown
+    assert r"&= 0.74136507 \cdot 0.186815602 \cdot 0.593269992" in markdown
+    assert "{w_{5}}^{+} &= w_{5} - \\eta \\frac{\\partial E_{total}}{\\partial w_{5}} \\\\\n&= 0.4 - 0.5 \\cdot 0.0821670406 \\\\\n&= 0.35891648" in markdown
+    assert r"&= \delta_{o1} w_{5} + \delta_{o2} w_{7}" in markdown
+    assert "{w_{1}}^{+}" in markdown and "&= 0.149780716" in markdown
+    assert "This example updates the weights only: the biases keep their values." in markdown
+    assert "This example does not update $b_{1}$." in markdown
+    assert '  n_out_h1 -- "w5 = 0.4<br/>∂E_total/∂w5 = 0.0821670406" --> n_out_o1' in markdown
+    assert "| $w_{5}$ | 0.0821670406 | 0.0821670406 |" in markdown
+    assert "The loss falls from $0.298371109$ to $0.291027774$." in markdown
+
+
+def test_showcase_matches_the_golden_files(showcase):
+    """Regenerate with: python scripts/regenerate_golden.py"""
+    directory = ROOT / "output" / "showcase"
+    assert sorted(p.name for p in directory.iterdir()) == sorted(showcase)
+    for name, text in showcase.items():
+        assert (directory / name).read_text(encoding="utf-8") == text, f"{name} differs from the renderer's output"
+
+
+def test_rendering_is_deterministic_and_fast(mazur_example):
+    derivation, example = mazur_example
+    render._last_context.clear()
+    start = time.perf_counter()
+    first = render.render_markdown(derivation, example) + render.render_latex(derivation, example)
+    elapsed = time.perf_counter() - start
+    render._last_context.clear()
+    derivation, example = golden.mazur()
+    second = render.render_markdown(derivation, example) + render.render_latex(derivation, example)
+    assert first == second
+    assert elapsed < 0.5
+
+
+INJECTION = r"Mazur \input{/etc/passwd} ^^5c \write18{rm -rf} 100% & $x$ #1 ~ _"
+
+
+def test_user_title_cannot_inject_tex(mazur_example):
+    tex = render.render_latex(*mazur_example, title=INJECTION)
+    assert r"\input{/etc/passwd}" not in tex and r"\write18" not in tex and "^^" not in tex
+    escaped = (
+        r"Mazur \textbackslash{}input\{/etc/passwd\} \textasciicircum{}\textasciicircum{}5c "
+        r"\textbackslash{}write18\{rm -rf\} 100\% \& \$x\$ \#1 \textasciitilde{} \_"
+    )
+    assert f"\\hypersetup{{pdftitle={{{escaped}}}}}" in tex
+    assert f"\\title{{{escaped}}}" in tex
+
+
+def test_user_title_is_literal_markdown(mazur_example):
+    markdown = render.render_markdown(*mazur_example, title="*bold* [link](x) <b> $x$ | a_b")
+    assert markdown.startswith(r"# \*bold\* \[link\](x) \<b\> \$x\$ \| a\_b" + "\n")
+    heading = parser("github").parse(markdown)[1]
+    assert {c.type for c in heading.children} == {"text"}
+    assert "".join(c.content for c in heading.children) == "*bold* [link](x) <b> $x$ | a_b"
+
+
+def test_latex_document_and_fragment(mazur_example):
+    full = render.render_latex(*mazur_example)
+    assert full.startswith("\\documentclass")
+    assert "\\usepackage{amsmath,amssymb}" in full and "\\usepackage{hyperref}" in full
+    assert "\\hypersetup{pdftitle={A step by step backpropagation example}}" in full
+    assert "kotex" not in full and full.rstrip().endswith("\\end{document}")
+    assert "\\begin{tikzpicture}" in full
+    korean = render.render_latex(*mazur_example, lang="ko")
+    assert "\\usepackage{kotex}" in korean
+    fragment = render.render_latex(*mazur_example, fragment=True)
+    assert "\\documentclass" not in fragment and "\\begin{document}" not in fragment
+    assert "\\section*{The network}" in fragment
+
+
+def english_words() -> set[str]:
+    return {w.lower() for text in ENGLISH.values() for w in re.findall(r"[A-Za-z]{2,}", text)}
+
+
+@pytest.mark.parametrize("flavor", FLAVORS)
+def test_no_english_prose_in_a_korean_markdown_document(showcase, flavor):
+    markdown = showcase[f"mazur.ko.{flavor}.md"]
+    words = {w.lower() for text in text_tokens(markdown, flavor) for w in re.findall(r"[A-Za-z]{2,}", text)}
+    assert words & english_words() == set()
+    for term in ("순전파", "역전파", "연쇄법칙", "가중치", "편향", "활성화 함수", "손실 함수", "학습률", "경사하강법", "오차"):
+        assert term in markdown, term
+
+
+def test_no_english_prose_in_a_korean_latex_document(showcase):
+    tex = showcase["mazur.ko.tex"]
+    body = tex[tex.index("\\maketitle"):]
+    body = re.sub(r"\\begin\{(tikzpicture|align\*)\}.*?\\end\{\1\}", " ", body, flags=re.S)
+    body = re.sub(r"\\\[.*?\\\]|\$[^$]*\$", " ", body, flags=re.S)
+    body = re.sub(r"\\[A-Za-z]+\*?(\[[^\]]*\])?", " ", body)
+    words = {w.lower() for w in re.findall(r"[A-Za-z]{2,}", body)}
+    assert words & english_words() == set(), words & english_words()
+    assert "연쇄법칙에 의해:" in tex
+
+
+def test_symbolic_document_without_an_example(mazur_example):
+    derivation, _ = mazur_example
+    markdown = render.render_markdown(derivation)
+    assert ENGLISH["symbolic_only"] in markdown
+    assert "## Forward pass" not in markdown and "## Gradient check" not in markdown
+    assert "0.5" not in markdown
+    assert "{w_{5}}^{+} = w_{5} - \\eta \\frac{\\partial E_{total}}{\\partial w_{5}}" in markdown
+    latex = render.render_latex(derivation)
+    assert "\\section*{Delta form}" in latex
+
+
+def test_plain_graph_groups_its_parameters_without_layers():
+    x, y, z, q, f = sympy.symbols("x y z q f", real=True)
+    graph = Graph.from_pairs([(q, x + y), (f, q * z)], inputs=[x], parameters=[y, z])
+    derivation = backprop.derive(graph)
+    example = numeric.worked_example(derivation, {"x": -2, "y": 5, "z": -4}, learning_rate=0.1, update="all", steps=3)
+    markdown = render.render_markdown(derivation, example)
+    headings = [line for line in markdown.split("\n") if line.startswith("## ")]
+    assert headings == ["## The network", "## Forward pass", "## Output", "## Parameters", "## Delta form",
+                        "## Node rules", "## Gradient check", "## After the update"]
+    assert '  n_q -- "→ 3<br/>← -4" --> n_f' in markdown
+    assert "\\frac{\\partial f}{\\partial y} = \\frac{\\partial f}{\\partial q} \\frac{\\partial q}{\\partial y}" in markdown
+    assert "| 3 | -21.568762 |" in markdown
+    latex = render.render_latex(derivation, example)
+    assert "\\addplot[mark=none, thick] coordinates {(0,-12) (1,-14.62) (2,-17.7712) (3,-21.5688)};" in latex
+
+
+def test_large_network_is_summarised_per_layer_unless_asked():
+    network = nn.mlp(8, [nn.Dense(8), nn.Dense(8)], "mse")
+    derivation = backprop.derive(network)
+    summary = render.render_markdown(derivation)
+    assert summary.count("### The gradient with respect to") == 4
+    assert "Layer 2 has 63 more parameters of the same form as $w^{(2)}_{11}$" in summary
+    full = render.render_markdown(derivation, per_parameter=True)
+    assert full.count("### The gradient with respect to") == 144
+
+
+def test_a_users_template_overrides_one_block(tmp_path, mazur_example):
+    (tmp_path / "markdown").mkdir()
+    (tmp_path / "markdown" / "document.md.j2").write_text(
+        '((* extends "symprop/markdown/document.md.j2" *))\n((* block loss *))\n## My loss\n((* endblock *))\n'
+    )
+    markdown = render.render_markdown(*mazur_example, template_dir=tmp_path)
+    assert "## My loss" in markdown and "## Loss" not in markdown and "## Forward pass" in markdown
+
+
+def test_strict_undefined_and_tex_safe_delimiters(tmp_path, mazur_example):
+    (tmp_path / "latex").mkdir()
+    (tmp_path / "latex" / "document.tex.j2").write_text("\\newcommand{\\x}[1]{{#1}} a^{{2}} ((( no_such_field )))")
+    with pytest.raises(jinja2.UndefinedError):
+        render.render_latex(*mazur_example, template_dir=tmp_path)
+    (tmp_path / "latex" / "document.tex.j2").write_text("\\newcommand{\\x}[1]{{#1}} a^{{2}} ((( lang )))")
+    assert render.render_latex(*mazur_example, template_dir=tmp_path) == "\\newcommand{\\x}[1]{{#1}} a^{{2}} en\n"
+
+
+def test_escaping_filters():
+    assert render.markdown_escape("a*b_c [x](y) <b> $5 | ~ &amp;") == r"a\*b\_c \[x\](y) \<b\> \$5 \| \~ \&amp;"
+    assert render.markdown_escape("# not a heading") == r"\# not a heading"
+    assert render.fill("{x} and {y}", escape=render.latex_escape, x="$a_1$", y="100%") == "$a_1$ and 100%"
+    assert render.fill("50% of {x}", escape=render.latex_escape, x="$w$") == r"50\% of $w$"
+
+
+def test_unknown_flavor_and_language_are_errors(mazur_example):
+    with pytest.raises(ValueError, match="flavor"):
+        render.render_markdown(*mazur_example, flavor="rst")
+    with pytest.raises(ValueError, match="language"):
+        render.render_markdown(*mazur_example, lang="fr")
+
+
+def test_jupyter_shows_math(mazur_example):
+    derivation, _ = mazur_example
+    assert derivation["w5"]._repr_latex_() == (
+        r"$$ \frac{\partial E_{total}}{\partial w_{5}} = "
+        r"out_{h1} out_{o1} \left(1 - out_{o1}\right) \left(out_{o1} - t_{1}\right) $$"
+    )
+    assert derivation["w5"]._repr_markdown_().startswith("$$\n\\frac{\\partial E_{total}}{\\partial w_{5}} = ")
+    rows = derivation._repr_latex_()
+    assert rows.startswith("$$ \\begin{aligned}\n\\delta_{o1} &= ")
+    assert "\\frac{\\partial E_{total}}{\\partial w_{1}} &= \\delta_{h1} i_{1}" in rows
+    assert derivation._repr_markdown_().startswith("# ")
+
+
+def compiled_text(tmp_path, name: str, tex: str) -> str:
+    """Build ``tex`` with latexmk as the PDF export does; the PDF's text."""
+    (tmp_path / name).write_text(tex, encoding="utf-8")
+    run = subprocess.run(
+        ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", name],
+        cwd=tmp_path, capture_output=True, text=True, timeout=240,
+    )
+    assert run.returncode == 0, run.stdout[-3000:]
+    pdf = tmp_path / name.replace(".tex", ".pdf")
+    return subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+
+
+@pytest.mark.parametrize("name, heading", [("mazur.tex", "Gradient check"), ("mazur.ko.tex", "기울기 검증")])
+def test_showcase_latex_compiles(tmp_path, showcase, name, heading):
+    assert heading in compiled_text(tmp_path, name, showcase[name])
+
+
+def test_graph_document_with_training_plot_compiles(tmp_path):
+    x, y, z, q, f = sympy.symbols("x y z q f", real=True)
+    graph = Graph.from_pairs([(q, x + y), (f, q * z)], inputs=[x], parameters=[y, z])
+    derivation = backprop.derive(graph)
+    example = numeric.worked_example(derivation, {"x": -2, "y": 5, "z": -4}, learning_rate=0.1, update="all", steps=3)
+    text = compiled_text(tmp_path, "graph.tex", render.render_latex(derivation, example, title="q = x + y, f = q z"))
+    assert "Training" in text and "The loss over 3 steps of gradient descent" in text
+
+
+def test_long_rows_break_before_outermost_signs():
+    from symprop.outputs.render import break_long_row, chain_rows
+
+    row = r"L &= \left(a + b\right) + c + d"
+    assert break_long_row(row, limit=100) == [row]
+    assert break_long_row(row, limit=10) == [r"L &= \left(a + b\right) + c", r"&\quad + d"]
+    assert break_long_row(r"x &= \left(a + b + c\right) y", limit=8) == [
+        r"x &= \left(a + b \right.", r"&\quad \left. + c\right) y",
+    ]
+    assert chain_rows(["a", "a", "", "b"]) == ["a = b"]
+    assert chain_rows(["a", "b", "c"]) == ["a &= b", "&= c"]
+
+
+def test_tikz_picture_of_the_network(showcase):
+    tex = showcase["mazur.tex"]
+    for line in (
+        r"\node[unit, label={below:{\scriptsize $0.593269992$}}] (n_out_h1) at (4.20,1.20) {$out_{h1}$};",
+        r"\node[bias, label={below:{\scriptsize $0.35$}}] (n_b1) at (0.00,3.60) {$b_{1}$};",
+        r"\node[loss, label={below:{\scriptsize $0.298371109$}}] (n_E_total) at (12.60,0.00) {$E_{total}$};",
+        r"\draw[->] (n_out_h1) -- node[weight, pos=0.30] {$w_{5}$\\\textcolor{red!70!black}{$0.08217$}} (n_out_o1);",
+        r"\draw[->] (n_out_h1) -- node[weight, pos=0.60] {$w_{7}$\\\textcolor{red!70!black}{$-0.0226$}} (n_out_o2);",
+        r"\draw[->] (n_b1) -- node[weight, pos=0.30] {\textcolor{red!70!black}{$0.008771$}} (n_out_h1);",
+    ):
+        assert line + "\n" in tex, line
+
+
+def test_matrix_form_is_labelled_and_proven(showcase):
+    markdown = showcase["mazur.github.md"]
+    section = markdown[markdown.index("## Matrix form"):markdown.index("## Gradient check")]
+    assert (r"\delta^{(2)} &= \nabla_{a^{(2)}} E_{total} \odot \sigma'\left(z^{(2)}\right) \qquad \text{(BP1)}"
+            in section)
+    assert r"\delta^{(1)} &= \left(\left(W^{(2)}\right)^{T} \delta^{(2)}\right) \odot" in section
+    assert section.count(r"\text{(BP4)}") == 4 and section.count(r"\text{(BP3)}") == 2
+    assert ENGLISH["matrix_verified"] in section
+
+
+def test_matrix_form_that_does_not_hold_stops_the_document(monkeypatch):
+    from symprop.layers import matrix
+    from symprop.files import spec
+    from symprop.outputs.pipeline import solve
+
+    solution = solve(spec.load_builtin("mazur"))
+
+    def refuted(network, derivation):
+        raise matrix.MatrixFormError("layer 1: entry differs")
+
+    monkeypatch.setattr(matrix, "verify_matrix_form", refuted)
+    with pytest.raises(matrix.MatrixFormError):
+        render.render_markdown(solution.derivation, solution.example)
+
+
+def test_dlfs_documents_show_the_layer_view():
+    from symprop.files import spec
+    from symprop.outputs.pipeline import solve
+
+    solution = solve(spec.load_builtin("softmax", notation="dlfs"))
+    markdown = render.render_markdown(solution.derivation, solution.example)
+    section = markdown[markdown.index("## Layers, forward and backward"):]
+    assert "Affine layer 1, forward:" in section and "Softmax-with-Loss layer 2, forward:" in section
+    assert r"\frac{\partial L}{\partial W^{(1)}} &= X^{T} \frac{\partial L}{\partial Y}" in section
+    assert "## Layers, forward and backward" not in render.render_markdown(solve(spec.load_builtin("mazur")).derivation)
+
+
+def test_graph_documents_show_the_node_rules():
+    from symprop.files import spec
+    from symprop.outputs.pipeline import solve
+
+    solution = solve(spec.load_builtin("graph"))
+    markdown = render.render_markdown(solution.derivation, solution.example)
+    assert "$q$ is a sum: the gradient reaches $x$ unchanged" in markdown
+    assert "$f$ is a product: the gradient reaching $q$ is the upstream gradient times the other input, $z$." in markdown
+
+
+def test_row_breaks_inside_a_row_end_their_line():
+    body = render.math_lines(r"y = \begin{cases} x & x > 0 \\-x & \text{otherwise} \end{cases}")
+    assert body.split("\n") == [r"y = \begin{cases} x & x > 0 \\", r"{}-x & \text{otherwise} \end{cases}"]

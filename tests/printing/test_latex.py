@@ -1,0 +1,139 @@
+"""The LaTeX printer: exact strings for every symprop function, partial fractions,
+prime forms, chain order, numbers and the Markdown-safe rewrites."""
+import pytest
+import sympy
+from sympy import Heaviside, MatrixSymbol, Rational, Symbol
+
+from symprop.engine import backprop
+
+from symprop.model import functions
+
+from symprop.model import nn
+from symprop.printing.latex import (
+    SympropLatexPrinter, in_chain_order, latex, markdown_safe, number, ordered_product, ordered_sum, partial,
+    plain_number, prime, substituted,
+)
+
+z, a, y = (Symbol(n, real=True) for n in ("z", "a", "y"))
+
+
+@pytest.fixture(scope="module")
+def mazur():
+    return nn.mlp(
+        ["i1", "i2"],
+        [nn.Dense(2, "sigmoid", bias="shared", names=["h1", "h2"]), nn.Dense(2, "sigmoid", bias="shared", names=["o1", "o2"])],
+        "half_sse", notation="mazur", targets=["t1", "t2"],
+    )
+
+
+def named(graph, name):
+    return next(s for s in (*graph.inputs, *graph.parameters, *graph.nodes) if s.name == name)
+
+
+@pytest.mark.parametrize("expr, expected", [
+    (functions.sigmoid(z), r"\sigma\left(z\right)"),
+    (functions.relu(z), r"\operatorname{ReLU}\left(z\right)"),
+    (functions.softplus(z), r"\operatorname{softplus}\left(z\right)"),
+    (functions.leaky_relu(z, Rational(1, 100)), r"\operatorname{LeakyReLU}_{\frac{1}{100}}\left(z\right)"),
+    (functions.softmax(2, z, a), r"\operatorname{softmax}_{2}\left(z, a\right)"),
+    (functions.softmax_cross_entropy(z, a, y, Symbol("t")), r"L_{\mathrm{CE}}\left(z, a; y, t\right)"),
+    (Heaviside(z, 0), r"H\left(z\right)"),
+    (functions.sigmoid(z) ** 2, r"\sigma\left(z\right)^{2}"),
+    (functions.sigmoid(z) * (1 - functions.sigmoid(z)), r"\left(1 - \sigma\left(z\right)\right) \sigma\left(z\right)"),
+    (prime(functions.sigmoid(z)), r"\sigma'\left(z\right)"),
+    (prime(functions.relu(z)), r"\operatorname{ReLU}'\left(z\right)"),
+    (prime(sympy.tanh(z)), r"\tanh'\left(z\right)"),
+    (partial(a, z), r"\frac{\partial a}{\partial z}"),
+    (sympy.HadamardProduct(MatrixSymbol("A", 2, 1), MatrixSymbol("B", 2, 1)), r"A \odot B"),
+])
+def test_symprop_functions_print_as_the_tutorials_write_them(expr, expected):
+    assert latex(expr) == expected
+
+
+def test_graph_names_and_unnamed_adjoints(mazur):
+    graph = mazur.graph
+    E, w5, out_o1 = named(graph, "E_total"), named(graph, "w5"), named(graph, "out_o1")
+    assert latex(partial(E, w5), graph) == r"\frac{\partial E_{total}}{\partial w_{5}}"
+    assert latex(backprop.adjoint_symbol(named(graph, "net_o1")), graph) == r"\delta_{o1}"
+    assert latex(backprop.adjoint_symbol(out_o1), graph) == r"\frac{\partial E_{total}}{\partial out_{o1}}"
+    assert latex(prime(graph.definition[out_o1]), graph) == r"\sigma'\left(net_{o1}\right)"
+
+
+def test_3b1b_names_and_explicit_symbol_names_win():
+    network = nn.mlp(1, [nn.Dense(1), nn.Dense(1)], "sse", notation="3b1b")
+    graph = network.graph
+    z_L = network.layers[-1].nets[0]
+    assert latex(prime(graph.definition[network.layers[-1].outs[0]]), graph) == r"\sigma'\left(z^{(L)}\right)"
+    assert latex(z_L, graph, symbol_names={z_L: "Z"}) == "Z"
+
+
+def test_ordered_product_keeps_chain_order_and_parenthesises_sums():
+    product = ordered_product([a - y, a * (1 - a), z])
+    assert latex(product) == r"\left(a - y\right) a \left(1 - a\right) z"
+    assert latex(ordered_product([1, z])) == "z"
+    assert latex(ordered_product([])) == "1"
+    assert latex(ordered_product([z, sympy.factor_terms(2 * a - 2 * y)])) == r"z \cdot 2 \left(a - y\right)"
+    assert latex(ordered_sum([product, -z, y])) == r"\left(a - y\right) a \left(1 - a\right) z - z + y"
+
+
+def test_chain_order_reverses_for_parameter_first():
+    assert in_chain_order([1, 2, 3], "loss_first") == [1, 2, 3]
+    assert in_chain_order([1, 2, 3], "parameter_first") == [3, 2, 1]
+    with pytest.raises(ValueError):
+        in_chain_order([1], "sideways")
+
+
+def test_unknown_setting_is_rejected_and_own_settings_are_declared():
+    with pytest.raises(TypeError, match="Unknown setting 'colour'"):
+        latex(z, colour="red")
+    for key in ("graph", "step", "markdown_safe"):
+        assert key in SympropLatexPrinter._default_settings
+    assert latex(Heaviside(z, 0), step=r"\Theta") == r"\Theta\left(z\right)"
+
+
+def test_markdown_safe_rewrites_characters_markdown_eats():
+    assert markdown_safe(r"\left\{ a \right\} |x| a*b \|v\|") == r"\left\lbrace  a \right\rbrace  \vert x\vert  a\ast b \Vert v\Vert "
+    assert latex(sympy.Abs(z)) == r"\left\vert {z}\right\vert "
+    assert latex(sympy.Abs(z), markdown_safe=False) == r"\left|{z}\right|"
+
+
+@pytest.mark.parametrize("value, digits, expected", [
+    (0.593269992477, 9, "0.593269992"),
+    (0.5, 9, "0.5"),
+    (3, 9, "3"),
+    (-0.0380982365, 4, "-0.0381"),
+    (1.5e-11, 9, r"1.5 \times 10^{-11}"),
+    (2.5e20, 9, r"2.5 \times 10^{20}"),
+    (Rational(1, 3), 9, "0.333333333"),
+    (sympy.Integer(7), 9, "7"),
+    (0.0, 9, "0"),
+])
+def test_number_formats_with_significant_digits(value, digits, expected):
+    assert number(value, digits) == expected
+
+
+def test_numbers_beyond_float_precision():
+    assert plain_number(sympy.Rational(1, 3), 20) == "0.33333333333333333333"
+    assert plain_number(sympy.Float("0.2983711087600026679", 25), 20) == "0.2983711087600026679"
+    assert plain_number(sympy.Rational(1234, 10**7), 20) == "0.0001234"
+    assert plain_number(sympy.Rational(1, 10**9), 20) == "1e-9"
+    assert plain_number(sympy.Integer(10) ** 30 / 3, 5) == "3.3333e29"
+
+
+def test_plain_number_is_text():
+    assert plain_number(1.5e-11) == "1.5e-11"
+    assert plain_number(2.5e20) == "2.5e20"
+    with pytest.raises(TypeError):
+        plain_number(True)
+
+
+def test_substituted_plugs_numbers_in_without_evaluating(mazur):
+    graph = mazur.graph
+    out_o1, t1 = named(graph, "out_o1"), named(graph, "t1")
+    values = {out_o1: 0.75136507, t1: 0.01, named(graph, "out_o2"): 0.772928465, named(graph, "t2"): 0.99}
+    assert substituted(out_o1 * (1 - out_o1), values, graph) == r"0.75136507 \cdot \left(1 - 0.75136507\right)"
+    loss = graph.definition[graph.output]
+    assert substituted(loss, values, graph, order="none") == (
+        r"\frac{\left(0.01 - 0.75136507\right)^{2}}{2} + \frac{\left(0.99 - 0.772928465\right)^{2}}{2}"
+    )
+    assert substituted(out_o1 - t1, {out_o1: -0.5, t1: 0.25}) == r"\left(-0.5\right) - 0.25"
