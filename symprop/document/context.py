@@ -24,7 +24,7 @@ from symprop.printing.latex import (
     Dots, SympropLatexPrinter, graph_symbol_names, in_chain_order, number, number_names, ordered_product, ordered_sum,
     partial, plain_number, prime,
 )
-from symprop.outputs.render import break_long_row, chain_rows
+from symprop.printing.rows import break_long_row, chain_rows
 
 #: Above this many parameters a document shows one parameter per layer.
 SUMMARY_THRESHOLD = 60

@@ -27,7 +27,7 @@ import sympy
 from sympy import Expr, Symbol
 
 from symprop.engine.records import Adjoint, Derivation, Factor, Gradient, Path, Term
-from symprop.model.graph import Graph
+from symprop.model.graph import Graph, adjoint_symbol
 
 #: Paths listed per symbol before the derivation gives only their count.
 DEFAULT_MAX_PATHS = 64
@@ -152,11 +152,6 @@ def _applied_to_symbols(expr: Expr) -> bool:
         return False
     symbols = [a for a in expr.args if not a.is_Number]
     return all(a.is_Symbol for a in symbols) and len(set(symbols)) == len(symbols)
-
-
-def adjoint_symbol(node: Symbol) -> Symbol:
-    """The symbol ``delta_v`` standing for ``dE/dv``."""
-    return Symbol(f"delta_{node.name}", real=True)
 
 
 def adjoint_walk(graph: Graph, local: Mapping[tuple[Symbol, Symbol], Expr]) -> dict[Symbol, Adjoint]:

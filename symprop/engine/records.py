@@ -1,7 +1,8 @@
 """The results of a derivation, as frozen data: factors, paths, adjoints, gradients.
 
-Nothing here computes or prints; :mod:`symprop.backprop` fills these in and
-:mod:`symprop.render` reads them.
+Nothing here computes; :mod:`symprop.engine.backprop` fills these in and the
+document layer reads them. Each record shows itself in a notebook as the math
+it holds (printed by :mod:`symprop.printing`), never as a whole document.
 """
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import sympy
 from sympy import Expr, Symbol
 
 from symprop.model.graph import Graph
+from symprop.printing.latex import latex, partial
+from symprop.printing.rows import math_lines
 
 
 @dataclass(frozen=True)
@@ -137,16 +140,16 @@ class Gradient:
     def reaches_output(self) -> bool:
         return self.path_count > 0
 
-    def _repr_latex_(self) -> str:
-        """Shown as math in a notebook (printing lives in :mod:`symprop.render`)."""
-        from symprop.outputs.render import gradient_latex
+    def latex(self, graph: Graph | None = None) -> str:
+        r"""``\frac{\partial E}{\partial w} = closed form``, named by ``graph`` when given."""
+        return f"{latex(partial(self.output, self.symbol), graph)} = {latex(self.closed_form, graph)}"
 
-        return gradient_latex(self)
+    def _repr_latex_(self) -> str:
+        """Shown as math in a notebook."""
+        return f"$$ {self.latex()} $$"
 
     def _repr_markdown_(self) -> str:
-        from symprop.outputs.render import gradient_markdown
-
-        return gradient_markdown(self)
+        return f"$$\n{self.latex()}\n$$\n"
 
 
 @dataclass(frozen=True)
@@ -185,14 +188,20 @@ class Derivation:
     def output(self) -> Symbol:
         return self.graph.output
 
+    def delta_rows(self) -> list[str]:
+        r"""Aligned rows: each adjoint's recurrence ``\delta_v &= \sum_c \delta_c \, dc/dv``,
+        output first, then each gradient in delta form."""
+        graph = self.graph
+        deltas = [
+            f"{latex(a.symbol, graph)} &= {latex(a.definition, graph)}"
+            for node, a in self.adjoints.items() if node != graph.output
+        ]
+        gradients = [f"{latex(partial(g.output, g.symbol), graph)} &= {latex(g.delta_form, graph)}" for g in self]
+        return deltas + gradients
+
     def _repr_latex_(self) -> str:
         """Shown as math in a notebook: every delta and every gradient in delta form."""
-        from symprop.outputs.render import derivation_latex
-
-        return derivation_latex(self)
+        return "$$ " + math_lines(self.delta_rows()) + " $$"
 
     def _repr_markdown_(self) -> str:
-        """Shown as the symbolic derivation document in a notebook."""
-        from symprop.outputs.render import render_markdown
-
-        return render_markdown(self, flavor="dollar")
+        return "$$\n" + math_lines(self.delta_rows()) + "\n$$\n"

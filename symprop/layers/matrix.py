@@ -33,6 +33,7 @@ import sympy
 from sympy import Eq, Expr, HadamardProduct, Integer, Sum, Symbol
 
 from symprop.engine.records import Derivation
+from symprop.printing.latex import latex
 from symprop.layers.layer_symbols import Activation, LayerSymbols, NetworkSymbols, bias_mode, fused_softmax_loss, network_symbols
 from symprop.layers.layer_view import LayerRule, NodeRule, layer_view, node_rules
 from symprop.layers.matrix_expressions import Elementwise, MatrixPartial, Ones, Partial, Softmax
@@ -204,14 +205,6 @@ def verify_matrix_form(network, derivation: Derivation, *, method: str = "auto",
 # JSON: per layer, the formulas as LaTeX and, with a worked example, the arrays.
 
 
-def _latex(expr, graph=None) -> str:
-    try:
-        from symprop.printing.latex import latex
-    except ImportError:  # the project printer is optional here
-        return sympy.latex(expr)
-    return latex(expr, graph)
-
-
 def _number(example, symbol: Symbol, *tables: str) -> float:
     """The value of ``symbol`` in the example's tables (a batch's first example as ``name[1]``)."""
     first = Symbol(f"{symbol.name}[1]", **symbol.assumptions0)
@@ -256,10 +249,10 @@ def layers_json(network, example=None) -> list[dict]:
             "inputs": len(layer.inputs),
             "units": len(layer.outs),
             "bias": bias_mode(layer),
-            "formulas": {key: _latex(equation, graph) for key, equation in form.equations},
+            "formulas": {key: latex(equation, graph) for key, equation in form.equations},
             "layer_view": [
-                {"name": rule.name, "forward": [_latex(e, graph) for e in rule.forward],
-                 "backward": [_latex(e, graph) for e in rule.backward]}
+                {"name": rule.name, "forward": [latex(e, graph) for e in rule.forward],
+                 "backward": [latex(e, graph) for e in rule.backward]}
                 for rule in rules if rule.layer == layer.index
             ],
         }

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
 import sympy
 from sympy import Expr, ImmutableMatrix, IndexedBase, Integer, Symbol
 
@@ -22,9 +20,6 @@ from symprop.engine.records import Derivation
 from symprop.model.graph import Graph
 from symprop.layers.layer_symbols import network_symbols
 from symprop.layers.matrix_expressions import work_out
-
-if TYPE_CHECKING:
-    from symprop.layers.matrix import LayerForm
 
 
 class MatrixFormError(AssertionError):

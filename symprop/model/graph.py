@@ -121,6 +121,21 @@ class Graph:
     def latex_name(self, symbol: Symbol) -> str:
         return self.latex_names.get(symbol, sympy.latex(symbol))
 
+    @cached_property
+    def symbol_latex(self) -> dict[Symbol, str]:
+        r"""The LaTeX names of :attr:`latex_names`, plus ``\frac{\partial E}{\partial v}``
+        for every adjoint symbol ``delta_v`` that has no name of its own."""
+        names = dict(self.latex_names)
+        output = self.latex_name(self.output)
+        for node in self.nodes:
+            names.setdefault(adjoint_symbol(node), rf"\frac{{\partial {output}}}{{\partial {self.latex_name(node)}}}")
+        return names
+
+
+def adjoint_symbol(node: Symbol) -> Symbol:
+    """The symbol ``delta_v`` standing for ``dE/dv``."""
+    return Symbol(f"delta_{node.name}", real=True)
+
 
 def _ordered_free(expr: Expr, known: set[Symbol]) -> tuple[Symbol, ...]:
     """The known symbols of ``expr`` in first-appearance (preorder) order."""

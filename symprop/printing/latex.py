@@ -202,24 +202,9 @@ class SympropLatexPrinter(PrintsSharedOnce, LatexPrinter):
 
 
 def graph_symbol_names(graph) -> dict[Symbol, str]:
-    r"""The graph's LaTeX names, plus ``\frac{\partial E}{\partial v}`` for every adjoint
-    symbol ``delta_v`` that has no name of its own. Computed once per graph."""
-    cached = graph.__dict__.get("_symprop_symbol_names")
-    if cached is not None:
-        return cached
-    from symprop.engine.backprop import adjoint_symbol
-
-    names = dict(graph.latex_names)
-
-    def name(symbol):
-        return names.get(symbol) or sympy.latex(symbol)
-
-    output = name(graph.output)
-    for node in graph.nodes:
-        names.setdefault(adjoint_symbol(node), rf"\frac{{\partial {output}}}{{\partial {name(node)}}}")
-    # Graph is a frozen dataclass: keep the table in its __dict__ like a cached_property.
-    graph.__dict__["_symprop_symbol_names"] = names
-    return names
+    r"""The graph's LaTeX names, adjoints without a name of their own as
+    ``\frac{\partial E}{\partial v}`` (see :attr:`symprop.model.graph.Graph.symbol_latex`)."""
+    return graph.symbol_latex
 
 
 _MARKDOWN_UNSAFE = (

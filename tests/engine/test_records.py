@@ -7,6 +7,7 @@ from sympy import Symbol
 
 from symprop.engine import backprop
 from symprop.engine.records import Adjoint, Factor, Gradient, Path, Term
+from tests.conftest import mazur_network
 
 x, y, u, v, w, E = (Symbol(n, real=True) for n in ("x", "y", "u", "v", "w", "E"))
 delta_u, delta_v = Symbol("delta_u", real=True), Symbol("delta_v", real=True)
@@ -95,3 +96,22 @@ def test_adjoints_are_listed_output_first_with_their_recurrence(mazur_derivation
 def test_a_bound_of_one_path_leaves_hidden_paths_unlisted(mazur):
     gradient = backprop.derive(mazur, max_paths=1)["w1"]
     assert (gradient.path_count, gradient.paths, gradient.paths_listed) == (2, (), False)
+
+
+def test_a_gradient_shows_itself_as_its_equation():
+    derivation = backprop.derive(mazur_network())
+    assert derivation["w5"]._repr_latex_() == (
+        r"$$ \frac{\partial E_{total}}{\partial w_{5}} = "
+        r"out_{h1} out_{o1} \left(1 - out_{o1}\right) \left(out_{o1} - t_{1}\right) $$"
+    )
+    assert derivation["w5"]._repr_markdown_() == "$$\n" + derivation["w5"]._repr_latex_()[3:-3].strip() + "\n$$\n"
+
+
+def test_a_derivation_shows_its_deltas_and_gradients_not_a_document():
+    derivation = backprop.derive(mazur_network())
+    rows = derivation._repr_latex_()
+    assert rows.startswith("$$ \\begin{aligned}\n")
+    assert r"\delta_{o1} &= \frac{\partial E_{total}}{\partial out_{o1}} out_{o1} \left(1 - out_{o1}\right) \\" in rows
+    assert r"\frac{\partial E_{total}}{\partial w_{1}} &= \delta_{h1} i_{1}" in rows
+    assert "#" not in derivation._repr_markdown_() and "BP1" not in rows
+    assert rows.count(r"\\") == len(derivation.adjoints) - 1 + len(derivation) - 1

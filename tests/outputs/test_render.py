@@ -24,6 +24,7 @@ from symprop.numbers import worked_example as numeric
 from symprop.outputs import render
 from symprop.model.graph import Graph
 from symprop.document.i18n import ENGLISH
+from symprop.printing.rows import math_lines
 
 ROOT = Path(__file__).resolve().parents[2]
 FLAVORS = ("github", "kramdown", "dollar")
@@ -117,7 +118,7 @@ def test_every_printed_equation_of_the_context_reaches_the_reader(mazur_example,
             equations += [p["product"], *p["factors"]]
             equations += [p["descent"]["equation"]] if p["descent"]["updated"] else []
     for equation in equations:
-        assert render.math_lines(equation) in parsed
+        assert math_lines(equation) in parsed
 
 
 @pytest.mark.parametrize("flavor", FLAVORS)
@@ -314,19 +315,6 @@ def test_unknown_flavor_and_language_are_errors(mazur_example):
         render.render_markdown(*mazur_example, lang="fr")
 
 
-def test_jupyter_shows_math(mazur_example):
-    derivation, _ = mazur_example
-    assert derivation["w5"]._repr_latex_() == (
-        r"$$ \frac{\partial E_{total}}{\partial w_{5}} = "
-        r"out_{h1} out_{o1} \left(1 - out_{o1}\right) \left(out_{o1} - t_{1}\right) $$"
-    )
-    assert derivation["w5"]._repr_markdown_().startswith("$$\n\\frac{\\partial E_{total}}{\\partial w_{5}} = ")
-    rows = derivation._repr_latex_()
-    assert rows.startswith("$$ \\begin{aligned}\n\\delta_{o1} &= ")
-    assert "\\frac{\\partial E_{total}}{\\partial w_{1}} &= \\delta_{h1} i_{1}" in rows
-    assert derivation._repr_markdown_().startswith("# ")
-
-
 def compiled_text(tmp_path, name: str, tex: str) -> str:
     """Build ``tex`` with latexmk as the PDF export does; the PDF's text."""
     (tmp_path / name).write_text(tex, encoding="utf-8")
@@ -354,7 +342,7 @@ def test_graph_document_with_training_plot_compiles(tmp_path):
 
 
 def test_long_rows_break_before_outermost_signs():
-    from symprop.outputs.render import break_long_row, chain_rows
+    from symprop.printing.rows import break_long_row, chain_rows
 
     row = r"L &= \left(a + b\right) + c + d"
     assert break_long_row(row, limit=100) == [row]
@@ -427,5 +415,5 @@ def test_graph_documents_show_the_node_rules():
 
 
 def test_row_breaks_inside_a_row_end_their_line():
-    body = render.math_lines(r"y = \begin{cases} x & x > 0 \\-x & \text{otherwise} \end{cases}")
+    body = math_lines(r"y = \begin{cases} x & x > 0 \\-x & \text{otherwise} \end{cases}")
     assert body.split("\n") == [r"y = \begin{cases} x & x > 0 \\", r"{}-x & \text{otherwise} \end{cases}"]

@@ -1,0 +1,4 @@
+"""``python -m symprop``: the command line."""
+from symprop.cli import main
+
+main()
