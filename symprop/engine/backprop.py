@@ -157,22 +157,27 @@ def _applied_to_symbols(expr: Expr) -> bool:
 def adjoint_walk(graph: Graph, local: Mapping[tuple[Symbol, Symbol], Expr]) -> dict[Symbol, Adjoint]:
     """Adjoints of every node the output depends on, output first (reverse order).
 
-    ``delta_E = 1``; ``delta_u = sum_{v uses u} delta_v * dv/du``.
+    ``delta_E = 1``; ``delta_u = sum_{v uses u} delta_v * dv/du``, one
+    :class:`Term` per consumer ``v``.
     """
     adjoints: dict[Symbol, Adjoint] = {}
     closed_forms = ClosedForms(graph, local)
-    named: dict[Symbol, Expr] = {graph.output: sympy.S.One}
     for node in reversed(graph.nodes):
         if node not in graph.reachable:
             continue
-        if node == graph.output:
-            adjoints[node] = Adjoint(node, adjoint_symbol(node), sympy.S.One, closed_forms)
-            continue
-        users = [c for c in graph.consumers[node] if c in named]
-        definition = sympy.Add(*[sympy.Mul(named[c], local[(c, node)]) for c in users])
-        named[node] = adjoint_symbol(node)
-        adjoints[node] = Adjoint(node, named[node], definition, closed_forms)
+        terms = () if node == graph.output else consumer_terms(graph, local, adjoints, node)
+        adjoints[node] = Adjoint(node, adjoint_symbol(node), terms, closed_forms)
     return adjoints
+
+
+def consumer_terms(graph: Graph, local, adjoints: Mapping[Symbol, Adjoint], symbol: Symbol) -> tuple[Term, ...]:
+    """``delta_c * dc/dsymbol`` for every consumer ``c`` of ``symbol`` that leads to the
+    output, in graph order; ``delta_c`` is 1 when ``c`` is the output."""
+    return tuple(
+        Term(c, local[(c, symbol)], sympy.S.One if c == graph.output else adjoints[c].symbol, adjoints[c].closed_forms)
+        for c in graph.consumers.get(symbol, ())
+        if c in adjoints
+    )
 
 
 class ClosedForms(Mapping):
@@ -215,11 +220,7 @@ def path_counts(graph: Graph) -> dict[Symbol, int]:
 
 def gradient(graph, local, adjoints, counts, symbol, max_paths, expanded_nodes=None) -> Gradient:
     """The :class:`Gradient` of the output with respect to ``symbol`` (a parameter or a node)."""
-    terms = tuple(
-        Term(c, local[(c, symbol)], _adjoint_or_one(adjoints[c], graph), adjoints[c].closed_forms)
-        for c in graph.consumers.get(symbol, ())
-        if c in adjoints
-    )
+    terms = consumer_terms(graph, local, adjoints, symbol)
     result = Gradient(
         symbol, graph.output, terms, counts.get(symbol, 0), max_paths,
         list_paths=partial(chain_paths, graph, local, symbol),
@@ -227,10 +228,6 @@ def gradient(graph, local, adjoints, counts, symbol, max_paths, expanded_nodes=N
     if expanded_nodes is None:
         return result
     return replace(result, expanded=result.closed_form.xreplace(expanded_nodes))
-
-
-def _adjoint_or_one(adjoint: Adjoint, graph: Graph) -> Expr:
-    return sympy.S.One if adjoint.node == graph.output else adjoint.symbol
 
 
 def chain_paths(graph: Graph, local: Mapping[tuple[Symbol, Symbol], Expr], symbol: Symbol) -> Iterable[Path]:

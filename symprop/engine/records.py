@@ -45,27 +45,6 @@ class Path:
 
 
 @dataclass(frozen=True)
-class Adjoint:
-    r"""The adjoint (delta) of a node, ``delta_v = dE/dv``.
-
-    ``definition`` is the reverse-mode recurrence
-    ``delta_v = sum over consumers c of delta_c * dc/dv`` in the consumers' delta
-    symbols; ``closed_form`` is the same with every delta written out in
-    forward quantities (looked up in ``closed_forms``, which builds them all on
-    first use).
-    """
-
-    node: Symbol
-    symbol: Symbol
-    definition: Expr
-    closed_forms: Mapping[Symbol, Expr] = field(repr=False, compare=False)
-
-    @property
-    def closed_form(self) -> Expr:
-        return self.closed_forms[self.node]
-
-
-@dataclass(frozen=True)
 class Term:
     """One consumer ``c`` of a symbol ``u``: its contribution ``delta_c * dc/du``.
 
@@ -81,6 +60,34 @@ class Term:
     @property
     def adjoint_closed(self) -> Expr:
         return self.closed_forms[self.consumer]
+
+
+@dataclass(frozen=True)
+class Adjoint:
+    r"""The adjoint (delta) of a node, ``delta_v = dE/dv``.
+
+    ``terms``: one :class:`Term` per consumer ``c`` of the node, in graph order,
+    so that ``definition`` is the reverse-mode recurrence
+    ``delta_v = sum over consumers c of delta_c * dc/dv`` in the consumers' delta
+    symbols (1 for the output itself, which has no terms); ``closed_form`` is the
+    same with every delta written out in forward quantities (looked up in
+    ``closed_forms``, which builds them all on first use).
+    """
+
+    node: Symbol
+    symbol: Symbol
+    terms: tuple[Term, ...]
+    closed_forms: Mapping[Symbol, Expr] = field(repr=False, compare=False)
+
+    @property
+    def definition(self) -> Expr:
+        if not self.terms:
+            return sympy.S.One
+        return sympy.Add(*[sympy.Mul(t.adjoint, t.local) for t in self.terms])
+
+    @property
+    def closed_form(self) -> Expr:
+        return self.closed_forms[self.node]
 
 
 @dataclass(frozen=True)

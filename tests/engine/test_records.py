@@ -55,10 +55,18 @@ def test_the_output_with_respect_to_itself_is_1_and_a_symbol_off_every_path_is_u
 
 def test_adjoint_and_term_read_closed_forms_from_the_shared_table():
     closed = {u: 2 * x}
-    assert Adjoint(u, delta_u, 2 * x, closed).closed_form == 2 * x
+    terms = (Term(E, 2 * x, 1, closed),)
+    assert Adjoint(u, delta_u, terms, closed).closed_form == 2 * x
     assert Term(u, x, delta_u, closed).adjoint_closed == 2 * x
     # the table is not part of equality
-    assert Adjoint(u, delta_u, 2 * x, closed) == Adjoint(u, delta_u, 2 * x, {})
+    assert Adjoint(u, delta_u, terms, closed) == Adjoint(u, delta_u, terms, {})
+
+
+def test_an_adjoint_is_the_sum_of_its_terms():
+    closed = {u: 2 * x, v: 3 * y}
+    adjoint = Adjoint(w, Symbol("delta_w"), (Term(u, x, delta_u, closed), Term(v, y, delta_v, closed)), closed)
+    assert adjoint.definition == delta_u * x + delta_v * y
+    assert Adjoint(E, Symbol("delta_E"), (), closed).definition == 1
 
 
 def test_a_derivation_is_indexed_by_parameter_or_name(mazur_derivation):
