@@ -244,7 +244,8 @@ def test_own_templates_override_a_block(tmp_path):
     folder = tmp_path / "mine"
     (folder / "markdown").mkdir(parents=True)
     (folder / "markdown" / "document.md.j2").write_text(
-        '((* extends "symprop/markdown/document.md.j2" *))\n((* block check *))\nMY CHECK\n((* endblock *))\n'
+        '((* extends "symprop/markdown/document.md.j2" *))\n((* block section *))\n'
+        '((* if section.key == "check" *))\nMY CHECK\n\n((* else *))\n((( super() )))\n((* endif *))\n((* endblock *))\n'
     )
     result = run("derive", "-f", "md", "--templates", str(folder), "-o", str(tmp_path / "out"))
     assert result.exit_code == 0

@@ -21,7 +21,7 @@ MAX_DRAWN = 80
 
 
 def diagram(doc) -> dict:
-    """``{"kind", "nodes", "edges"}`` for ``doc`` (a :class:`symprop.document.context._Document`)."""
+    """``{"kind", "nodes", "edges"}`` for ``doc`` (a :class:`symprop.document.formulas.Formulas`)."""
     if doc.summarised or len(doc.graph.nodes) + len(doc.graph.parameters) > MAX_DRAWN:
         return {"kind": "none", "nodes": [], "edges": []}
     return _network_diagram(doc) if doc.network is not None else _graph_diagram(doc)

@@ -58,6 +58,8 @@ ENGLISH: Mapping[str, str] = {
     "paths": "Written out, the {count} paths from the loss to {parameter} are:",
     "paths_not_listed": "There are {count} paths from the loss to {parameter}; the sums above add them up without listing them.",
     "product": "Multiplying the factors gives the gradient in forward quantities:",
+    "product_through": "Multiplying the factors gives the gradient (written out in forward quantities it would "
+                       "repeat the branch sum above at every layer, so it keeps that sum's name):",
     "examples_reduced": "Over the {count} examples, the mean of the gradients is {value}.",
     "examples_summed": "Over the {count} examples, the sum of the gradients is {value}.",
     "descent": "Gradient descent with learning rate {eta} updates the parameter:",
@@ -158,6 +160,8 @@ KOREAN: Mapping[str, str] = {
     "paths": "손실 함수에서 {parameter}까지의 경로 {count}개를 모두 쓰면:",
     "paths_not_listed": "손실 함수에서 {parameter}까지의 경로는 {count}개이며, 위의 합이 이를 나열하지 않고 더합니다.",
     "product": "인수를 모두 곱하면 순전파 값으로 쓴 기울기가 됩니다:",
+    "product_through": "인수를 모두 곱하면 기울기가 됩니다 (순전파 값으로 모두 풀어 쓰면 위의 분기 합이 층마다 되풀이되므로, "
+                       "그 합은 이름으로 남겨 둡니다):",
     "examples_reduced": "예제 {count}개에 대한 기울기의 평균은 {value}입니다.",
     "examples_summed": "예제 {count}개에 대한 기울기의 합은 {value}입니다.",
     "descent": "학습률 {eta}로 경사하강법을 적용해 매개변수를 갱신합니다:",

@@ -1,19 +1,17 @@
 """The whole-layer sections of a document: the matrix form (Nielsen's BP1-BP4), the
 "Deep Learning from Scratch" layer view, and the node rules of a computational graph.
 
-Each builder takes a printer ``tex(expr) -> str`` and returns already-printed
-strings for the templates; the formulas come from :mod:`symprop.matrix`, which
+Each builder takes a printer ``tex(expr) -> str`` and returns a section of the
+document model; the formulas come from :mod:`symprop.layers.matrix`, which
 derives them with the engine.
 """
 from __future__ import annotations
 
 from typing import Callable
 
-from symprop.layers import matrix
+from symprop.document.model import Math, equation, heading, paragraph, section
 
-#: Networks up to this many parameters get the matrix form proven entry by entry in
-#: the document (a few tens of milliseconds for Mazur's network).
-VERIFY_UP_TO = 400
+from symprop.layers import matrix
 
 #: Nielsen's names of the four equations, by matrix-form key (BP1 for the output layer's delta).
 BP_LABELS = {"bias_gradient": "BP3", "weight_gradient": "BP4", "index_form": "BP4"}
@@ -22,27 +20,33 @@ SINGLE_EXAMPLE_KEYS = ("forward_net", "forward_out", "loss_gradient", "delta", "
 BATCH_KEYS = ("batch_delta", "batch_weight_gradient", "batch_bias_gradient")
 
 
-def matrix_section(derivation, example, tex: Callable) -> dict | None:
+def matrix_section(derivation, example, tex: Callable, verify_up_to: int):
     """Per layer its vectorised equations, labelled BP1-BP4; the batch form when the
     example has several; and whether every entry was proven equal to the per-weight
-    gradients (:func:`symprop.layers.matrix.verify_matrix_form`, which raises otherwise)."""
+    gradients (:func:`symprop.layers.matrix.verify_matrix_form`, which raises otherwise;
+    done for networks up to ``verify_up_to`` parameters, a few tens of milliseconds
+    for Mazur's)."""
     network = derivation.network
     if network is None:
-        return None
-    verified = len(network.parameters) <= VERIFY_UP_TO
+        return section("matrix")
+    verified = len(network.parameters) <= verify_up_to
     if verified:
         matrix.verify_matrix_form(network, derivation)
     forms = matrix.matrix_form(network, reduction=getattr(example, "reduction", "mean"))
     last = forms[-1].index
-    several = example is not None and example.examples > 1
-    layers = []
+    examples = example.examples if example is not None else 1
+    blocks = [heading("matrix"), paragraph("matrix_intro")]
     for form in forms:
         equations = dict(form.equations)
         rows = [_labelled(tex(equations[k]), _label(k, form.index == last))
                 for k in SINGLE_EXAMPLE_KEYS if k in equations]
-        batch = [tex(equations[k]) for k in BATCH_KEYS if k in equations] if several else []
-        layers.append({"index": form.index, "rows": rows, "batch": batch})
-    return {"layers": layers, "verified": verified}
+        blocks += [paragraph("matrix_layer", layer=str(form.index)), equation(rows)]
+        batch = [tex(equations[k]) for k in BATCH_KEYS if k in equations] if examples > 1 else []
+        if batch:
+            blocks += [paragraph("matrix_batch", m=str(examples)), equation(batch)]
+    if verified:
+        blocks.append(paragraph("matrix_verified"))
+    return section("matrix", *blocks)
 
 
 def _label(key: str, output_layer: bool) -> str | None:
@@ -55,28 +59,38 @@ def _labelled(row: str, label: str | None) -> str:
     return rf"{row} \qquad \text{{({label})}}" if label else row
 
 
-def layer_view_section(derivation, tex: Callable) -> list[dict]:
+def layer_view_section(derivation, tex: Callable):
     """Each layer's forward and backward formulas, as "Deep Learning from Scratch"
     writes them; shown with the ``dlfs`` notation."""
     network = derivation.network
     if network is None or network.notation.key != "dlfs":
-        return []
-    return [
-        {"name": rule.name, "layer": rule.layer,
-         "forward": [tex(eq) for eq in rule.forward], "backward": [tex(eq) for eq in rule.backward]}
-        for rule in matrix.layer_view(network)
-    ]
+        return section("layer_view")
+    rules = matrix.layer_view(network)
+    if not rules:
+        return section("layer_view")
+    blocks = [heading("layer_view"), paragraph("layer_view_intro")]
+    for rule in rules:
+        blocks += [
+            paragraph("layer_forward", name=rule.name, layer=str(rule.layer)), equation([tex(eq) for eq in rule.forward]),
+            paragraph("layer_backward"), equation([tex(eq) for eq in rule.backward]),
+        ]
+    return section("layer_view", *blocks)
 
 
-def node_rules_section(derivation, tex: Callable) -> list[dict]:
+def node_rules_section(derivation, tex: Callable):
     """For a computational graph (not a layered network): how each edge passes the
     upstream gradient on, add nodes unchanged, multiply nodes times the other input,
     branches summed."""
     if derivation.network is not None:
-        return []
-    return [
-        {"kind": rule.kind, "node": tex(rule.node), "parent": tex(rule.parent) if rule.parent is not None else "",
-         "local": tex(rule.local), "passed": tex(rule.passed),
-         "consumers": ", ".join(tex(c) for c in rule.consumers)}
+        return section("node_rules")
+    rules = [
+        paragraph(
+            "rule_" + rule.kind, node=Math(tex(rule.node)), parent=Math(tex(rule.parent) if rule.parent is not None else ""),
+            local=Math(tex(rule.local)), passed=Math(tex(rule.passed)),
+            consumers=Math(", ".join(tex(c) for c in rule.consumers)),
+        )
         for rule in matrix.node_rules(derivation)
     ]
+    if not rules:
+        return section("node_rules")
+    return section("node_rules", heading("node_rules"), paragraph("node_rules_intro"), *rules)

@@ -1,15 +1,16 @@
-r"""Derivation documents in Markdown and LaTeX, from Jinja2 templates.
+r"""The Markdown and LaTeX writers of the document model, through Jinja2 templates.
 
-:func:`document_context` turns a :class:`~symprop.engine.records.Derivation` (and,
-optionally, a :class:`~symprop.numbers.worked_example.WorkedExample`) into already-printed
-strings; the templates under ``templates/markdown`` and ``templates/latex``
-only place them. Templates never call SymPy and never do math.
+:func:`symprop.document.build.build_document` makes a format-neutral
+:class:`~symprop.document.model.Document`; a writer renders it with the shared
+skeleton (``templates/skeleton.j2``: the sections' blocks in order) and its
+format's macros, one per block kind (``templates/<format>/blocks.*.j2``).
+Templates never call SymPy and never do math.
 
 One Jinja2 environment per format, with delimiters that cannot clash with TeX
 (``((* block *))``, ``((( value )))``, ``((= comment =))``): Jinja's defaults
 break on ``{#1}`` in a ``\newcommand`` and silently turn ``a^{{2}}`` into
 ``a^2``. ``StrictUndefined`` makes a missing context field an error. Prose is
-escaped by the ``esc`` and ``fill`` filters; printed math is never escaped.
+escaped by the ``say``, ``esc`` and ``fill`` filters; printed math is never escaped.
 """
 from __future__ import annotations
 
@@ -19,58 +20,65 @@ from pathlib import Path
 
 import jinja2
 
-from symprop.document.context import build_context
+from symprop.document.build import build_document
+from symprop.document.i18n import prose
+from symprop.document.model import Document, Mark, Math
+from symprop.document.options import FLAVORS, document_options
 from symprop.printing.rows import math_lines
 
 FORMATS = ("markdown", "latex")
-FLAVORS = ("github", "kramdown", "dollar")
+#: Per format: its document template (extending the skeleton) and its block macros.
 TEMPLATE_NAMES = {"markdown": "markdown/document.md.j2", "latex": "latex/document.tex.j2"}
+BLOCK_TEMPLATES = {"markdown": "markdown/blocks.md.j2", "latex": "latex/blocks.tex.j2"}
 
 
-def render_markdown(
-    derivation, example=None, *, lang="en", flavor="github", digits=9, title=None, template_dir=None,
-    per_parameter=None,
-) -> str:
+def render_markdown(derivation, example=None, *, template_dir=None, **settings) -> str:
     """The derivation as Markdown for ``flavor``: ``github`` (``$…$`` inline,
     fenced ``math`` blocks), ``kramdown`` (``$$`` only, inline too; Jekyll) or
-    ``dollar`` (``$``/``$$``: Hugo passthrough, Obsidian, Jupyter, pandoc)."""
-    if flavor not in FLAVORS:
-        raise ValueError(f"unknown Markdown flavor {flavor!r}: expected one of {', '.join(FLAVORS)}")
-    context = document_context(derivation, example, lang=lang, digits=digits, title=title, per_parameter=per_parameter)
-    return _render("markdown", template_dir, {**context, "flavor": flavor})
+    ``dollar`` (``$``/``$$``: Hugo passthrough, Obsidian, Jupyter, pandoc).
+    ``settings``: the document options (:mod:`symprop.document.options`)."""
+    options = document_options(**settings)
+    return write_markdown(document_of(derivation, example, options), flavor=options.flavor, template_dir=template_dir)
 
 
-def render_latex(
-    derivation, example=None, *, lang="en", digits=9, title=None, fragment=False, template_dir=None,
-    per_parameter=None,
-) -> str:
+def render_latex(derivation, example=None, *, fragment=False, template_dir=None, **settings) -> str:
     """The derivation as a complete LaTeX document (amsmath, hyperref with the title
     as PDF title, kotex for Korean), or with ``fragment=True`` a body to ``\\input``."""
-    context = document_context(derivation, example, lang=lang, digits=digits, title=title, per_parameter=per_parameter)
-    return _render("latex", template_dir, {**context, "fragment": bool(fragment), "flavor": "latex"})
+    options = document_options(**settings)
+    return write_latex(document_of(derivation, example, options), fragment=fragment, template_dir=template_dir)
 
 
-def document_context(derivation, example=None, *, lang="en", digits=9, title=None, per_parameter=None) -> dict:
-    """Every string a template needs, already printed: see :mod:`symprop.document`.
-
-    The last context is kept: rendering one derivation as Markdown in several
-    flavors and as LaTeX prints every formula once (derivations and worked
-    examples are frozen, so the same objects give the same strings).
-    """
-    options = (lang, digits, title, per_parameter)
-    cached = _last_context.get("key")
-    if cached is not None and cached[0] is derivation and cached[1] is example and cached[2] == options:
-        return _last_context["context"]
-    context = build_context(derivation, example, lang=lang, digits=digits, title=title, per_parameter=per_parameter)
-    _last_context.update(key=(derivation, example, options), context=context)
-    return context
+def write_markdown(document: Document, *, flavor: str = "github", template_dir=None) -> str:
+    if flavor not in FLAVORS:
+        raise ValueError(f"unknown Markdown flavor {flavor!r}: expected one of {', '.join(FLAVORS)}")
+    return _render("markdown", template_dir, document, flavor=flavor)
 
 
-_last_context: dict = {}
+def write_latex(document: Document, *, fragment: bool = False, template_dir=None) -> str:
+    return _render("latex", template_dir, document, fragment=bool(fragment), flavor="latex")
 
 
-def _render(fmt: str, template_dir, context: dict) -> str:
+def document_of(derivation, example, options) -> Document:
+    """The document, built once for the last derivation, example and options: writing
+    one derivation as Markdown in several flavors and as LaTeX prints every formula
+    once (derivations and worked examples are frozen, so the same objects give the
+    same document; the flavor is the writer's, not the document's)."""
+    key = (derivation, example, document_options(options, flavor="github"))
+    cached = _last_document.get("key")
+    if cached is not None and cached[0] is key[0] and cached[1] is key[1] and cached[2] == key[2]:
+        return _last_document["document"]
+    document = build_document(derivation, example, options)
+    _last_document.update(key=key, document=document)
+    return document
+
+
+_last_document: dict = {}
+
+
+def _render(fmt: str, template_dir, document: Document, **format_options) -> str:
     environment = template_environment(fmt, None if template_dir is None else str(Path(template_dir).resolve()))
+    context = {"document": document, "text": prose(document.lang), "blocks_template": BLOCK_TEMPLATES[fmt],
+               **format_options}
     text = environment.get_template(TEMPLATE_NAMES[fmt]).render(context)
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
@@ -111,10 +119,31 @@ def template_environment(fmt: str, template_dir: str | None = None):
     environment.filters.update(
         esc=escape,
         fill=functools.partial(fill, escape=escape),
-        inline=_latex_inline if fmt == "latex" else _markdown_inline,
+        inline=_inline,
         display=_latex_display if fmt == "latex" else _markdown_display,
+        say=_say, cell=_cell,
     )
     return environment
+
+
+@jinja2.pass_context
+def _say(context, sentence) -> str:
+    """A :class:`~symprop.document.model.Prose` sentence in the document's language,
+    escaped for the format, its placeholders filled (math set inline)."""
+    environment = context.environment
+    values = {k: _cell(context, v) for k, v in sentence.values.items()}
+    return environment.filters["fill"](context["text"][sentence.key], **values)
+
+
+@jinja2.pass_context
+def _cell(context, fragment) -> str:
+    """A table cell or placeholder: inline math, a check mark, or literal text."""
+    if isinstance(fragment, Math):
+        return inline_math(context["flavor"], fragment.tex)
+    if isinstance(fragment, Mark):
+        marks = ("$\\checkmark$", "$\\times$") if context["flavor"] == "latex" else ("✓", "✗")
+        return marks[0] if fragment.ok else marks[1]
+    return str(fragment)
 
 
 # --- prose escaping -----------------------------------------------------------
@@ -156,12 +185,16 @@ def fill(prose: str, escape=markdown_escape, **math) -> str:
     return "".join(out)
 
 
-@jinja2.pass_context
-def _markdown_inline(context, tex: str) -> str:
+def inline_math(flavor: str, tex: str) -> str:
     """``$tex$``, or ``$$tex$$`` for kramdown, which reads only ``$$`` as math."""
     if "\n" in tex:
         raise ValueError("inline math must be one line")
-    return f"$${tex}$$" if context["flavor"] == "kramdown" else f"${tex}$"
+    return f"$${tex}$$" if flavor == "kramdown" else f"${tex}$"
+
+
+@jinja2.pass_context
+def _inline(context, tex: str) -> str:
+    return inline_math(context["flavor"], tex)
 
 
 @jinja2.pass_context
@@ -171,10 +204,6 @@ def _markdown_display(context, rows) -> str:
     if context["flavor"] == "github":
         return f"```math\n{body}\n```"
     return f"$$\n{body}\n$$"
-
-
-def _latex_inline(tex: str) -> str:
-    return f"${tex}$"
 
 
 def _latex_display(rows) -> str:

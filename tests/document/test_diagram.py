@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from symprop.document import diagram
-from symprop.document.context import _Document
+from symprop.document.formulas import Formulas
+from symprop.document.options import DocumentOptions
 
 
 def picture(solution, example=True, per_parameter=None) -> dict:
-    return diagram.diagram(_Document(solution.derivation, solution.example if example else None, 9, per_parameter))
+    options = DocumentOptions(per_parameter=per_parameter)
+    return diagram.diagram(Formulas(solution.derivation, solution.example if example else None, options))
 
 
 def test_mermaid_ids_and_labels_are_safe():

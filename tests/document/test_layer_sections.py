@@ -6,6 +6,7 @@ import pytest
 from symprop.engine import backprop
 
 from symprop.document import layer_sections as layers_document
+from symprop.document.model import Equation, Paragraph
 
 from symprop.outputs import pipeline
 
@@ -18,6 +19,14 @@ def printer(derivation):
     return SympropLatexPrinter({"graph": derivation.graph}).doprint
 
 
+def equations(section) -> list[tuple[str, ...]]:
+    return [b.rows for b in section.blocks if isinstance(b, Equation)]
+
+
+def sentences(section) -> list[str]:
+    return [b.prose.key for b in section.blocks if isinstance(b, Paragraph)]
+
+
 @pytest.fixture(scope="module")
 def mazur_solution():
     return pipeline.solve(spec.load_builtin("mazur"))
@@ -25,27 +34,35 @@ def mazur_solution():
 
 def test_mazurs_matrix_form_is_labelled_bp1_to_bp4_and_proven(mazur_solution):
     derivation = mazur_solution.derivation
-    section = layers_document.matrix_section(derivation, mazur_solution.example, printer(derivation))
-    assert section["verified"] is True
-    hidden, output = section["layers"]
-    assert (hidden["index"], output["index"], hidden["batch"], output["batch"]) == (1, 2, [], [])
-    assert output["rows"][:4] == [
+    section = layers_document.matrix_section(derivation, mazur_solution.example, printer(derivation), 400)
+    assert sentences(section) == ["matrix_intro", "matrix_layer", "matrix_layer", "matrix_verified"]
+    assert [b.prose.values for b in section.blocks if getattr(b, "prose", None) and b.prose.key == "matrix_layer"] == [
+        {"layer": "1"}, {"layer": "2"}]
+    hidden, output = equations(section)
+    assert list(output[:4]) == [
         r"z^{(2)} = b^{(2)} \mathbf{1} + W^{(2)} a^{(1)}",
         r"a^{(2)} = \sigma\left(z^{(2)}\right)",
         r"\nabla_{a^{(2)}} E_{total} = a^{(2)} - t",
         r"\delta^{(2)} = \nabla_{a^{(2)}} E_{total} \odot \sigma'\left(z^{(2)}\right) \qquad \text{(BP1)}",
     ]
-    assert hidden["rows"][2] == (
+    assert hidden[2] == (
         r"\delta^{(1)} = \left(\left(W^{(2)}\right)^{T} \delta^{(2)}\right) \odot \sigma'\left(z^{(1)}\right) "
         r"\qquad \text{(BP2)}"
     )
-    assert [row.rsplit(" ", 1)[-1] for row in hidden["rows"][3:]] == [r"\text{(BP3)}", r"\text{(BP4)}", r"\text{(BP4)}"]
+    assert [row.rsplit(" ", 1)[-1] for row in hidden[3:]] == [r"\text{(BP3)}", r"\text{(BP4)}", r"\text{(BP4)}"]
+
+
+def test_large_networks_are_not_proven_in_the_document(mazur_solution):
+    derivation = mazur_solution.derivation
+    section = layers_document.matrix_section(derivation, mazur_solution.example, printer(derivation), 5)
+    assert "matrix_verified" not in sentences(section) and len(equations(section)) == 2
 
 
 def test_several_examples_add_the_batch_form():
     solution = pipeline.solve(spec.load_builtin("nielsen"))
-    section = layers_document.matrix_section(solution.derivation, solution.example, printer(solution.derivation))
-    assert section["layers"][-1]["batch"] == [
+    section = layers_document.matrix_section(solution.derivation, solution.example, printer(solution.derivation), 400)
+    assert sentences(section).count("matrix_batch") == 2
+    assert list(equations(section)[-1]) == [
         r"\Delta^{2} = \nabla_{A^{2}} C \odot \sigma'\left(Z^{2}\right)",
         r"\frac{\partial C}{\partial W^{2}} = \frac{1}{m} \Delta^{2} \left(A^{1}\right)^{T}",
         r"\frac{\partial C}{\partial b^{2}} = \frac{1}{m} \Delta^{2} \mathbf{1}",
@@ -61,25 +78,28 @@ def test_labels():
 
 def test_the_layer_view_is_for_dlfs_networks_only(mazur_solution):
     derivation = mazur_solution.derivation
-    assert layers_document.layer_view_section(derivation, printer(derivation)) == []
+    assert layers_document.layer_view_section(derivation, printer(derivation)).blocks == ()
     network = mlp(2, [Dense(2, "relu"), Dense(2, "softmax")], "cross_entropy", notation="dlfs")
     dlfs = backprop.derive(network)
     view = layers_document.layer_view_section(dlfs, printer(dlfs))
-    assert [(layer["name"], layer["layer"]) for layer in view] == [
-        ("Affine", 1), ("ReLU", 1), ("Affine", 2), ("Softmax", 2), ("Cross-Entropy-Loss", 2),
+    forward = [b.prose.values for b in view.blocks if isinstance(b, Paragraph) and b.prose.key == "layer_forward"]
+    assert [(layer["name"], layer["layer"]) for layer in forward] == [
+        ("Affine", "1"), ("ReLU", "1"), ("Affine", "2"), ("Softmax", "2"), ("Cross-Entropy-Loss", "2"),
     ]
-    assert view[0]["forward"] == [r"Y = X W^{(1)} + \mathbf{1} b^{(1)}"]
-    assert view[-1]["backward"] == [r"\frac{\partial L}{\partial y} = - \frac{t}{y}"]
+    rows = equations(view)
+    assert rows[0] == (r"Y = X W^{(1)} + \mathbf{1} b^{(1)}",)
+    assert rows[-1] == (r"\frac{\partial L}{\partial y} = - \frac{t}{y}",)
 
 
 def test_node_rules_are_for_plain_graphs_only(mazur_solution):
     derivation = mazur_solution.derivation
-    assert layers_document.node_rules_section(derivation, printer(derivation)) == []
+    assert layers_document.node_rules_section(derivation, printer(derivation)).blocks == ()
     graph = pipeline.solve(spec.load_builtin("graph")).derivation
-    assert layers_document.matrix_section(graph, None, printer(graph)) is None
-    rules = layers_document.node_rules_section(graph, printer(graph))
-    assert rules[0] == {"kind": "add", "node": "q", "parent": "x", "local": "1",
-                        "passed": r"\frac{\partial f}{\partial q}", "consumers": ""}
-    assert [(r["kind"], r["node"], r["parent"]) for r in rules[:3]] == [
-        ("add", "q", "x"), ("add", "q", "y"), ("multiply", "f", "q"),
+    assert layers_document.matrix_section(graph, None, printer(graph), 400).blocks == ()
+    rules = [b.prose for b in layers_document.node_rules_section(graph, printer(graph)).blocks[2:]]
+    assert rules[0].key == "rule_add"
+    assert {k: v.tex for k, v in rules[0].values.items()} == {
+        "node": "q", "parent": "x", "local": "1", "passed": r"\frac{\partial f}{\partial q}", "consumers": ""}
+    assert [(r.key, r.values["node"].tex, r.values["parent"].tex) for r in rules[:3]] == [
+        ("rule_add", "q", "x"), ("rule_add", "q", "y"), ("rule_multiply", "f", "q"),
     ]

@@ -1,0 +1,208 @@
+r"""What every section of a document reads: the derivation's symbols printed as
+LaTeX, the worked example's numbers, and the chain rule's sums arranged in the
+notation's chain order.
+
+:class:`Formulas` only looks things up and prints them; the engine has already
+recorded every term (``delta_c * dc/du`` for each consumer ``c`` of ``u``), so
+nothing here re-derives the chain rule.
+"""
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Callable
+
+import sympy
+from sympy import Symbol
+
+from symprop.document.options import DocumentOptions
+from symprop.engine.backprop import consumer_terms
+from symprop.printing.latex import (
+    SympropLatexPrinter, graph_symbol_names, in_chain_order, number, number_names, ordered_product, ordered_sum,
+    partial, plain_number, prime,
+)
+
+
+class Formulas:
+    """The derivation (and worked example) of one document, ready to print."""
+
+    def __init__(self, derivation, example, options: DocumentOptions):
+        self.derivation, self.example, self.options = derivation, example, options
+        self.digits = options.digits
+        self._printers: dict = {}
+        self._ordered_adjoints: dict = {}
+
+    # --- the derivation ---------------------------------------------------------
+
+    @property
+    def graph(self):
+        return self.derivation.graph
+
+    @cached_property
+    def network(self):
+        """The layered network, or None for a plain graph."""
+        network = self.derivation.network
+        return network if getattr(network, "layers", None) else None
+
+    @property
+    def output(self) -> Symbol:
+        return self.graph.output
+
+    @cached_property
+    def chain_order(self) -> str:
+        return self.network.notation.chain_order if self.network is not None else "loss_first"
+
+    @cached_property
+    def summarised(self) -> bool:
+        if self.options.per_parameter is not None:
+            return not self.options.per_parameter
+        return len(self.graph.parameters) > self.options.summary_threshold
+
+    def terms(self, symbol):
+        """The engine's terms ``delta_c * dc/dsymbol``, one per consumer leading to the output."""
+        d = self.derivation
+        if symbol in d.adjoints:
+            return d.adjoints[symbol].terms
+        if symbol in d.gradients:
+            return d.gradients[symbol].terms
+        return consumer_terms(d.graph, d.local, d.adjoints, symbol)  # a node the output does not depend on
+
+    def users(self, symbol) -> tuple:
+        """The consumers of ``symbol`` that lead to the output, in graph order."""
+        return tuple(t.consumer for t in self.terms(symbol))
+
+    def local(self, of, wrt):
+        return self.derivation.local[(of, wrt)]
+
+    def chain(self, factors) -> list:
+        """Factors given output first, in the notation's chain order."""
+        return in_chain_order(factors, self.chain_order)
+
+    def sum_over_consumers(self, symbol, upstream: Callable, local: Callable | None = None):
+        r"""``sum_c upstream(c) * local(c, symbol)`` over the consumers of ``symbol``, each
+        product in chain order: the one shape of every chain-rule sum in a document
+        (``local`` defaults to the engine's ``dc/dsymbol``)."""
+        local = local or self.local
+        return ordered_sum([
+            ordered_product(self.chain([upstream(t.consumer), local(t.consumer, symbol)])) for t in self.terms(symbol)
+        ])
+
+    def leibniz_sum(self, symbol):
+        r"""``sum_c dE/dc * dc/dsymbol`` as partial fractions."""
+        return self.sum_over_consumers(symbol, lambda c: partial(self.output, c), partial)
+
+    def adjoint_or_one(self, node):
+        return sympy.S.One if node == self.output else self.derivation.adjoints[node].symbol
+
+    def local_form(self, of, wrt, primes=False):
+        """``d of / d wrt`` in forward quantities, or ``f'(z)`` when ``of = f(wrt)`` and ``primes``."""
+        defined = self.graph.definition[of]
+        if primes and is_activation_of(defined, wrt):
+            return prime(defined)
+        return self.local(of, wrt)
+
+    def closed_adjoint(self, node, primes=False):
+        """``dE/dnode`` in forward quantities, each product in chain order; with
+        ``primes`` each activation's derivative reads ``\\sigma'(z)``. Built as a DAG."""
+        if node == self.output:
+            return sympy.S.One
+        key = (node, primes)
+        if key not in self._ordered_adjoints:
+            self._ordered_adjoints[key] = self.sum_over_consumers(
+                node, lambda c: self.closed_adjoint(c, primes), lambda of, wrt: self.local_form(of, wrt, primes))
+        return self._ordered_adjoints[key]
+
+    def closed_gradient(self, p, primes=False):
+        return self.sum_over_consumers(
+            p, lambda c: self.closed_adjoint(c, primes), lambda of, wrt: self.local_form(of, wrt, primes))
+
+    # --- the numbers ----------------------------------------------------------------
+
+    @cached_property
+    def values(self) -> dict:
+        """Every known number: data, parameters, forward values, adjoints (by their symbols)."""
+        if self.example is None:
+            return {}
+        values = {**self.example.values, **self.example.forward}
+        for node, adjoint in self.derivation.adjoints.items():
+            values[adjoint.symbol] = self.example.adjoints[node]
+        return values
+
+    def value(self, symbol):
+        return self.values.get(symbol)
+
+    def local_value(self, of, wrt):
+        return None if self.example is None else self.example.local[(of, wrt)]
+
+    def adjoint_value(self, node):
+        """``dE/dnode`` at the first example (a parameter's too)."""
+        if self.example is None:
+            return None
+        if node in self.example.adjoints:
+            return self.example.adjoints[node]
+        return self.first_example_gradient(node)
+
+    def first_example_gradient(self, p):
+        """The gradient at the first example's data (the combined gradient for one example)."""
+        return sum(self.example.adjoints[c] * self.example.local[(c, p)] for c in self.users(p))
+
+    # --- printing -------------------------------------------------------------------
+
+    def printer(self, numbers: bool = False, order=None) -> SympropLatexPrinter:
+        """One printer per kind of line (names or numbers, SymPy's order or as built)."""
+        key = (numbers, order)
+        if key not in self._printers:
+            names = graph_symbol_names(self.graph)
+            settings = {"symbol_names": names, "order": order}
+            if numbers:
+                settings.update(symbol_names={**names, **number_names(self.values, self.digits)}, mul_symbol="dot")
+            self._printers[key] = SympropLatexPrinter(settings)
+        return self._printers[key]
+
+    def tex(self, expr, order=None) -> str:
+        return self.printer(False, order).doprint(expr)
+
+    def sub(self, expr, order=None) -> str | None:
+        """``expr`` with the numbers plugged in (None without an example, or when
+        ``expr`` is one symbol or a number: its value says it all)."""
+        if self.example is None or expr.is_Symbol or expr.is_Number:
+            return None
+        return self.printer(True, order).doprint(expr)
+
+    def num(self, value) -> str | None:
+        return None if value is None else number(value, self.digits)
+
+    def plain(self, value) -> str:
+        """A number for a table cell: plain text, ``1.5e-11`` style."""
+        return plain_number(value, self.digits)
+
+    def partial(self, of, wrt) -> str:
+        return self.tex(partial(of, wrt))
+
+    def product_of_numbers(self, values, at_least: int = 2) -> str | None:
+        r"""``a \cdot b \cdot c`` with negative numbers in parentheses (None for fewer
+        than ``at_least`` numbers, or without an example)."""
+        if self.example is None or len(values) < at_least:
+            return None
+        return r" \cdot ".join(number_names(dict(enumerate(values)), self.digits).values())
+
+    def sum_of_products(self, products) -> str | None:
+        r"""``a_1 \cdot b_1 + a_2 \cdot b_2 + ...`` from lists of numbers."""
+        if self.example is None:
+            return None
+        return " + ".join(self.product_of_numbers(p, at_least=1) for p in products)
+
+
+def is_activation_of(defined, wrt) -> bool:
+    """``defined`` is a one-argument function applied to ``wrt`` (``sigma(net)``)."""
+    return isinstance(defined, sympy.Function) and defined.args == (wrt,)
+
+
+def tree_size(expr, memo: dict | None = None) -> int:
+    """The number of nodes ``expr`` prints as: a tree, though it is stored as a DAG
+    (counted over the DAG, each distinct sub-expression once)."""
+    memo = {} if memo is None else memo
+    if expr in memo:
+        return memo[expr]
+    size = 1 + sum(tree_size(a, memo) for a in expr.args)
+    memo[expr] = size
+    return size

@@ -1,0 +1,159 @@
+"""Sections 1 to 3 of a document: the network (picture, definitions, activation
+identities, given values), the forward pass, and the loss (or the output)."""
+from __future__ import annotations
+
+from functools import cached_property
+
+import sympy
+from sympy import Symbol
+
+from symprop.document.diagram import diagram
+from symprop.document.formulas import Formulas
+from symprop.document.model import Figure, Math, Prose, Table, equation, heading, paragraph, section
+from symprop.model import functions
+from symprop.printing.latex import Dots, ordered_product, ordered_sum, prime
+from symprop.printing.rows import break_long_row, chain_rows
+
+
+class NetworkSections:
+    """The nodes a document shows and how each is defined and evaluated."""
+
+    def __init__(self, formulas: Formulas):
+        self.f = formulas
+
+    @cached_property
+    def shown_nodes(self) -> tuple:
+        """Every node; for a summarised network the first unit of each layer and the output."""
+        f = self.f
+        if not f.summarised or f.network is None:
+            return f.graph.nodes
+        firsts = {node for layer in f.network.layers for node in (layer.nets[0], layer.outs[0])}
+        return tuple(n for n in f.graph.nodes if n in firsts or n == f.output)
+
+    @cached_property
+    def shown_parameters(self) -> list:
+        f = self.f
+        if not f.summarised or f.network is None:
+            return list(f.graph.parameters)
+        return [ps[0] for layer in f.network.layers for ps in (layer.weight_parameters, layer.bias_parameters) if ps]
+
+    @cached_property
+    def affine_of(self) -> dict:
+        """net node -> (weights, inputs, bias) for a layered network."""
+        if self.f.network is None:
+            return {}
+        return {
+            net: (row, layer.inputs, bias)
+            for layer in self.f.network.layers for net, row, bias in zip(layer.nets, layer.weights, layer.biases)
+        }
+
+    def definition(self, node):
+        """A node's expression as the tutorials write it: ``w_1 i_1 + w_2 i_2 + b_1``."""
+        if node in self.affine_of:
+            row, inputs, bias = self.affine_of[node]
+            terms = [ordered_product([w, a]) for w, a in zip(row, inputs)]
+            if len(terms) > self.f.options.long_sum:
+                terms = [*terms[:2], Dots(), terms[-1]]
+            return ordered_sum([*terms, *([bias] if bias is not None else [])])
+        return self.f.graph.definition[node]
+
+    def node_equation(self, node) -> list[str]:
+        """``node = definition = numbers = value``."""
+        f = self.f
+        definition = self.definition(node)
+        plugged = functions.elementary(definition) if uses_symprop_functions(definition) else definition
+        return chain_rows([
+            f.tex(node), f.tex(definition, order="none"), f.sub(plugged, order="none"), f.num(f.value(node)),
+        ])
+
+    # --- the sections -------------------------------------------------------------
+
+    def network_section(self):
+        f = self.f
+        layout = diagram(f)
+        picture = []
+        if layout["kind"] != "none":
+            key = "graph_picture" if layout["kind"] == "graph" else (
+                "network_picture_gradients" if f.example is not None else "network_picture")
+            picture = [paragraph(key), Figure(layout)]
+        definitions = [
+            piece for node in self.shown_nodes
+            for piece in break_long_row(f.tex(node) + " &= " + f.tex(self.definition(node), order="none"))
+        ]
+        identities = self.activation_identities()
+        return section(
+            "network", heading("network"), *picture, paragraph("network_definitions"), equation(definitions),
+            *([paragraph("activation_identities"), *map(equation, identities)] if identities else []),
+            *self.given_values(),
+        )
+
+    def given_values(self) -> list:
+        f = self.f
+        if f.example is None:
+            return []
+        given = [*f.graph.inputs, *self.shown_parameters]
+        if not given:
+            return []
+        rows = tuple((Math(f.tex(s)), f.plain(f.example.values[s])) for s in given)
+        eta = Math(r"\eta" + " = " + f.num(f.example.learning_rate))
+        return [
+            paragraph("given_values"), Table((Prose("col_symbol"), Prose("col_value")), "lr", rows),
+            paragraph("learning_rate_given", eta=eta),
+        ]
+
+    def activation_identities(self) -> list[list[str]]:
+        """For each one-argument activation used: ``f(z) = ...`` and ``f'(z) = ...``."""
+        f = self.f
+        z = Symbol("z", real=True)
+        seen = []
+        for expr in f.graph.definition.values():
+            for applied in expr.atoms(sympy.Function):
+                kind = type(applied)
+                if len(applied.args) == 1 and kind not in seen and has_definition(kind):
+                    seen.append(kind)
+        rows = []
+        for kind in sorted(seen, key=lambda k: k.__name__):
+            applied = kind(z)
+            rows.append([
+                f"{f.tex(applied)} &= {f.tex(applied.rewrite(sympy.exp))}",
+                f"{f.tex(prime(applied))} &= {f.tex(function_first(applied.diff(z), applied))}",
+            ])
+        return rows
+
+    def forward_section(self):
+        f = self.f
+        equations = [self.node_equation(node) for node in self.shown_nodes if node != f.output]
+        if not equations or f.example is None:
+            return section("forward")
+        return section("forward", heading("forward"), paragraph("forward_intro"), *map(equation, equations))
+
+    def loss_section(self):
+        f = self.f
+        is_network = f.network is not None
+        return section(
+            "loss", heading("loss" if is_network else "output"), paragraph("loss_intro" if is_network else "output_intro"),
+            equation(self.node_equation(f.output)), self.loss_over_examples(),
+        )
+
+    def loss_over_examples(self):
+        """With several examples: the loss combined over them (the lines show the first)."""
+        example = self.f.example
+        if example is None or example.examples < 2:
+            return None
+        key = "loss_over_examples_mean" if example.reduction == "mean" else "loss_over_examples_sum"
+        return paragraph(key, count=str(example.examples), value=Math(self.f.num(example.loss)))
+
+
+def function_first(expr, applied):
+    """``sigma (1 - sigma)`` rather than SymPy's ``(1 - sigma) sigma``."""
+    if expr.is_Mul and applied in expr.args:
+        return ordered_product([applied, *(a for a in expr.args if a != applied)])
+    return expr
+
+
+def has_definition(kind) -> bool:
+    return kind is sympy.tanh or (isinstance(kind, type) and issubclass(kind, functions.Activation))
+
+
+def uses_symprop_functions(expr) -> bool:
+    return any(isinstance(a, functions.FUNCTION_CLASSES) for a in sympy.preorder_traversal(expr))

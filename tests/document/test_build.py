@@ -1,0 +1,93 @@
+"""The whole document: its sections in reading order, each made of model blocks."""
+from __future__ import annotations
+
+from symprop.document.build import build_document
+from symprop.document.model import Equation, Figure, Heading, Math, Paragraph, Table
+from symprop.files import spec
+from symprop.outputs import pipeline
+
+
+def keys(document) -> list[str]:
+    return [s.key for s in document.sections]
+
+
+def sentences(section) -> list[str]:
+    return [b.prose.key for b in section.blocks if isinstance(b, (Heading, Paragraph))]
+
+
+def test_mazurs_document_has_every_section_in_order(mazur_solution):
+    document = build_document(mazur_solution.derivation, mazur_solution.example)
+    assert document.title == "A step by step backpropagation example" and document.lang == "en"
+    assert keys(document) == [
+        "network", "forward", "loss", "output_parameters", "hidden_parameters", "biases", "delta", "matrix", "check",
+        "after_update",
+    ]
+    network = document.section("network")
+    assert [b.kind for b in network.blocks[:3]] == ["heading", "paragraph", "figure"]
+    assert sentences(network) == [
+        "network", "network_picture_gradients", "network_definitions", "activation_identities", "given_values",
+        "learning_rate_given",
+    ]
+
+
+def test_a_symbolic_document_says_so_first_and_has_no_numbers(mazur_solution):
+    document = build_document(mazur_solution.derivation, None, lang="ko", title="T")
+    assert (document.title, document.lang) == ("T", "ko")
+    assert keys(document)[:2] == ["intro", "network"]
+    assert sentences(document.section("intro")) == ["symbolic_only"]
+    assert document.section("check") is None and document.section("after_update") is None
+    assert document.section("forward") is None
+
+
+def test_a_graph_gets_the_default_title_one_group_and_its_node_rules(graph_solution):
+    document = build_document(graph_solution.derivation, graph_solution.example)
+    assert document.title == "Backpropagation, step by step"
+    assert keys(document) == ["network", "forward", "loss", "parameters", "delta", "node_rules", "check", "after_update"]
+    forward = [b for b in document.section("forward").blocks if isinstance(b, Equation)]
+    assert forward == [Equation(("q &= x + y", r"&= \left(-2\right) + 5", "&= 3"))]
+    assert sentences(document.section("loss"))[:2] == ["output", "output_intro"]
+
+
+def test_forward_rows_are_definition_numbers_value(mazur_solution):
+    document = build_document(mazur_solution.derivation, mazur_solution.example)
+    equations = [b.rows for b in document.section("forward").blocks if isinstance(b, Equation)]
+    assert equations[0] == (
+        "net_{h1} &= w_{1} i_{1} + w_{2} i_{2} + b_{1}", r"&= 0.15 \cdot 0.05 + 0.2 \cdot 0.1 + 0.35", "&= 0.3775",
+    )
+    loss = [b.rows for b in document.section("loss").blocks if isinstance(b, Equation)]
+    assert loss[0][-1] == "&= 0.298371109"
+    identities = [b.rows for b in document.section("network").blocks if isinstance(b, Equation)][1]
+    assert identities == (
+        r"\sigma\left(z\right) &= \frac{1}{1 + e^{- z}}",
+        r"\sigma'\left(z\right) &= \sigma\left(z\right) \left(1 - \sigma\left(z\right)\right)",
+    )
+    given = next(b for b in document.section("network").blocks if isinstance(b, Table))
+    assert given.rows[:2] == ((Math("i_{1}"), "0.05"), (Math("i_{2}"), "0.1"))
+
+
+def test_several_examples_note_the_combined_loss_and_gradient():
+    solution = pipeline.solve(spec.load_builtin("nielsen"))
+    document = build_document(solution.derivation, solution.example)
+    note = document.section("loss").blocks[-1]
+    assert note.prose.key == "loss_over_examples_mean"
+    assert note.prose.values == {"count": "2", "value": Math("0.267707354")}
+    reduced = next(b for b in document.section("output_parameters").blocks
+                   if isinstance(b, Paragraph) and b.prose.key == "examples_reduced")
+    assert reduced.prose.values == {"count": "2", "value": Math("0.0135982757")}
+
+
+def test_a_summarised_document_shows_one_parameter_per_layer_and_no_picture(mazur_solution):
+    document = build_document(mazur_solution.derivation, mazur_solution.example, per_parameter=False)
+    assert not any(isinstance(b, Figure) for b in document.blocks)
+    hidden = document.section("hidden_parameters")
+    assert sentences(hidden).count("gradient_of") == 1
+    omitted = [b.prose for b in hidden.blocks if isinstance(b, Paragraph) and b.prose.key == "summary_layer"]
+    assert [(p.values["layer"], p.values["count"], p.values["parameter"]) for p in omitted] == [
+        ("1", "3", Math("w_{1}"))]
+
+
+def test_a_section_does_not_depend_on_the_sections_built_before_it(mazur_solution):
+    """Building the document twice, or one section alone, gives the same blocks."""
+    first = build_document(mazur_solution.derivation, mazur_solution.example)
+    second = build_document(mazur_solution.derivation, mazur_solution.example)
+    assert first == second
