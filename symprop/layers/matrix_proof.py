@@ -122,7 +122,9 @@ def _deltas(forms, instance: _Instance, i: int | None) -> dict[int, ImmutableMat
         if position + 1 < len(symbols):
             after = symbols[position + 1]
             mapping[after.delta if i is not None else after.Delta] = deltas[position + 1]
-        deltas[position] = work_out(forms[position][key].rhs, mapping).xreplace(instance.names)
+        memo: dict = {}
+        deltas[position] = work_out(forms[position][key].rhs, mapping).applyfunc(
+            lambda entry: shared_xreplace(entry, instance.names, memo))
     return deltas
 
 
@@ -132,6 +134,37 @@ def _batch_deltas(forms, instance: _Instance) -> dict[int, ImmutableMatrix]:
         return _deltas(forms, instance, None)
     columns = [_deltas(forms, instance, i) for i in range(1, instance.batch.examples + 1)]
     return {p: _columns([c[p] for c in columns]) for p in range(len(forms))}
+
+
+def shared_xreplace(expr: Expr, rule: dict, memo: dict) -> Expr:
+    """``expr.xreplace(rule)`` visiting each distinct sub-expression once (``memo``).
+
+    A deep network's closed forms are DAGs whose trees grow exponentially with
+    depth; SymPy's ``xreplace`` walks the tree.
+    """
+    if expr in rule:
+        return rule[expr]
+    if expr in memo:
+        return memo[expr]
+    args = tuple(shared_xreplace(a, rule, memo) for a in expr.args)
+    result = expr.func(*args) if args != expr.args else expr
+    memo[expr] = result
+    return result
+
+
+def value_at(expr: Expr, values: dict, digits: int):
+    """The value of ``expr`` with ``values`` (symbol -> Float) plugged in, each distinct
+    sub-expression worked out once and kept in ``values``: each of symprop's functions
+    from its elementary definition, at ``digits`` significant digits."""
+    if expr in values:
+        return values[expr]
+    if not expr.args:
+        return expr
+    result = expr.func(*[value_at(a, values, digits) for a in expr.args])
+    if isinstance(result, Expr) and not result.is_Number:
+        result = functions.elementary(result).evalf(digits)  # a small node: its arguments are numbers
+    values[expr] = result
+    return result
 
 
 def identically_zero(expr: Expr) -> bool:
@@ -186,7 +219,8 @@ class _Comparer:
         return env
 
     def _value(self, expr: Expr, env: dict):
-        return functions.elementary(sympy.sympify(expr)).xreplace(env).evalf(self.digits)
+        """``expr`` at the point ``env``, which also memoises every sub-expression's value."""
+        return value_at(sympy.sympify(expr), env, self.digits)
 
     def _close(self, left, right) -> bool:
         scale = max(1, abs(left), abs(right))
