@@ -23,7 +23,7 @@ from symprop.engine.backprop import derive
 from symprop.numbers import evaluation
 from symprop.numbers.digits import numeric_value
 from symprop.numbers.evaluation import (
-    EXACT, FALLBACK_DIGITS, FLOAT, NumericError, arithmetic_of, check_options, first_example, given_values,
+    EXACT, FLOAT, NumericError, arithmetic_of, check_options, first_example, given_values,
     loss_and_gradients, program_of, to_float,
 )
 from symprop.numbers.worked_example import worked_example
@@ -515,13 +515,12 @@ def test_the_cache_of_programs_does_not_keep_a_derivation_alive(arithmetic):
 def test_the_float_fallback_still_works_after_the_cache_is_filled():
     """The float program's fallback compiles the precise program of the same derivation on demand."""
     x, w, n, E = sympy.symbols("x w n E")
-    derivation = derive(Graph.from_pairs([(n, sympy.exp(w * x)), (E, sympy.log(n) + n * 0)], inputs=[x], parameters=[w]))
+    derivation = derive(Graph.from_pairs([(n, sympy.exp(w * x)), (E, sympy.log(n))], inputs=[x], parameters=[w]))
     program = program_of(derivation, FLOAT)
     assert "mpmath" not in evaluation._PROGRAMS[id(derivation)]
     # adjoints (delta_E = 1, delta_n = 1/e^{800}, which is below float64's smallest number), then dE/dw = x
     assert program.backward(1.0, 800.0, math.inf, 800.0) == (1.0, 0.0, 1.0)
     assert "mpmath" in evaluation._PROGRAMS[id(derivation)]
-    assert FALLBACK_DIGITS >= 30
 
 
 def test_an_output_that_is_a_parameter_cannot_be_evaluated():
