@@ -236,12 +236,14 @@ class _Float:
         fast = _compiled_program(derivation, _FloatPrinter(_PRINTER_SETTINGS), {"math": math, **_scalar_helpers(math)})
         precise = _Precise(FALLBACK_DIGITS)
         argument_count = len(derivation.graph.inputs) + len(derivation.graph.parameters)
+        # A weak reference: the cache of programs must not keep its derivation alive.
+        derivation_ref = weakref.ref(derivation)
 
         def fallback(name):
             """The precise program's ``name``; node values are recomputed precisely, since
             float64 may have rounded a saturated unit to exactly 0 or 1."""
             def run(*numbers):
-                program = program_of(derivation, precise)
+                program = program_of(derivation_ref(), precise)
                 arguments = numbers[:argument_count]
                 if name == "forward":
                     return program.forward(*arguments)
@@ -345,9 +347,9 @@ def arithmetic_of(precision):
 def to_float(x) -> float:
     if isinstance(x, bool):
         raise ValueError(f"{x!r} is not a number")
-    if isinstance(x, sympy.Basic) and not x.is_Number:
-        x = numeric_value(x, 17)
     try:
+        if isinstance(x, sympy.Basic) and not x.is_Number:
+            x = numeric_value(x, 17)
         return float(x)
     except (TypeError, ValueError):
         raise ValueError(f"{x!r} is not a real number") from None
