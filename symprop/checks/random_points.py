@@ -17,13 +17,14 @@ from typing import Any, Mapping
 import sympy
 from sympy import Expr, Rational, Symbol
 
+from symprop.errors import SympropError
 from symprop.model import functions
 from symprop.engine.backprop import derive
 from symprop.engine.records import Derivation, Gradient
 from symprop.model.graph import Graph
 
 
-class ClaimError(ValueError):
+class ClaimError(SympropError, ValueError):
     """A claim or a backward that cannot be checked (unsafe text, unknown name, wrong shape), in one line."""
 
 

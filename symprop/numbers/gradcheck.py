@@ -11,6 +11,7 @@ from typing import Sequence
 
 from sympy import Symbol
 
+from symprop.errors import FailedCheck
 from symprop.numbers.digits import significant
 from symprop.numbers.evaluation import FLOAT, NumericError, check_options, given_values, loss_and_gradients, program_of, to_float
 
@@ -24,7 +25,7 @@ RELATIVE_TOLERANCE = 1e-6
 ABSOLUTE_TOLERANCE = 1e-8
 
 
-class GradientCheckError(ValueError):
+class GradientCheckError(FailedCheck, ValueError):
     """A symbolic gradient that disagrees with central finite differences."""
 
 
