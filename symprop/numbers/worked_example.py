@@ -23,7 +23,7 @@ from typing import Mapping
 
 from sympy import Symbol
 
-from symprop.numbers.digits import numeric_value, significant
+from symprop.numbers.digits import numeric_value
 from symprop.numbers.evaluation import (
     NumericError, arithmetic_of, check_options, first_example, given_values, loss_and_gradients, program_of,
 )
@@ -31,7 +31,7 @@ from symprop.numbers.gradcheck import GradientCheck, GradientCheckError, gradien
 
 __all__ = [
     "GradientCheck", "GradientCheckError", "NumericError", "WorkedExample", "gradient_check", "numeric_value",
-    "parameters_to_update", "significant", "worked_example",
+    "parameters_to_update", "worked_example",
 ]
 
 Number = object  # float in float mode, a SymPy number or expression in exact mode, sympy.Float with digits
