@@ -25,8 +25,8 @@ SLOW_SECONDS = 10
 
 
 #: Errors that are not symprop's own but still mean the input was wrong: a missing
-#: file, a folder given for a file, an unknown parameter or node name.
-OTHER_USER_ERRORS = (KeyError, FileNotFoundError, IsADirectoryError)
+#: file, a folder given for a file.
+OTHER_USER_ERRORS = (FileNotFoundError, IsADirectoryError)
 
 
 def reports_errors(command):

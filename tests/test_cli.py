@@ -148,6 +148,8 @@ def test_unknown_parameter_is_one_line(mazur_file):
      1, "symprop: error: gradient check failed for w5: the derivation gives 1, central finite differences give 2\n"),
     (MatrixFormError("layer 1: entry differs"), 1, "symprop: error: layer 1: entry differs\n"),
     (NumericError("1/0 at w1 = 0"), 2, "symprop: error: 1/0 at w1 = 0\n"),
+    (KeyError("a lookup a bug made"), 3,
+     "symprop: error: internal error (KeyError): a lookup a bug made (run with --debug for the traceback)\n"),
     (RuntimeError("boom"), 3, "symprop: error: internal error (RuntimeError): boom (run with --debug for the traceback)\n"),
 ])
 def test_exit_code_follows_the_kind_of_error(tmp_path, monkeypatch, error, code, line):
