@@ -164,7 +164,8 @@ def _describe_constant(k, counts, loss: str | None, digits: int) -> str:
     """Words for ``claim = k * (what it was compared with)``; empty when ``k = 1``."""
     fraction = _simple_fraction(k, digits)
     if fraction is None:
-        return f"off by a constant factor {plain_number(float(k), 9)}: the claim is {plain_number(float(k), 9)} times the gradient"
+        factor = plain_number(float(k), 9)
+        return f"off by a constant factor {factor}: the claim is {factor} times the gradient"
     if fraction == 0:
         return "the claim is 0 at every point"
     parts = ["sign error: the claim has the opposite sign"] if fraction < 0 else []

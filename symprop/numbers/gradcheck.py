@@ -136,7 +136,8 @@ def _failure_message(failures: Sequence[GradientCheck]) -> str:
     first = failures[0]
     message = (
         f"gradient check failed for {first.parameter.name}: the derivation gives {plain_number(first.symbolic)}, "
-        f"central finite differences give {plain_number(first.numeric)} (relative error {plain_number(first.relative_error, 3)})"
+        f"central finite differences give {plain_number(first.numeric)} "
+        f"(relative error {plain_number(first.relative_error, 3)})"
     )
     if len(failures) > 1:
         message += f"; also for {', '.join(c.parameter.name for c in failures[1:])}"
