@@ -29,6 +29,8 @@ _EXPORTS = {
     "render_latex": "outputs.render",
     "load": "files.spec",
     "loads": "files.spec",
+    "SympropError": "errors",
+    "FailedCheck": "errors",
 }
 
 

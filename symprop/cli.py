@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from symprop import __version__
+from symprop.errors import FailedCheck, SympropError  # imports nothing: start-up stays fast
 from symprop.outputs.export import FORMATS  # the standard library only, like .notation: start-up stays fast
 from symprop.model.notation import PRESETS
 
@@ -23,22 +24,17 @@ EXIT_INTERNAL = 3
 SLOW_SECONDS = 10
 
 
-def user_errors() -> tuple[type[BaseException], ...]:
-    """The exceptions that mean the input was wrong (said in one line)."""
-    from symprop.checks.claims import ClaimError
-    from symprop.outputs.export import ExportError
-    from symprop.model.graph import GraphError
-    from symprop.model.nn import NetworkError
-    from symprop.model.notation import NotationError
-    from symprop.numbers.worked_example import NumericError
-    from symprop.files.spec import SpecError
-
-    return (SpecError, GraphError, NetworkError, NotationError, NumericError, ExportError, ClaimError,
-            FileNotFoundError, IsADirectoryError)
+#: Errors that are not symprop's own but still mean the input was wrong: a missing
+#: file, a folder given for a file.
+OTHER_USER_ERRORS = (FileNotFoundError, IsADirectoryError)
 
 
 def reports_errors(command):
-    """Turn exceptions into one line and an exit code; ``--debug`` shows the traceback."""
+    """Turn exceptions into one line and an exit code; ``--debug`` shows the traceback.
+
+    A failed check (:class:`~symprop.errors.FailedCheck`) exits with 1, any other
+    :class:`~symprop.errors.SympropError` with 2, anything else is an internal error (3).
+    """
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
@@ -49,11 +45,9 @@ def reports_errors(command):
         except Exception as error:  # noqa: BLE001 - every failure must end in one clear line
             if click.get_current_context().find_root().params.get("debug"):
                 raise
-            from symprop.numbers.worked_example import GradientCheckError
-
-            if isinstance(error, GradientCheckError):
-                fail(f"gradient check failed: {one_line(error)}", EXIT_FAILED_CHECK)
-            if isinstance(error, (KeyError, *user_errors())):
+            if isinstance(error, FailedCheck):
+                fail(one_line(error), EXIT_FAILED_CHECK)
+            if isinstance(error, (SympropError, *OTHER_USER_ERRORS)):
                 fail(one_line(error), EXIT_BAD_INPUT)
             fail(f"internal error ({type(error).__name__}): {one_line(error)} (run with --debug for the traceback)",
                  EXIT_INTERNAL)

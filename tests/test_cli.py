@@ -13,6 +13,9 @@ from symprop.outputs import export
 
 from symprop.files import spec
 from symprop.cli import main
+from symprop.layers.matrix_proof import MatrixFormError
+from symprop.numbers.evaluation import NumericError
+from symprop.numbers.gradcheck import GradientCheckError
 
 MAZUR_GRADIENT_W5 = "0.0821670406"  # nine significant digits (Mazur rounds to 0.082167041)
 
@@ -138,6 +141,26 @@ def test_unknown_parameter_is_one_line(mazur_file):
     result = CliRunner().invoke(main, ["grad", str(mazur_file), "w9"])
     assert result.exit_code == 2
     assert "w9 is not a parameter" in result.output and result.output.count("\n") == 1
+
+
+@pytest.mark.parametrize("error, code, line", [
+    (GradientCheckError("gradient check failed for w5: the derivation gives 1, central finite differences give 2"),
+     1, "symprop: error: gradient check failed for w5: the derivation gives 1, central finite differences give 2\n"),
+    (MatrixFormError("layer 1: entry differs"), 1, "symprop: error: layer 1: entry differs\n"),
+    (NumericError("1/0 at w1 = 0"), 2, "symprop: error: 1/0 at w1 = 0\n"),
+    (KeyError("a lookup a bug made"), 3,
+     "symprop: error: internal error (KeyError): a lookup a bug made (run with --debug for the traceback)\n"),
+    (RuntimeError("boom"), 3, "symprop: error: internal error (RuntimeError): boom (run with --debug for the traceback)\n"),
+])
+def test_exit_code_follows_the_kind_of_error(tmp_path, monkeypatch, error, code, line):
+    from symprop.outputs import pipeline
+
+    def failing(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(pipeline, "solve", failing)
+    result = CliRunner().invoke(main, ["derive", "-f", "md", "-o", str(tmp_path)])
+    assert (result.exit_code, result.output) == (code, line)
 
 
 def test_failed_pdf_leaves_earlier_files_intact(tmp_path, monkeypatch):

@@ -16,6 +16,7 @@ import numpy as np
 from sympy import Expr, Symbol
 
 from symprop.checks.random_points import ClaimError, Context, Point, context_of, gradient_value, sample_points, show_point
+from symprop.printing.numbers import plain_number
 
 __all__ = ["BackwardReport", "ParameterCheck", "assert_backward", "check_backward"]
 
@@ -58,17 +59,18 @@ class BackwardReport:
 
     def summary(self) -> str:
         """The verdict, then one line per parameter (worst relative error, expected and got there)."""
+        where = f"at {self.points} random points (rtol {plain_number(self.rtol, 6)})"
         if self.ok:
             worst = max((c.relative_error for c in self.checks), default=0.0)
-            head = f"backward: OK, worst relative error {worst:.2g} at {self.points} random points (rtol {self.rtol:g})"
+            head = f"backward: OK, worst relative error {plain_number(worst, 2)} {where}"
         else:
             names = ", ".join(c.parameter for c in self.failing()) or "none"
-            head = f"backward: WRONG for {names} at {self.points} random points (rtol {self.rtol:g})"
+            head = f"backward: WRONG for {names} {where}"
         lines = [head, f"  {'parameter':<12} {'worst rel. error':>16}   {'expected':>16}   {'got':>16}   point"]
         for c in self.checks:
             mark = "" if c.relative_error <= self.rtol else "   <- differs"
-            lines.append(f"  {c.parameter:<12} {c.relative_error:>16.3g}   {c.expected:>16.9g}   "
-                         f"{_show_float(c.got):>16}   {c.point + 1}{mark}")
+            lines.append(f"  {c.parameter:<12} {plain_number(c.relative_error, 3):>16}   "
+                         f"{plain_number(c.expected, 9):>16}   {_show_float(c.got):>16}   {c.point + 1}{mark}")
         lines += [f"  problem: {p}" for p in self.problems]
         if not self.ok and self.values:
             lines += [f"  point {i + 1}: {show_point(point)}"
@@ -88,7 +90,7 @@ class BackwardReport:
 
 
 def _show_float(value) -> str:
-    return "missing" if value is None else f"{value:.9g}"
+    return "missing" if value is None else plain_number(value, 9)
 
 
 def check_backward(target, backward, *, points: int = 5, seed: int = 0, rtol: float = 1e-6) -> BackwardReport:

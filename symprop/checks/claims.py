@@ -43,6 +43,7 @@ from symprop.engine.records import Gradient
 from symprop.checks.diagnosis import diagnose
 from symprop.model.graph import Graph
 from symprop.checks.random_points import ClaimError, Context, close, context_of, gradient_value, sample_points, show_point, value_at
+from symprop.printing.numbers import plain_number
 
 # check_backward and its kin live in backward_check; they are imported from here too.
 __all__ = [
@@ -328,7 +329,7 @@ class Verdict:
 
 
 def _show(value) -> str:
-    return "not a real number" if value is None else f"{float(value):.12g}"
+    return "not a real number" if value is None else plain_number(float(value), 12)
 
 
 def _clip(text: str, limit: int = 600) -> str:

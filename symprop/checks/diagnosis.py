@@ -20,6 +20,7 @@ from sympy import Expr, Symbol
 from symprop.engine.records import Gradient, Path
 from symprop.model.graph import Graph
 from symprop.checks.random_points import Context, close, gradient_value, sample_points, value_at
+from symprop.printing.numbers import plain_number
 
 
 #: A diagnosis compares ratios at this many points at least, however few decided the verdict.
@@ -163,7 +164,8 @@ def _describe_constant(k, counts, loss: str | None, digits: int) -> str:
     """Words for ``claim = k * (what it was compared with)``; empty when ``k = 1``."""
     fraction = _simple_fraction(k, digits)
     if fraction is None:
-        return f"off by a constant factor {float(k):.9g}: the claim is {float(k):.9g} times the gradient"
+        factor = plain_number(float(k), 9)
+        return f"off by a constant factor {factor}: the claim is {factor} times the gradient"
     if fraction == 0:
         return "the claim is 0 at every point"
     parts = ["sign error: the claim has the opposite sign"] if fraction < 0 else []

@@ -17,13 +17,15 @@ from typing import Any, Mapping
 import sympy
 from sympy import Expr, Rational, Symbol
 
+from symprop.errors import SympropError
 from symprop.model import functions
 from symprop.engine.backprop import derive
 from symprop.engine.records import Derivation, Gradient
 from symprop.model.graph import Graph
+from symprop.printing.numbers import plain_number
 
 
-class ClaimError(ValueError):
+class ClaimError(SympropError, ValueError):
     """A claim or a backward that cannot be checked (unsafe text, unknown name, wrong shape), in one line."""
 
 
@@ -145,6 +147,6 @@ def close(a, b, digits: int) -> bool:
 
 def show_point(point: Mapping, limit: int = 24) -> str:
     """``name = value, ...``: the first ``limit`` values (``to_dict`` has them all)."""
-    shown = [f"{symbol} = {float(value):g}" for symbol, value in islice(point.items(), limit)]
+    shown = [f"{symbol} = {plain_number(float(value), 6)}" for symbol, value in islice(point.items(), limit)]
     more = f", ... ({len(point) - limit} more)" if len(point) > limit else ""
     return ", ".join(shown) + more

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping
 import sympy
 from sympy import Expr, Symbol
 
-from symprop.engine.records import Adjoint, Derivation, Factor, Gradient, Path, Term
+from symprop.engine.records import Adjoint, Derivation, Factor, Gradient, Path, Term, UnknownNameError
 from symprop.model.graph import Graph, adjoint_symbol
 
 #: Paths listed per symbol before the derivation gives only their count.
@@ -248,6 +248,6 @@ def node_gradient(derivation: Derivation, node: Symbol | str, *, max_paths: int 
     graph = derivation.graph
     symbol = next((s for s in (*graph.nodes, *graph.parameters) if s == node or s.name == node), None)
     if symbol is None:
-        raise KeyError(f"{node} is not a node or parameter of the graph")
+        raise UnknownNameError(f"{node} is not a node or parameter of the graph")
     bound = derivation.max_paths if max_paths is None else max_paths
     return gradient(graph, derivation.local, derivation.adjoints, path_counts(graph), symbol, bound)

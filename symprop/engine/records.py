@@ -13,9 +13,19 @@ from typing import Any, Callable, Iterable, Mapping
 import sympy
 from sympy import Expr, Symbol
 
+from symprop.errors import SympropError
 from symprop.model.graph import Graph
 from symprop.printing.latex import latex, partial
 from symprop.printing.rows import math_lines
+
+
+class UnknownNameError(SympropError, KeyError):
+    """A name that is not a parameter or node of the derivation, said in one line.
+    A KeyError too, as a lookup by a missing name."""
+
+    def __str__(self) -> str:
+        # KeyError's own str is the repr of the missing key: the message in quotes.
+        return str(self.args[0]) if self.args else ""
 
 
 @dataclass(frozen=True)
@@ -184,12 +194,12 @@ class Derivation:
         return len(self.gradients)
 
     def symbol(self, key: Symbol | str) -> Symbol:
-        """The parameter called ``key``; a KeyError that lists the parameters otherwise."""
+        """The parameter called ``key``; an :class:`UnknownNameError` that lists the parameters otherwise."""
         for symbol in self.gradients:
             if symbol == key or symbol.name == key:
                 return symbol
         names = ", ".join(s.name for s in self.gradients)
-        raise KeyError(f"{key} is not a parameter of this network (parameters: {names})")
+        raise UnknownNameError(f"{key} is not a parameter of this network (parameters: {names})")
 
     @property
     def output(self) -> Symbol:

@@ -22,6 +22,7 @@ import sympy
 from sympy import Expr, Float, Integer, Rational, Symbol
 from sympy.parsing.sympy_parser import auto_number, parse_expr
 
+from symprop.errors import SympropError
 from symprop.model import functions
 from symprop.files.toml_text import describe
 
@@ -37,7 +38,7 @@ SYMPY_MEANINGS = {
 }
 
 
-class ExpressionError(ValueError):
+class ExpressionError(SympropError, ValueError):
     """A node expression that is not plain arithmetic over declared names."""
 
 

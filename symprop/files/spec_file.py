@@ -15,6 +15,7 @@ import tomllib
 from functools import cached_property
 from pathlib import Path
 
+from symprop.errors import SympropError
 from symprop.files.expressions import EXPRESSION_FUNCTIONS
 from symprop.model.graph import first_repeated as repeated
 from symprop.files.toml_text import MISSING, Key, Locator, describe, key_text
@@ -26,7 +27,7 @@ NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}\Z")
 UNIT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_]{0,63}\Z")
 
 
-class SpecError(ValueError):
+class SpecError(SympropError, ValueError):
     """A network file that cannot be used, in one line: ``<file>: <key> (line N): <what was expected>``.
 
     ``source``, ``key``, ``line`` (None when unknown) and ``expected`` are kept for tools.

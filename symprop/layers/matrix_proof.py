@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import sympy
 from sympy import Expr, ImmutableMatrix, IndexedBase, Integer, Symbol
 
+from symprop.errors import FailedCheck
 from symprop.model import functions
 from symprop.engine.records import Derivation
 from symprop.model.graph import Graph
@@ -22,7 +23,7 @@ from symprop.layers.layer_symbols import network_symbols
 from symprop.layers.matrix_expressions import work_out
 
 
-class MatrixFormError(AssertionError):
+class MatrixFormError(FailedCheck, AssertionError):
     """A matrix-form entry that differs from the engine's per-weight gradient."""
 
 

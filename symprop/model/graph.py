@@ -13,8 +13,10 @@ from typing import Iterable, Mapping
 import sympy
 from sympy import Expr, Symbol
 
+from symprop.errors import SympropError
 
-class GraphError(ValueError):
+
+class GraphError(SympropError, ValueError):
     """A graph that breaks the rules above: said in one line, naming the culprit."""
 
 

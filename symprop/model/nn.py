@@ -14,6 +14,7 @@ from typing import Callable, Sequence
 import sympy
 from sympy import Expr, Integer, Rational, Symbol
 
+from symprop.errors import SympropError
 from symprop.model import functions
 from symprop.model.graph import Graph, first_repeated
 from symprop.model.notation import Notation, get_notation, layer_label
@@ -21,7 +22,7 @@ from symprop.model.notation import Notation, get_notation, layer_label
 BIAS_MODES = ("per_unit", "shared", "none")
 
 
-class NetworkError(ValueError):
+class NetworkError(SympropError, ValueError):
     """A layered network description that cannot be built, said in one line."""
 
 

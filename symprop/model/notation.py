@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from symprop.errors import SympropError
+
 
 @dataclass(frozen=True)
 class Notation:
@@ -110,8 +112,8 @@ PRESETS: dict[str, Notation] = {
 }
 
 
-class NotationError(ValueError):
-    pass
+class NotationError(SympropError, ValueError):
+    """A notation preset that does not exist, said in one line."""
 
 
 def get_notation(key: str | Notation) -> Notation:

@@ -1,43 +1,16 @@
-"""Numbers to a given number of digits: the value of a closed expression, and its text.
+"""The value of a closed expression to a given number of digits.
 
 :func:`numeric_value` works out a closed SymPy expression (exact values after
 a training step nest the forward and backward passes) with mpmath, each
-distinct subexpression once; :func:`significant` prints any number, float,
-SymPy or mpmath, rounded half up to a number of significant digits.
+distinct subexpression once. Numbers are written as text by
+:mod:`symprop.printing.numbers`.
 """
 from __future__ import annotations
-
-from decimal import ROUND_HALF_UP, Decimal, localcontext
-from fractions import Fraction
 
 import mpmath
 import sympy
 
 from symprop.model import functions
-
-
-def significant(x, digits: int = 9) -> str:
-    """``x`` rounded half up to ``digits`` significant digits, trailing zeros dropped.
-
-    Fixed point while the leading digit is between 10^-7 and 10^(digits-1)
-    (``0.75136507``, ``0.3775``, ``0.0000351085``), else ``1.5e-08``.
-    Accepts floats, ints, SymPy numbers and exact expressions, and mpmath numbers.
-    """
-    if not isinstance(digits, int) or digits < 1:
-        raise ValueError(f"digits must be a positive whole number, got {digits!r}")
-    value = _decimal(x, digits)
-    if not value.is_finite():
-        return "nan" if value.is_nan() else ("-inf" if value < 0 else "inf")
-    if value.is_zero():
-        return "0"
-    with localcontext() as context:
-        context.prec, context.rounding = digits, ROUND_HALF_UP
-        rounded = +value
-    exponent = rounded.adjusted()
-    if -7 <= exponent < digits:
-        return _strip_zeros(format(rounded, "f"))
-    mantissa = _strip_zeros(format(rounded.scaleb(-exponent), "f"))
-    return f"{mantissa}e{exponent:+03d}"
 
 
 def numeric_value(expr, digits: int = 17) -> mpmath.mpf:
@@ -89,32 +62,3 @@ def _apply(e, args):
 #: Functions :func:`numeric_value` applies itself (mpmath has the elementary ones by the same name).
 _NUMERIC_FUNCTIONS = (functions.sigmoid, sympy.exp, sympy.log, sympy.tanh, sympy.sinh, sympy.cosh,
                       sympy.sin, sympy.cos, sympy.Max, sympy.Min, sympy.Abs)
-
-
-def _decimal(x, digits: int) -> Decimal:
-    """``x`` as a Decimal with more digits than will be printed."""
-    if isinstance(x, bool):
-        raise ValueError(f"{x!r} is not a number")
-    if isinstance(x, (int, Decimal)):
-        return Decimal(x)
-    if isinstance(x, float):
-        return Decimal(repr(x))
-    if isinstance(x, Fraction):
-        x = sympy.Rational(x.numerator, x.denominator)
-    if isinstance(x, (mpmath.mpf, mpmath.mpc)):
-        if isinstance(x, mpmath.mpc):
-            raise ValueError(f"{x} is not a real number")
-        return Decimal(mpmath.nstr(x, digits + 15, strip_zeros=False))
-    x = sympy.sympify(x)
-    if not x.is_Number and not x.free_symbols:
-        return Decimal(mpmath.nstr(numeric_value(x, digits + 15), digits + 15, strip_zeros=False))
-    value = sympy.N(x, digits + 15)
-    if not value.is_Number:
-        raise ValueError(f"{x} has no numeric value")
-    if value in (sympy.oo, -sympy.oo, sympy.nan):
-        return Decimal(str(float(value)))
-    return Decimal(str(value))
-
-
-def _strip_zeros(text: str) -> str:
-    return text.rstrip("0").rstrip(".") if "." in text else text

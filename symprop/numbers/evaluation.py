@@ -28,6 +28,7 @@ import sympy
 from sympy import Symbol
 from sympy.printing.pycode import MpmathPrinter, PythonCodePrinter
 
+from symprop.errors import SympropError
 from symprop.model import functions
 from symprop.numbers.digits import numeric_value
 from symprop.numbers.straight_line import HeavisideMixin, stable_form, straight_line_function
@@ -39,7 +40,7 @@ GUARD_DIGITS = 10
 REDUCTIONS = ("mean", "sum")
 
 
-class NumericError(ValueError):
+class NumericError(SympropError, ValueError):
     """A value that has no finite real number at the given point (a division by zero, say)."""
 
 

@@ -11,7 +11,8 @@ from typing import Sequence
 
 from sympy import Symbol
 
-from symprop.numbers.digits import significant
+from symprop.errors import FailedCheck
+from symprop.printing.numbers import plain_number
 from symprop.numbers.evaluation import FLOAT, NumericError, check_options, given_values, loss_and_gradients, program_of, to_float
 
 #: Central-difference step, relative to max(1, |w|): about the cube root of float64's
@@ -24,7 +25,7 @@ RELATIVE_TOLERANCE = 1e-6
 ABSOLUTE_TOLERANCE = 1e-8
 
 
-class GradientCheckError(ValueError):
+class GradientCheckError(FailedCheck, ValueError):
     """A symbolic gradient that disagrees with central finite differences."""
 
 
@@ -100,7 +101,7 @@ def _check_parameter(loss, parameters, index, parameter, symbolic, at_point) -> 
             return _result(parameter, symbolic, one_sided[-1], True)
     if not all(map(math.isfinite, (central, *one_sided))):
         raise NumericError(
-            f"the loss is not defined on both sides of {parameter.name} = {significant(w)}, "
+            f"the loss is not defined on both sides of {parameter.name} = {plain_number(w)}, "
             "so finite differences cannot check its gradient there: choose values inside the domain"
         )
     # Any value between the one-sided slopes is a subgradient there (Max at a tie, H(0) = 1/2).
@@ -134,8 +135,9 @@ def _relative_error(a: float, b: float) -> float:
 def _failure_message(failures: Sequence[GradientCheck]) -> str:
     first = failures[0]
     message = (
-        f"gradient check failed for {first.parameter.name}: the derivation gives {significant(first.symbolic)}, "
-        f"central finite differences give {significant(first.numeric)} (relative error {first.relative_error:.3g})"
+        f"gradient check failed for {first.parameter.name}: the derivation gives {plain_number(first.symbolic)}, "
+        f"central finite differences give {plain_number(first.numeric)} "
+        f"(relative error {plain_number(first.relative_error, 3)})"
     )
     if len(failures) > 1:
         message += f"; also for {', '.join(c.parameter.name for c in failures[1:])}"

@@ -23,7 +23,7 @@ from typing import Mapping
 
 from sympy import Symbol
 
-from symprop.numbers.digits import numeric_value, significant
+from symprop.numbers.digits import numeric_value
 from symprop.numbers.evaluation import (
     NumericError, arithmetic_of, check_options, first_example, given_values, loss_and_gradients, program_of,
 )
@@ -31,7 +31,7 @@ from symprop.numbers.gradcheck import GradientCheck, GradientCheckError, gradien
 
 __all__ = [
     "GradientCheck", "GradientCheckError", "NumericError", "WorkedExample", "gradient_check", "numeric_value",
-    "parameters_to_update", "significant", "worked_example",
+    "parameters_to_update", "worked_example",
 ]
 
 Number = object  # float in float mode, a SymPy number or expression in exact mode, sympy.Float with digits
@@ -87,6 +87,21 @@ def worked_example(
     with finite differences.
     """
     check_options(reduction, steps)
+    _refuse_long_exact_training(precision, steps)
+    arithmetic = arithmetic_of(precision)
+    raw_rows, raw_parameters = given_values(derivation.graph, values, examples)
+    chosen = parameters_to_update(derivation, update)
+    with arithmetic.context():
+        report = _worked_numbers(derivation, arithmetic, raw_rows, raw_parameters, learning_rate, chosen, reduction,
+                                 steps)
+    checks = gradient_check(derivation, values, examples=examples, reduction=reduction, gradients=report["gradients"])
+    return WorkedExample(
+        **report, updated_parameters=chosen, checks=checks, examples=len(raw_rows), reduction=reduction
+    )
+
+
+def _refuse_long_exact_training(precision, steps: int) -> None:
+    """A NumericError when exact arithmetic is asked for more than EXACT_STEPS steps."""
     if precision == "exact" and steps > EXACT_STEPS:
         # Each exact step nests the whole forward and backward pass again: the values
         # double in size every step, and a few steps of a small network take minutes.
@@ -94,41 +109,37 @@ def worked_example(
             f"exact arithmetic covers at most {EXACT_STEPS} training step, {steps} were asked for: "
             "use a number of digits instead (precision 30) or a single step"
         )
-    arithmetic = arithmetic_of(precision)
-    graph = derivation.graph
-    raw_rows, raw_parameters = given_values(graph, values, examples)
-    chosen = parameters_to_update(derivation, update)
-    with arithmetic.context():
-        rows = [tuple(arithmetic.number(x) for x in row) for row in raw_rows]
-        parameters = tuple(arithmetic.number(x) for x in raw_parameters)
-        rate = arithmetic.number(learning_rate)
-        program = program_of(derivation, arithmetic)
-        first = first_example(program, rows[0], parameters)
-        loss, gradients = loss_and_gradients(program, arithmetic, rows, parameters, reduction, first)
-        chosen_set = set(chosen)
-        mask = tuple(p in chosen_set for p in graph.parameters)
-        after = _descend(parameters, gradients, rate, mask)
-        history = _train(program, arithmetic, rows, after, rate, mask, reduction, steps, loss)
-        loss_after = history[1] if steps else loss_and_gradients(
-            program, arithmetic, rows, after, reduction, gradients=False)[0]
-        nodes_after = program.forward(*rows[0], *after)
-        export = arithmetic.export
-        report = dict(
-            values=_named((*graph.inputs, *graph.parameters), (*rows[0], *parameters), export),
-            forward=_named(graph.nodes, first.nodes, export),
-            loss=export(loss),
-            local=_named(tuple(derivation.local), first.local, export),
-            adjoints=_named(tuple(derivation.adjoints), first.adjoints, export),
-            gradients=_named(graph.parameters, gradients, export),
-            learning_rate=export(rate),
-            updated=_named(graph.parameters, after, export),
-            forward_after=_named(graph.nodes, nodes_after, export),
-            loss_after=export(loss_after),
-            loss_history=tuple(export(x) for x in history),
-        )
-    checks = gradient_check(derivation, values, examples=examples, reduction=reduction, gradients=report["gradients"])
-    return WorkedExample(
-        **report, updated_parameters=chosen, checks=checks, examples=len(rows), reduction=reduction
+
+
+def _worked_numbers(derivation, arithmetic, raw_rows, raw_parameters, learning_rate, chosen, reduction,
+                    steps) -> dict:
+    """The :class:`WorkedExample` fields that are numbers, worked out in ``arithmetic``
+    (inside its context) and exported: the point, one step of ``chosen``, and training."""
+    graph, export = derivation.graph, arithmetic.export
+    rows = [tuple(arithmetic.number(x) for x in row) for row in raw_rows]
+    parameters = tuple(arithmetic.number(x) for x in raw_parameters)
+    rate = arithmetic.number(learning_rate)
+    program = program_of(derivation, arithmetic)
+    first = first_example(program, rows[0], parameters)
+    loss, gradients = loss_and_gradients(program, arithmetic, rows, parameters, reduction, first)
+    chosen_set = set(chosen)
+    mask = tuple(p in chosen_set for p in graph.parameters)
+    after = _descend(parameters, gradients, rate, mask)
+    history = _train(program, arithmetic, rows, after, rate, mask, reduction, steps, loss)
+    loss_after = history[1] if steps else loss_and_gradients(
+        program, arithmetic, rows, after, reduction, gradients=False)[0]
+    return dict(
+        values=_named((*graph.inputs, *graph.parameters), (*rows[0], *parameters), export),
+        forward=_named(graph.nodes, first.nodes, export),
+        loss=export(loss),
+        local=_named(tuple(derivation.local), first.local, export),
+        adjoints=_named(tuple(derivation.adjoints), first.adjoints, export),
+        gradients=_named(graph.parameters, gradients, export),
+        learning_rate=export(rate),
+        updated=_named(graph.parameters, after, export),
+        forward_after=_named(graph.nodes, program.forward(*rows[0], *after), export),
+        loss_after=export(loss_after),
+        loss_history=tuple(export(x) for x in history),
     )
 
 

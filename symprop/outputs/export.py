@@ -9,6 +9,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from symprop.errors import SympropError
+
 FORMATS = ("md", "tex", "pdf", "json")
 
 #: The Debian packages a PDF needs (shared/DOCUMENT.md lists what was measured).
@@ -20,7 +22,7 @@ LATEXMK = ("latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", "-no
 PDF_TIMEOUT_SECONDS = 180
 
 
-class ExportError(ValueError):
+class ExportError(SympropError, ValueError):
     """A file that could not be written, said in one line."""
 
 

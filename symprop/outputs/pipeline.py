@@ -168,7 +168,7 @@ def gradient_text(solution: Solution, parameter: str, *, digits: int = 9) -> str
     delta form and, with values, its number and update."""
     import sympy
 
-    from symprop.numbers.digits import significant
+    from symprop.printing.numbers import plain_number
 
     derivation, example = solution.derivation, solution.example
     gradient = derivation[parameter]
@@ -178,21 +178,21 @@ def gradient_text(solution: Solution, parameter: str, *, digits: int = 9) -> str
         for number, path in enumerate(gradient.paths, 1):
             chain = " * ".join(f"d{f.of}/d{f.wrt}" for f in path.factors)
             values = [example.local[(f.of, f.wrt)] for f in path.factors] if example else []
-            product = f" = {significant(math.prod(values), digits)}" if example else ""
+            product = f" = {plain_number(math.prod(values), digits)}" if example else ""
             lines.append(f"  path {number}: {chain}{product}")
             for factor, value in itertools.zip_longest(path.factors, values):
-                shown = f" = {significant(value, digits)}" if value is not None and not factor.derivative.is_Number else ""
+                shown = f" = {plain_number(value, digits)}" if value is not None and not factor.derivative.is_Number else ""
                 lines.append(f"    d{factor.of}/d{factor.wrt} = {sympy.sstr(factor.derivative)}{shown}")
     else:
         lines.append(f"  {gradient.path_count} paths (more than {derivation.max_paths}: not listed)")
     lines.append(f"  closed form: {sympy.sstr(gradient.closed_form)}")
     lines.append(f"  delta form:  {sympy.sstr(gradient.delta_form)}")
     if example is not None:
-        lines.append(f"  value:       {significant(example.gradients[symbol], digits)}")
+        lines.append(f"  value:       {plain_number(example.gradients[symbol], digits)}")
         if symbol in example.updated_parameters:
             lines.append(
-                f"  update:      {symbol}+ = {symbol} - {significant(example.learning_rate, digits)} * d{output}/d{symbol}"
-                f" = {significant(example.updated[symbol], digits)}"
+                f"  update:      {symbol}+ = {symbol} - {plain_number(example.learning_rate, digits)} * d{output}/d{symbol}"
+                f" = {plain_number(example.updated[symbol], digits)}"
             )
     return "\n".join(lines)
 

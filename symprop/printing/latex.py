@@ -18,9 +18,7 @@ Every string that leaves :func:`latex` is safe inside Markdown math: no ``*``,
 """
 from __future__ import annotations
 
-import math
 import re
-from numbers import Number
 from typing import Iterable, Mapping, Sequence
 
 import sympy
@@ -30,6 +28,8 @@ from sympy.printing.repr import ReprPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from symprop.model import functions
+# One definition in printing.numbers; document/ still imports these three from here.
+from symprop.printing.numbers import latex_number as number, number_names, plain_number  # noqa: F401
 
 CHAIN_ORDERS = ("loss_first", "parameter_first")
 
@@ -270,57 +270,6 @@ def ordered_sum(terms: Iterable[Expr]) -> Expr:
     if not kept:
         return sympy.S.Zero
     return kept[0] if len(kept) == 1 else OrderedSum(*kept)
-
-
-def number(value, digits: int = 9) -> str:
-    r"""A value with ``digits`` significant digits, as LaTeX: ``0.593269992``,
-    ``1.5 \times 10^{-11}``; integers print without a point."""
-    text = plain_number(value, digits)
-    if "e" not in text:
-        return text
-    mantissa, exponent = text.split("e")
-    return rf"{mantissa} \times 10^{{{int(exponent)}}}"
-
-
-def plain_number(value, digits: int = 9) -> str:
-    """A value with ``digits`` significant digits as plain text (``1.5e-11`` style)."""
-    if isinstance(value, bool):
-        raise TypeError("a boolean is not a number to print")
-    if isinstance(value, int) or (isinstance(value, sympy.Integer)):
-        return str(int(value))
-    if isinstance(value, float) or (digits <= 15 and isinstance(value, Number)):
-        text = _float_text(float(value), digits)
-    else:
-        text = _precise_text(value, digits)
-    text = re.sub(r"\.?0*e", "e", text)  # "1.50e-9" and "1.0e-9" as "1.5e-9" and "1e-9"
-    return text.replace("e-0", "e-").replace("e+0", "e").replace("e+", "e")
-
-
-def _float_text(value: float, digits: int) -> str:
-    if math.isnan(value) or math.isinf(value):
-        return str(value)
-    return "0" if value == 0 else format(value, f".{digits}g")
-
-
-def _precise_text(value, digits: int) -> str:
-    """A SymPy or mpmath number to ``digits`` significant digits, beyond float64's 17."""
-    import mpmath
-
-    with mpmath.workdps(digits + 5):
-        exact = mpmath.mpf(sympy.N(value, digits + 5))
-        if not mpmath.isfinite(exact):
-            return str(exact)
-        return "0" if exact == 0 else mpmath.nstr(exact, digits, strip_zeros=True, min_fixed=-5, max_fixed=digits)
-
-
-def number_names(values: Mapping[Symbol, object], digits: int = 9) -> dict[Symbol, str]:
-    r"""Symbol -> printed value, negative values in parentheses, for substituting
-    numbers into a printed formula without letting SymPy evaluate it."""
-    names = {}
-    for symbol, value in values.items():
-        text = number(value, digits)
-        names[symbol] = rf"\left({text}\right)" if text.startswith("-") else text
-    return names
 
 
 def substituted(expr: Expr, values: Mapping[Symbol, object], graph=None, digits: int = 9, **settings) -> str:

@@ -108,3 +108,7 @@ def test_show_point_cuts_a_long_point_short():
     point = {Symbol(f"x{i}"): Rational(i, 4) for i in range(5)}
     assert show_point(point, 2) == "x0 = 0, x1 = 0.25, ... (3 more)"
     assert show_point(point) == "x0 = 0, x1 = 0.25, x2 = 0.5, x3 = 0.75, x4 = 1"
+
+
+def test_show_point_writes_exponents_as_the_documents_do():
+    assert show_point({Symbol("x"): 1.5e-8, Symbol("y"): 2.5e20}) == "x = 1.5e-8, y = 2.5e20"

@@ -20,7 +20,7 @@ from sympy import Heaviside, Integer, Rational, Symbol, cos, exp, sin
 
 from symprop.model import functions
 from symprop.engine.backprop import adjoint_symbol, derive, node_gradient
-from symprop.engine.records import Factor
+from symprop.engine.records import Factor, UnknownNameError
 from symprop.model.graph import Graph
 from symprop.model.nn import Dense, batched, mlp
 from tests.reference import (
@@ -108,7 +108,7 @@ def test_chain_node_gradient_of_previous_activation(chain_derivation):
 def test_chain_node_gradient_of_output_and_unknown_node(chain_derivation):
     assert node_gradient(chain_derivation, "C0").closed_form == 1
     assert node_gradient(chain_derivation, "C0").path_count == 1
-    with pytest.raises(KeyError, match="q is not a node or parameter of the graph"):
+    with pytest.raises(UnknownNameError, match="^q is not a node or parameter of the graph$"):
         node_gradient(chain_derivation, "q")
 
 

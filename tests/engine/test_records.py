@@ -6,7 +6,8 @@ import sympy
 from sympy import Symbol
 
 from symprop.engine import backprop
-from symprop.engine.records import Adjoint, Factor, Gradient, Path, Term
+from symprop.engine.records import Adjoint, Factor, Gradient, Path, Term, UnknownNameError
+from symprop.errors import SympropError
 from tests.conftest import mazur_network
 
 x, y, u, v, w, E = (Symbol(n, real=True) for n in ("x", "y", "u", "v", "w", "E"))
@@ -83,6 +84,13 @@ def test_an_unknown_parameter_lists_the_parameters(mazur_derivation):
     with pytest.raises(KeyError) as error:
         mazur_derivation.symbol("w9")
     assert error.value.args[0] == "w9 is not a parameter of this network (parameters: w1, w2, w3, w4, b1, w5, w6, w7, w8, b2)"
+
+
+def test_an_unknown_name_is_a_symprop_error_whose_text_has_no_quotes(mazur_derivation):
+    with pytest.raises(UnknownNameError) as error:
+        mazur_derivation.symbol("w9")
+    assert isinstance(error.value, SympropError) and isinstance(error.value, KeyError)
+    assert str(error.value).startswith("w9 is not a parameter of this network (parameters: w1,")
 
 
 def test_mazurs_w5_gradient(mazur_derivation):

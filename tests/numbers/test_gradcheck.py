@@ -37,6 +37,15 @@ def test_a_wrong_gradient_stops_the_example(mazur):
     )
 
 
+def test_a_small_relative_error_is_written_in_the_documents_style(mazur):
+    with pytest.raises(GradientCheckError) as error:
+        worked_example(with_gradient(mazur, "w5", 1.00002), MAZUR_VALUES)
+    assert str(error.value) == (
+        "gradient check failed for w5: the derivation gives 0.0821686839, "
+        "central finite differences give 0.0821670406 (relative error 2e-5)"
+    )
+
+
 def test_a_wrong_adjoint_fails_every_parameter_below_it(mazur):
     node = Symbol("net_o1", real=True)
     adjoint = mazur.adjoints[node]

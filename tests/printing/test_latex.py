@@ -1,5 +1,5 @@
 """The LaTeX printer: exact strings for every symprop function, partial fractions,
-prime forms, chain order, numbers and the Markdown-safe rewrites."""
+prime forms, chain order, numbers plugged in and the Markdown-safe rewrites."""
 import pytest
 import sympy
 from sympy import Heaviside, MatrixSymbol, Rational, Symbol
@@ -10,8 +10,8 @@ from symprop.model import functions
 
 from symprop.model import nn
 from symprop.printing.latex import (
-    SympropLatexPrinter, in_chain_order, latex, markdown_safe, number, ordered_product, ordered_sum, partial,
-    plain_number, prime, substituted,
+    SympropLatexPrinter, in_chain_order, latex, markdown_safe, ordered_product, ordered_sum, partial, prime,
+    substituted,
 )
 
 z, a, y = (Symbol(n, real=True) for n in ("z", "a", "y"))
@@ -95,36 +95,6 @@ def test_markdown_safe_rewrites_characters_markdown_eats():
     assert markdown_safe(r"\left\{ a \right\} |x| a*b \|v\|") == r"\left\lbrace  a \right\rbrace  \vert x\vert  a\ast b \Vert v\Vert "
     assert latex(sympy.Abs(z)) == r"\left\vert {z}\right\vert "
     assert latex(sympy.Abs(z), markdown_safe=False) == r"\left|{z}\right|"
-
-
-@pytest.mark.parametrize("value, digits, expected", [
-    (0.593269992477, 9, "0.593269992"),
-    (0.5, 9, "0.5"),
-    (3, 9, "3"),
-    (-0.0380982365, 4, "-0.0381"),
-    (1.5e-11, 9, r"1.5 \times 10^{-11}"),
-    (2.5e20, 9, r"2.5 \times 10^{20}"),
-    (Rational(1, 3), 9, "0.333333333"),
-    (sympy.Integer(7), 9, "7"),
-    (0.0, 9, "0"),
-])
-def test_number_formats_with_significant_digits(value, digits, expected):
-    assert number(value, digits) == expected
-
-
-def test_numbers_beyond_float_precision():
-    assert plain_number(sympy.Rational(1, 3), 20) == "0.33333333333333333333"
-    assert plain_number(sympy.Float("0.2983711087600026679", 25), 20) == "0.2983711087600026679"
-    assert plain_number(sympy.Rational(1234, 10**7), 20) == "0.0001234"
-    assert plain_number(sympy.Rational(1, 10**9), 20) == "1e-9"
-    assert plain_number(sympy.Integer(10) ** 30 / 3, 5) == "3.3333e29"
-
-
-def test_plain_number_is_text():
-    assert plain_number(1.5e-11) == "1.5e-11"
-    assert plain_number(2.5e20) == "2.5e20"
-    with pytest.raises(TypeError):
-        plain_number(True)
 
 
 def test_substituted_plugs_numbers_in_without_evaluating(mazur):

@@ -1,0 +1,52 @@
+"""Every error symprop defines derives from SympropError, keeping its built-in base."""
+import importlib
+import inspect
+import pkgutil
+
+import pytest
+
+import symprop
+from symprop.errors import FailedCheck, SympropError
+
+
+def symprop_modules():
+    names = [info.name for info in pkgutil.walk_packages(symprop.__path__, "symprop.")
+             if info.name != "symprop.__main__"]  # importing it runs the command
+    return [importlib.import_module(name) for name in ["symprop", *names]]
+
+
+def defined_exceptions():
+    """Each Exception subclass defined (not just imported) in a symprop module."""
+    return {
+        cls for module in symprop_modules() for _, cls in inspect.getmembers(module, inspect.isclass)
+        if issubclass(cls, Exception) and cls.__module__ == module.__name__
+    }
+
+
+def test_the_walk_finds_the_errors_of_every_stage():
+    names = {cls.__name__ for cls in defined_exceptions()}
+    assert names >= {"GraphError", "NetworkError", "NotationError", "SpecError", "ExpressionError", "NumericError",
+                     "GradientCheckError", "MatrixFormError", "ClaimError", "ExportError"}
+
+
+@pytest.mark.parametrize("cls", sorted(defined_exceptions(), key=lambda cls: cls.__qualname__), ids=lambda c: c.__name__)
+def test_every_error_symprop_defines_is_a_symprop_error(cls):
+    assert issubclass(cls, SympropError)
+
+
+def test_errors_keep_their_builtin_base():
+    from symprop.layers.matrix_proof import MatrixFormError
+    from symprop.model.graph import GraphError
+    from symprop.numbers.gradcheck import GradientCheckError
+
+    assert issubclass(GraphError, ValueError) and issubclass(MatrixFormError, AssertionError)
+    assert issubclass(GradientCheckError, ValueError)
+
+
+def test_failed_checks_are_the_check_errors():
+    failed = {cls.__name__ for cls in defined_exceptions() if issubclass(cls, FailedCheck)}
+    assert failed == {"FailedCheck", "GradientCheckError", "MatrixFormError"}
+
+
+def test_the_base_is_exported_from_the_top():
+    assert (symprop.SympropError, symprop.FailedCheck) == (SympropError, FailedCheck)
