@@ -27,7 +27,6 @@ import sympy
 from sympy import Symbol
 
 from symprop.model.activations import ACTIVATION_RECORDS
-from symprop.model.graph import Graph
 from symprop.model.losses import LOSS_RECORDS
 from symprop.codegen.numpy_helpers import NODE_HELPERS, NodePrinter, module_source
 from symprop.numbers.straight_line import python_identifiers, stable_form, straight_line_source
