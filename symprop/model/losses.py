@@ -10,7 +10,7 @@ import functools
 
 import numpy
 import sympy
-from sympy import Integer, Rational, exp, log
+from sympy import Integer, Rational, S, exp, log
 
 from symprop.model.activations import softmax
 from symprop.model.records import LossRecord, SympropFunction
@@ -118,11 +118,14 @@ def _softmax_cross_entropy(outputs, targets, logits):
 #: m outputs o (targets t): half_sse 1/2 sum (t - o)^2 (Mazur); sse sum (o - t)^2 (3Blue1Brown's
 #: (a - y)^2); mse 1/m sum (o - t)^2; half_mse 1/(2m) sum (o - t)^2; cross_entropy -sum t log o
 #: (binary -t log o - (1 - t) log(1 - o) for one output); softmax_cross_entropy -sum t log softmax(z).
+#: A squared error's gradient is scale(n) (o - t): 1 when its 1/2 cancels the square's 2, 1/n for a mean.
 LOSS_RECORDS: dict[str, LossRecord] = {record.name: record for record in (
-    LossRecord("half_sse", None, expression=_half_sse, layer_name="Half-Squared-Error-Loss"),
-    LossRecord("sse", None, expression=_sse, layer_name="Squared-Error-Loss"),
-    LossRecord("mse", None, expression=_mse, layer_name="Mean-Squared-Error-Loss"),
-    LossRecord("half_mse", None, expression=_half_mse, layer_name="Half-Mean-Squared-Error-Loss"),
+    LossRecord("half_sse", None, expression=_half_sse, layer_name="Half-Squared-Error-Loss",
+               gradient_scale=lambda n: S.One),
+    LossRecord("sse", None, expression=_sse, layer_name="Squared-Error-Loss", gradient_scale=lambda n: Integer(2)),
+    LossRecord("mse", None, expression=_mse, layer_name="Mean-Squared-Error-Loss", gradient_scale=lambda n: 2 / n),
+    LossRecord("half_mse", None, expression=_half_mse, layer_name="Half-Mean-Squared-Error-Loss",
+               gradient_scale=lambda n: 1 / n),
     LossRecord("cross_entropy", None, expression=_cross_entropy, layer_name="Cross-Entropy-Loss"),
     LossRecord("softmax_cross_entropy", softmax_cross_entropy, arity=(2, None), expression=_softmax_cross_entropy,
                layer_name="Softmax-with-Loss", fused=True, latex=softmax_cross_entropy.latex_name, scalar=_softmax_cross_entropy_scalar,

@@ -143,10 +143,13 @@ class LossRecord(FunctionNumerics):
     ``expression(outputs, targets, logits)`` builds the loss of one example;
     ``layer_name``: its last layer in "Deep Learning from Scratch";
     ``fused``: it takes the logits, not the outputs (softmax with cross-entropy),
-    and then ``function`` is its SymPy function, with ``dL/dz`` as its ``fdiff``.
+    and then ``function`` is its SymPy function, with ``dL/dz`` as its ``fdiff``;
+    ``gradient_scale(n)``: for a loss whose gradient is a multiple of ``a - t``, that
+    multiple over ``n`` outputs (``nabla_a C = scale(n) (a - t)``), else None.
     """
 
     expression: Callable[[Sequence[Expr], Sequence[Expr], Sequence[Expr]], Expr] | None = None
     layer_name: str = "Loss"
     fused: bool = False
+    gradient_scale: Callable[[Expr], Expr] | None = None
     in_node_files: bool = False

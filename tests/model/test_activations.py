@@ -182,3 +182,12 @@ def test_a_network_file_with_a_silu_layer_loads():
     (layer,) = problem.network.layers
     assert layer.activation == "silu"
     assert problem.graph.definition[layer.outs[0]] == silu(layer.nets[0])
+
+
+@pytest.mark.parametrize("record", [r for r in LOSS_RECORDS.values() if r.gradient_scale], ids=lambda r: r.name)
+def test_a_losss_gradient_scale_is_its_derivative_over_a_minus_t(record):
+    for m in (1, 2, 3):
+        outputs = [Symbol(f"o{j}", real=True) for j in range(m)]
+        targets = [Symbol(f"t{j}", real=True) for j in range(m)]
+        derivative = sympy.diff(record.expression(outputs, targets, ()), outputs[0])
+        assert sympy.expand(derivative - record.gradient_scale(Integer(m)) * (outputs[0] - targets[0])) == 0
