@@ -208,17 +208,21 @@ def _screen(tokens: list[tuple[int, str]], grammar: Grammar) -> None:
     """Names starting with ``_`` refused unless declared; with ``screen_tokens``, unknown names
     and anything but numbers, arithmetic and parentheses, in the order they stand."""
     messages = grammar.messages
-    known = lambda name: name in grammar.symbols or name in grammar.functions  # noqa: E731
     if not grammar.screen_tokens:
-        hidden = next((t for k, t in tokens if k == tokenize.NAME and t.startswith("_") and not known(t)), None)
+        hidden = next((t for k, t in tokens if k == tokenize.NAME and t.startswith("_") and not _known(t, grammar)),
+                      None)
         if hidden:
             raise messages.hidden_name(hidden)
         return
     for kind, token in tokens:
-        if kind == tokenize.NAME and not known(token):
+        if kind == tokenize.NAME and not _known(token, grammar):
             raise messages.hidden_name(token) if token.startswith("_") else messages.unknown_name(token)
         if kind not in _SCREEN_KINDS or kind == tokenize.OP and token not in _SCREEN_OPERATORS:
             raise messages.not_arithmetic(token)
+
+
+def _known(name: str, grammar: Grammar) -> bool:
+    return name in grammar.symbols or name in grammar.functions
 
 
 def _mangle(text: str, grammar: Grammar) -> tuple[str, dict[str, Expr]]:
