@@ -28,15 +28,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import islice
-from tokenize import ENDMARKER, NAME, NEWLINE, NL, NUMBER, OP, TokenError
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import sympy
 from sympy import Expr, Symbol
 from sympy.core.function import AppliedUndef
-from sympy.parsing.sympy_parser import auto_number, convert_xor, parse_expr, rationalize
 
 from symprop.model import functions
+from symprop.files.expressions import ELEMENTARY_FUNCTIONS, Grammar, Messages, parse, record_functions
 from symprop.engine.backprop import node_gradient
 from symprop.checks.backward_check import BackwardReport, ParameterCheck, assert_backward, check_backward
 from symprop.engine.records import Gradient
@@ -69,25 +68,15 @@ def _expected_gradient(context: Context, parameter) -> Gradient:
 
 # ---------------------------------------------------------------- reading a claim
 
-#: Functions a claim may call, by name.
-CLAIM_FUNCTIONS: dict[str, Any] = {
-    "sigmoid": functions.sigmoid, "relu": functions.relu, "leaky_relu": functions.leaky_relu,
-    "softplus": functions.softplus, "softmax": functions.softmax,
-    "softmax_cross_entropy": functions.softmax_cross_entropy,
-    "tanh": sympy.tanh, "sinh": sympy.sinh, "cosh": sympy.cosh, "exp": sympy.exp, "log": sympy.log,
-    "sqrt": sympy.sqrt, "Abs": sympy.Abs, "Max": sympy.Max, "Min": sympy.Min, "Heaviside": sympy.Heaviside,
+#: Functions a claim may call: name -> (callable, fewest, most arguments); symprop's from their records.
+CLAIM_FUNCTIONS: dict[str, tuple] = {
+    **record_functions(node_files=False), **ELEMENTARY_FUNCTIONS,
+    "sinh": (sympy.sinh, 1, 1), "cosh": (sympy.cosh, 1, 1), "Heaviside": (sympy.Heaviside, 1, 2),
 }
 _CONSTANTS = {"pi": sympy.pi, "E": sympy.E}
-#: The only names the parser's own rewrites emit (``auto_number``, ``rationalize``); no builtins.
-#: ``Add``, ``Mul``, ``Pow`` for the unevaluated parse (see :func:`_evaluated`).
-_PARSER_GLOBALS = {
-    "Integer": sympy.Integer, "Float": sympy.Float, "Rational": sympy.Rational,
-    "Add": sympy.Add, "Mul": sympy.Mul, "Pow": sympy.Pow, "__builtins__": {},
-}
-#: A power of numbers beyond this exponent is refused: ``9**9**9**9`` would never finish.
-MAX_NUMBER_EXPONENT = 10_000
-_ARITHMETIC = {"+", "-", "*", "/", "**", "^", "(", ")", ","}
-_LAYOUT_TOKENS = {NEWLINE, NL, ENDMARKER}
+#: A claim may be longer and deeper than a node expression: it may write a whole gradient in the inputs.
+MAX_CLAIM_LENGTH = 50_000
+MAX_CLAIM_NESTING = 100
 
 
 def claim_names(target) -> dict[str, Any]:
@@ -95,84 +84,67 @@ def claim_names(target) -> dict[str, Any]:
     adjoint symbols (``delta_net_o1``), functions and ``pi``, ``E``."""
     context = target if isinstance(target, Context) else context_of(target)
     graph = context.graph
-    names: dict[str, Any] = {**_CONSTANTS, **CLAIM_FUNCTIONS}
+    names: dict[str, Any] = {**_CONSTANTS, **{name: entry[0] for name, entry in CLAIM_FUNCTIONS.items()}}
     names.update({s.name: s for s in (*graph.inputs, *graph.parameters, *graph.nodes)})
     for adjoint in context.derivation.adjoints.values():
         names.setdefault(adjoint.symbol.name, adjoint.symbol)
     return names
 
 
+class ClaimMessages(Messages):
+    """The safe parser's refusals worded for a claim, as :class:`ClaimError`."""
+
+    def __init__(self, text: str, known: Mapping[str, Any]):
+        super().__init__()
+        self.text, self.known = text, known
+
+    def refuse(self, message: str) -> Exception:
+        return ClaimError(f"cannot read the claim {self.text!r}: {message}")
+
+    def unreadable(self, text: str, detail: str) -> Exception:
+        return self.refuse(detail)
+
+    def unfinished(self, text: str, detail: str) -> Exception:
+        return self.refuse("unbalanced parentheses or an unfinished expression")
+
+    def unknown_name(self, name: str) -> Exception:
+        return ClaimError(f"unknown name {name!r} in the claim (known: {_short_list(self.known)})")
+
+    hidden_name = unknown_name
+
+    def not_arithmetic(self, token: str) -> Exception:
+        return ClaimError(f"the claim may only use names, numbers, + - * / ** ^, parentheses and commas; "
+                          f"found {token!r}")
+
+    def power_too_large(self, base: float, exponent: float, reason: str) -> Exception:
+        return ClaimError(f"the claim raises {_number(base)} to the power {_number(exponent)[:20]}: too large "
+                          "to compute")
+
+
+def _number(value: float) -> str:
+    """A number as the claim wrote it: ``9``, not ``9.0``."""
+    return str(int(value)) if value.is_integer() and abs(value) < 2 ** 53 else repr(value)
+
+
 def parse_claim(text: str, target) -> Expr:
     """Read a claim written in the network's own names, safely.
 
-    Only known names (see :func:`claim_names`), numbers, ``+ - * / ** ^``,
-    parentheses and commas are let through, before anything is evaluated;
-    attribute access, strings, keywords and builtins such as ``__import__``
-    are refused with a :class:`ClaimError`. The text is parsed unevaluated,
-    then evaluated bottom-up, refusing powers of numbers too large to compute.
-    A batch copy ``out_o1[2]`` may be written as it is named. Decimals are
-    read as exact fractions.
+    The one safe parser (:func:`symprop.files.expressions.parse`) reads it,
+    with the names of :func:`claim_names`: token by token, only known names,
+    numbers, ``+ - * / ** ^``, parentheses and commas are let through, before
+    anything is evaluated; attribute access, strings, keywords and builtins
+    such as ``__import__`` are refused with a :class:`ClaimError`, and so are
+    powers of numbers too large to compute. ``^`` is a power, a batch copy
+    ``out_o1[2]`` may be written as it is named, and decimals are read as
+    exact fractions.
     """
     known = claim_names(target)
-    local_dict = {name: value for name, value in known.items() if name.isidentifier()}
-    transformations = (_guard(known), convert_xor, auto_number, rationalize)
-    try:
-        return _evaluated(parse_expr(text, local_dict, transformations, dict(_PARSER_GLOBALS), evaluate=False))
-    except ClaimError:
-        raise
-    except TokenError:
-        raise ClaimError(f"cannot read the claim {text!r}: unbalanced parentheses or an unfinished expression") from None
-    except SyntaxError as error:
-        raise ClaimError(f"cannot read the claim {text!r}: {error.msg}") from None
-    except (TypeError, ValueError, ZeroDivisionError) as error:
-        raise ClaimError(f"cannot read the claim {text!r}: {error}") from None
-
-
-def _evaluated(expr: Expr) -> Expr:
-    """``expr`` rebuilt with evaluation, innermost first; a power of numbers with a huge exponent is refused."""
-    if not expr.args:
-        return expr
-    args = [_evaluated(arg) for arg in expr.args]
-    if isinstance(expr, sympy.Pow) and all(a.is_Number for a in args) and abs(args[1]) > MAX_NUMBER_EXPONENT \
-            and abs(args[0]) not in (0, 1):
-        raise ClaimError(f"the claim raises {args[0]} to the power {sympy.sstr(args[1])[:20]}: too large to compute")
-    return expr.func(*args)
-
-
-def _guard(known: Mapping[str, Any]) -> Callable:
-    """A parser transformation letting through only known names, numbers and arithmetic."""
-
-    def transform(tokens, local_dict, global_dict):
-        kept, i = [], 0
-        while i < len(tokens):
-            kind, text = tokens[i]
-            copy = _batch_copy_name(tokens, i)
-            if copy in known:  # ``out_o1[2]``: one name, aliased to a plain identifier
-                alias = f"{tokens[i][1]}__example{tokens[i + 2][1]}"
-                local_dict[alias] = known[copy]
-                kept.append((NAME, alias))
-                i += 4
-                continue
-            if kind == NAME and (text not in known or not text.isidentifier() or "__" in text):
-                raise ClaimError(f"unknown name {text!r} in the claim (known: {_short_list(known)})")
-            if kind not in (NAME, NUMBER, OP) and kind not in _LAYOUT_TOKENS or kind == OP and text not in _ARITHMETIC:
-                raise ClaimError(
-                    f"the claim may only use names, numbers, + - * / ** ^, parentheses and commas; found {text!r}"
-                )
-            kept.append(tokens[i])
-            i += 1
-        return kept
-
-    return transform
-
-
-def _batch_copy_name(tokens, i: int) -> str | None:
-    """``name[k]`` when tokens ``i..i+3`` spell it."""
-    window = tokens[i:i + 4]
-    if len(window) == 4 and window[0][0] == NAME and window[1] == (OP, "[") and window[2][0] == NUMBER \
-            and window[3] == (OP, "]"):
-        return f"{window[0][1]}[{window[2][1]}]"
-    return None
+    grammar = Grammar(
+        symbols={name: value for name, value in known.items() if isinstance(value, sympy.Basic)},
+        functions=CLAIM_FUNCTIONS, messages=ClaimMessages(text, known), screen_tokens=True,
+        caret_is_power=True, exact_decimals=True, max_length=MAX_CLAIM_LENGTH, max_nesting=MAX_CLAIM_NESTING,
+    )
+    return parse(text, grammar)
 
 
 def _short_list(known: Mapping[str, Any], limit: int = 16) -> str:
@@ -196,7 +168,7 @@ def _adopt(claim, known: Mapping[str, Any]) -> Expr:
     for applied in expr.atoms(AppliedUndef):
         if applied.func.__name__ not in CLAIM_FUNCTIONS:
             raise ClaimError(f"unknown function {applied.func.__name__!r} in the claim")
-    expr = expr.replace(lambda e: isinstance(e, AppliedUndef), lambda e: CLAIM_FUNCTIONS[e.func.__name__](*e.args))
+    expr = expr.replace(lambda e: isinstance(e, AppliedUndef), lambda e: CLAIM_FUNCTIONS[e.func.__name__][0](*e.args))
     return expr.xreplace(renamed)
 
 

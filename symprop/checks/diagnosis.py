@@ -15,10 +15,11 @@ from itertools import islice
 from typing import Iterator, Sequence
 
 import sympy
-from sympy import Expr, Symbol
+from sympy import Expr, Integer, Symbol
 
 from symprop.engine.records import Gradient, Path
 from symprop.model.graph import Graph
+from symprop.model.losses import LOSS_RECORDS
 from symprop.checks.random_points import Context, close, gradient_value, sample_points, value_at
 from symprop.printing.numbers import plain_number
 
@@ -155,9 +156,22 @@ def _known_counts(context: Context) -> list[tuple[int, str]]:
     if indices and max(indices) > 1:
         counts.append((max(indices), "examples"))
     network = context.network
-    if network is not None and network.loss in ("mse", "half_mse") and len(network.targets) > 1:
+    if network is not None and _averages_outputs(network.loss) and len(network.targets) > 1:
         counts.append((len(network.targets), "outputs"))
     return counts
+
+
+def _gradient_scale(loss: str | None, outputs) -> Expr | None:
+    """The loss record's ``dC/da = scale (a - t)`` multiple for ``outputs`` outputs, or None."""
+    record = LOSS_RECORDS.get(loss)
+    return None if record is None or record.gradient_scale is None else record.gradient_scale(outputs)
+
+
+def _averages_outputs(loss: str | None) -> bool:
+    """Whether the loss is a mean over the outputs: its gradient's multiple depends on their number."""
+    n = Symbol("n", positive=True)
+    scale = _gradient_scale(loss, n)
+    return scale is not None and scale.has(n)
 
 
 def _describe_constant(k, counts, loss: str | None, digits: int) -> str:
@@ -178,9 +192,11 @@ def _describe_size(size: Fraction, counts, loss: str | None) -> str:
     """Words for a claim ``size`` times the gradient, with the usual cause when the counts or the loss suggest one."""
     hints = [f"the 1/n of the mean over n = {n} {what} is missing" for n, what in counts if size == n]
     hints += [f"an extra 1/n for n = {n} {what}" for n, what in counts if size == Fraction(1, n)]
-    if size == 2 and loss in ("half_sse", "half_mse"):
+    # per output, a halved square's gradient is 1 (a - t); a plain square's is 2 (a - t)
+    one_output = _gradient_scale(loss, Integer(1))
+    if size == 2 and one_output == 1:
         hints.append(f"a square's 2 kept although the {loss} loss's 1/2 cancels it")
-    if size == Fraction(1, 2) and loss in ("sse", "mse"):
+    if size == Fraction(1, 2) and one_output == 2:
         hints.append(f"a square's 2 dropped although the {loss} loss has no 1/2 to cancel it")
     times = "half" if size == Fraction(1, 2) else f"{size} times"
     hint = f" ({'; or '.join(hints)})" if hints else ""

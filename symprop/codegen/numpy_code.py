@@ -26,7 +26,8 @@ import numpy
 import sympy
 from sympy import Symbol
 
-from symprop.model.graph import Graph
+from symprop.model.activations import ACTIVATION_RECORDS
+from symprop.model.losses import LOSS_RECORDS
 from symprop.codegen.numpy_helpers import NODE_HELPERS, NodePrinter, module_source
 from symprop.numbers.straight_line import python_identifiers, stable_form, straight_line_source
 
@@ -74,34 +75,27 @@ def graph_source(derivation, *, name: str = "gradient") -> str:
 
 # --- layered networks: one matrix product per layer ---
 
-#: activation -> (a = f(z), the factor f'(z) of the delta in a and z; None: f' = 1).
-#: relu'(0) = H(0) = 0 and leaky'(z) = H(z) + alpha H(-z), as the engine's derivative identities.
-_ACTIVATION_CODE = {
-    "sigmoid": ("sigmoid({z})", "{a} * (1 - {a})"),
-    "tanh": ("numpy.tanh({z})", "(1 - {a} ** 2)"),
-    "relu": ("relu({z})", "numpy.heaviside({z}, 0.0)"),
-    "leaky_relu": ("leaky_relu({z}, {alpha})", "(numpy.heaviside({z}, 0.0) + {alpha} * numpy.heaviside(-{z}, 0.0))"),
-    "softplus": ("softplus({z})", "sigmoid({z})"),
-    "identity": ("{z}", None),
-    "softmax": ("softmax_rows({z})", None),   # its Jacobian is applied whole, in _delta_line
-}
+def _separable_loss_code(loss: str, m: int, a: str) -> tuple[str, str]:
+    """(loss per example from the output ``a`` and targets ``t``, dE/da), printed from the loss's
+    record: every loss not fused with its activation is ``sum_j c g(o_j, t_j)`` over the m outputs.
 
-#: loss -> its value per example (summed over the last axis) from the output a, logits z and targets t.
-_LOSS_CODE = {
-    "half_sse": "0.5 * numpy.sum((t - {a}) ** 2, axis=-1)",
-    "sse": "numpy.sum(({a} - t) ** 2, axis=-1)",
-    "mse": "numpy.mean(({a} - t) ** 2, axis=-1)",
-    "half_mse": "0.5 * numpy.mean(({a} - t) ** 2, axis=-1)",
-    "softmax_cross_entropy": "-numpy.sum(t * log_softmax_rows({z}), axis=-1)",
-}
-
-#: loss -> dE/da at the output, for losses not fused with the activation.
-_LOSS_GRADIENT_CODE = {
-    "half_sse": "({a} - t)",
-    "sse": "2 * ({a} - t)",
-    "mse": "2 * ({a} - t) / {m}",
-    "half_mse": "({a} - t) / {m}",
-}
+    The value sums the term ``c g(a, t)`` over the last axis (the loss with every output ``a``
+    and every target ``t``, over m); dE/da is ``sympy.diff`` of the loss by its first output.
+    """
+    outputs = [Symbol(f"o{j}", real=True) for j in range(m)]
+    targets = [Symbol(f"t{j}", real=True) for j in range(m)]
+    expression = LOSS_RECORDS[loss].expression
+    entry = {outputs[0]: Symbol(a, real=True), targets[0]: Symbol("t", real=True)}
+    gradient = sympy.diff(expression(outputs, targets, ()), outputs[0])
+    if gradient.free_symbols - set(entry):
+        raise ValueError(f"the {loss} loss is not a sum over the outputs: no entrywise code for it")
+    term = expression([entry[outputs[0]]] * m, [entry[targets[0]]] * m, ()) / m
+    printer = NodePrinter()
+    coefficient, rest = term.as_coeff_Mul()
+    total = f"numpy.sum({printer.doprint(rest)}, axis=-1)"
+    if coefficient != 1:
+        total = f"-{total}" if coefficient == -1 else f"{printer.doprint(coefficient)} * {total}"
+    return total, f"({printer.doprint(gradient.xreplace(entry))})"
 
 
 class _LayerCode:
@@ -115,29 +109,36 @@ class _LayerCode:
         self.source = "x" if index == 1 else f"a{index - 1}"
         self.bias = _bias_mode(layer)
         self.activation = layer.activation
-        self.alpha = _leaky_slope(network.graph, layer) if layer.activation == "leaky_relu" else None
-        self.custom = _custom_activation(network.graph, layer) if layer.activation == "custom" else None
+        record = ACTIVATION_RECORDS.get(layer.activation)
+        self.kind = record.kind if record is not None else "elementwise"  # a custom f is elementwise
+        self.unit = network.graph.definition[layer.outs[0]]
 
     def forward_lines(self) -> list[str]:
         product = f"{self.W} @ {self.source}" if self.single else f"{self.source} @ {self.W}.T"
         bias = "" if self.bias == "none" else f" + {self.b}"
         return [f"{self.z} = {product}{bias}", f"{self.a} = {self.activate()}"]
 
+    def _entry(self, expr) -> str:
+        """``expr`` of the layer's first unit as NumPy code for the whole layer: its activation
+        ``a`` and pre-activation ``z`` by their array names; symprop's functions call the helpers."""
+        net = self.layer.nets[0]
+        arrays = expr.xreplace({self.unit: Symbol(self.a)}).xreplace({net: Symbol(self.z)})
+        return NodePrinter().doprint(arrays)
+
     def activate(self) -> str:
-        if self.custom is not None:
-            return self.custom[0]
-        return _ACTIVATION_CODE[self.activation][0].format(z=self.z, alpha=self.alpha)
+        if self.kind == "softmax":
+            return f"softmax_rows({self.z})"
+        return NodePrinter().doprint(self.unit.xreplace({self.layer.nets[0]: Symbol(self.z)}))
 
     def factor(self) -> str | None:
-        """f'(z) as code, or None when it is 1."""
-        if self.custom is not None:
-            return self.custom[1]
-        template = _ACTIVATION_CODE[self.activation][1]
-        return None if template is None else template.format(z=self.z, a=self.a, alpha=self.alpha)
+        """f'(z) as code, or None when it is 1: ``sympy.diff`` of the first unit's activation
+        (the function's ``fdiff``, ``sigma (1 - sigma)``), written in ``a`` where it can be."""
+        derivative = sympy.diff(self.unit, self.layer.nets[0])
+        return None if derivative == 1 else f"({self._entry(derivative)})"
 
     def delta_lines(self, upstream: str) -> list[str]:
         """``delta = upstream * f'(z)`` (for softmax, its Jacobian times ``upstream``)."""
-        if self.activation == "softmax":
+        if self.kind == "softmax":
             g = f"g{self.index}"
             return [f"{g} = {upstream}",
                     f"{self.delta} = {self.a} * ({g} - numpy.sum({g} * {self.a}, axis=-1, keepdims=True))"]
@@ -168,20 +169,6 @@ def _bias_mode(layer) -> str:
     return "shared" if len(layer.bias_parameters) == 1 and len(layer.biases) > 1 else "per_unit"
 
 
-def _leaky_slope(graph: Graph, layer) -> str:
-    """alpha of ``leaky_relu(z, alpha)``, read from the graph."""
-    return repr(float(graph.definition[layer.outs[0]].args[1]))
-
-
-def _custom_activation(graph: Graph, layer) -> tuple[str, str]:
-    """(f(z), f'(z)) as code, from the graph's first unit of a custom layer."""
-    net, expr = layer.nets[0], graph.definition[layer.outs[0]]
-    z = Symbol(f"z{layer.index}")
-    printer = NodePrinter()
-    derivative = printer.doprint(sympy.diff(expr, net).xreplace({net: z}))
-    return printer.doprint(expr.xreplace({net: z})), f"({derivative})"
-
-
 def _output_terms(network, last: _LayerCode) -> tuple[str, str | None, str | None]:
     """(loss per example, delta of the last layer if fused with the loss, else None, dE/da or None).
 
@@ -192,23 +179,17 @@ def _output_terms(network, last: _LayerCode) -> tuple[str, str | None, str | Non
     """
     loss, a, z = network.loss, last.a, last.z
     m = len(network.targets)
-    if loss in _LOSS_CODE:
-        value = _LOSS_CODE[loss].format(a=a, z=z)
-        if loss == "softmax_cross_entropy":
-            return value, f"softmax_rows({z}) - t", None
-        return value, None, _LOSS_GRADIENT_CODE[loss].format(a=a, m=m)
-    # cross_entropy: binary for one output, -sum t log a otherwise
-    if last.activation == "sigmoid" and last.custom is None:
+    if LOSS_RECORDS[loss].fused:
+        return f"-numpy.sum(t * log_softmax_rows({z}), axis=-1)", f"softmax_rows({z}) - t", None
+    if loss == "cross_entropy" and last.activation == "sigmoid":
         if m == 1:
             return f"numpy.sum(t * softplus(-{z}) + (1 - t) * softplus({z}), axis=-1)", f"{a} - t", None
         return f"numpy.sum(t * softplus(-{z}), axis=-1)", f"-t * sigmoid(-{z})", None
-    if last.activation == "softmax":
+    if loss == "cross_entropy" and last.kind == "softmax":
         return (f"-numpy.sum(t * log_softmax_rows({z}), axis=-1)",
                 f"{a} * numpy.sum(t, axis=-1, keepdims=True) - t", None)
-    if m == 1:
-        return (f"-numpy.sum(t * numpy.log({a}) + (1 - t) * numpy.log(1 - {a}), axis=-1)", None,
-                f"({a} - t) / ({a} * (1 - {a}))")
-    return f"-numpy.sum(t * numpy.log({a}), axis=-1)", None, f"-t / {a}"
+    value, gradient = _separable_loss_code(loss, m, a)
+    return value, None, gradient
 
 
 def _layer_body(network, *, single: bool, reduction: str = "mean", gradients: bool = True) -> list[str]:

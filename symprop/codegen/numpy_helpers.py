@@ -1,9 +1,11 @@
 """NumPy helpers that generated code calls, stable at any logit, and the printer that calls them.
 
-Each helper is used by symprop and pasted, by its source, into the code it
-generates (:func:`module_source`), so that generated code runs on NumPy alone.
-Sigmoid is evaluated from ``e^{-|z|}``, softplus as ``max(z, 0) + log(1 + e^{-|z|})``
-and softmax shifted by its largest logit, so ``|z| = 1000`` raises no overflow.
+Each helper is pasted, by its source, into the code symprop generates
+(:func:`module_source`), so that generated code runs on NumPy alone. The
+functions' own helpers are the NumPy forms of their records
+(:mod:`symprop.model.activations`, :mod:`symprop.model.losses`): sigmoid from
+``e^{-|z|}``, softplus as ``max(z, 0) + log(1 + e^{-|z|})``, softmax shifted by
+its largest logit, so ``|z| = 1000`` raises no overflow.
 """
 from __future__ import annotations
 
@@ -15,18 +17,12 @@ from typing import Callable
 import numpy
 from sympy.printing.numpy import NumPyPrinter
 
+from symprop.model import functions
 from symprop.numbers.straight_line import HeavisideMixin
 
 
-def sigmoid(z):
-    """sigma(z) = 1 / (1 + e^(-z)), from e^(-|z|) so that no exponential overflows."""
-    e = numpy.exp(-numpy.abs(z))
-    return numpy.where(numpy.greater_equal(z, 0), 1 / (1 + e), e / (1 + e))
-
-
-def softplus(z):
-    """log(1 + e^z) = max(z, 0) + log(1 + e^(-|z|))."""
-    return numpy.maximum(z, 0) + numpy.log1p(numpy.exp(-numpy.abs(z)))
+#: log_sigmoid calls softplus by that name, here as in generated code (where it is pasted beside it).
+softplus = functions.ACTIVATION_RECORDS["softplus"].numpy
 
 
 def log_sigmoid(z):
@@ -34,34 +30,10 @@ def log_sigmoid(z):
     return -softplus(-z)
 
 
-def relu(z):
-    """max(0, z)."""
-    return numpy.maximum(z, 0)
-
-
-def leaky_relu(z, alpha):
-    """z for z > 0, alpha z otherwise."""
-    return numpy.where(numpy.greater(z, 0), z, alpha * z)
-
-
-def softmax(k, *z):
-    """e^(z_k) / sum_j e^(z_j) (k counts from 1), shifted by max_j z_j so that no exponential overflows."""
-    top = functools.reduce(numpy.maximum, z)
-    e = [numpy.exp(zj - top) for zj in z]
-    return e[int(k) - 1] / sum(e)
-
-
 def log_softmax(k, *z):
     """log softmax_k(z) = z_k - max z - log sum_j e^(z_j - max z)."""
     top = functools.reduce(numpy.maximum, z)
     return z[int(k) - 1] - top - numpy.log(sum(numpy.exp(zj - top) for zj in z))
-
-
-def softmax_cross_entropy(*logits_and_targets):
-    """-sum_k t_k log softmax_k(z), given z_1..z_n, t_1..t_n."""
-    n = len(logits_and_targets) // 2
-    z, t = logits_and_targets[:n], logits_and_targets[n:]
-    return -sum(tk * log_softmax(k, *z) for k, tk in enumerate(t, start=1))
 
 
 def softmax_rows(z):
@@ -76,23 +48,25 @@ def log_softmax_rows(z):
     return z - top - numpy.log(numpy.sum(numpy.exp(z - top), axis=-1, keepdims=True))
 
 
-#: Helper name -> (function, helpers it calls), for pasting into generated source.
+#: Helper name -> (function, helpers it calls), for pasting into generated source: each record's
+#: NumPy form under the function's name, then the stable logarithms and the row-wise softmax.
 NODE_HELPERS: dict[str, tuple[Callable, tuple[str, ...]]] = {
+    **{record.name: (record.numpy, ()) for record in functions.FUNCTION_RECORDS if record.numpy},
     "softmax_rows": (softmax_rows, ()),
     "log_softmax_rows": (log_softmax_rows, ()),
-    "sigmoid": (sigmoid, ()),
-    "softplus": (softplus, ()),
     "log_sigmoid": (log_sigmoid, ("softplus",)),
-    "relu": (relu, ()),
-    "leaky_relu": (leaky_relu, ()),
-    "softmax": (softmax, ()),
     "log_softmax": (log_softmax, ()),
-    "softmax_cross_entropy": (softmax_cross_entropy, ("log_softmax",)),
 }
 
 
+def helper(name: str) -> Callable:
+    """The helper generated code calls as ``name`` (``sigmoid``, ``softmax_rows``)."""
+    return NODE_HELPERS[name][0]
+
+
 def helper_source(code: str) -> str:
-    """The source of the helpers that ``code`` calls, and of the helpers they call."""
+    """The source of the helpers that ``code`` calls, and of the helpers they call, each
+    defined under the name the code calls it by."""
     wanted: set[str] = set()
 
     def add(name):
@@ -103,7 +77,13 @@ def helper_source(code: str) -> str:
     for name in NODE_HELPERS:
         if re.search(rf"\b{name}\(", code):
             add(name)
-    return "\n\n".join(inspect.getsource(NODE_HELPERS[n][0]) for n in NODE_HELPERS if n in wanted)
+    return "\n\n".join(_source_as(n, NODE_HELPERS[n][0]) for n in NODE_HELPERS if n in wanted)
+
+
+def _source_as(name: str, function: Callable) -> str:
+    """``function``'s source with its ``def`` line naming it ``name`` (records name theirs ``_sigmoid_numpy``)."""
+    source = inspect.getsource(function)
+    return re.sub(rf"^def {function.__name__}\(", f"def {name}(", source, count=1, flags=re.MULTILINE)
 
 
 def module_source(*functions_source: str) -> str:

@@ -23,6 +23,8 @@ import sympy
 from sympy import Eq, Expr, Idx, ImmutableMatrix, IndexedBase, Integer, Lambda, MatrixSymbol, Piecewise, Sum, Symbol
 
 from symprop.model import functions
+from symprop.model.activations import ACTIVATION_RECORDS
+from symprop.model.losses import LOSS_RECORDS
 from symprop.engine.backprop import derive
 from symprop.engine.records import Derivation
 from symprop.model.graph import Graph
@@ -57,10 +59,11 @@ BATCH = Symbol("N", integer=True, positive=True)
 #: Probe sizes (examples, inputs, units): all different, so that only one product fits each shape.
 _PROBE_SIZES = (2, 3, 4)
 
-_RULE_NAMES = {"sigmoid": "Sigmoid", "relu": "ReLU", "tanh": "Tanh", "leaky_relu": "LeakyReLU",
-               "softplus": "Softplus"}
-_LOSS_NAMES = {"half_sse": "Half-Squared-Error-Loss", "sse": "Squared-Error-Loss", "mse": "Mean-Squared-Error-Loss",
-               "half_mse": "Half-Mean-Squared-Error-Loss", "cross_entropy": "Cross-Entropy-Loss"}
+
+def _rule_name(records, name: str, default: str) -> str:
+    """A layer's DLfS name from its activation's or loss's record (``Sigmoid``, ``Cross-Entropy-Loss``)."""
+    record = records.get(name)
+    return default if record is None else record.layer_name
 
 
 def _symbol_matrix(prefix: str, rows: int, cols: int) -> ImmutableMatrix:
@@ -227,7 +230,7 @@ def loss_rule(network) -> LayerRule:
         backward = (Eq(Partial(LOSS, ys), common, evaluate=False),)
     else:
         backward = tuple(Eq(Partial(LOSS, v), g, evaluate=False) for v, g in zip(y, derived))
-    name = _LOSS_NAMES.get(network.loss, "Loss")
+    name = _rule_name(LOSS_RECORDS, network.loss, "Loss")
     return LayerRule(name, (Eq(LOSS, loss, evaluate=False),), backward, last.index)
 
 
@@ -244,7 +247,7 @@ def layer_view(network) -> tuple[LayerRule, ...]:
             break
         activation = layer_activation(network.graph, layer)
         if activation.kind == "elementwise":
-            name = _RULE_NAMES.get(layer.activation, "Activation")
+            name = _rule_name(ACTIVATION_RECORDS, layer.activation, "Activation")
             rules.append(elementwise_rule(name, activation.function, layer.index))
         elif activation.kind == "softmax":
             rules.append(softmax_rule(len(layer.outs), layer.index))

@@ -27,13 +27,14 @@ from here too.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import sympy
-from sympy import Eq, Expr, HadamardProduct, Integer, Sum, Symbol
+from sympy import Eq, HadamardProduct, Sum, Symbol
 
 from symprop.engine.records import Derivation
 from symprop.printing.latex import latex
+from symprop.model.losses import LOSS_RECORDS
 from symprop.layers.layer_symbols import Activation, LayerSymbols, NetworkSymbols, bias_mode, fused_softmax_loss, network_symbols
 from symprop.layers.layer_view import LayerRule, NodeRule, layer_view, node_rules
 from symprop.layers.matrix_expressions import Elementwise, MatrixPartial, Ones, Partial, Softmax
@@ -72,13 +73,6 @@ EQUATION_KEYS = (
     "index_form", "batch_delta", "batch_weight_gradient", "batch_bias_gradient",
 )
 
-#: nabla_a C for losses with a closed vector form, as a multiple of (a^L - t) given the width n_L.
-_LOSS_GRADIENT_SCALE: dict[str, Callable[[Expr], Expr]] = {
-    "half_sse": lambda n: sympy.S.One,
-    "sse": lambda n: Integer(2),
-    "mse": lambda n: 2 / n,
-    "half_mse": lambda n: 1 / n,
-}
 
 
 def _activated(activation: Activation, matrix):
@@ -121,8 +115,10 @@ def _layer_form(network, symbols: NetworkSymbols, position: int, reduction: str)
     scale = 1 / symbols.m if reduction == "mean" else sympy.S.One
     equations = [("forward_net", Eq(s.z, s.W * s.a_prev + _bias_term(s), evaluate=False)),
                  ("forward_out", Eq(s.a, _activated(s.activation, s.z), evaluate=False))]
-    if output and network.loss in _LOSS_GRADIENT_SCALE:
-        factor = _LOSS_GRADIENT_SCALE[network.loss](s.n)
+    # nabla_a C in closed vector form, for a loss whose record gives it as a multiple of (a^L - t)
+    scale_of = LOSS_RECORDS[network.loss].gradient_scale
+    if output and scale_of is not None:
+        factor = scale_of(s.n)
         equations.append(("loss_gradient", Eq(symbols.grad_a, factor * _difference(s.a, symbols.t), evaluate=False)))
     equations += [
         ("delta", Eq(s.delta, _delta_rhs(network, symbols, position, False), evaluate=False)),

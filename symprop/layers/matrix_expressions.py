@@ -101,7 +101,8 @@ class Softmax(MatrixExpr):
         return self.func(matrix)
 
     def _latex(self, printer):
-        return r"\operatorname{softmax}\left(%s\right)" % printer._print(self.args[0])
+        head = functions.record_of(functions.softmax).latex
+        return r"%s\left(%s\right)" % (head, printer._print(self.args[0]))
 
 
 class Ones(MatrixExpr):
@@ -129,15 +130,16 @@ class Ones(MatrixExpr):
         return r"\mathbf{1}^{T}" if rows == 1 and cols != 1 else r"\mathbf{1}"
 
 
-_FUNCTION_LATEX = {sympy.tanh: r"\tanh", sympy.exp: r"\exp"}
-
-
 def function_latex(function: Lambda) -> str:
-    """How an activation ``x -> f(x)`` is named in print: ``\\sigma``, ``\\tanh``, or ``f``."""
+    """How an activation ``x -> f(x)`` is named in print: its record's head (``\\sigma``,
+    ``\\tanh``), ``\\exp``, or ``f``."""
     body = function.expr
     if isinstance(body, sympy.Function) and body.args[:1] == function.variables:
         cls = type(body)
-        return _FUNCTION_LATEX.get(cls) or getattr(cls, "latex_name", None) or r"\operatorname{%s}" % cls.__name__
+        record = functions.record_of(cls)
+        if record is not None:
+            return record.latex
+        return r"\exp" if cls is sympy.exp else r"\operatorname{%s}" % cls.__name__
     return "f"
 
 

@@ -16,6 +16,8 @@ from sympy import Expr, Integer, Rational, Symbol
 
 from symprop.errors import SympropError
 from symprop.model import functions
+from symprop.model.activations import ACTIVATION_RECORDS
+from symprop.model.losses import LOSS_RECORDS
 from symprop.model.graph import Graph, first_repeated
 from symprop.model.notation import Notation, get_notation, layer_label
 
@@ -89,50 +91,23 @@ class Layer:
         return frozenset(self.weight_parameters)
 
 
-LOSSES = ("half_sse", "sse", "mse", "half_mse", "cross_entropy", "softmax_cross_entropy")
+#: Loss names, in the order of their records (:data:`symprop.model.losses.LOSS_RECORDS`).
+LOSSES = tuple(LOSS_RECORDS)
 
 
 def loss_expression(loss: str, outputs: Sequence[Expr], targets: Sequence[Expr], logits: Sequence[Expr] = ()) -> Expr:
-    r"""One example's loss.
-
-    half_sse: 1/2 sum (t - o)^2 (Mazur);  sse: sum (o - t)^2 (3Blue1Brown's (a - y)^2);
-    mse: 1/m sum (o - t)^2;  half_mse: 1/(2m) sum (o - t)^2, over m outputs;
-    cross_entropy: -sum t log o (binary -t log o - (1 - t) log(1 - o) for one output);
-    softmax_cross_entropy: -sum t log softmax(z), fused so that dL/dz = y - t.
-    """
-    m = len(outputs)
-    pairs = list(zip(outputs, targets))
-    if loss == "half_sse":
-        return sympy.Add(*[Rational(1, 2) * (t - o) ** 2 for o, t in pairs])
-    if loss == "sse":
-        return sympy.Add(*[(o - t) ** 2 for o, t in pairs])
-    if loss == "mse":
-        return Rational(1, m) * sympy.Add(*[(o - t) ** 2 for o, t in pairs])
-    if loss == "half_mse":
-        return Rational(1, 2 * m) * sympy.Add(*[(o - t) ** 2 for o, t in pairs])
-    if loss == "cross_entropy":
-        if m == 1:
-            (o, t), = pairs
-            return -(t * sympy.log(o) + (1 - t) * sympy.log(1 - o))
-        return -sympy.Add(*[t * sympy.log(o) for o, t in pairs])
-    if loss == "softmax_cross_entropy":
-        return functions.softmax_cross_entropy(*logits, *targets)
-    raise NetworkError(f"unknown loss {loss!r}: expected one of {', '.join(LOSSES)}")
+    """One example's loss, as its record builds it (see :mod:`symprop.model.losses`)."""
+    if loss not in LOSS_RECORDS:
+        raise NetworkError(f"unknown loss {loss!r}: expected one of {', '.join(LOSSES)}")
+    return LOSS_RECORDS[loss].expression(outputs, targets, logits)
 
 
 def activate(layer: Dense, j: int, nets: Sequence[Symbol]) -> Expr:
     """The activation of unit ``j`` (1-based) given the layer's pre-activations."""
-    z = nets[j - 1]
     f = layer.activation
-    if f == "identity":
-        return z
-    if f == "softmax":
-        return functions.softmax(Integer(j), *nets)
-    if f == "leaky_relu":
-        return functions.leaky_relu(z, sympy.nsimplify(layer.alpha))
     if isinstance(f, str):
-        return functions.ACTIVATIONS[f](z)
-    return sympy.sympify(f(z))
+        return ACTIVATION_RECORDS[f].apply(nets, j, sympy.nsimplify(layer.alpha))
+    return sympy.sympify(f(nets[j - 1]))
 
 
 @dataclass(frozen=True)

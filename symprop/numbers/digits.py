@@ -50,8 +50,9 @@ def _apply(e, args):
         return mpmath.fprod(args)
     if e.is_Pow:
         return args[0] ** args[1]
-    if isinstance(e, functions.sigmoid):
-        return 1 / (1 + mpmath.exp(-args[0]))
+    record = functions.record_of(type(e))
+    if record is not None:
+        return record.mpmath()(*args)
     if isinstance(e, (sympy.Max, sympy.Min)):
         return (max if isinstance(e, sympy.Max) else min)(args)
     if isinstance(e, sympy.Abs):
@@ -59,6 +60,7 @@ def _apply(e, args):
     return getattr(mpmath, type(e).__name__)(*args)
 
 
-#: Functions :func:`numeric_value` applies itself (mpmath has the elementary ones by the same name).
-_NUMERIC_FUNCTIONS = (functions.sigmoid, sympy.exp, sympy.log, sympy.tanh, sympy.sinh, sympy.cosh,
-                      sympy.sin, sympy.cos, sympy.Max, sympy.Min, sympy.Abs)
+#: Functions :func:`numeric_value` applies itself: mpmath has the elementary ones by the same name,
+#: and symprop's by their records' mpmath forms.
+_NUMERIC_FUNCTIONS = (sympy.exp, sympy.log, sympy.sinh, sympy.cosh, sympy.sin, sympy.cos, sympy.Max, sympy.Min,
+                      sympy.Abs, *(record.function for record in functions.FUNCTION_RECORDS if record.scalar))

@@ -158,44 +158,20 @@ def _combiner(arithmetic, reduction, count):
 # --- arithmetics ---
 
 def _scalar_helpers(lib) -> dict[str, Callable]:
-    """symprop's functions for scalars of ``lib`` (``math`` or ``mpmath``), each written so
-    that no exponential overflows: sigma from e^{-|z|}, softmax shifted by its largest logit."""
-    exp, log, log1p = lib.exp, lib.log, lib.log1p
+    """symprop's functions for scalars of ``lib`` (``math`` or ``mpmath``): each record's stable
+    scalar form (no exponential overflows), and the stable logarithms :func:`stable_form` writes."""
+    helpers = {record.name: record.scalar(lib) for record in functions.FUNCTION_RECORDS if record.scalar}
+    softplus, exp, log = helpers["softplus"], lib.exp, lib.log
 
-    def sigmoid(z):
-        if z >= 0:
-            return 1 / (1 + exp(-z))
-        e = exp(z)
-        return e / (1 + e)
-
-    def softplus(z):
-        return max(z, 0) + log1p(exp(-abs(z)))
-
-    def log_sum_exp(zs):
-        top = max(zs)
-        return top + log(sum(exp(z - top) for z in zs))
-
-    def softmax(k, *z):
+    def log_softmax(k, *z):
         top = max(z)
-        e = [exp(zj - top) for zj in z]
-        return e[int(k) - 1] / sum(e)
-
-    def softmax_cross_entropy(*logits_and_targets):
-        n = len(logits_and_targets) // 2
-        z, t = logits_and_targets[:n], logits_and_targets[n:]
-        total = log_sum_exp(z)
-        return sum(tk * (total - zk) for zk, tk in zip(z, t))
+        return z[int(k) - 1] - top - log(sum(exp(zj - top) for zj in z))
 
     return dict(
-        sigmoid=sigmoid,
-        softplus=softplus,
+        helpers,
         log_sigmoid=lambda z: -softplus(-z),
-        relu=lambda z: z if z > 0 else 0 * z,
-        leaky_relu=lambda z, alpha: z if z > 0 else alpha * z,
         heaviside=lambda z, h0: 1 if z > 0 else (0 if z < 0 else h0),
-        softmax=softmax,
-        log_softmax=lambda k, *z: z[int(k) - 1] - log_sum_exp(z),
-        softmax_cross_entropy=softmax_cross_entropy,
+        log_softmax=log_softmax,
         # SymPy's derivatives of Abs and of powers with a symbolic base use these.
         re=lambda z: z.real,
         im=lambda z: z.imag,
@@ -408,8 +384,7 @@ def _compiled_program(derivation, printer, namespace) -> _Program:
 
 
 #: Functions that exact arithmetic writes out (relu as Max, softmax with exp); sigmoid stays sigma(x).
-_WRITTEN_OUT = (functions.relu, functions.leaky_relu, functions.softplus, functions.softmax,
-                functions.softmax_cross_entropy)
+_WRITTEN_OUT = tuple(record.function for record in functions.FUNCTION_RECORDS if record.written_out)
 
 
 def _exact_form(expr):

@@ -1,10 +1,10 @@
 r"""LaTeX as the tutorials write it: a :class:`~sympy.printing.latex.LatexPrinter`
-subclass with one ``_print_<Class>`` method per symprop function.
+subclass with one ``_print_SympropFunction`` for all of symprop's functions.
 
-* ``sigmoid(z)`` prints ``\sigma\left(z\right)``; ``relu``, ``leaky_relu``,
-  ``softplus``, ``softmax`` and the fused ``softmax_cross_entropy`` print as
-  operator names; ``Heaviside(z, 0)`` (the derivative of ReLU) as the unit
-  step ``H\left(z\right)``.
+* ``sigmoid(z)`` prints ``\sigma\left(z\right)``: each function prints as the LaTeX
+  head of its record (:mod:`symprop.model.activations`, :mod:`symprop.model.losses`),
+  ``relu`` and ``softmax`` as operator names; ``Heaviside(z, 0)`` (the derivative
+  of ReLU) as the unit step ``H\left(z\right)``.
 * ``Derivative(E, w)`` prints as the partial-derivative fraction
   ``\frac{\partial E_{total}}{\partial w_{5}}``, always with ``\partial``.
 * :class:`ActivationPrime` ``(sigmoid(z))`` prints ``\sigma'\left(z\right)``.
@@ -108,44 +108,26 @@ class SympropLatexPrinter(PrintsSharedOnce, LatexPrinter):
         text = super().doprint(expr)
         return markdown_safe(text) if self._settings["markdown_safe"] else text
 
-    def _call(self, expr: Expr, exp=None) -> str:
-        """``head\\left(args\\right)``, raised to ``exp`` when given."""
-        head = type(expr).latex_name
-        args = ", ".join(self._print(a) for a in expr.args)
-        return self._power(rf"{head}\left({args}\right)", exp)
-
     def _power(self, tex: str, exp) -> str:
         return tex if exp is None else rf"{tex}^{{{exp}}}"
 
-    def _print_sigmoid(self, expr, exp=None) -> str:
-        r"""``\sigma\left(z\right)``."""
-        return self._call(expr, exp)
+    def _print_Function(self, expr, exp=None) -> str:
+        # SymPy's dispatch skips base classes of a Function subclass (a renamed subclass of a
+        # known function must not print as that function), so symprop's functions are found here.
+        if isinstance(expr, functions.SympropFunction):
+            return self._print_SympropFunction(expr, exp)
+        return super()._print_Function(expr, exp)
 
-    def _print_relu(self, expr, exp=None) -> str:
-        r"""``\operatorname{ReLU}\left(z\right)``."""
-        return self._call(expr, exp)
-
-    def _print_softplus(self, expr, exp=None) -> str:
-        r"""``\operatorname{softplus}\left(z\right)``."""
-        return self._call(expr, exp)
-
-    def _print_leaky_relu(self, expr, exp=None) -> str:
-        r"""``\operatorname{LeakyReLU}_{\alpha}\left(z\right)`` with the slope as subscript."""
-        z, alpha = expr.args
-        head = rf"{type(expr).latex_name}_{{{self._print(alpha)}}}"
-        return self._power(rf"{head}\left({self._print(z)}\right)", exp)
-
-    def _print_softmax(self, expr, exp=None) -> str:
-        r"""``\operatorname{softmax}_{k}\left(z_1, \dots, z_n\right)``."""
-        logits = ", ".join(self._print(z) for z in expr.logits)
-        head = rf"{type(expr).latex_name}_{{{expr.index}}}"
-        return self._power(rf"{head}\left({logits}\right)", exp)
-
-    def _print_softmax_cross_entropy(self, expr, exp=None) -> str:
-        r"""``L_{\mathrm{CE}}\left(z_1, \dots; t_1, \dots\right)``: logits, then targets."""
-        logits = ", ".join(self._print(z) for z in expr.logits)
-        targets = ", ".join(self._print(t) for t in expr.targets)
-        return self._power(rf"{type(expr).latex_name}\left({logits}; {targets}\right)", exp)
+    def _print_SympropFunction(self, expr, exp=None) -> str:
+        r"""Every symprop function: its record's LaTeX head, the subscript and argument groups of
+        its ``latex_parts``: ``\sigma\left(z\right)``, ``\operatorname{LeakyReLU}_{\alpha}\left(z\right)``,
+        ``\operatorname{softmax}_{k}\left(z_1, \dots\right)``, ``L_{\mathrm{CE}}\left(z_1, \dots; t_1, \dots\right)``."""
+        subscript, groups = expr.latex_parts()
+        head = functions.record_of(type(expr)).latex
+        if subscript is not None:
+            head = rf"{head}_{{{self._print(subscript)}}}"
+        args = "; ".join(", ".join(self._print(a) for a in group) for group in groups)
+        return self._power(rf"{head}\left({args}\right)", exp)
 
     def _print_Heaviside(self, expr, exp=None) -> str:
         r"""The unit step ``H\left(z\right)`` (``H(0) = 0`` here, ReLU's derivative at 0)."""
@@ -159,8 +141,9 @@ class SympropLatexPrinter(PrintsSharedOnce, LatexPrinter):
         return self._power(rf"{head}'\left({args}\right)", exp)
 
     def _function_head(self, applied) -> str:
-        if isinstance(applied, functions.Activation):
-            return type(applied).latex_name
+        record = functions.record_of(type(applied))
+        if record is not None:
+            return record.latex
         name = type(applied).__name__
         return rf"\{name}" if name in self._builtin_heads else rf"\operatorname{{{name}}}"
 

@@ -284,3 +284,31 @@ def test_the_backward_checks_and_the_error_are_imported_from_check_too():
     assert all(getattr(check, name) is getattr(backward_check, name) for name in exported)
     assert check.ClaimError is random_points.ClaimError
     assert set(check.__all__) >= {*exported, "check_claim", "assert_gradient", "ClaimError", "Verdict"}
+
+
+# ---------------------------------------------------------------- one safe parser for claims and node files
+
+
+def test_a_claim_goes_through_the_node_parsers_checks_in_claim_wording():
+    with pytest.raises(ClaimError) as error:
+        parse_claim("1/0 + out_o1", MAZUR)
+    assert str(error.value) == "cannot read the claim '1/0 + out_o1': it divides a number by zero"
+    with pytest.raises(ClaimError) as error:
+        parse_claim("out_o1/(t1 - t1)", MAZUR)
+    assert str(error.value) == (
+        "cannot read the claim 'out_o1/(t1 - t1)': it is infinite or undefined (zoo*out_o1): check divisions and "
+        "logarithms"
+    )
+    with pytest.raises(ClaimError) as error:
+        parse_claim("out_o1(2)", MAZUR)
+    assert str(error.value).startswith("cannot read the claim 'out_o1(2)': calling out_o1 is not allowed")
+    with pytest.raises(ClaimError, match=r"^cannot read the claim 'sigmoid\(out_o1, t1\)': sigmoid takes 1 argument"):
+        parse_claim("sigmoid(out_o1, t1)", MAZUR)
+
+
+def test_a_claim_may_call_every_function_with_a_record():
+    claim = parse_claim("softplus(net_o1) + silu(net_o1) + leaky_relu(net_o1) + softmax(1, net_o1, net_o2)", MAZUR)
+    net_o1, net_o2 = S["net_o1"], S["net_o2"]
+    assert claim == (check.functions.softplus(net_o1) + check.functions.silu(net_o1)
+                     + check.functions.leaky_relu(net_o1, Rational(1, 100))
+                     + check.functions.softmax(sympy.Integer(1), net_o1, net_o2))

@@ -137,9 +137,9 @@ def backward(x, t, W1, b1, W2, b2):
     a1 = sigmoid(z1)
     z2 = W2 @ a1 + b2
     a2 = sigmoid(z2)
-    loss = 0.5 * numpy.sum((t - a2) ** 2, axis=-1)
-    delta2 = (a2 - t) * a2 * (1 - a2)
-    delta1 = (W2.T @ delta2) * a1 * (1 - a1)
+    loss = 1/2 * numpy.sum((-a2 + t)**2, axis=-1)
+    delta2 = (a2 - t) * (a2*(1 - a2))
+    delta1 = (W2.T @ delta2) * (a1*(1 - a1))
     return loss, {'W1': numpy.outer(delta1, x), 'b1': numpy.sum(delta1), 'W2': numpy.outer(delta2, a1), 'b2': numpy.sum(delta2)}
 '''
 
@@ -218,7 +218,7 @@ def test_one_matrix_product_per_layer():
     forward, gradient = source.split("def gradient(")
     assert forward.count(" @ ") == 3            # z^l = a^{l-1} W^T + b
     assert gradient.count(" @ ") == 3 + 2 + 3   # forward, delta^l = delta^{l+1} W^{l+1}, dW^l = delta^T a
-    assert "    delta2 = (delta3 @ W3) * (1 - a2 ** 2)\n" in gradient
+    assert "    delta2 = (delta3 @ W3) * (1 - a2**2)\n" in gradient
     assert "'W1': delta1.T @ x / len(x), 'b1': numpy.sum(delta1, axis=0) / len(x)" in gradient
 
 

@@ -35,8 +35,8 @@ from symprop.files.expressions import ExpressionError, parse_expression
         ("Max()", "Max takes 1 to 64 arguments, got 0"),
         ("sigmoid", "sigmoid is a function: call it, as in sigmoid(x)"),
         ("__builtins__", "'__builtins__': names starting with _ are not allowed"),
-        ("exec('1')", "calling exec is not allowed: the functions are sigmoid, relu, tanh, exp, log, sqrt, Abs, Max, "
-                      "Min, softplus, leaky_relu"),
+        ("exec('1')", "calling exec is not allowed: the functions are sigmoid, tanh, relu, leaky_relu, softplus, "
+                      "silu, exp, log, sqrt, Abs, Max, Min"),
         ("x; y", "is not a valid expression"),
         ("x\ny", "is not a valid expression"),
         ("Integer(2)", "calling Integer is not allowed"),

@@ -411,8 +411,8 @@ def test_import_in_a_node_is_refused_with_the_file_and_key(tmp_path):
         )
     text = GRAPH.replace('"q*z"', json.dumps(f"open('{marker}', 'w')")) + values
     assert refusal(text) == (
-        "f.toml: graph.nodes[1] (line 3): node 'f': calling open is not allowed: the functions are sigmoid, relu, "
-        "tanh, exp, log, sqrt, Abs, Max, Min, softplus, leaky_relu"
+        "f.toml: graph.nodes[1] (line 3): node 'f': calling open is not allowed: the functions are sigmoid, tanh, "
+        "relu, leaky_relu, softplus, silu, exp, log, sqrt, Abs, Max, Min"
     )
     assert not marker.exists()
 

@@ -75,7 +75,7 @@ def test_the_limits_are_the_documented_ones():
     [
         (("sigmoid\" },\n  { units = 1", "sigmod\" },\n  { units = 1"),
          "network.layers[0].activation (line 4): unknown activation 'sigmod': expected one of sigmoid, tanh, relu, "
-         "leaky_relu, softplus, identity, softmax"),
+         "leaky_relu, softplus, identity, softmax, silu"),
         (("[network]\n", '[network]\nloss = "hinge"\n'),
          "network.loss (line 2): unknown loss 'hinge': expected one of half_sse, sse, mse, half_mse, cross_entropy, "
          "softmax_cross_entropy"),

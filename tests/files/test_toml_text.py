@@ -93,7 +93,7 @@ def test_line_numbers_survive_strings_comments_and_quoted_keys():
     text = text.replace('"a]"', '"a"')
     assert refusal(text) == (
         "f.toml: network.layers[1].activation (line 11): unknown activation 'sig\"moid': expected one of sigmoid, "
-        "tanh, relu, leaky_relu, softplus, identity, softmax"
+        "tanh, relu, leaky_relu, softplus, identity, softmax, silu"
     )
 
 

@@ -6,7 +6,7 @@ import sympy
 from sympy import Heaviside, Integer, Rational, Symbol, exp, log, tanh
 
 from symprop.model import functions
-from symprop.model.functions import leaky_relu, relu, sigmoid, softmax, softmax_cross_entropy, softplus
+from symprop.model.functions import leaky_relu, relu, sigmoid, silu, softmax, softmax_cross_entropy, softplus
 from tests.reference import assert_equal_at_random_points, exactly_equal_in_exponentials
 
 z, z1, z2, z3 = (Symbol(n, real=True) for n in ("z", "z1", "z2", "z3"))
@@ -132,7 +132,7 @@ def test_elementary_leaves_no_symprop_function():
 def test_activation_table_names_every_activation():
     assert functions.ACTIVATIONS == {
         "sigmoid": sigmoid, "tanh": tanh, "relu": relu, "leaky_relu": leaky_relu,
-        "softplus": softplus, "identity": None, "softmax": softmax,
+        "softplus": softplus, "identity": None, "softmax": softmax, "silu": silu,
     }
 
 

@@ -189,7 +189,7 @@ def test_bad_units(units):
 def test_unknown_activation():
     one_line_network_error(
         lambda: Dense(2, "gelu"),
-        "unknown activation 'gelu': expected one of sigmoid, tanh, relu, leaky_relu, softplus, identity, softmax",
+        "unknown activation 'gelu': expected one of sigmoid, tanh, relu, leaky_relu, softplus, identity, softmax, silu",
     )
 
 
