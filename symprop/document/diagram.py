@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from symprop.printing.latex import number, plain_number
+from symprop.printing.numbers import latex_number, plain_number
 
 COLUMN_WIDTH = 4.2
 ROW_HEIGHT = 2.4
@@ -44,7 +44,7 @@ def _node(doc, symbol, column, row, rows, shape="circle") -> dict:
         "id": mermaid_id(symbol.name),
         "ref": f"({mermaid_id(symbol.name)})",
         "tex": doc.tex(symbol),
-        "value": number(value, doc.digits) if value is not None else None,
+        "value": latex_number(value, doc.digits) if value is not None else None,
         "label": mermaid_text(plain),
         "at": f"({column * COLUMN_WIDTH:.2f},{((rows - 1) / 2 - row) * ROW_HEIGHT:.2f})",
         "shape": shape,
@@ -70,7 +70,7 @@ def _edge(doc, source, target, tex=None, name=None, gradient=None, pos=0.3) -> d
         "pos": f"{pos:.2f}",
         "label": "<br/>".join(map(mermaid_text, parts)) if parts else None,
         "forward": None,
-        "backward": number(gradient[1], min(doc.digits, PICTURE_DIGITS)) if gradient is not None else None,
+        "backward": latex_number(gradient[1], min(doc.digits, PICTURE_DIGITS)) if gradient is not None else None,
     }
 
 
@@ -157,6 +157,6 @@ def _graph_edge(doc, parent, node) -> dict:
         "tex": None,
         "pos": "0.50",
         "label": "<br/>".join(map(mermaid_text, parts)) if parts else None,
-        "forward": number(forward, doc.digits) if forward is not None else None,
-        "backward": number(backward, doc.digits) if backward is not None else None,
+        "forward": latex_number(forward, doc.digits) if forward is not None else None,
+        "backward": latex_number(backward, doc.digits) if backward is not None else None,
     }

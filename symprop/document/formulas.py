@@ -17,9 +17,9 @@ from sympy import Symbol
 from symprop.document.options import DocumentOptions
 from symprop.engine.backprop import consumer_terms
 from symprop.printing.latex import (
-    SympropLatexPrinter, graph_symbol_names, in_chain_order, number, number_names, ordered_product, ordered_sum,
-    partial, plain_number, prime,
+    SympropLatexPrinter, graph_symbol_names, in_chain_order, ordered_product, ordered_sum, partial, prime,
 )
+from symprop.printing.numbers import latex_number, number_names, plain_number
 
 
 class Formulas:
@@ -169,7 +169,7 @@ class Formulas:
         return self.printer(True, order).doprint(expr)
 
     def num(self, value) -> str | None:
-        return None if value is None else number(value, self.digits)
+        return None if value is None else latex_number(value, self.digits)
 
     def plain(self, value) -> str:
         """A number for a table cell: plain text, ``1.5e-11`` style."""

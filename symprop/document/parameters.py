@@ -16,7 +16,8 @@ from functools import cached_property
 
 from symprop.document.formulas import Formulas, is_activation_of, tree_size
 from symprop.document.model import Math, equation, heading, paragraph, section
-from symprop.printing.latex import number_names, ordered_product, partial, prime
+from symprop.printing.latex import ordered_product, partial, prime
+from symprop.printing.numbers import number_names
 from symprop.printing.rows import chain_rows
 
 

@@ -6,11 +6,13 @@ from functools import cached_property
 
 from symprop.document.formulas import Formulas
 from symprop.document.model import Mark, Math, Plot, Prose, Table, equation, heading, paragraph, section
-from symprop.printing.latex import plain_number
+from symprop.printing.numbers import plain_number
 from symprop.printing.rows import chain_rows
 
 #: Points of the training plot at most.
 PLOT_POINTS = 400
+#: Significant digits of a relative error in the check table.
+RELATIVE_ERROR_DIGITS = 2
 
 
 class DeltaSection:
@@ -92,7 +94,7 @@ def check_section(f: Formulas, shown_parameters):
         return section("check")
     shown = set(shown_parameters)
     rows = tuple(
-        (Math(f.tex(c.parameter)), f.plain(c.symbolic), f.plain(c.numeric), format(float(c.relative_error), ".1e"),
+        (Math(f.tex(c.parameter)), f.plain(c.symbolic), f.plain(c.numeric), plain_number(c.relative_error, RELATIVE_ERROR_DIGITS),
          Mark(bool(c.ok)))
         for c in f.example.checks if c.parameter in shown
     )

@@ -29,7 +29,7 @@ from sympy.printing.precedence import PRECEDENCE
 
 from symprop.model import functions
 # One definition in printing.numbers; document/ still imports these three from here.
-from symprop.printing.numbers import latex_number as number, number_names, plain_number  # noqa: F401
+from symprop.printing.numbers import number_names
 
 CHAIN_ORDERS = ("loss_first", "parameter_first")
 

@@ -31,7 +31,7 @@ def test_the_check_table_has_one_row_per_parameter(formulas):
     table = next(b for b in check_section(formulas, NetworkSections(formulas).shown_parameters).blocks
                  if isinstance(b, Table))
     assert table.align == "lrrrc" and len(table.rows) == 10
-    assert table.rows[0] == (Math("w_{1}"), "0.000438567734", "0.000438567738", "9.1e-09", Mark(True))
+    assert table.rows[0] == (Math("w_{1}"), "0.000438567734", "0.000438567738", "9.1e-9", Mark(True))
 
 
 def test_after_the_update_the_loss_fell(formulas):

@@ -121,9 +121,3 @@ def test_latex_number_is_the_plain_text_with_a_power_of_ten(value, digits, tex):
 def test_number_names_put_negative_values_in_parentheses():
     x, y = Symbol("x"), Symbol("y")
     assert number_names({x: -0.5, y: 1.5e-11}, 3) == {x: r"\left(-0.5\right)", y: r"1.5 \times 10^{-11}"}
-
-
-def test_latex_module_still_offers_the_same_functions():
-    from symprop.printing import latex
-
-    assert (latex.number, latex.plain_number, latex.number_names) == (latex_number, plain_number, number_names)
