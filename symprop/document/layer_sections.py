@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from symprop.document.formulas import tree_size
 from symprop.document.model import Math, equation, heading, paragraph, section
 
 from symprop.layers import matrix
@@ -20,16 +21,18 @@ SINGLE_EXAMPLE_KEYS = ("forward_net", "forward_out", "loss_gradient", "delta", "
 BATCH_KEYS = ("batch_delta", "batch_weight_gradient", "batch_bias_gradient")
 
 
-def matrix_section(derivation, example, tex: Callable, verify_up_to: int):
+def matrix_section(derivation, example, tex: Callable, verify_up_to: int, tree_limit: int = 20000):
     """Per layer its vectorised equations, labelled BP1-BP4; the batch form when the
     example has several; and whether every entry was proven equal to the per-weight
-    gradients (:func:`symprop.layers.matrix.verify_matrix_form`, which raises otherwise;
-    done for networks up to ``verify_up_to`` parameters, a few tens of milliseconds
-    for Mazur's)."""
+    gradients (:func:`symprop.layers.matrix.verify_matrix_form`, which raises otherwise).
+
+    The proof runs for networks of up to ``verify_up_to`` parameters whose closed
+    forms print as trees of at most ``tree_limit`` nodes: it walks those trees,
+    which grow exponentially with depth (a few tens of milliseconds for Mazur's)."""
     network = derivation.network
     if network is None:
         return section("matrix")
-    verified = len(network.parameters) <= verify_up_to
+    verified = len(network.parameters) <= verify_up_to and largest_closed_form(derivation) <= tree_limit
     if verified:
         matrix.verify_matrix_form(network, derivation)
     forms = matrix.matrix_form(network, reduction=getattr(example, "reduction", "mean"))
@@ -47,6 +50,14 @@ def matrix_section(derivation, example, tex: Callable, verify_up_to: int):
     if verified:
         blocks.append(paragraph("matrix_verified"))
     return section("matrix", *blocks)
+
+
+def largest_closed_form(derivation) -> int:
+    """The printed size of the largest closed form: the first layer's first weight's,
+    whose paths cross every layer."""
+    first = derivation.network.layers[0]
+    parameter = (first.weight_parameters or first.bias_parameters)[0]
+    return tree_size(derivation.gradients[parameter].closed_form)
 
 
 def _label(key: str, output_layer: bool) -> str | None:

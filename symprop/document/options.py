@@ -30,7 +30,8 @@ class DocumentOptions:
     ``paths_shown``: chain-rule paths listed one by one at most;
     ``trace_rows``: rows of the training table at most;
     ``verify_matrix_up_to``: networks up to this many parameters get their matrix
-    form proven entry by entry in the document;
+    form proven entry by entry in the document, when their closed forms print
+    as trees of at most ``proof_tree_limit`` nodes (the proof walks them);
     ``closed_form_limit``: a closed form whose printed tree has more nodes than
     this is left in delta form (it grows exponentially with depth).
     """
@@ -45,6 +46,7 @@ class DocumentOptions:
     paths_shown: int = 8
     trace_rows: int = 21
     verify_matrix_up_to: int = 400
+    proof_tree_limit: int = 20000
     closed_form_limit: int = 400
 
     def __post_init__(self):

@@ -103,3 +103,11 @@ def test_node_rules_are_for_plain_graphs_only(mazur_solution):
     assert [(r.key, r.values["node"].tex, r.values["parent"].tex) for r in rules[:3]] == [
         ("rule_add", "q", "x"), ("rule_add", "q", "y"), ("rule_multiply", "f", "q"),
     ]
+
+
+def test_a_deep_network_is_not_proven_in_the_document_for_its_exponential_trees():
+    network = mlp(4, [Dense(4) for _ in range(7)], "half_sse")
+    derivation = backprop.derive(network)
+    assert layers_document.largest_closed_form(derivation) > 20000
+    section = layers_document.matrix_section(derivation, None, printer(derivation), 400, 20000)
+    assert "matrix_verified" not in sentences(section) and len(equations(section)) == 7
