@@ -47,9 +47,25 @@ def chain_rows(sides) -> list[str]:
 def visible_width(tex: str) -> int:
     """About how many characters wide ``tex`` prints: each command one character,
     ``\\left``/``\\right``, braces, ``&`` and spaces none (a fraction counts both parts)."""
-    tex = re.sub(r"\\(left|right)\b\.?", "", tex)
-    tex = re.sub(r"\\[A-Za-z]+", "x", tex)
-    return len(re.sub(r"[{}&\s]", "", tex))
+    return prefix_widths(tex)[-1]
+
+
+_WIDTH_TOKEN = re.compile(r"\\(?:left|right)\b\.?|\\[A-Za-z]+|.", re.S)
+_INVISIBLE = re.compile(r"\\(?:left|right)\b|[{}&\s]$")
+
+
+def prefix_widths(tex: str) -> list[int]:
+    """``widths[i]`` is the :func:`visible_width` of ``tex[:i]`` at every token boundary,
+    in one pass (so that a row's candidate breaks are measured in linear time)."""
+    widths = [0] * (len(tex) + 1)
+    total = 0
+    for match in _WIDTH_TOKEN.finditer(tex):
+        token = match.group()
+        start, end = match.span()
+        widths[start + 1:end] = [total] * (end - start - 1)
+        total += 0 if _INVISIBLE.match(token) else 1
+        widths[end] = total
+    return widths
 
 
 _TOKEN = re.compile(r"\\left|\\right|[{}]| [+-] ")
@@ -59,10 +75,39 @@ def break_long_row(row: str, limit: int = None) -> list[str]:
     r"""A row longer than ``limit`` characters split before top-level ``+``/``-`` signs
     (outside any braces) into rows of at most about ``limit``; a break inside
     ``\left( ... \right)`` closes the open delimiters with ``\right.`` and reopens
-    them with ``\left.`` on the next row, which LaTeX and MathJax both accept."""
+    them with ``\left.`` on the next row, which LaTeX and MathJax both accept.
+
+    Each line ends at the shallowest break in reach, the latest of those: where the
+    sum is outermost. The widths are measured once, so the cost is linear in the row.
+    """
     limit = LONG_LINE if limit is None else limit
-    if visible_width(row) <= limit:
+    widths = prefix_widths(row)
+    if widths[-1] <= limit:
         return [row]
+    breaks = _top_level_breaks(row)
+    rows, start, open_lefts, first = [], 0, 0, 0
+    while widths[-1] - widths[start] > limit:
+        while first < len(breaks) and breaks[first][0] <= start:
+            first += 1
+        last = first
+        while last < len(breaks) and widths[breaks[last][0]] - widths[start] <= limit:
+            last += 1
+        window = breaks[first:last] or breaks[first:first + 1]
+        if not window:
+            break
+        position, depth = min(window, key=lambda b: (b[1], -b[0]))
+        rows.append((start, position, open_lefts, depth))
+        start, open_lefts = position + 1, depth
+    pieces = []
+    for begin, end, opened, closing in rows:
+        prefix = "&\\quad " + "\\left. " * opened if begin else ""
+        pieces.append(prefix + row[begin:end] + " \\right." * closing)
+    pieces.append(("&\\quad " + "\\left. " * open_lefts if start else "") + row[start:])
+    return pieces
+
+
+def _top_level_breaks(row: str) -> list[tuple[int, int]]:
+    """``(position, open \\left count)`` of every `` + `` / `` - `` outside braces."""
     breaks, braces, lefts = [], 0, 0
     for match in _TOKEN.finditer(row):
         token = match.group()
@@ -76,19 +121,4 @@ def break_long_row(row: str, limit: int = None) -> list[str]:
             lefts -= 1
         elif braces == 0:
             breaks.append((match.start(), lefts))
-    rows, start, open_lefts = [], 0, 0
-    while visible_width(row[start:]) > limit:
-        later = [(p, d) for p, d in breaks if p > start]
-        window = [(p, d) for p, d in later if visible_width(row[start:p]) <= limit] or later[:1]
-        if not window:
-            break
-        # the shallowest break in reach, the latest of those: a line ends where the sum is outermost
-        position, depth = min(window, key=lambda b: (b[1], -b[0]))
-        rows.append((start, position, open_lefts, depth))
-        start, open_lefts = position + 1, depth
-    pieces = []
-    for begin, end, opened, closing in rows:
-        prefix = "&\\quad " + "\\left. " * opened if begin else ""
-        pieces.append(prefix + row[begin:end] + " \\right." * closing)
-    pieces.append(("&\\quad " + "\\left. " * open_lefts if start else "") + row[start:])
-    return pieces
+    return breaks

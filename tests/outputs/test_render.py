@@ -370,19 +370,6 @@ def test_graph_document_with_training_plot_compiles(tmp_path):
     assert "Training" in text and "The loss over 3 steps of gradient descent" in text
 
 
-def test_long_rows_break_before_outermost_signs():
-    from symprop.printing.rows import break_long_row, chain_rows
-
-    row = r"L &= \left(a + b\right) + c + d"
-    assert break_long_row(row, limit=100) == [row]
-    assert break_long_row(row, limit=10) == [r"L &= \left(a + b\right) + c", r"&\quad + d"]
-    assert break_long_row(r"x &= \left(a + b + c\right) y", limit=8) == [
-        r"x &= \left(a + b \right.", r"&\quad \left. + c\right) y",
-    ]
-    assert chain_rows(["a", "a", "", "b"]) == ["a = b"]
-    assert chain_rows(["a", "b", "c"]) == ["a &= b", "&= c"]
-
-
 def test_tikz_picture_of_the_network(showcase):
     tex = showcase["mazur.tex"]
     for line in (
@@ -441,8 +428,3 @@ def test_graph_documents_show_the_node_rules():
     markdown = render.render_markdown(solution.derivation, solution.example)
     assert "$q$ is a sum: the gradient reaches $x$ unchanged" in markdown
     assert "$f$ is a product: the gradient reaching $q$ is the upstream gradient times the other input, $z$." in markdown
-
-
-def test_row_breaks_inside_a_row_end_their_line():
-    body = math_lines(r"y = \begin{cases} x & x > 0 \\-x & \text{otherwise} \end{cases}")
-    assert body.split("\n") == [r"y = \begin{cases} x & x > 0 \\", r"{}-x & \text{otherwise} \end{cases}"]

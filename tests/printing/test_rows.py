@@ -1,0 +1,49 @@
+"""Equations as rows: chains, long rows broken at their outermost signs, display bodies."""
+from __future__ import annotations
+
+import re
+
+from symprop.printing.rows import break_long_row, chain_rows, math_lines, prefix_widths, visible_width
+
+
+def test_chains_drop_repeats_and_empty_sides():
+    assert chain_rows(["a", "a", "", "b"]) == ["a = b"]
+    assert chain_rows(["a", "b", "c"]) == ["a &= b", "&= c"]
+
+
+def test_visible_width_counts_what_prints():
+    assert visible_width(r"\left(a + b\right)") == 5  # ( a + b ): \left and \right print nothing themselves
+    assert visible_width(r"\frac{\partial E}{\partial w_{5}}") == 7
+    assert visible_width(r"\leftarrow x") == 2  # a command that only starts like \left
+    assert visible_width("a & b") == 2
+
+
+def test_prefix_widths_agree_with_the_width_of_every_prefix_at_a_token_boundary():
+    tex = r"\frac{\partial L}{\partial w} &= \left(a^{(2)} - y\right) \sigma'\left(z\right) + \dots"
+    widths = prefix_widths(tex)
+    boundaries = {0, len(tex)} | {m.start() for m in re.finditer(r"\\|\s|[{}&()+^_]", tex)}
+    for i in boundaries:
+        assert widths[i] == visible_width(tex[:i]), tex[:i]
+
+
+def test_long_rows_break_before_outermost_signs():
+    row = r"L &= \left(a + b\right) + c + d"
+    assert break_long_row(row, limit=100) == [row]
+    assert break_long_row(row, limit=10) == [r"L &= \left(a + b\right) + c", r"&\quad + d"]
+    assert break_long_row(r"x &= \left(a + b + c\right) y", limit=8) == [
+        r"x &= \left(a + b \right.", r"&\quad \left. + c\right) y",
+    ]
+
+
+def test_a_very_long_sum_breaks_into_rows_that_each_fit():
+    row = "L &= " + " + ".join(f"w_{{{i}}} x_{{{i}}}" for i in range(5000))
+    pieces = break_long_row(row, limit=120)
+    assert len(pieces) > 100
+    assert all(visible_width(p.removeprefix("&\\quad ")) <= 120 for p in pieces)
+    assert all(p.startswith("&\\quad + w_") for p in pieces[1:])
+    assert sum(p.count("w_") for p in pieces) == 5000
+
+
+def test_row_breaks_inside_a_row_end_their_line():
+    body = math_lines(r"y = \begin{cases} x & x > 0 \\-x & \text{otherwise} \end{cases}")
+    assert body.split("\n") == [r"y = \begin{cases} x & x > 0 \\", r"{}-x & \text{otherwise} \end{cases}"]
