@@ -50,3 +50,15 @@ def test_failed_checks_are_the_check_errors():
 
 def test_the_base_is_exported_from_the_top():
     assert (symprop.SympropError, symprop.FailedCheck) == (SympropError, FailedCheck)
+
+
+def test_the_public_api_is_importable_from_symprop_itself():
+    import symprop
+    from symprop.checks import backward_check, claims
+    from symprop.engine import backprop
+
+    assert symprop.check_backward is backward_check.check_backward
+    assert symprop.assert_backward is backward_check.assert_backward
+    assert symprop.check_claim is claims.check_claim and symprop.derive is backprop.derive
+    for name in symprop.__all__:
+        assert getattr(symprop, name) is not None

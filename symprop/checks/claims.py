@@ -37,18 +37,12 @@ from sympy.core.function import AppliedUndef
 from symprop.model import functions
 from symprop.files.expressions import ELEMENTARY_FUNCTIONS, Grammar, Messages, parse, record_functions
 from symprop.engine.backprop import node_gradient
-from symprop.checks.backward_check import BackwardReport, ParameterCheck, assert_backward, check_backward
 from symprop.engine.records import Gradient
 from symprop.checks.diagnosis import diagnose
 from symprop.model.graph import Graph
 from symprop.checks.random_points import ClaimError, Context, close, context_of, gradient_value, sample_points, show_point, value_at
 from symprop.printing.numbers import plain_number
 
-# check_backward and its kin live in backward_check; they are imported from here too.
-__all__ = [
-    "BackwardReport", "ClaimError", "ParameterCheck", "Verdict", "assert_backward", "assert_gradient",
-    "check_backward", "check_claim", "claim_names", "parse_claim",
-]
 
 
 # ---------------------------------------------------------------- the claimed gradient

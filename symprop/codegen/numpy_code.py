@@ -107,7 +107,7 @@ class _LayerCode:
         self.z, self.a, self.delta = f"z{index}", f"a{index}", f"delta{index}"
         self.W, self.b = f"W{index}", f"b{index}"
         self.source = "x" if index == 1 else f"a{index - 1}"
-        self.bias = _bias_mode(layer)
+        self.bias = layer.bias_mode
         self.activation = layer.activation
         record = ACTIVATION_RECORDS.get(layer.activation)
         self.kind = record.kind if record is not None else "elementwise"  # a custom f is elementwise
@@ -163,12 +163,6 @@ class _LayerCode:
         return items
 
 
-def _bias_mode(layer) -> str:
-    if all(b is None for b in layer.biases):
-        return "none"
-    return "shared" if len(layer.bias_parameters) == 1 and len(layer.biases) > 1 else "per_unit"
-
-
 def _output_terms(network, last: _LayerCode) -> tuple[str, str | None, str | None]:
     """(loss per example, delta of the last layer if fused with the loss, else None, dE/da or None).
 
@@ -217,7 +211,7 @@ def _arguments(network) -> list[str]:
     names = ["x", "t"]
     for i, layer in enumerate(network.layers, start=1):
         names.append(f"W{i}")
-        if _bias_mode(layer) != "none":
+        if layer.bias_mode != "none":
             names.append(f"b{i}")
     return names
 
@@ -229,7 +223,7 @@ def _layout(network) -> list[str]:
         rows = "; ".join(", ".join(w.name for w in row) for row in layer.weights)
         sources = ", ".join(s.name for s in layer.inputs)
         lines.append(f"W{i} = [{rows}] (rows: units {', '.join(layer.units)}; columns: {sources})")
-        mode = _bias_mode(layer)
+        mode = layer.bias_mode
         if mode == "shared":
             lines.append(f"b{i} = {layer.bias_parameters[0].name} (one bias shared by the layer)")
         elif mode == "per_unit":
@@ -308,7 +302,7 @@ def parameter_arrays(network, values) -> list:
     arrays = []
     for layer in network.layers:
         arrays.append(numpy.array([[float(by_name[w.name]) for w in row] for row in layer.weights]))
-        mode = _bias_mode(layer)
+        mode = layer.bias_mode
         if mode == "shared":
             arrays.append(float(by_name[layer.bias_parameters[0].name]))
         elif mode == "per_unit":
@@ -335,7 +329,7 @@ def gradients_by_name(network, arrays: Mapping[str, object]) -> dict[str, float]
         for j, row in enumerate(layer.weights):
             for k, w in enumerate(row):
                 gradients[w.name] = float(weights[j, k])
-        mode = _bias_mode(layer)
+        mode = layer.bias_mode
         if mode == "shared":
             gradients[layer.bias_parameters[0].name] = float(arrays[f"b{i}"])
         elif mode == "per_unit":

@@ -37,7 +37,6 @@ import numpy as np
 from sympy import Symbol
 
 from symprop.model import nn
-from symprop.files.expressions import ExpressionError, parse_expression  # noqa: F401 - imported from here by users
 from symprop.model.graph import Graph
 from symprop.model.notation import PRESETS
 from symprop.files.spec_file import SpecError, SpecFile, read_text

@@ -71,14 +71,6 @@ class NetworkSymbols:
     i: Idx
 
 
-def bias_mode(layer) -> str:
-    """``none``, ``shared`` (one bias symbol for every unit) or ``per_unit``."""
-    present = [b for b in layer.biases if b is not None]
-    if not present:
-        return "none"
-    return "shared" if len(present) > 1 and len(set(present)) == 1 else "per_unit"
-
-
 #: The bound variable of every activation Lambda: one Dummy, so that equal layers give equal forms.
 _ACTIVATION_VARIABLE = sympy.Dummy("x", real=True)
 
@@ -129,7 +121,7 @@ def network_symbols(network) -> NetworkSymbols:
         l = layer.index
         sup, sup_prev = layer_superscript(network, l), layer_superscript(network, l - 1)
         n, n_prev = width_symbol(network, l), width_symbol(network, l - 1)
-        mode = bias_mode(layer)
+        mode = layer.bias_mode
         bias = {"none": None, "shared": Symbol(f"b^{{{sup}}}"), "per_unit": MatrixSymbol(f"b^{{{sup}}}", n, 1)}[mode]
         layers.append(LayerSymbols(
             l, n, n_prev, MatrixSymbol(f"W^{{{sup}}}", n, n_prev), bias, mode,

@@ -28,7 +28,7 @@ from symprop.model.losses import LOSS_RECORDS
 from symprop.engine.backprop import derive
 from symprop.engine.records import Derivation
 from symprop.model.graph import Graph
-from symprop.layers.layer_symbols import bias_mode, fused_softmax_loss, layer_activation, layer_superscript, width_symbol
+from symprop.layers.layer_symbols import fused_softmax_loss, layer_activation, layer_superscript, width_symbol
 from symprop.layers.matrix_expressions import MatrixPartial, Ones, Partial, work_out
 
 
@@ -241,7 +241,7 @@ def layer_view(network) -> tuple[LayerRule, ...]:
     for layer in network.layers:
         sup = layer_superscript(network, layer.index)
         n_in, n_out = width_symbol(network, layer.index - 1), width_symbol(network, layer.index)
-        rules.append(affine_rule(layer.index, n_in, n_out, bias_mode(layer), sup))
+        rules.append(affine_rule(layer.index, n_in, n_out, layer.bias_mode, sup))
         if layer is last and fused_softmax_loss(network):
             rules.append(softmax_with_loss_rule(layer.index, n_out))
             break

@@ -35,7 +35,7 @@ from sympy import Eq, HadamardProduct, Sum, Symbol
 from symprop.engine.records import Derivation
 from symprop.printing.latex import latex
 from symprop.model.losses import LOSS_RECORDS
-from symprop.layers.layer_symbols import Activation, LayerSymbols, NetworkSymbols, bias_mode, fused_softmax_loss, network_symbols
+from symprop.layers.layer_symbols import Activation, LayerSymbols, NetworkSymbols, fused_softmax_loss, network_symbols
 from symprop.layers.layer_view import LayerRule, NodeRule, layer_view, node_rules
 from symprop.layers.matrix_expressions import Elementwise, MatrixPartial, Ones, Partial, Softmax
 from symprop.layers.matrix_proof import MatrixFormError, batch_layout, check_forms
@@ -223,7 +223,7 @@ def layer_arrays(layer, example) -> dict[str, Any]:
 
     return {
         "W": [vector(row, "values") for row in layer.weights],
-        "b": None if bias_mode(layer) == "none" else vector(layer.biases, "values"),
+        "b": None if layer.bias_mode == "none" else vector(layer.biases, "values"),
         "a_prev": vector(layer.inputs, "forward", "values"),
         "z": vector(layer.nets, "forward"),
         "a": vector(layer.outs, "forward"),
@@ -244,7 +244,7 @@ def layers_json(network, example=None) -> list[dict]:
             "activation": layer.activation,
             "inputs": len(layer.inputs),
             "units": len(layer.outs),
-            "bias": bias_mode(layer),
+            "bias": layer.bias_mode,
             "formulas": {key: latex(equation, graph) for key, equation in form.equations},
             "layer_view": [
                 {"name": rule.name, "forward": [latex(e, graph) for e in rule.forward],

@@ -265,7 +265,7 @@ def _compare(comparer: _Comparer, what: str, parameter: Symbol, matrix_value: Ex
         _fail(what, parameter, matrix_value, engine_value)
 
 
-def _check_gradients(form: LayerForm, instance: _Instance, comparer: _Comparer, position: int,
+def _check_gradients(form, instance: _Instance, comparer: _Comparer, position: int,
                      i: int | None, delta: ImmutableMatrix) -> None:
     """dC/dW^l and dC/db^l by the (batch) gradient equations, entry by entry."""
     prefix = "" if i is not None else "batch_"
@@ -297,7 +297,7 @@ def _indexed_entries(base: IndexedBase, matrix: ImmutableMatrix) -> dict:
     return {base[j + 1, i + 1]: matrix[j, i] for j in range(matrix.rows) for i in range(matrix.cols)}
 
 
-def _check_index_form(form: LayerForm, instance: _Instance, comparer: _Comparer, position: int,
+def _check_index_form(form, instance: _Instance, comparer: _Comparer, position: int,
                       delta: ImmutableMatrix) -> None:
     """dC/dw^l_{jk} = a^{l-1}_k delta^l_j for every concrete j, k."""
     s, layer = instance.symbols.layers[position], instance.network.layers[position]
@@ -323,7 +323,7 @@ def _check_forward(forms, instance: _Instance) -> None:
                     )
 
 
-def _check_loss_gradient(form: LayerForm, instance: _Instance, position: int) -> None:
+def _check_loss_gradient(form, instance: _Instance, position: int) -> None:
     """nabla_a C in closed vector form equals sympy.diff of the loss by each output."""
     if "loss_gradient" not in form:
         return

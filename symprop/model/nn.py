@@ -87,6 +87,14 @@ class Layer:
         return tuple(w for row in self.weights for w in row)
 
     @cached_property
+    def bias_mode(self) -> str:
+        """``none``, ``shared`` (one bias symbol for every unit) or ``per_unit``; a layer
+        of one unit has a bias of its own, so it is ``per_unit``."""
+        if not self.bias_parameters:
+            return "none"
+        return "shared" if len(self.bias_parameters) == 1 and len(self.biases) > 1 else "per_unit"
+
+    @cached_property
     def weight_set(self) -> frozenset[Symbol]:
         return frozenset(self.weight_parameters)
 

@@ -23,16 +23,10 @@ from typing import Mapping
 
 from sympy import Symbol
 
-from symprop.numbers.digits import numeric_value
 from symprop.numbers.evaluation import (
     NumericError, arithmetic_of, check_options, first_example, given_values, loss_and_gradients, program_of,
 )
-from symprop.numbers.gradcheck import GradientCheck, GradientCheckError, gradient_check
-
-__all__ = [
-    "GradientCheck", "GradientCheckError", "NumericError", "WorkedExample", "gradient_check", "numeric_value",
-    "parameters_to_update", "worked_example",
-]
+from symprop.numbers.gradcheck import GradientCheck, gradient_check
 
 Number = object  # float in float mode, a SymPy number or expression in exact mode, sympy.Float with digits
 

@@ -9,11 +9,9 @@ from sympy import Rational, Symbol
 
 from symprop.engine import backprop
 
-from symprop.checks import backward_check
 
 from symprop.checks import claims as check
 
-from symprop.checks import random_points
 from symprop.checks.claims import assert_gradient, check_claim, parse_claim
 from symprop.checks.random_points import ClaimError
 from symprop.model.nn import batched
@@ -277,13 +275,6 @@ def test_a_high_symbolic_power_is_decided_at_points_not_expanded():
 
 
 # ---------------------------------------------------------------- where users import the checks from
-
-
-def test_the_backward_checks_and_the_error_are_imported_from_check_too():
-    exported = ("check_backward", "assert_backward", "BackwardReport", "ParameterCheck")
-    assert all(getattr(check, name) is getattr(backward_check, name) for name in exported)
-    assert check.ClaimError is random_points.ClaimError
-    assert set(check.__all__) >= {*exported, "check_claim", "assert_gradient", "ClaimError", "Verdict"}
 
 
 # ---------------------------------------------------------------- one safe parser for claims and node files

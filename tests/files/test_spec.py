@@ -11,13 +11,11 @@ from sympy import Rational, Symbol
 
 from symprop.engine import backprop
 
-from symprop.files import expressions
 
 from symprop.model import functions
 
 from symprop.files import spec
 
-from symprop.files import spec_file
 from symprop.files.spec import SpecError
 from tests.spec_files import GRAPH, NETWORK, drawn_network, refusal
 
@@ -495,11 +493,3 @@ def test_required_names_say_what_is_missing_and_what_init_would_draw(tmp_path):
 def test_required_names_refuse_a_broken_structure_in_one_line():
     with pytest.raises(SpecError, match=r"^<string>: network.layers\[0\].units \(line 2\): expected a positive"):
         spec.required_names("[network]\nlayers = [{ units = -1 }]\ninputs = 1\n")
-
-
-# ---------------------------------------------------------------- where users import them from
-
-
-def test_the_error_and_the_expression_parser_are_imported_from_spec_too():
-    assert spec.SpecError is spec_file.SpecError
-    assert (spec.parse_expression, spec.ExpressionError) == (expressions.parse_expression, expressions.ExpressionError)

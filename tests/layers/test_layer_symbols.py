@@ -6,7 +6,7 @@ import sympy
 
 from symprop.layers import layer_symbols
 from symprop.model.functions import sigmoid
-from symprop.layers.layer_symbols import bias_mode, fused_softmax_loss, layer_activation, network_symbols
+from symprop.layers.layer_symbols import fused_softmax_loss, layer_activation, network_symbols
 from symprop.model.nn import Dense, mlp
 
 from tests.conftest import chain_network
@@ -51,13 +51,6 @@ def test_each_notation_names_the_layer_its_own_way(notation, first, target):
     assert [str(s) for s in (layer.W, layer.b, layer.a_prev, layer.z, layer.a, layer.n)] == first
     assert str(symbols.t) == target
     assert symbols.layers[1].b is None and symbols.layers[1].bias_mode == "none"
-
-
-def test_bias_modes():
-    per_unit, none = two_layers("plain").layers
-    assert (bias_mode(per_unit), bias_mode(none)) == ("per_unit", "none")
-    one_unit_shared = mlp(1, [Dense(1, "sigmoid", bias="shared")], "sse").layers[0]
-    assert bias_mode(one_unit_shared) == "per_unit"  # one unit: nothing to share
 
 
 def test_activations_are_read_off_the_graph(mazur):

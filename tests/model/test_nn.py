@@ -259,3 +259,10 @@ def test_network_error_is_a_value_error_and_network_wraps_a_graph(mazur):
     assert isinstance(mazur.graph, Graph)
     assert nn.LOSSES == ("half_sse", "sse", "mse", "half_mse", "cross_entropy", "softmax_cross_entropy")
     assert functions.ACTIVATIONS["identity"] is None
+
+
+def test_a_layer_knows_its_bias_mode():
+    network = mlp(2, [Dense(3, "sigmoid", bias="per_unit"), Dense(2, "sigmoid", bias="shared"), Dense(2, bias="none")], "sse")
+    assert [layer.bias_mode for layer in network.layers] == ["per_unit", "shared", "none"]
+    one_unit_shared = mlp(1, [Dense(1, "sigmoid", bias="shared")], "sse").layers[0]
+    assert one_unit_shared.bias_mode == "per_unit"  # one unit: nothing to share

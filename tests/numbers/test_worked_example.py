@@ -288,23 +288,8 @@ def test_mistakes_are_said_in_one_line(mazur, call, message):
     assert str(error.value) == message
 
 
-# --- where users import from ---
-
-def test_the_check_and_the_numbers_are_importable_from_numeric():
-    from symprop.numbers import digits
-    from symprop.numbers import evaluation
-    from symprop.numbers import gradcheck
-    from symprop.numbers import worked_example as numeric
-
-    assert (numeric.gradient_check, numeric.GradientCheck, numeric.GradientCheckError) == (
-        gradcheck.gradient_check, gradcheck.GradientCheck, gradcheck.GradientCheckError)
-    assert numeric.NumericError is evaluation.NumericError
-    assert numeric.numeric_value is digits.numeric_value
-
-
-
 def test_exact_arithmetic_refuses_many_training_steps_up_front(mazur):
-    from symprop.numbers.worked_example import NumericError
+    from symprop.numbers.evaluation import NumericError
 
     with pytest.raises(NumericError, match="exact arithmetic covers at most 1 training step, 3 were asked for"):
         worked_example(mazur, MAZUR_VALUES, precision="exact", steps=3)
