@@ -86,7 +86,7 @@ def bench_derivation_scaling() -> None:
 def bench_memory() -> None:
     code = (
         "import resource, sys; sys.path.insert(0, %r)\n"
-        "from symprop import nn, backprop\n"
+        "from symprop.model import nn\nfrom symprop.engine import backprop\n"
         "n = nn.mlp(784, [nn.Dense(16), nn.Dense(10)], 'mse')\n"
         "d = backprop.derive(n, max_paths=0); [g.delta_form for g in d]\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n" % str(ROOT)
@@ -166,7 +166,7 @@ def bench_documents() -> None:
     report("Mazur document, Markdown + LaTeX, in-process", f"{elapsed:.3f} s", "< 0.3 s", elapsed < 0.3)
     code = (
         "import sys, time; sys.path.insert(0, %r)\n"
-        "from symprop import spec, render\nfrom symprop.pipeline import solve\n"
+        "from symprop.files import spec\nfrom symprop.outputs import render\nfrom symprop.outputs.pipeline import solve\n"
         "s = solve(spec.load_builtin('mazur'))\nstart = time.perf_counter()\n"
         "render.render_markdown(s.derivation, s.example); render.render_latex(s.derivation, s.example)\n"
         "print(time.perf_counter() - start)\n" % str(ROOT)
@@ -187,6 +187,27 @@ def bench_documents() -> None:
     with tempfile.TemporaryDirectory() as folder:
         elapsed = best_of(lambda: export.build_pdf(latex, Path(folder) / "mazur.pdf"), repeats=2)
     report("Mazur PDF through latexmk", f"{elapsed:.2f} s", "< 3 s", elapsed < 3)
+
+
+def deep_document_seconds(depth: int, width: int) -> float:
+    """Derive a ``depth``-layer sigmoid network, work its example, write its Markdown."""
+    from symprop.numbers.worked_example import worked_example
+    from symprop.outputs import render
+
+    network = nn.mlp(width, [nn.Dense(width, "sigmoid") for _ in range(depth)], "half_sse")
+    symbols = (*network.graph.inputs, *network.graph.parameters)
+    values = {s.name: 0.1 * ((7 * i) % 11 - 5) for i, s in enumerate(symbols)}
+    start = time.perf_counter()
+    derivation = backprop.derive(network)
+    render.render_markdown(derivation, worked_example(derivation, values, learning_rate=0.1))
+    return time.perf_counter() - start
+
+
+def bench_deep_documents() -> None:
+    """Closed forms double in printed size with every layer; documents must not."""
+    ten, twenty = (min(deep_document_seconds(depth, 4) for _ in range(2)) for depth in (10, 20))
+    report("20-layer width-4 sigmoid network: derive, example, Markdown", f"{twenty:.2f} s", "< 5 s", twenty < 5)
+    report("  ... time(20 layers) / time(10 layers)", f"{twenty / ten:.2f}x", "<= 2.5x (linear)", twenty / ten <= 2.5)
 
 
 def bench_generated_code() -> None:
@@ -232,7 +253,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     print(f"{'figure':<58} {'measured':>16}  {'target':<22} result")
     for bench in (bench_derivation_scaling, bench_memory, lambda: bench_against_expanded_diff(args.quick),
-                  bench_backends_agree, bench_cli_help, bench_documents, bench_generated_code):
+                  bench_backends_agree, bench_cli_help, bench_documents, bench_deep_documents, bench_generated_code):
         try:
             bench()
         except Exception as error:  # a missing piece is reported, the other figures still print
