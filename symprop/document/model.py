@@ -9,7 +9,8 @@ kinds that every writer knows how to set:
 ``equation``  display math as aligned rows (:class:`Equation`);
 ``table``     rows of cells under a header (:class:`Table`);
 ``figure``    the picture of the network, laid out once (:class:`Figure`);
-``plot``      a curve such as the training loss (:class:`Plot`).
+``plot``      a curve such as the training loss (:class:`Plot`);
+``code``      source code, such as a generated backward pass (:class:`Code`).
 
 Everything mathematical arrives printed as LaTeX; prose arrives as a key into
 the language's table (:mod:`symprop.document.i18n`) with its placeholders'
@@ -108,7 +109,16 @@ class Plot:
     kind: str = field(default="plot", init=False)
 
 
-Block = Union[Heading, Paragraph, Equation, Table, Figure, Plot]
+@dataclass(frozen=True)
+class Code:
+    """Source code in ``language``, set verbatim."""
+
+    language: str
+    text: str
+    kind: str = field(default="code", init=False)
+
+
+Block = Union[Heading, Paragraph, Equation, Table, Figure, Plot, Code]
 
 
 @dataclass(frozen=True)

@@ -303,21 +303,23 @@ def test_a_users_block_macros_change_every_section(tmp_path, mazur_example):
 def test_a_section_added_to_the_model_reaches_every_format(mazur_example, monkeypatch):
     """Writers iterate the document's sections: a new section needs no template change."""
     from symprop.document import build
-    from symprop.document.model import equation, heading, section
+    from symprop.document.model import Code, equation, heading, section
 
     original = build.build_document
 
     def with_extra(*args, **kwargs):
         document = original(*args, **kwargs)
-        extra = section("extra", heading("check"), equation("x^{2} = 4"))
+        extra = section("extra", heading("check"), equation("x^{2} = 4"), Code("python", "print(1)\n"))
         return type(document)(document.title, document.lang, (*document.sections, extra))
 
     monkeypatch.setattr(render, "build_document", with_extra)
     render._last_document.clear()
     markdown, latex = render.render_markdown(*mazur_example), render.render_latex(*mazur_example)
     render._last_document.clear()
-    assert markdown.rstrip().endswith("## Gradient check\n\n```math\nx^{2} = 4\n```")
-    assert latex.rstrip().endswith("\\section*{Gradient check}\n\n\\[\nx^{2} = 4\n\\]\n\n\\end{document}")
+    assert markdown.rstrip().endswith("## Gradient check\n\n```math\nx^{2} = 4\n```\n\n```python\nprint(1)\n```")
+    assert latex.rstrip().endswith(
+        "\\section*{Gradient check}\n\n\\[\nx^{2} = 4\n\\]\n\n\\begin{verbatim}\nprint(1)\n\\end{verbatim}\n\n"
+        "\\end{document}")
 
 
 def test_strict_undefined_and_tex_safe_delimiters(tmp_path, mazur_example):
