@@ -7,6 +7,8 @@ Korean follows the terms of the Korean tutorials: 순전파, 역전파, 연쇄�
 """
 from __future__ import annotations
 
+import re
+
 from typing import Mapping
 
 ENGLISH: Mapping[str, str] = {
@@ -153,7 +155,7 @@ KOREAN: Mapping[str, str] = {
     "parameters_intro": "연쇄법칙으로 구한 각 매개변수에 대한 출력의 기울기입니다.",
     "gradient_of": "{parameter}에 대한 기울기",
     "chain_rule": "연쇄법칙에 의해:",
-    "branch_upstream": "{node}는 노드 {count}개로 이어집니다. 앞에서 구한 인수를 다시 써서 그 노드들의 기울기를 구하면:",
+    "branch_upstream": "{node|는} 노드 {count}개로 이어집니다. 앞에서 구한 인수를 다시 써서 그 노드들의 기울기를 구하면:",
     "branch_sum": "{node}에 대한 기울기는 이어지는 노드마다 항이 하나인 합입니다:",
     "branch_again": "{node}에 대한 기울기는 앞에서 구했습니다:",
     "each_factor": "각 인수를 계산하면:",
@@ -164,10 +166,10 @@ KOREAN: Mapping[str, str] = {
                        "그 합은 이름으로 남겨 둡니다):",
     "examples_reduced": "예제 {count}개에 대한 기울기의 평균은 {value}입니다.",
     "examples_summed": "예제 {count}개에 대한 기울기의 합은 {value}입니다.",
-    "descent": "학습률 {eta}로 경사하강법을 적용해 매개변수를 갱신합니다:",
+    "descent": "학습률 {eta|로} 경사하강법을 적용해 매개변수를 갱신합니다:",
     "descent_symbolic": "학습률 {eta}의 경사하강법:",
-    "not_updated": "이 예제에서는 {parameter}를 갱신하지 않습니다.",
-    "summary_layer": "{layer}층에는 {parameter}와 같은 꼴의 매개변수가 {count}개 더 있으며 생략합니다.",
+    "not_updated": "이 예제에서는 {parameter|를} 갱신하지 않습니다.",
+    "summary_layer": "{layer}층에는 {parameter|와} 같은 꼴의 매개변수가 {count}개 더 있으며 생략합니다.",
     "delta": "델타 형태",
     "delta_intro": "같은 기울기를 델타, 곧 각 노드에 대한 손실 함수의 기울기로 구합니다. 출력에서부터 노드마다 한 번씩 계산합니다:",
     "delta_gradients": "각 기울기는 델타와 국소 도함수의 곱이며 위의 결과와 같습니다:",
@@ -182,11 +184,11 @@ KOREAN: Mapping[str, str] = {
     "layer_backward": "역전파:",
     "node_rules": "노드별 역전파 규칙",
     "node_rules_intro": "계산 그래프의 각 노드가 기울기를 전달하는 방식:",
-    "rule_add": "{node}는 덧셈 노드이므로 {parent}에 기울기가 그대로 전달됩니다: {passed}.",
-    "rule_multiply": "{node}는 곱셈 노드이므로 {parent}에 전달되는 기울기는 상류의 기울기에 다른 입력을 곱한 값입니다: {passed}.",
-    "rule_identity": "{node}는 {parent}를 그대로 복사하므로 기울기도 그대로 전달됩니다: {passed}.",
-    "rule_function": "{node}는 {parent}에 함수를 적용하므로 상류의 기울기에 그 도함수 {local}를 곱합니다.",
-    "rule_branch": "{node}는 여러 노드({consumers})로 분기하므로 각 경로에서 돌아온 기울기를 더합니다: {passed}.",
+    "rule_add": "{node|는} 덧셈 노드이므로 {parent}에 기울기가 그대로 전달됩니다: {passed}.",
+    "rule_multiply": "{node|는} 곱셈 노드이므로 {parent}에 전달되는 기울기는 상류의 기울기에 다른 입력을 곱한 값입니다: {passed}.",
+    "rule_identity": "{node|는} {parent|를} 그대로 복사하므로 기울기도 그대로 전달됩니다: {passed}.",
+    "rule_function": "{node|는} {parent}에 함수를 적용하므로 상류의 기울기에 그 도함수 {local|를} 곱합니다.",
+    "rule_branch": "{node|는} 여러 노드({consumers})로 분기하므로 각 경로에서 돌아온 기울기를 더합니다: {passed}.",
     "check": "기울기 검증",
     "check_intro": "각 기울기를 손실 함수의 중앙 차분과 비교합니다:",
     "col_parameter": "매개변수",
@@ -200,8 +202,8 @@ KOREAN: Mapping[str, str] = {
     "col_node": "노드",
     "col_before": "이전",
     "col_after": "이후",
-    "loss_fell": "오차가 {before}에서 {after}로 줄었습니다.",
-    "loss_rose": "오차가 {before}에서 {after}로 늘었습니다. 이 단계에는 학습률이 너무 큽니다.",
+    "loss_fell": "오차가 {before}에서 {after|로} 줄었습니다.",
+    "loss_rose": "오차가 {before}에서 {after|로} 늘었습니다. 이 단계에는 학습률이 너무 큽니다.",
     "loss_same": "오차는 {before} 그대로입니다.",
     "training": "학습",
     "training_intro": "경사하강법 {steps}단계 동안의 오차:",
@@ -211,6 +213,57 @@ KOREAN: Mapping[str, str] = {
 }
 
 LANGUAGES: Mapping[str, Mapping[str, str]] = {"en": ENGLISH, "ko": KOREAN}
+
+
+#: Korean particles that follow the final sound of the word before them:
+#: (after a vowel, after a consonant); ``로`` also follows a final ㄹ.
+PARTICLES = {"는": ("는", "은"), "를": ("를", "을"), "가": ("가", "이"), "와": ("와", "과"), "로": ("로", "으로")}
+
+#: The last consonant of each digit's Korean reading ("" for a vowel): 영 일 이 삼 사 오 육 칠 팔 구.
+DIGIT_FINALS = {"0": "ㅇ", "1": "ㄹ", "2": "", "3": "ㅁ", "4": "", "5": "", "6": "ㄱ", "7": "ㄹ", "8": "ㄹ", "9": ""}
+#: Latin letters whose Korean reading ends in a consonant (엘 엠 엔 알); the others end in a vowel.
+LETTER_FINALS = {"l": "ㄹ", "m": "ㅁ", "n": "ㄴ", "r": "ㄹ"}
+#: Greek letters whose reading ends in a consonant (입실론, 오미크론, 웁실론); the others end in a vowel.
+GREEK_FINALS = {"epsilon": "ㄴ", "varepsilon": "ㄴ", "omicron": "ㄴ", "upsilon": "ㄴ"}
+#: Commands that set type or space and are not read aloud.
+_SILENT = {"left", "right", "mathrm", "mathbf", "operatorname", "text", "quad", "qquad", "big", "Big", "cdot",
+           "times", "dots", "ldots", "cdots", "frac", "prime"}
+_SPOKEN = re.compile(r"\\([A-Za-z]+)|(\d+(?:\.\d+)?)|([A-Za-z])")
+_WITH_PARTICLE = re.compile(r"\{(\w+)\|(\w+)\}")
+
+
+def final_sound(text: str) -> str:
+    """The last consonant of ``text`` read aloud in Korean ("" when it ends in a vowel).
+
+    ``text`` is LaTeX or plain text; what is read is its last letter, digit or
+    Greek letter (``out_{h1}``: 일, ``w_{5}``: 오, ``E_{total}``: 엘, ``\\eta``: 에타).
+    A whole number ending in 0 is read by place (십, 백, 천, 만): a consonant.
+    """
+    spoken = [m for m in _SPOKEN.finditer(text) if not (m.group(1) and m.group(1) in _SILENT)]
+    if not spoken:
+        return ""
+    command, number, letter = spoken[-1].groups()
+    if command:
+        return GREEK_FINALS.get(command, "")
+    if number:
+        whole = "." not in number
+        return "ㅂ" if whole and number.endswith("0") and number != "0" else DIGIT_FINALS[number[-1]]
+    return LETTER_FINALS.get(letter.lower(), "")
+
+
+def particle(base: str, before: str) -> str:
+    """The form of particle ``base`` (``는``, ``를``, ``가``, ``와``, ``로``) after ``before``."""
+    after_vowel, after_consonant = PARTICLES[base]
+    final = final_sound(before)
+    if not final or (base == "로" and final == "ㄹ"):
+        return after_vowel
+    return after_consonant
+
+
+def with_particles(sentence: str, values: Mapping[str, str]) -> str:
+    """``sentence`` with each ``{name|particle}`` written ``{name}`` and the particle's form
+    that follows ``values[name]`` (``{node|는}`` before ``out_{h1}``: ``{node}은``)."""
+    return _WITH_PARTICLE.sub(lambda m: "{%s}%s" % (m.group(1), particle(m.group(2), values[m.group(1)])), sentence)
 
 
 def prose(lang: str) -> Mapping[str, str]:

@@ -21,7 +21,7 @@ from pathlib import Path
 import jinja2
 
 from symprop.document.build import build_document
-from symprop.document.i18n import prose
+from symprop.document.i18n import prose, with_particles
 from symprop.document.model import Document, Mark, Math
 from symprop.document.options import FLAVORS, document_options
 from symprop.printing.rows import math_lines
@@ -129,10 +129,13 @@ def template_environment(fmt: str, template_dir: str | None = None):
 @jinja2.pass_context
 def _say(context, sentence) -> str:
     """A :class:`~symprop.document.model.Prose` sentence in the document's language,
-    escaped for the format, its placeholders filled (math set inline)."""
+    escaped for the format, its placeholders filled (math set inline), each Korean
+    particle in the form that follows its placeholder's final sound."""
     environment = context.environment
+    spoken = {k: v.tex if isinstance(v, Math) else str(v) for k, v in sentence.values.items()}
+    text = with_particles(context["text"][sentence.key], spoken)
     values = {k: _cell(context, v) for k, v in sentence.values.items()}
-    return environment.filters["fill"](context["text"][sentence.key], **values)
+    return environment.filters["fill"](text, **values)
 
 
 @jinja2.pass_context
