@@ -154,7 +154,9 @@ class Formulas:
             names = graph_symbol_names(self.graph)
             settings = {"symbol_names": names, "order": order}
             if numbers:
-                settings.update(symbol_names={**names, **number_names(self.values, self.digits)}, mul_symbol="dot")
+                zeros = frozenset(s for s, v in self.values.items() if v == 0)
+                settings.update(symbol_names={**names, **number_names(self.values, self.digits)}, mul_symbol="dot",
+                                zero_symbols=zeros)
             self._printers[key] = SympropLatexPrinter(settings)
         return self._printers[key]
 

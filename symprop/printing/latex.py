@@ -87,7 +87,9 @@ class SympropLatexPrinter(PrintsSharedOnce, LatexPrinter):
     ``graph``: a :class:`~symprop.model.graph.Graph` whose ``latex_names`` name the
     symbols (explicit ``symbol_names`` win);
     ``step``: LaTeX head of the unit step (``H``);
-    ``markdown_safe``: rewrite ``* \\{ \\} |`` so that Markdown cannot eat them.
+    ``markdown_safe``: rewrite ``* \\{ \\} |`` so that Markdown cannot eat them;
+    ``zero_symbols``: symbols whose value is 0 in a line of numbers: the terms of a sum
+    they multiply are left out (``0.2967``, not ``0.2967 - 0``).
     """
 
     _default_settings = {
@@ -95,6 +97,7 @@ class SympropLatexPrinter(PrintsSharedOnce, LatexPrinter):
         "graph": None,
         "step": "H",
         "markdown_safe": True,
+        "zero_symbols": frozenset(),
     }
 
     def __init__(self, settings=None):
@@ -168,10 +171,24 @@ class SympropLatexPrinter(PrintsSharedOnce, LatexPrinter):
             text += printed
         return text
 
+    def _as_ordered_terms(self, expr, order=None):
+        """SymPy's order of a sum's terms, but a positive term first: ``z_1 - t_1``, not
+        ``-t_1 + z_1`` (how a difference is written by hand)."""
+        terms = [t for t in super()._as_ordered_terms(expr, order=order) if not self._is_zero_term(t)] or [sympy.S.Zero]
+        if not terms[0].could_extract_minus_sign():
+            return terms
+        first = next((i for i, term in enumerate(terms) if not term.could_extract_minus_sign()), None)
+        return terms if first is None else [terms[first], *terms[:first], *terms[first + 1:]]
+
+    def _is_zero_term(self, term) -> bool:
+        zeros = self._settings["zero_symbols"]
+        return bool(zeros) and any(f in zeros for f in (term.args if term.is_Mul else (term,)))
+
     def _print_OrderedSum(self, expr) -> str:
         """Terms in their given order; a term printed with a leading minus is subtracted."""
-        text = self._print(expr.args[0])
-        for term in expr.args[1:]:
+        terms = [t for t in expr.args if not self._is_zero_term(t)] or [sympy.S.Zero]
+        text = self._print(terms[0])
+        for term in terms[1:]:
             printed = self._print(term)
             text += f" - {printed[1:].lstrip()}" if printed.startswith("-") else f" + {printed}"
         return text

@@ -91,3 +91,11 @@ def test_a_section_does_not_depend_on_the_sections_built_before_it(mazur_solutio
     first = build_document(mazur_solution.derivation, mazur_solution.example)
     second = build_document(mazur_solution.derivation, mazur_solution.example)
     assert first == second
+
+
+def test_numeric_lines_leave_out_zero_terms_and_write_differences_positive_first():
+    solution = pipeline.solve(spec.load_builtin("softmax"))
+    rows = [row for b in build_document(solution.derivation, solution.example).blocks if isinstance(b, Equation)
+            for row in b.rows]
+    assert not any("- t_{1} + " in row or "&= - 0 " in row or row.endswith(" + 0") for row in rows)
+    assert r"\frac{\partial L}{\partial a^{(2)}_{1}} &= z^{(2)}_{1} - t_{1}" in rows

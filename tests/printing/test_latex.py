@@ -107,3 +107,21 @@ def test_substituted_plugs_numbers_in_without_evaluating(mazur):
         r"\frac{\left(0.01 - 0.75136507\right)^{2}}{2} + \frac{\left(0.99 - 0.772928465\right)^{2}}{2}"
     )
     assert substituted(out_o1 - t1, {out_o1: -0.5, t1: 0.25}) == r"\left(-0.5\right) - 0.25"
+
+
+def test_a_difference_is_written_positive_term_first():
+    t1, z1, a = (sympy.Symbol(n, real=True) for n in ("t1", "z1", "a"))
+    assert latex(z1 - t1) == "z_{1} - t_{1}"
+    assert latex(-t1 - a) == "- a - t_{1}"  # no positive term: SymPy's order stands
+    assert latex((z1 - t1) * a) == r"a \left(z_{1} - t_{1}\right)"
+
+
+def test_terms_a_zero_multiplies_are_left_out_of_a_line_of_numbers():
+    t1, z1, a = (sympy.Symbol(n, real=True) for n in ("t1", "z1", "a"))
+    names = {t1: "0", z1: "0.2967", a: "2"}
+    assert latex(z1 - t1, symbol_names=names, zero_symbols=frozenset({t1})) == "0.2967"
+    assert latex(a * t1 + z1, symbol_names=names, zero_symbols=frozenset({t1})) == "0.2967"
+    # a product on its own is a value, not a term of a sum: it stays
+    assert latex(t1 * a, symbol_names=names, zero_symbols=frozenset({t1}), mul_symbol="dot") == r"2 \cdot 0"
+    assert latex(a * t1 + t1, symbol_names=names, zero_symbols=frozenset({t1})) == "0"
+    assert latex(z1 - t1, symbol_names=names) == "0.2967 - 0"
