@@ -155,8 +155,9 @@ class Formulas:
             settings = {"symbol_names": names, "order": order}
             if numbers:
                 zeros = frozenset(s for s, v in self.values.items() if v == 0)
+                magnitudes = {s: latex_number(-v, self.digits) for s, v in self.values.items() if v < 0}
                 settings.update(symbol_names={**names, **number_names(self.values, self.digits)}, mul_symbol="dot",
-                                zero_symbols=zeros)
+                                zero_symbols=zeros, magnitudes=magnitudes)
             self._printers[key] = SympropLatexPrinter(settings)
         return self._printers[key]
 

@@ -89,7 +89,10 @@ class SympropLatexPrinter(PrintsSharedOnce, LatexPrinter):
     ``step``: LaTeX head of the unit step (``H``);
     ``markdown_safe``: rewrite ``* \\{ \\} |`` so that Markdown cannot eat them;
     ``zero_symbols``: symbols whose value is 0 in a line of numbers: the terms of a sum
-    they multiply are left out (``0.2967``, not ``0.2967 - 0``).
+    they multiply are left out (``0.2967``, not ``0.2967 - 0``);
+    ``magnitudes``: symbol -> the text of its absolute value, for symbols whose value
+    is negative in a line of numbers: ``-s`` prints as that magnitude and ``+ s`` as
+    ``- magnitude`` (``e^{0.4469}``, not ``e^{-(-0.4469)}``; ``a - 0.3``, not ``a + (-0.3)``).
     """
 
     _default_settings = {
@@ -98,6 +101,7 @@ class SympropLatexPrinter(PrintsSharedOnce, LatexPrinter):
         "step": "H",
         "markdown_safe": True,
         "zero_symbols": frozenset(),
+        "magnitudes": {},
     }
 
     def __init__(self, settings=None):
@@ -179,6 +183,37 @@ class SympropLatexPrinter(PrintsSharedOnce, LatexPrinter):
             return terms
         first = next((i for i, term in enumerate(terms) if not term.could_extract_minus_sign()), None)
         return terms if first is None else [terms[first], *terms[:first], *terms[first + 1:]]
+
+    def _print_Add(self, expr, order=None) -> str:
+        """SymPy's sum, with each term's sign as its value gives it (see ``magnitudes``)."""
+        tex = ""
+        for i, term in enumerate(self._as_ordered_terms(expr, order=order)):
+            negative, text = self._signed(term)
+            tex += ("- " if negative else "") if i == 0 else (" - " if negative else " + ")
+            tex += text
+        return tex
+
+    def _signed(self, term) -> tuple[bool, str]:
+        """``(is subtracted, text of its magnitude)`` of one term of a sum."""
+        magnitudes = self._settings["magnitudes"]
+        if term in magnitudes:
+            return True, magnitudes[term]
+        if term.could_extract_minus_sign():
+            if -term in magnitudes:
+                return False, magnitudes[-term]
+            term = -term
+            negative = True
+        else:
+            negative = False
+        text = self._print(term)
+        return negative, rf"\left({text}\right)" if self._needs_add_brackets(term) else text
+
+    def _print_Mul(self, expr) -> str:
+        """``-s`` of a symbol whose value is negative prints as its magnitude."""
+        magnitudes = self._settings["magnitudes"]
+        if magnitudes and expr.could_extract_minus_sign() and -expr in magnitudes:
+            return magnitudes[-expr]
+        return super()._print_Mul(expr)
 
     def _is_zero_term(self, term) -> bool:
         zeros = self._settings["zero_symbols"]

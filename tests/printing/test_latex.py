@@ -125,3 +125,14 @@ def test_terms_a_zero_multiplies_are_left_out_of_a_line_of_numbers():
     assert latex(t1 * a, symbol_names=names, zero_symbols=frozenset({t1}), mul_symbol="dot") == r"2 \cdot 0"
     assert latex(a * t1 + t1, symbol_names=names, zero_symbols=frozenset({t1})) == "0"
     assert latex(z1 - t1, symbol_names=names) == "0.2967 - 0"
+
+
+def test_signs_of_negative_values_are_folded_into_the_line_of_numbers():
+    net, b, a = (sympy.Symbol(n, real=True) for n in ("net", "b", "a"))
+    names = {net: r"\left(-0.4469\right)", b: r"\left(-0.3\right)", a: "0.5"}
+    settings = dict(symbol_names=names, magnitudes={net: "0.4469", b: "0.3"})
+    assert latex(1 / (1 + sympy.exp(-net)), **settings) == r"\frac{1}{1 + e^{0.4469}}"
+    assert latex(a + b, **settings) == "0.5 - 0.3"
+    assert latex(a - b, **settings) == "0.5 + 0.3"
+    assert latex(b + a * net, **settings, mul_symbol="dot") == r"0.5 \cdot \left(-0.4469\right) - 0.3"
+    assert latex(a + b, symbol_names=names) == r"0.5 + \left(-0.3\right)"  # without magnitudes, as given
