@@ -163,6 +163,28 @@ class SpecFile:
         return value
 
 
+def refuse_unknown_keys(spec: SpecFile, key: Key, allowed, where: str) -> None:
+    """A :class:`SpecError` at the first key of the table at ``key`` that is not ``allowed``:
+    ``unknown key 'activaton' in layer 1: did you mean 'activation'?``, else the keys it may have.
+    A misspelled key is never ignored: a default standing in for it would go unnoticed."""
+    table = spec.get(key)
+    if not isinstance(table, dict):
+        return
+    for name in table:
+        if name not in allowed:
+            raise spec.error((*key, name), unknown_key_message(name, allowed, where))
+
+
+def unknown_key_message(name: str, allowed, where: str, *, table: bool = False) -> str:
+    """``unknown key 'x' in [train]: did you mean 'y'?`` (or ``expected one of ...`` when nothing is close)."""
+    shown = (lambda k: f"[{k}]") if table else repr
+    close = difflib.get_close_matches(name, list(allowed), n=1, cutoff=0.6)
+    head = f"unknown table [{name}]" if table else f"unknown key {name!r} {where}".rstrip()
+    if close:
+        return f"{head}: did you mean {shown(close[0])}?"
+    return f"{head}: expected one of {', '.join(map(str, allowed))}"
+
+
 def finite_number(value) -> float | None:
     """``value`` as a float when it is a finite TOML number (not a bool, nan or inf), else None."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):

@@ -15,7 +15,7 @@ from symprop.model import functions
 from symprop.model import nn
 from symprop.files.expressions import ExpressionError, parse_expression
 from symprop.model.graph import Graph, GraphError
-from symprop.files.spec_file import UNIT_NAME, SpecError, SpecFile, check_name, repeated
+from symprop.files.spec_file import UNIT_NAME, SpecError, SpecFile, check_name, refuse_unknown_keys, repeated
 from symprop.files.toml_text import Key, describe
 
 #: Beyond these a derivation (or its document) would take very long: refused up front.
@@ -23,6 +23,10 @@ MAX_PARAMETERS = 200_000
 MAX_LAYERS = 200  # the closed forms nest one level per layer: time grows with depth squared
 MAX_NODES = 400  # like MAX_LAYERS: a chain of 400 nodes takes seconds, of 1000 most of a minute
 LOSSES = nn.LOSSES
+#: The keys each table may have; any other is refused with the nearest of these.
+NETWORK_KEYS = ("inputs", "targets", "loss", "layers")
+LAYER_KEYS = ("units", "activation", "bias", "names", "alpha")
+GRAPH_KEYS = ("inputs", "parameters", "nodes", "output")
 
 
 def structure(spec: SpecFile, notation: str, title: str = "") -> tuple[nn.Network | None, Graph]:
@@ -46,6 +50,7 @@ def structure(spec: SpecFile, notation: str, title: str = "") -> tuple[nn.Networ
 def build_network(spec: SpecFile, notation: str, title: str = "") -> nn.Network:
     """The layered network of ``[network]``, named by ``notation``."""
     spec.table(("network",), required="a table")
+    refuse_unknown_keys(spec, ("network",), NETWORK_KEYS, "in [network]")
     inputs = _network_inputs(spec)
     layers = _layers(spec)
     _check_size(spec, inputs, layers)
@@ -113,6 +118,7 @@ def _layers(spec: SpecFile) -> list[nn.Dense]:
 
 def _dense(spec: SpecFile, key: Key) -> nn.Dense:
     spec.table(key, required="a layer")
+    refuse_unknown_keys(spec, key, LAYER_KEYS, f"in layer {key[-1] + 1}")
     units = spec.integer((*key, "units"), low=1, high=MAX_PARAMETERS, what="a positive whole number of units")
     activation = spec.choice((*key, "activation"), tuple(functions.ACTIVATIONS), "sigmoid")
     bias = spec.choice((*key, "bias"), nn.BIAS_MODES, "per_unit")
@@ -152,6 +158,7 @@ def _check_loss_fits(spec: SpecFile, loss: str, layers: list[nn.Dense]) -> None:
 def build_graph(spec: SpecFile) -> Graph:
     """The expression graph of ``[graph]``: every name a real symbol, nodes in file order."""
     spec.table(("graph",), required="a table")
+    refuse_unknown_keys(spec, ("graph",), GRAPH_KEYS, "in [graph]")
     inputs = spec.names(("graph", "inputs"), what="input names", in_expressions=True)
     parameters = spec.names(("graph", "parameters"), inputs, what="parameter names", in_expressions=True)
     strangers = [p for p in parameters if p not in inputs]

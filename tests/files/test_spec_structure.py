@@ -213,3 +213,19 @@ def test_networks_too_large_to_derive_are_refused_up_front():
     )
     many = '[graph]\ninputs = ["x"]\nnodes = [' + ", ".join(f'["n{i}", "x"]' for i in range(401)) + "]\n"
     assert refusal(many) == "f.toml: graph.nodes (line 3): 401 nodes: at most 400, as more would take very long"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (NETWORK.replace('{ units = 2, activation = "sigmoid" }', '{ units = 2, activaton = "relu" }'),
+         "network.layers[0].activaton (line 4): unknown key 'activaton' in layer 1: did you mean 'activation'?"),
+        (NETWORK.replace('{ units = 1, activation = "sigmoid" }', '{ units = 1, colour = "red" }'),
+         "network.layers[1].colour (line 5): unknown key 'colour' in layer 2: expected one of units, activation, "
+         "bias, names, alpha"),
+        (NETWORK + 'los = "sse"\n', "network.los (line 7): unknown key 'los' in [network]: did you mean 'loss'?"),
+        (GRAPH + 'outptu = "f"\n', "graph.outptu (line 4): unknown key 'outptu' in [graph]: did you mean 'output'?"),
+    ],
+)
+def test_unknown_keys_in_network_layers_and_graph_are_refused(text, expected):
+    assert refusal(text) == f"f.toml: {expected}"
