@@ -60,30 +60,23 @@ def build_network(spec: SpecFile, notation: str, title: str = "") -> nn.Network:
     if targets is not None and len(targets) != layers[-1].units:
         raise spec.error(("network", "targets"), f"{len(targets)} targets named, but the output layer has "
                          f"{layers[-1].units} units: expected one target per output unit")
-    clash = repeated([*(inputs if isinstance(inputs, list) else []), *(targets or [])])
-    if clash:
-        raise spec.error(("network", "targets"), f"the name {clash!r} is both an input and a target: use distinct "
-                         "names")
     try:
         return nn.mlp(inputs, layers, loss, targets=targets, notation=notation, title=title)
+    except nn.NameClash as error:
+        raise spec.error(_clash_key(error.name, inputs, layers, targets), str(error)) from None
     except (nn.NetworkError, GraphError) as error:
-        clash = _name_clash(spec, inputs, layers, loss, targets, notation)
-        raise clash or spec.error(("network",), str(error)) from None
+        raise spec.error(("network",), str(error)) from None
 
 
-def _name_clash(spec: SpecFile, inputs, layers, loss, targets, notation) -> SpecError | None:
-    """Which input or target name is also a name the notation gives a parameter or node, if any."""
-    try:
-        generated = nn.mlp(len(inputs) if isinstance(inputs, list) else inputs, layers, loss, notation=notation).graph
-    except (nn.NetworkError, GraphError):
-        return None
-    taken = {s.name for s in (*generated.parameters, *generated.nodes)}
-    for key, names in ((("network", "inputs"), inputs), (("network", "targets"), targets)):
-        clash = next((n for n in names if n in taken), None) if isinstance(names, list) else None
-        if clash:
-            return spec.error(key, f"{clash!r} is also the name notation {notation} gives a parameter or node of this "
-                              "network: choose another name")
-    return None
+def _clash_key(name: str, inputs, layers: list[nn.Dense], targets) -> Key:
+    """The key of the later of two places that share ``name``: the targets, else the last
+    layer naming it, else the inputs (a name the notation gives clashed with it)."""
+    if name in (targets or ()):
+        return ("network", "targets")
+    for i in reversed(range(len(layers))):
+        if name in (layers[i].names or ()):
+            return ("network", "layers", i, "names")
+    return ("network", "inputs") if isinstance(inputs, list) and name in inputs else ("network",)
 
 
 def _network_inputs(spec: SpecFile) -> int | list[str]:
