@@ -62,3 +62,15 @@ def test_the_public_api_is_importable_from_symprop_itself():
     assert symprop.check_claim is claims.check_claim and symprop.derive is backprop.derive
     for name in symprop.__all__:
         assert getattr(symprop, name) is not None
+
+
+def test_wrong_argument_says_what_was_given_and_what_was_expected():
+    from symprop.errors import WrongArgument, given
+
+    error = WrongArgument("derive", "a Graph", ["x"], "build one")
+    assert isinstance(error, SympropError) and isinstance(error, TypeError)
+    assert str(error) == "derive expects a Graph, got a list: build one"
+    assert str(WrongArgument("f", "a Graph", None)) == "f expects a Graph, got None"
+    assert given(3) == "an int" and given(1.5) == "a float"
+    assert given("x\ny") == "the string 'x\\ny'"
+    assert given("a" * 50) == "the string '" + "a" * 37 + "...'"

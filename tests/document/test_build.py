@@ -91,3 +91,13 @@ def test_a_section_does_not_depend_on_the_sections_built_before_it(mazur_solutio
     first = build_document(mazur_solution.derivation, mazur_solution.example)
     second = build_document(mazur_solution.derivation, mazur_solution.example)
     assert first == second
+
+
+def test_build_document_refuses_what_is_not_a_derivation():
+    import pytest
+
+    from symprop.errors import WrongArgument
+
+    with pytest.raises(WrongArgument, match=r"^build_document expects a Derivation, got the string 'w5': make one with "
+                       r"symprop\.derive\(network\)$"):
+        build_document("w5")
