@@ -7,7 +7,8 @@ The schema (any other key is refused, with the nearest name it may be a misspell
     [graph]     inputs, parameters, nodes = [["q", "x + y"], ["f", "q*z"]], output      (instead of [network])
     [values]    every input, target and parameter, by name
     [[examples]]  the data (inputs and targets) of each example, when there are several
-    [train]     learning_rate, update (weights | all), steps, init (how to draw missing parameters)
+    [train]     learning_rate, update (weights | all), steps, init (how to draw missing parameters);
+                a [graph] without [train] takes no step
 
 Everything wrong with a file is a :class:`SpecError` whose message is one line,
 ``<file>: <key> (line N): <what was expected>``. Node expressions are checked
@@ -166,6 +167,8 @@ def _problem(spec: SpecFile) -> Problem:
     values, examples, drawn = _values(spec, network, graph, init)
     if network is None:
         update = "all"  # a graph has no weights: its parameters are what an update changes
+        if "train" not in spec.data:
+            steps = 0  # a graph is differentiated, not trained, unless its file asks
     return Problem(title, notation, spec.source, network, graph, values, examples, reduction, learning_rate, update,
                    steps, drawn, init)
 

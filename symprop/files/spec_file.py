@@ -62,6 +62,18 @@ def read_text(path) -> str:
         raise SpecError(str(path), "file", f"cannot be read: {error.strerror or error}") from None
 
 
+def read_stream(stream, source: str) -> str:
+    """The text of a binary stream (standard input), refused in one line like :func:`read_text`."""
+    data = stream.read(MAX_TEXT_LENGTH + 1)
+    if len(data) > MAX_TEXT_LENGTH:
+        raise SpecError(source, "file", f"more than {MAX_TEXT_LENGTH} bytes: a network file is at most "
+                        f"{MAX_TEXT_LENGTH} bytes")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise SpecError(source, "file", f"not UTF-8 text (byte {error.start})") from None
+
+
 class SpecFile:
     """A parsed network file: typed access to its keys, and errors that point at them."""
 

@@ -526,3 +526,9 @@ def test_required_names_say_what_is_missing_and_what_init_would_draw(tmp_path):
 def test_required_names_refuse_a_broken_structure_in_one_line():
     with pytest.raises(SpecError, match=r"^<string>: network.layers\[0\].units \(line 2\): expected a positive"):
         spec.required_names("[network]\nlayers = [{ units = -1 }]\ninputs = 1\n")
+
+
+def test_a_graph_without_train_takes_no_step_and_a_network_keeps_its_default():
+    assert spec.loads(GRAPH_VALUES).steps == 0
+    assert spec.loads(GRAPH_VALUES + "[train]\nlearning_rate = 0.1\n").steps == 1
+    assert spec.loads(drawn_network('[train]\ninit = "xavier"\n')).steps == 1
