@@ -27,6 +27,7 @@ the reading is done by :mod:`symprop.spec_file` (keys and their types),
 """
 from __future__ import annotations
 
+import difflib
 import math
 import os
 import re
@@ -342,8 +343,9 @@ def _given_values(spec: SpecFile, roles: dict[Symbol, str], graph: Graph) -> dic
                          "and parameters; remove from [values]")
     extra = [name for name in table if name not in by_name]
     if extra:
-        raise spec.error(("values", extra[0]), f"{_listed(extra)}: not a name of the network; expected its inputs, "
-                         "targets and parameters (symprop describe lists them)")
+        raise spec.error(("values", extra[0]), f"{_listed(extra)}: not a name of the network; "
+                         + _nearest(extra[0], by_name, "expected its inputs, targets and parameters (symprop describe "
+                                    "lists them)"))
     return {by_name[name]: spec.number(("values", name)) for name in table}
 
 
@@ -364,7 +366,8 @@ def _examples(spec: SpecFile, roles, data: list[Symbol]) -> list[dict[Symbol, fl
         wrong = [name for name in example if name not in by_name]
         if wrong:
             first = wrong[0]
-            reason = "parameters stay in [values]" if first in known else "not an input or target of the network"
+            reason = "parameters stay in [values]" if first in known else (
+                "not an input or target of the network" + _nearest(first, by_name, "", prefix="; "))
             raise spec.error((*key, i, first), f"{_listed(wrong)}: {reason}")
         missing = [s.name for s in data if s.name not in example]
         if missing:
@@ -386,6 +389,12 @@ def _check_batch_name(spec: SpecFile, graph: Graph, examples: int) -> None:
     if examples > 1 and any(s.name == batch for s in (*graph.inputs, *graph.parameters, *graph.nodes)):
         raise spec.error(("examples",), f"the name {batch!r} is taken: with several examples it names the combined "
                          f"{graph.output.name}; rename it")
+
+
+def _nearest(name: str, names, otherwise: str, prefix: str = "") -> str:
+    """``did you mean 'w5'?`` when one of ``names`` is close to ``name``, else ``otherwise``."""
+    close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
+    return f"{prefix}did you mean {close[0]!r}?" if close else otherwise
 
 
 def _listed(names: list[str], most: int = 12) -> str:

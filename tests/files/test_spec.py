@@ -532,3 +532,10 @@ def test_a_graph_without_train_takes_no_step_and_a_network_keeps_its_default():
     assert spec.loads(GRAPH_VALUES).steps == 0
     assert spec.loads(GRAPH_VALUES + "[train]\nlearning_rate = 0.1\n").steps == 1
     assert spec.loads(drawn_network('[train]\ninit = "xavier"\n')).steps == 1
+
+
+def test_a_misspelled_name_in_values_or_examples_gets_the_nearest_name():
+    assert refusal(GRAPH_VALUES.replace("z = 3", "z = 3\nyy = 4")) == (
+        "f.toml: values.yy (line 8): yy: not a name of the network; did you mean 'y'?")
+    text = GRAPH.replace("nodes", 'parameters = ["x"]\nnodes') + "[values]\nx = 1\n[[examples]]\ny = 2\nzz = 3\n"
+    assert refusal(text) == "f.toml: examples[0].zz (line 9): zz: not an input or target of the network; did you mean 'z'?"
