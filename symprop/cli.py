@@ -109,13 +109,15 @@ class ClaimArguments(click.Command):
     command's options is taken as an argument, as if it followed ``--``."""
 
     def parse_args(self, ctx, args):
-        options = {name for param in self.get_params(ctx) for name in (*param.opts, *param.secondary_opts)}
+        params = [p for p in self.get_params(ctx) if isinstance(p, click.Option)]
+        options = {name for p in params for name in (*p.opts, *p.secondary_opts)}
+        valued = {name for p in params if not p.is_flag and not p.count for name in p.opts}
         end = args.index("--") if "--" in args else len(args)
-        formulas = [a for a in args[:end] if a.startswith("-") and not a.startswith("--") and len(a) > 1
-                    and a not in options]
+        formulas = [i for i, a in enumerate(args[:end]) if a.startswith("-") and not a.startswith("--") and len(a) > 1
+                    and a not in options and (i == 0 or args[i - 1] not in valued)]
         if formulas:
-            rest = [a for a in args[:end] if a not in formulas]
-            args = [*rest, "--", *formulas, *args[end + 1:]]
+            rest = [a for i, a in enumerate(args[:end]) if i not in formulas]
+            args = [*rest, "--", *(args[i] for i in formulas), *args[end + 1:]]
         return super().parse_args(ctx, args)
 
 

@@ -400,3 +400,9 @@ def test_a_graph_file_without_train_is_not_trained(tmp_path):
     markdown = (tmp_path / "apples.md").read_text()
     assert "## After the update" not in markdown and "Gradient descent" not in markdown
     assert "update:" not in run("grad", str(source), "tax").output
+
+
+def test_an_option_value_starting_with_a_minus_stays_the_options(mazur_file):
+    result = CliRunner().invoke(main, ["check", str(mazur_file), "w5", "-" + MAZUR_W5, "--points", "-3"])
+    assert (result.exit_code, result.output) == (
+        2, "symprop: error: Invalid value for '--points': -3 is not in the range 1<=x<=1000.\n")
