@@ -29,6 +29,16 @@ class WrongArgument(SympropError, TypeError):
         self.function, self.expected = function, expected
         super().__init__(f"{function} expects {expected}, got {given(value)}" + (f": {hint}" if hint else ""))
 
+    def __reduce__(self):  # the value given may not pickle: the message does
+        return (_rebuilt, (type(self), self.function, self.expected, str(self)))
+
+
+def _rebuilt(cls, function: str, expected: str, message: str):
+    error = cls.__new__(cls)
+    error.function, error.expected = function, expected
+    Exception.__init__(error, message)
+    return error
+
 
 def given(value) -> str:
     """What a wrong argument was, in a few words: ``None``, ``a list``, ``the string 'x+y'``."""

@@ -74,3 +74,16 @@ def test_wrong_argument_says_what_was_given_and_what_was_expected():
     assert given(3) == "an int" and given(1.5) == "a float"
     assert given("x\ny") == "the string 'x\\ny'"
     assert given("a" * 50) == "the string '" + "a" * 37 + "...'"
+
+
+def test_wrong_argument_and_name_clash_survive_pickling():
+    import pickle
+
+    from symprop.errors import WrongArgument
+    from symprop.model.nn import NameClash
+
+    error = pickle.loads(pickle.dumps(WrongArgument("derive", "a Graph", lambda: 1)))
+    assert (type(error), str(error), error.function) == (WrongArgument, "derive expects a Graph, got a function", "derive")
+    clash = pickle.loads(pickle.dumps(NameClash("x", "input 1", "target 1")))
+    assert (str(clash), clash.places) == ("the name 'x' is both input 1 and target 1: use distinct names",
+                                          ("input 1", "target 1"))
