@@ -31,6 +31,7 @@ _EXPORTS = {
     "loads": "files.spec",
     "SympropError": "errors",
     "FailedCheck": "errors",
+    "WrongArgument": "errors",
 }
 
 

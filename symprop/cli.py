@@ -87,13 +87,38 @@ def parse_precision(value: str):
     raise click.BadParameter(f"{value!r}: expected float, exact, or a number of digits from 5 to 1000")
 
 
+#: The file name that means standard input, and the folder that means standard output.
+STDIO = "-"
+
+
 def load_problem(file: str | None, notation: str | None = None):
-    """The problem in ``file``, or the built-in Mazur example when there is none."""
+    """The problem in ``file`` (``-``: standard input), or the built-in Mazur example when there is none."""
     from symprop.files import spec
+    from symprop.files.spec_file import read_stream
 
     if file is None:
         return spec.loads(spec.builtin_examples()["mazur"], source="mazur.toml", notation=notation)
+    if file == STDIO:
+        return spec.loads(read_stream(click.get_binary_stream("stdin"), "<stdin>"), source="<stdin>", notation=notation)
     return spec.load(file, notation=notation)
+
+
+class ClaimArguments(click.Command):
+    """A command whose last argument is a formula that may start with ``-`` (a claim
+    ``-(t1 - out_o1)*...``): an argument that starts with one ``-`` and is not one of the
+    command's options is taken as an argument, as if it followed ``--``."""
+
+    def parse_args(self, ctx, args):
+        params = [p for p in self.get_params(ctx) if isinstance(p, click.Option)]
+        options = {name for p in params for name in (*p.opts, *p.secondary_opts)}
+        valued = {name for p in params if not p.is_flag and not p.count for name in p.opts}
+        end = args.index("--") if "--" in args else len(args)
+        formulas = [i for i, a in enumerate(args[:end]) if a.startswith("-") and not a.startswith("--") and len(a) > 1
+                    and a not in options and (i == 0 or args[i - 1] not in valued)]
+        if formulas:
+            rest = [a for i, a in enumerate(args[:end]) if i not in formulas]
+            args = [*rest, "--", *(args[i] for i in formulas), *args[end + 1:]]
+        return super().parse_args(ctx, args)
 
 
 class OneLineErrors(click.Group):
@@ -123,7 +148,7 @@ NOTATIONS = tuple(PRESETS)
 
 
 @main.command()
-@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@click.argument("file", required=False, type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("-f", "--format", "formats", default="md,tex", show_default=True,
               callback=comma_list(FORMATS), help=f"Formats to write, any of {','.join(FORMATS)}.")
 @click.option("--notation", type=click.Choice(NOTATIONS), help="Name quantities as this tutorial does (default: the file's).")
@@ -139,30 +164,41 @@ NOTATIONS = tuple(PRESETS)
               help="Write every parameter out, even for a large network (which is otherwise summarised per layer).")
 @click.option("--templates", "template_dir", type=click.Path(file_okay=False, exists=True),
               help="A folder of your own templates, searched before the built-in ones.")
-@click.option("-o", "--output-dir", type=click.Path(file_okay=False), default="output", show_default=True,
-              help="Folder to write into.")
+@click.option("-o", "--output-dir", type=click.Path(file_okay=False, allow_dash=True), default="output",
+              show_default=True, help="Folder to write into; - writes the one format asked for to standard output.")
+@click.option("-q", "--quiet", is_flag=True, help="No notes and no progress on standard error.")
 @reports_errors
 def derive(file, formats, notation, lang, flavor, digits, steps, precision, fragment, per_parameter, template_dir,
-           output_dir):
-    """Write the derivation of FILE (default: the built-in Mazur example)."""
+           output_dir, quiet):
+    """Write the derivation of FILE (default: the built-in Mazur example; - reads standard input)."""
     from symprop.outputs.export import safe_stem
-    from symprop.outputs.pipeline import expected_seconds, solve, write_documents
+    from symprop.outputs.pipeline import expected_seconds, render_documents, solve, write_documents
 
+    to_stdout = output_dir == STDIO
+    if to_stdout and len(dict.fromkeys(formats)) > 1:
+        fail(f"-o - writes one document to standard output: choose one format with -f, not {','.join(formats)}",
+             EXIT_BAD_INPUT)
     problem = load_problem(file, notation)
-    stem = safe_stem(Path(file).stem if file else "mazur")
-    if expected_seconds(problem) > SLOW_SECONDS:
+    stem = safe_stem(Path(file).stem if file and file != STDIO else "mazur" if not file else "stdin")
+    if expected_seconds(problem) > SLOW_SECONDS and not quiet:
         click.echo(f"symprop: note: {len(problem.graph.parameters)} parameters; the worked example and its gradient "
                    f"check will take about {expected_seconds(problem):.0f} s", err=True)
-    show_progress = sys.stderr.isatty()
+    show_progress = sys.stderr.isatty() and not quiet
+    settings = dict(stem=stem, lang=lang, flavor=flavor, digits=digits, fragment=fragment, per_parameter=per_parameter,
+                    template_dir=template_dir)
     with click.progressbar(length=len(formats) + 1, label="deriving", file=sys.stderr,
                            hidden=not show_progress) as bar:
         solution = solve(problem, steps=steps, precision=precision)
         bar.update(1)
-        paths = write_documents(
-            solution, formats, Path(output_dir), stem=stem, lang=lang, flavor=flavor, digits=digits,
-            fragment=fragment, per_parameter=per_parameter, template_dir=template_dir,
-            on_step=lambda name: bar.update(1),
-        )
+        if to_stdout:
+            [text] = render_documents(solution, formats, on_step=lambda name: bar.update(1), **settings).values()
+        else:
+            paths = write_documents(solution, formats, Path(output_dir), on_step=lambda name: bar.update(1), **settings)
+    if to_stdout:
+        stream = click.get_binary_stream("stdout")
+        stream.write(text if isinstance(text, bytes) else text.encode("utf-8"))
+        stream.flush()
+        return
     for path in paths:
         click.echo(str(path))
 
@@ -226,8 +262,8 @@ def examples(name, output_dir):
         click.echo(str(write_atomic(output_path(Path(output_dir), key, ".toml"), text)))
 
 
-@main.command()
-@click.argument("file", type=click.Path(dir_okay=False))
+@main.command(cls=ClaimArguments)
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.argument("parameter")
 @click.argument("claim")
 @click.option("--points", type=click.IntRange(1, 1000), default=8, show_default=True,
@@ -235,7 +271,9 @@ def examples(name, output_dir):
 @click.option("--json", "as_json", is_flag=True, help="Print the verdict as JSON.")
 @reports_errors
 def check(file, parameter, claim, points, as_json):
-    """Check a CLAIM for the gradient of PARAMETER in FILE: exit 0 if equal, 1 if not."""
+    """Check a CLAIM for the gradient of PARAMETER in FILE: exit 0 if equal, 1 if not.
+
+    A CLAIM may start with - (-(t1 - out_o1)*...) without a -- before it."""
     from symprop.checks.claims import check_claim
 
     problem = load_problem(file)

@@ -314,3 +314,95 @@ def test_bad_arguments_get_one_line_and_exit_2(args, message):
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2
     assert result.output == message
+
+
+MAZUR_W5 = "(out_o1 - t1)*out_o1*(1 - out_o1)*out_h1"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-(t1 - out_o1)*out_o1*(1 - out_o1)*out_h1"],
+        ["--", "-(t1 - out_o1)*out_o1*(1 - out_o1)*out_h1"],
+        ["--points", "2", "-(t1 - out_o1)*out_o1*(1 - out_o1)*out_h1"],
+        ["-(t1 - out_o1)*out_o1*(1 - out_o1)*out_h1", "--json"],
+    ],
+)
+def test_a_claim_may_start_with_a_minus(mazur_file, args):
+    result = run("check", str(mazur_file), "w5", *args)
+    assert result.exit_code == 0
+    assert "is equal to the gradient" in result.output or json.loads(result.output)["equal"] is True
+
+
+def test_a_claim_starting_with_a_minus_is_still_checked_and_unknown_options_refused(mazur_file):
+    assert run("check", str(mazur_file), "w5", "-" + MAZUR_W5).exit_code == 1
+    result = CliRunner().invoke(main, ["check", str(mazur_file), "w5", MAZUR_W5, "--bogus"])
+    assert (result.exit_code, result.output) == (2, "symprop: error: No such option '--bogus'.\n")
+
+
+def test_derive_reads_the_file_from_standard_input(tmp_path):
+    result = CliRunner().invoke(main, ["derive", "-", "-f", "md", "-o", str(tmp_path)],
+                                input=spec.builtin_examples()["graph"])
+    assert result.exit_code == 0
+    assert result.stdout == f"{tmp_path / 'stdin.md'}\n"
+    assert "## Forward pass" in (tmp_path / "stdin.md").read_text()
+
+
+def test_a_file_from_standard_input_is_named_stdin_in_errors():
+    result = CliRunner().invoke(main, ["derive", "-", "-f", "md"], input="[network]\ninputs = 2\nlayrs = []\n")
+    assert (result.exit_code, result.output) == (
+        2, "symprop: error: <stdin>: network.layrs (line 3): unknown key 'layrs' in [network]: did you mean "
+           "'layers'?\n")
+    result = CliRunner().invoke(main, ["derive", "-"], input=b"\xff")
+    assert result.output == "symprop: error: <stdin>: file: not UTF-8 text (byte 0)\n"
+
+
+def test_derive_writes_one_format_to_standard_output(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["derive", "-f", "json", "-o", "-"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["schema"] == 1
+    markdown = CliRunner().invoke(main, ["derive", "-", "-f", "md", "-o", "-"], input=spec.builtin_examples()["mazur"])
+    assert markdown.stdout.startswith("# A step by step backpropagation example\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_several_formats_to_standard_output_are_refused():
+    result = CliRunner().invoke(main, ["derive", "-o", "-"])
+    assert (result.exit_code, result.output) == (
+        2, "symprop: error: -o - writes one document to standard output: choose one format with -f, not md,tex\n")
+
+
+def test_quiet_silences_the_note_of_a_long_job(tmp_path, monkeypatch):
+    from symprop.outputs import pipeline
+
+    monkeypatch.setattr(pipeline, "SECONDS_PER_PARAMETER", 5.0)
+    result = CliRunner().invoke(main, ["derive", "-f", "json", "-o", str(tmp_path), "--quiet"])
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == f"{tmp_path / 'mazur.json'}\n"
+
+
+def test_steps_zero_writes_no_update_and_no_after_section(tmp_path):
+    result = run("derive", "-f", "md,json", "--steps", "0", "-o", str(tmp_path))
+    assert result.exit_code == 0
+    markdown = (tmp_path / "mazur.md").read_text()
+    assert "## After the update" not in markdown and "Gradient descent with learning rate" not in markdown
+    assert "learning rate" not in markdown.lower() and "## Gradient check" in markdown
+    document = json.loads((tmp_path / "mazur.json").read_text())
+    assert (document["steps"], document["updated"], document["loss_after"]) == (0, {}, None)
+
+
+def test_a_graph_file_without_train_is_not_trained(tmp_path):
+    source = tmp_path / "apples.toml"
+    source.write_text('[graph]\ninputs = ["apple", "n", "tax"]\nnodes = [["cost", "apple*n"], ["price", "cost*tax"]]\n'
+                      "[values]\napple = 100\nn = 2\ntax = 1.1\n")
+    assert run("derive", str(source), "-f", "md", "-o", str(tmp_path)).exit_code == 0
+    markdown = (tmp_path / "apples.md").read_text()
+    assert "## After the update" not in markdown and "Gradient descent" not in markdown
+    assert "update:" not in run("grad", str(source), "tax").output
+
+
+def test_an_option_value_starting_with_a_minus_stays_the_options(mazur_file):
+    result = CliRunner().invoke(main, ["check", str(mazur_file), "w5", "-" + MAZUR_W5, "--points", "-3"])
+    assert (result.exit_code, result.output) == (
+        2, "symprop: error: Invalid value for '--points': -3 is not in the range 1<=x<=1000.\n")

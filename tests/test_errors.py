@@ -62,3 +62,28 @@ def test_the_public_api_is_importable_from_symprop_itself():
     assert symprop.check_claim is claims.check_claim and symprop.derive is backprop.derive
     for name in symprop.__all__:
         assert getattr(symprop, name) is not None
+
+
+def test_wrong_argument_says_what_was_given_and_what_was_expected():
+    from symprop.errors import WrongArgument, given
+
+    error = WrongArgument("derive", "a Graph", ["x"], "build one")
+    assert isinstance(error, SympropError) and isinstance(error, TypeError)
+    assert str(error) == "derive expects a Graph, got a list: build one"
+    assert str(WrongArgument("f", "a Graph", None)) == "f expects a Graph, got None"
+    assert given(3) == "an int" and given(1.5) == "a float"
+    assert given("x\ny") == "the string 'x\\ny'"
+    assert given("a" * 50) == "the string '" + "a" * 37 + "...'"
+
+
+def test_wrong_argument_and_name_clash_survive_pickling():
+    import pickle
+
+    from symprop.errors import WrongArgument
+    from symprop.model.nn import NameClash
+
+    error = pickle.loads(pickle.dumps(WrongArgument("derive", "a Graph", lambda: 1)))
+    assert (type(error), str(error), error.function) == (WrongArgument, "derive expects a Graph, got a function", "derive")
+    clash = pickle.loads(pickle.dumps(NameClash("x", "input 1", "target 1")))
+    assert (str(clash), clash.places) == ("the name 'x' is both input 1 and target 1: use distinct names",
+                                          ("input 1", "target 1"))

@@ -5,6 +5,9 @@ the node rules, the check, and the forward pass after the update."""
 from __future__ import annotations
 
 from symprop.document import layer_sections
+from symprop.engine.records import Derivation
+from symprop.errors import WrongArgument
+from symprop.numbers.worked_example import WorkedExample
 from symprop.document.formulas import Formulas
 from symprop.document.model import Document, paragraph, section
 from symprop.document.network import NetworkSections
@@ -17,6 +20,7 @@ from symprop.document.i18n import prose
 def build_document(derivation, example=None, options: DocumentOptions | None = None, **settings) -> Document:
     """The document of ``derivation`` (and of its worked ``example``, when given);
     ``settings`` as in :class:`~symprop.document.options.DocumentOptions`."""
+    expect_derivation("build_document", derivation, example)
     options = document_options(options, **settings)
     f = Formulas(derivation, example, options)
     network = NetworkSections(f)
@@ -35,3 +39,13 @@ def build_document(derivation, example=None, options: DocumentOptions | None = N
     ]
     title = options.title or getattr(derivation.network, "title", "") or prose(options.lang)["default_title"]
     return Document(title, options.lang, tuple(s for s in sections if s.blocks))
+
+
+def expect_derivation(function: str, derivation, example=None) -> None:
+    """A :class:`~symprop.errors.WrongArgument` unless ``derivation`` is a Derivation and
+    ``example`` a WorkedExample or None."""
+    if not isinstance(derivation, Derivation):
+        raise WrongArgument(function, "a Derivation", derivation, "make one with symprop.derive(network)")
+    if example is not None and not isinstance(example, WorkedExample):
+        raise WrongArgument(function, "a WorkedExample or None as its example", example,
+                            "make one with symprop.worked_example(derivation, values)")

@@ -52,6 +52,12 @@ class Formulas:
         return self.network.notation.chain_order if self.network is not None else "loss_first"
 
     @cached_property
+    def updates(self) -> bool:
+        """Whether the document shows an update: symbolically without an example, and with one
+        only when it took at least one step (``steps = 0``: the numbers at the point, no update)."""
+        return self.example is None or len(self.example.loss_history) > 1
+
+    @cached_property
     def summarised(self) -> bool:
         if self.options.per_parameter is not None:
             return not self.options.per_parameter

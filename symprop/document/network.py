@@ -98,7 +98,7 @@ class NetworkSections:
         eta = Math(r"\eta" + " = " + f.num(f.example.learning_rate))
         return [
             paragraph("given_values"), Table((Prose("col_symbol"), Prose("col_value")), "lr", rows),
-            paragraph("learning_rate_given", eta=eta),
+            paragraph("learning_rate_given", eta=eta) if f.updates else None,
         ]
 
     def activation_identities(self) -> list[list[str]]:

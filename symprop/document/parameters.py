@@ -100,7 +100,7 @@ class ParameterSections:
             for layer, ps in per_layer if f.summarised and layer is not None and len(ps) > 1
         ]
         note = None
-        if key == "biases" and f.example is not None:
+        if key == "biases" and f.example is not None and f.updates:
             updated = any(p in f.example.updated_parameters for _, ps in per_layer for p in ps)
             note = paragraph("biases_updated" if updated else "biases_not_updated")
         derivations = [block for p in self.shown(per_layer) for block in self.parameter(p)]
@@ -215,6 +215,8 @@ class ParameterSections:
         """``{p}^{+} = p - eta dE/dp = numbers = value``, or that the example keeps ``p``."""
         f = self.f
         example = f.example
+        if not f.updates:
+            return []
         if example is not None and p not in example.updated_parameters:
             return [paragraph("not_updated", parameter=Math(f.tex(p)))]
         new = "{" + f.tex(p) + "}^{+}"

@@ -109,7 +109,7 @@ def after_section(f: Formulas, shown_nodes):
     """The forward pass again with the updated parameters, the new loss, and the
     training trace when there were several steps."""
     example = f.example
-    if example is None:
+    if example is None or not f.updates:  # no example, or no step taken (steps = 0)
         return section("after_update")
     before, after = float(example.loss), float(example.loss_after)
     key = "loss_fell" if after < before else "loss_rose" if after > before else "loss_same"

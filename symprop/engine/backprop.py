@@ -27,7 +27,9 @@ import sympy
 from sympy import Expr, Symbol
 
 from symprop.engine.records import Adjoint, Derivation, Factor, Gradient, Path, Term, UnknownNameError
+from symprop.errors import WrongArgument
 from symprop.model.graph import Graph, adjoint_symbol
+from symprop.model.nn import Network
 
 #: Paths listed per symbol before the derivation gives only their count.
 DEFAULT_MAX_PATHS = 64
@@ -46,6 +48,7 @@ def derive(
     about 20x faster on wide layers), ``"sympy"`` never does, ``"auto"`` uses
     SymEngine when it is installed.
     """
+    network = _network_or_graph(network)
     graph = network if isinstance(network, Graph) else network.graph
     local = local_derivatives(graph, backend=backend)
     adjoints = adjoint_walk(graph, local)
@@ -55,6 +58,19 @@ def derive(
         p: gradient(graph, local, adjoints, counts, p, max_paths, expanded_nodes) for p in graph.parameters
     }
     return Derivation(graph, local, adjoints, gradients, max_paths, None if network is graph else network)
+
+
+def _network_or_graph(value):
+    """``value`` when it is a Graph or a Network; a loaded file (a Problem) gives its own;
+    anything else is refused in one line."""
+    if isinstance(value, (Graph, Network)):
+        return value
+    if isinstance(getattr(value, "graph", None), Graph) and hasattr(value, "values"):  # a Problem (symprop.load)
+        return value.network or value.graph
+    hint = ("a string is not parsed: build a Graph, or load a network file with symprop.loads"
+            if isinstance(value, str) else "build one with symprop.nn.mlp or symprop.Graph, or load a file with "
+            "symprop.load")
+    raise WrongArgument("derive", "a Graph or a Network", value, hint)
 
 
 def local_derivatives(graph: Graph, backend: str = "auto") -> dict[tuple[Symbol, Symbol], Expr]:

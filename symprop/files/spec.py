@@ -1,13 +1,14 @@
 """Network files: a TOML description of a network and its numbers, read into a :class:`Problem`.
 
-The schema (more keys are allowed and ignored)::
+The schema (any other key is refused, with the nearest name it may be a misspelling of)::
 
     title = "..."; notation = "mazur"; reduction = "mean"
     [network]   inputs (names or a count), targets, loss, layers = [{ units, activation, names, bias }]
     [graph]     inputs, parameters, nodes = [["q", "x + y"], ["f", "q*z"]], output      (instead of [network])
     [values]    every input, target and parameter, by name
     [[examples]]  the data (inputs and targets) of each example, when there are several
-    [train]     learning_rate, update (weights | all), steps, init (how to draw missing parameters)
+    [train]     learning_rate, update (weights | all), steps, init (how to draw missing parameters);
+                a [graph] without [train] takes no step
 
 Everything wrong with a file is a :class:`SpecError` whose message is one line,
 ``<file>: <key> (line N): <what was expected>``. Node expressions are checked
@@ -26,6 +27,7 @@ the reading is done by :mod:`symprop.spec_file` (keys and their types),
 """
 from __future__ import annotations
 
+import difflib
 import math
 import os
 import re
@@ -39,7 +41,7 @@ from sympy import Symbol
 from symprop.model import nn
 from symprop.model.graph import Graph
 from symprop.model.notation import PRESETS
-from symprop.files.spec_file import SpecError, SpecFile, read_text
+from symprop.files.spec_file import SpecError, SpecFile, read_text, refuse_unknown_keys, unknown_key_message
 from symprop.files.spec_structure import build_network, structure
 from symprop.files.toml_text import MISSING, describe
 
@@ -48,6 +50,14 @@ MAX_EXAMPLES = 10_000
 REDUCTIONS = ("mean", "sum")
 UPDATES = ("weights", "all")
 INIT_METHODS = ("uniform", "normal", "xavier")
+#: The keys a file may have at its top level, in [train], and in [train] init for each method.
+TOP_KEYS = ("title", "notation", "reduction", "network", "graph", "values", "examples", "train")
+TRAIN_KEYS = ("learning_rate", "update", "steps", "init")
+INIT_KEYS = {
+    "uniform": ("method", "seed", "low", "high", "decimals"),
+    "normal": ("method", "seed", "mean", "std", "decimals"),
+    "xavier": ("method", "seed", "decimals"),
+}
 INIT_EXAMPLE = '[train] init = { method = "uniform", low = -0.5, high = 0.5, seed = 0 }'
 
 
@@ -106,6 +116,8 @@ def required_names(path_or_text) -> list[dict]:
     else:
         spec = SpecFile(path_or_text, "<string>")
     network, graph = structure(spec, _notation(spec))
+    _refuse_unknown_tables(spec)
+    refuse_unknown_keys(spec, ("train",), TRAIN_KEYS, "in [train]")
     roles = _roles(network, graph)
     given = _given_names(spec)
     drawable = spec.get(("train", "init")) is not MISSING
@@ -151,12 +163,23 @@ def _problem(spec: SpecFile) -> Problem:
     notation = _notation(spec)
     reduction = spec.choice(("reduction",), REDUCTIONS, "mean")
     network, graph = structure(spec, notation, title)
+    _refuse_unknown_tables(spec)
     learning_rate, update, steps, init = _train(spec, network)
     values, examples, drawn = _values(spec, network, graph, init)
     if network is None:
         update = "all"  # a graph has no weights: its parameters are what an update changes
+        if "train" not in spec.data:
+            steps = 0  # a graph is differentiated, not trained, unless its file asks
     return Problem(title, notation, spec.source, network, graph, values, examples, reduction, learning_rate, update,
                    steps, drawn, init)
+
+
+def _refuse_unknown_tables(spec: SpecFile) -> None:
+    """A misspelled table (``[trian]``) or top-level key, refused rather than ignored."""
+    for name, value in spec.data.items():
+        if name not in TOP_KEYS:
+            raise spec.error((name,), unknown_key_message(name, TOP_KEYS, "at the top level",
+                                                          table=isinstance(value, dict)))
 
 
 def _title(spec: SpecFile) -> str:
@@ -191,6 +214,7 @@ def _renamed(spec: SpecFile, problem: Problem, notation: str) -> Problem:
 
 def _train(spec: SpecFile, network: nn.Network | None) -> tuple[float, str, int, dict | None]:
     spec.table(("train",))
+    refuse_unknown_keys(spec, ("train",), TRAIN_KEYS, "in [train]")
     learning_rate = spec.number(("train", "learning_rate"), 0.5, what="a finite positive number")
     if learning_rate <= 0:
         raise spec.error(("train", "learning_rate"), f"expected a finite positive number, got {learning_rate!r}")
@@ -212,6 +236,7 @@ def _init(spec: SpecFile, network: nn.Network | None) -> dict | None:
     else:
         raise spec.error(key, f"expected a method ({', '.join(INIT_METHODS)}) or a table like "
                          f"{INIT_EXAMPLE.split('= ', 1)[1]}, got {describe(raw)}")
+    refuse_unknown_keys(spec, key, INIT_KEYS[init["method"]], f"in [train] init ({init['method']})")
     init["seed"] = spec.integer((*key, "seed"), 0, low=0, high=2**63 - 1, what="a whole number seed, 0 or more",
                                 too_large="is too large: a seed is at most {high}")
     if init["method"] == "uniform":
@@ -318,8 +343,9 @@ def _given_values(spec: SpecFile, roles: dict[Symbol, str], graph: Graph) -> dic
                          "and parameters; remove from [values]")
     extra = [name for name in table if name not in by_name]
     if extra:
-        raise spec.error(("values", extra[0]), f"{_listed(extra)}: not a name of the network; expected its inputs, "
-                         "targets and parameters (symprop describe lists them)")
+        raise spec.error(("values", extra[0]), f"{_listed(extra)}: not a name of the network; "
+                         + _nearest(extra[0], by_name, "expected its inputs, targets and parameters (symprop describe "
+                                    "lists them)"))
     return {by_name[name]: spec.number(("values", name)) for name in table}
 
 
@@ -340,7 +366,8 @@ def _examples(spec: SpecFile, roles, data: list[Symbol]) -> list[dict[Symbol, fl
         wrong = [name for name in example if name not in by_name]
         if wrong:
             first = wrong[0]
-            reason = "parameters stay in [values]" if first in known else "not an input or target of the network"
+            reason = "parameters stay in [values]" if first in known else (
+                "not an input or target of the network" + _nearest(first, by_name, "", prefix="; "))
             raise spec.error((*key, i, first), f"{_listed(wrong)}: {reason}")
         missing = [s.name for s in data if s.name not in example]
         if missing:
@@ -362,6 +389,12 @@ def _check_batch_name(spec: SpecFile, graph: Graph, examples: int) -> None:
     if examples > 1 and any(s.name == batch for s in (*graph.inputs, *graph.parameters, *graph.nodes)):
         raise spec.error(("examples",), f"the name {batch!r} is taken: with several examples it names the combined "
                          f"{graph.output.name}; rename it")
+
+
+def _nearest(name: str, names, otherwise: str, prefix: str = "") -> str:
+    """``did you mean 'w5'?`` when one of ``names`` is close to ``name``, else ``otherwise``."""
+    close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
+    return f"{prefix}did you mean {close[0]!r}?" if close else otherwise
 
 
 def _listed(names: list[str], most: int = 12) -> str:

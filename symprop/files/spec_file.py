@@ -62,6 +62,18 @@ def read_text(path) -> str:
         raise SpecError(str(path), "file", f"cannot be read: {error.strerror or error}") from None
 
 
+def read_stream(stream, source: str) -> str:
+    """The text of a binary stream (standard input), refused in one line like :func:`read_text`."""
+    data = stream.read(MAX_TEXT_LENGTH + 1)
+    if len(data) > MAX_TEXT_LENGTH:
+        raise SpecError(source, "file", f"more than {MAX_TEXT_LENGTH} bytes: a network file is at most "
+                        f"{MAX_TEXT_LENGTH} bytes")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise SpecError(source, "file", f"not UTF-8 text (byte {error.start})") from None
+
+
 class SpecFile:
     """A parsed network file: typed access to its keys, and errors that point at them."""
 
@@ -161,6 +173,28 @@ class SpecFile:
         if duplicate:
             raise self.error(key, f"duplicate name {duplicate!r}: each name is used once")
         return value
+
+
+def refuse_unknown_keys(spec: SpecFile, key: Key, allowed, where: str) -> None:
+    """A :class:`SpecError` at the first key of the table at ``key`` that is not ``allowed``:
+    ``unknown key 'activaton' in layer 1: did you mean 'activation'?``, else the keys it may have.
+    A misspelled key is never ignored: a default standing in for it would go unnoticed."""
+    table = spec.get(key)
+    if not isinstance(table, dict):
+        return
+    for name in table:
+        if name not in allowed:
+            raise spec.error((*key, name), unknown_key_message(name, allowed, where))
+
+
+def unknown_key_message(name: str, allowed, where: str, *, table: bool = False) -> str:
+    """``unknown key 'x' in [train]: did you mean 'y'?`` (or ``expected one of ...`` when nothing is close)."""
+    shown = (lambda k: f"[{k}]") if table else repr
+    close = difflib.get_close_matches(name, list(allowed), n=1, cutoff=0.6)
+    head = f"unknown table [{name}]" if table else f"unknown key {name!r} {where}".rstrip()
+    if close:
+        return f"{head}: did you mean {shown(close[0])}?"
+    return f"{head}: expected one of {', '.join(map(str, allowed))}"
 
 
 def finite_number(value) -> float | None:

@@ -15,7 +15,7 @@ from symprop.model import functions
 from symprop.model import nn
 from symprop.files.expressions import ExpressionError, parse_expression
 from symprop.model.graph import Graph, GraphError
-from symprop.files.spec_file import UNIT_NAME, SpecError, SpecFile, check_name, repeated
+from symprop.files.spec_file import UNIT_NAME, SpecFile, check_name, refuse_unknown_keys
 from symprop.files.toml_text import Key, describe
 
 #: Beyond these a derivation (or its document) would take very long: refused up front.
@@ -23,6 +23,10 @@ MAX_PARAMETERS = 200_000
 MAX_LAYERS = 200  # the closed forms nest one level per layer: time grows with depth squared
 MAX_NODES = 400  # like MAX_LAYERS: a chain of 400 nodes takes seconds, of 1000 most of a minute
 LOSSES = nn.LOSSES
+#: The keys each table may have; any other is refused with the nearest of these.
+NETWORK_KEYS = ("inputs", "targets", "loss", "layers")
+LAYER_KEYS = ("units", "activation", "bias", "names", "alpha")
+GRAPH_KEYS = ("inputs", "parameters", "nodes", "output")
 
 
 def structure(spec: SpecFile, notation: str, title: str = "") -> tuple[nn.Network | None, Graph]:
@@ -46,6 +50,7 @@ def structure(spec: SpecFile, notation: str, title: str = "") -> tuple[nn.Networ
 def build_network(spec: SpecFile, notation: str, title: str = "") -> nn.Network:
     """The layered network of ``[network]``, named by ``notation``."""
     spec.table(("network",), required="a table")
+    refuse_unknown_keys(spec, ("network",), NETWORK_KEYS, "in [network]")
     inputs = _network_inputs(spec)
     layers = _layers(spec)
     _check_size(spec, inputs, layers)
@@ -55,30 +60,23 @@ def build_network(spec: SpecFile, notation: str, title: str = "") -> nn.Network:
     if targets is not None and len(targets) != layers[-1].units:
         raise spec.error(("network", "targets"), f"{len(targets)} targets named, but the output layer has "
                          f"{layers[-1].units} units: expected one target per output unit")
-    clash = repeated([*(inputs if isinstance(inputs, list) else []), *(targets or [])])
-    if clash:
-        raise spec.error(("network", "targets"), f"the name {clash!r} is both an input and a target: use distinct "
-                         "names")
     try:
         return nn.mlp(inputs, layers, loss, targets=targets, notation=notation, title=title)
+    except nn.NameClash as error:
+        raise spec.error(_clash_key(error.name, inputs, layers, targets), str(error)) from None
     except (nn.NetworkError, GraphError) as error:
-        clash = _name_clash(spec, inputs, layers, loss, targets, notation)
-        raise clash or spec.error(("network",), str(error)) from None
+        raise spec.error(("network",), str(error)) from None
 
 
-def _name_clash(spec: SpecFile, inputs, layers, loss, targets, notation) -> SpecError | None:
-    """Which input or target name is also a name the notation gives a parameter or node, if any."""
-    try:
-        generated = nn.mlp(len(inputs) if isinstance(inputs, list) else inputs, layers, loss, notation=notation).graph
-    except (nn.NetworkError, GraphError):
-        return None
-    taken = {s.name for s in (*generated.parameters, *generated.nodes)}
-    for key, names in ((("network", "inputs"), inputs), (("network", "targets"), targets)):
-        clash = next((n for n in names if n in taken), None) if isinstance(names, list) else None
-        if clash:
-            return spec.error(key, f"{clash!r} is also the name notation {notation} gives a parameter or node of this "
-                              "network: choose another name")
-    return None
+def _clash_key(name: str, inputs, layers: list[nn.Dense], targets) -> Key:
+    """The key of the later of two places that share ``name``: the targets, else the last
+    layer naming it, else the inputs (a name the notation gives clashed with it)."""
+    if name in (targets or ()):
+        return ("network", "targets")
+    for i in reversed(range(len(layers))):
+        if name in (layers[i].names or ()):
+            return ("network", "layers", i, "names")
+    return ("network", "inputs") if isinstance(inputs, list) and name in inputs else ("network",)
 
 
 def _network_inputs(spec: SpecFile) -> int | list[str]:
@@ -113,6 +111,7 @@ def _layers(spec: SpecFile) -> list[nn.Dense]:
 
 def _dense(spec: SpecFile, key: Key) -> nn.Dense:
     spec.table(key, required="a layer")
+    refuse_unknown_keys(spec, key, LAYER_KEYS, f"in layer {key[-1] + 1}")
     units = spec.integer((*key, "units"), low=1, high=MAX_PARAMETERS, what="a positive whole number of units")
     activation = spec.choice((*key, "activation"), tuple(functions.ACTIVATIONS), "sigmoid")
     bias = spec.choice((*key, "bias"), nn.BIAS_MODES, "per_unit")
@@ -152,6 +151,7 @@ def _check_loss_fits(spec: SpecFile, loss: str, layers: list[nn.Dense]) -> None:
 def build_graph(spec: SpecFile) -> Graph:
     """The expression graph of ``[graph]``: every name a real symbol, nodes in file order."""
     spec.table(("graph",), required="a table")
+    refuse_unknown_keys(spec, ("graph",), GRAPH_KEYS, "in [graph]")
     inputs = spec.names(("graph", "inputs"), what="input names", in_expressions=True)
     parameters = spec.names(("graph", "parameters"), inputs, what="parameter names", in_expressions=True)
     strangers = [p for p in parameters if p not in inputs]

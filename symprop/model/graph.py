@@ -149,28 +149,52 @@ def _ordered_free(expr: Expr, known: set[Symbol]) -> tuple[Symbol, ...]:
 
 
 def _check_graph(graph: Graph) -> None:
-    names = [*graph.inputs, *graph.parameters]
-    _check_unique(names, "input or parameter")
-    defined = set(names)
-    for eq in graph.equations:
+    places = _declared_places(graph)
+    defined = set((*graph.inputs, *graph.parameters))
+    for number, eq in enumerate(graph.equations, 1):
         if not isinstance(eq.node, Symbol):
             raise GraphError(f"node {eq.node!r} must be a Symbol")
-        if eq.node in defined:
-            raise GraphError(f"node {eq.node} is assigned twice (each name is assigned once)")
+        if eq.node.name in places:
+            first = places[eq.node.name]
+            if first.startswith("node"):
+                raise GraphError(f"node {eq.node} is assigned twice ({first} and node {number}): each name is "
+                                 "assigned once")
+            raise GraphError(f"node {eq.node} (node {number}) has the name of {first}: each name is assigned once")
         unknown = sorted(str(s) for s in eq.expr.free_symbols - defined)
         if unknown:
             raise GraphError(
                 f"node {eq.node} uses {', '.join(unknown)}, which is not an input, a parameter or an earlier node"
             )
+        places[eq.node.name] = f"node {number}"
         defined.add(eq.node)
+    _check_adjoint_names(graph, places)
     if graph.output not in set(graph.nodes) | set(graph.parameters):
         raise GraphError(f"output {graph.output} is not a node of the graph")
 
 
-def _check_unique(names, what: str) -> None:
-    twice = first_repeated(names)
-    if twice is not None:
-        raise GraphError(f"{what} {twice} is declared twice")
+def _declared_places(graph: Graph) -> dict[str, str]:
+    """Each input's and parameter's name -> ``input 1``, ``parameter 2``; a name given
+    twice (even to symbols that differ only in their assumptions) is refused, naming both."""
+    places: dict[str, str] = {}
+    for kind, symbols in (("input", graph.inputs), ("parameter", graph.parameters)):
+        for number, symbol in enumerate(symbols, 1):
+            name = getattr(symbol, "name", None)
+            if not isinstance(symbol, Symbol):
+                raise GraphError(f"{kind} {number} ({symbol!r}) must be a Symbol")
+            if name in places:
+                raise GraphError(f"the name {name} is both {places[name]} and {kind} {number}: each name is "
+                                 "declared once")
+            places[name] = f"{kind} {number}"
+    return places
+
+
+def _check_adjoint_names(graph: Graph, places: dict[str, str]) -> None:
+    """``delta_q`` names the adjoint of node ``q``: no input, parameter or node may have it."""
+    for node in graph.nodes:
+        taken = places.get(adjoint_symbol(node).name)
+        if taken is not None:
+            raise GraphError(f"the name delta_{node} ({taken}) is reserved for the adjoint of node {node}: choose "
+                             "another name")
 
 
 def first_repeated(names):

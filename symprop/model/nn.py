@@ -28,6 +28,17 @@ class NetworkError(SympropError, ValueError):
     """A layered network description that cannot be built, said in one line."""
 
 
+class NameClash(NetworkError):
+    """Two parts of a network given one name: ``name`` and both ``places`` are kept for tools."""
+
+    def __init__(self, name: str, first: str, second: str):
+        self.name, self.places = name, (first, second)
+        super().__init__(f"the name {name!r} is both {first} and {second}: use distinct names")
+
+    def __reduce__(self):
+        return (type(self), (self.name, *self.places))
+
+
 @dataclass(frozen=True)
 class Dense:
     """A dense (affine) layer ``z_j = sum_k w_jk a_k + b_j`` followed by ``a_j = f(z_j)``.
@@ -184,7 +195,7 @@ def mlp(
     if loss == "softmax_cross_entropy" and layers[-1].activation not in ("softmax", "identity"):
         raise NetworkError("softmax_cross_entropy needs a last layer with activation softmax or identity")
     targets_ = namer.targets(targets, last, latex)
-    loss_symbol = namer.symbol("loss", latex)
+    loss_symbol = namer.symbol("loss", latex, "the loss")
     equations.append((loss_symbol, loss_expression(loss, last.outs, targets_, last.nets)))
     graph = Graph.from_pairs(
         equations, inputs=(*inputs_, *targets_), parameters=parameters, output=loss_symbol, latex_names=latex
@@ -215,23 +226,39 @@ class _Namer:
     notation: Notation
     widths: tuple[int, ...]
     counters: dict[str, int] = field(default_factory=dict)
+    #: symbol name -> what it names ("input 1", "the output of unit h1 in layer 1", ...)
+    places: dict[str, str] = field(default_factory=dict)
+    #: names a user gave (inputs, targets, units) -> where: all distinct, even where
+    #: a unit name never becomes a symbol of its own
+    given: dict[str, str] = field(default_factory=dict)
 
     @property
     def depth(self) -> int:
         return len(self.widths) - 1
 
-    def symbol(self, role: str, latex: dict, **fields) -> Symbol:
+    def symbol(self, role: str, latex: dict, place: str, **fields) -> Symbol:
         if role in ("weight", "bias"):
             self.counters[role] = self.counters.get(role, 0) + 1
             fields["n"] = self.counters[role]
         plain, tex = self.notation.name(role, **fields)
         # One-neuron chains (3Blue1Brown) drop the empty index pair.
         plain, tex = plain.rstrip("_"), tex.replace("_{}", "")
-        symbol = Symbol(plain, real=True)
-        if symbol in latex:
-            raise NetworkError(f"the name {plain!r} is used twice: give distinct unit names")
+        return self.claim(plain, place, latex, tex)
+
+    def claim(self, name: str, place: str, latex: dict, tex: str) -> Symbol:
+        """The symbol ``name`` for ``place``; a name something else has is refused, naming both."""
+        if name in self.places:
+            raise NameClash(name, self.places[name], place)
+        self.places[name] = place
+        symbol = Symbol(name, real=True)
         latex[symbol] = tex
         return symbol
+
+    def give(self, name: str, place: str) -> None:
+        """A name the user chose: no input, target or unit may share it."""
+        if name in self.given:
+            raise NameClash(name, self.given[name], place)
+        self.given[name] = place
 
     def fields(self, layer: int, j: int = 1, k: int = 1, unit: str = "", src: str = "") -> dict:
         scalar = all(w == 1 for w in self.widths)
@@ -244,18 +271,17 @@ class _Namer:
 
     def inputs(self, inputs, latex) -> tuple[Symbol, ...]:
         if isinstance(inputs, int):
-            return tuple(self.symbol("input", latex, **self.fields(0, k=k)) for k in range(1, inputs + 1))
-        names = list(inputs)
-        for name in names:
-            latex_name = _plain_latex(name)
-            symbol = Symbol(name, real=True)
-            if symbol in latex:
-                raise NetworkError(f"input {name!r} is named twice")
-            latex[symbol] = latex_name
-        return tuple(Symbol(n, real=True) for n in names)
+            return tuple(self.symbol("input", latex, f"input {k}", **self.fields(0, k=k)) for k in range(1, inputs + 1))
+        symbols = []
+        for k, name in enumerate(inputs, 1):
+            self.give(name, f"input {k}")
+            symbols.append(self.claim(name, f"input {k}", latex, _plain_latex(name)))
+        return tuple(symbols)
 
     def unit_names(self, index: int, spec: Dense) -> tuple[str, ...]:
         if spec.names is not None:
+            for j, name in enumerate(spec.names, 1):
+                self.give(name, f"unit {j} of layer {index}")
             return tuple(spec.names)
         pattern = (
             self.notation.output_unit if index == self.depth
@@ -268,14 +294,17 @@ class _Namer:
         sources = [s.name for s in previous]
         weights = tuple(
             tuple(
-                self.symbol("weight", latex, **self.fields(index, j, k, units[j - 1], sources[k - 1]))
+                self.symbol("weight", latex, f"the weight from {sources[k - 1]} to unit {units[j - 1]} in layer {index}",
+                            **self.fields(index, j, k, units[j - 1], sources[k - 1]))
                 for k in range(1, len(previous) + 1)
             )
             for j in range(1, spec.units + 1)
         )
         biases = self.biases(index, spec, units, latex)
-        nets = tuple(self.symbol("net", latex, **self.fields(index, j, unit=u)) for j, u in enumerate(units, 1))
-        outs = tuple(self.symbol("out", latex, **self.fields(index, j, unit=u)) for j, u in enumerate(units, 1))
+        nets = tuple(self.symbol("net", latex, f"the net input of unit {u} in layer {index}",
+                                 **self.fields(index, j, unit=u)) for j, u in enumerate(units, 1))
+        outs = tuple(self.symbol("out", latex, f"the output of unit {u} in layer {index}",
+                                 **self.fields(index, j, unit=u)) for j, u in enumerate(units, 1))
         for j, (net, unit) in enumerate(zip(nets, units), 1):
             plain, tex = self.notation.name("delta", **self.fields(index, j, unit=unit))
             latex[Symbol(f"delta_{net.name}", real=True)] = tex.replace("_{}", "")
@@ -285,25 +314,23 @@ class _Namer:
         if spec.bias == "none":
             return (None,) * spec.units
         if spec.bias == "shared":
-            shared = self.symbol("bias", latex, **self.fields(index, unit=f"layer {index}"))
+            shared = self.symbol("bias", latex, f"the bias of layer {index}", **self.fields(index, unit=f"layer {index}"))
             return (shared,) * spec.units
-        return tuple(self.symbol("bias", latex, **self.fields(index, j, unit=u)) for j, u in enumerate(units, 1))
+        return tuple(self.symbol("bias", latex, f"the bias of unit {u} in layer {index}", **self.fields(index, j, unit=u))
+                     for j, u in enumerate(units, 1))
 
     def targets(self, names, last: Layer, latex) -> tuple[Symbol, ...]:
         if names is None:
             return tuple(
-                self.symbol("target", latex, **self.fields(self.depth, j, unit=u))
+                self.symbol("target", latex, f"target {j}", **self.fields(self.depth, j, unit=u))
                 for j, u in enumerate(last.units, 1)
             )
         if len(names) != len(last.outs):
             raise NetworkError(f"the output layer has {len(last.outs)} units but {len(names)} targets are named")
         symbols = []
-        for name in names:
-            symbol = Symbol(name, real=True)
-            if symbol in latex:
-                raise NetworkError(f"target {name!r} clashes with another name")
-            latex[symbol] = _plain_latex(name)
-            symbols.append(symbol)
+        for j, name in enumerate(names, 1):
+            self.give(name, f"target {j}")
+            symbols.append(self.claim(name, f"target {j}", latex, _plain_latex(name)))
         return tuple(symbols)
 
 

@@ -23,6 +23,9 @@ from typing import Mapping
 
 from sympy import Symbol
 
+from symprop.engine.records import Derivation
+from symprop.errors import WrongArgument
+
 from symprop.numbers.evaluation import (
     NumericError, arithmetic_of, check_options, first_example, given_values, loss_and_gradients, program_of,
 )
@@ -80,6 +83,7 @@ def worked_example(
     ``reduction``. Raises :class:`GradientCheckError` if any gradient disagrees
     with finite differences.
     """
+    _expect_arguments(derivation, values)
     check_options(reduction, steps)
     _refuse_long_exact_training(precision, steps)
     arithmetic = arithmetic_of(precision)
@@ -92,6 +96,14 @@ def worked_example(
     return WorkedExample(
         **report, updated_parameters=chosen, checks=checks, examples=len(raw_rows), reduction=reduction
     )
+
+
+def _expect_arguments(derivation, values) -> None:
+    """A one-line WrongArgument for a derivation or values of the wrong kind."""
+    if not isinstance(derivation, Derivation):
+        raise WrongArgument("worked_example", "a Derivation", derivation, "make one with symprop.derive(network)")
+    if not isinstance(values, Mapping):
+        raise WrongArgument("worked_example", "values as a mapping of names to numbers", values)
 
 
 def _refuse_long_exact_training(precision, steps: int) -> None:

@@ -78,6 +78,28 @@ def write_documents(
     written, and each file is replaced atomically, so a failure leaves the
     folder as it was.
     """
+    texts = render_documents(solution, formats, stem=stem, lang=lang, flavor=flavor, digits=digits, fragment=fragment,
+                             template_dir=template_dir, per_parameter=per_parameter, on_step=on_step)
+    return [
+        export.write_atomic(export.output_path(output_dir, document_name(stem, suffix, lang, flavor), suffix), text)
+        for suffix, text in texts.items()
+    ]
+
+
+def render_documents(
+    solution: Solution,
+    formats: Iterable[str],
+    *,
+    stem: str = "document",
+    lang: str = "en",
+    flavor: str = "github",
+    digits: int = 9,
+    fragment: bool = False,
+    template_dir: Path | None = None,
+    per_parameter: bool | None = None,
+    on_step: Callable[[str], None] = lambda name: None,
+) -> dict[str, str | bytes]:
+    """Each format rendered (the PDF compiled), by suffix (``.md``, ``.tex``, ``.json``, ``.pdf``), in that order."""
     from symprop.outputs import render
 
     formats = list(dict.fromkeys(formats))
@@ -103,37 +125,46 @@ def write_documents(
     if "json" in formats:
         import json
 
-        texts[".json"] = json.dumps(json_document(solution), indent=2, ensure_ascii=False) + "\n"
+        texts[".json"] = json.dumps(json_document(solution), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
         on_step("json")
     if "pdf" in formats:
         texts[".pdf"] = export.compile_pdf(latex, name=document_name(stem, ".pdf", lang) + ".pdf")
         on_step("pdf")
-    return [
-        export.write_atomic(export.output_path(output_dir, document_name(stem, suffix, lang, flavor), suffix), text)
-        for suffix, text in texts.items()
-    ]
+    return texts
+
+
+#: The version of :func:`json_document`'s layout; it grows when a key changes meaning or goes.
+JSON_SCHEMA = 1
+#: How a number that is not finite (a loss that overflowed in training) is written: JSON has no such numbers.
+NON_FINITE = {math.inf: "Infinity", -math.inf: "-Infinity"}
 
 
 def json_document(solution: Solution) -> dict:
-    """The JSON for tools: parameters, forward values, loss, gradients, the update,
-    the loss history, checks, every closed-form gradient (LaTeX and exact ``srepr``)
-    and, for layered networks, the matrix form per layer."""
+    """The JSON for tools: the schema version, the starting values, parameters, forward
+    values, loss, gradients, the update (none when no step was taken), the loss history,
+    checks, every closed-form gradient (LaTeX and exact ``srepr``) and, for layered
+    networks, the matrix form per layer. Every number is finite: an infinite or NaN
+    value is written as the string ``"Infinity"``, ``"-Infinity"`` or ``"NaN"``."""
 
     from symprop.printing.latex import SharedReprPrinter, SympropLatexPrinter
 
     derivation, example = solution.derivation, solution.example
     graph = derivation.graph
     latex, srepr = SympropLatexPrinter({"graph": graph}).doprint, SharedReprPrinter().doprint
+    stepped = len(example.loss_history) > 1
     document = {
+        "schema": JSON_SCHEMA,
         "title": solution.problem.title,
         "parameters": [p.name for p in graph.parameters],
+        "values": _floats_by_name(example.values),
         "forward": _floats_by_name(example.forward),
         "loss": _float(example.loss),
         "gradients": _floats_by_name(example.gradients),
         "learning_rate": _float(example.learning_rate),
-        "updated_parameters": [p.name for p in example.updated_parameters],
-        "updated": _floats_by_name(example.updated),
-        "loss_after": _float(example.loss_after),
+        "steps": len(example.loss_history) - 1,
+        "updated_parameters": [p.name for p in example.updated_parameters] if stepped else [],
+        "updated": _floats_by_name(example.updated) if stepped else {},
+        "loss_after": _float(example.loss_after) if stepped else None,
         "loss_history": [_float(v) for v in example.loss_history],
         "checks": {
             c.parameter.name: {"symbolic": float(c.symbolic), "numeric": float(c.numeric),
@@ -149,7 +180,18 @@ def json_document(solution: Solution) -> dict:
         from symprop.layers.matrix import layers_json
 
         document["layers"] = layers_json(derivation.network, example)
-    return document
+    return finite_json(document)
+
+
+def finite_json(value):
+    """``value`` with every float that is not finite written as a string (:data:`NON_FINITE`, ``"NaN"``)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return NON_FINITE.get(value, "NaN")
+    if isinstance(value, dict):
+        return {key: finite_json(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_json(item) for item in value]
+    return value
 
 
 def _float(value) -> float:
@@ -189,7 +231,7 @@ def gradient_text(solution: Solution, parameter: str, *, digits: int = 9) -> str
     lines.append(f"  delta form:  {sympy.sstr(gradient.delta_form)}")
     if example is not None:
         lines.append(f"  value:       {plain_number(example.gradients[symbol], digits)}")
-        if symbol in example.updated_parameters:
+        if symbol in example.updated_parameters and len(example.loss_history) > 1:
             lines.append(
                 f"  update:      {symbol}+ = {symbol} - {plain_number(example.learning_rate, digits)} * d{output}/d{symbol}"
                 f" = {plain_number(example.updated[symbol], digits)}"

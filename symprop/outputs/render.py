@@ -20,7 +20,7 @@ from pathlib import Path
 
 import jinja2
 
-from symprop.document.build import build_document
+from symprop.document.build import build_document, expect_derivation
 from symprop.document.i18n import prose, with_particles
 from symprop.document.model import Document, Mark, Math
 from symprop.document.options import FLAVORS, document_options
@@ -37,6 +37,7 @@ def render_markdown(derivation, example=None, *, template_dir=None, **settings) 
     fenced ``math`` blocks), ``kramdown`` (``$$`` only, inline too; Jekyll) or
     ``dollar`` (``$``/``$$``: Hugo passthrough, Obsidian, Jupyter, pandoc).
     ``settings``: the document options (:mod:`symprop.document.options`)."""
+    expect_derivation("render_markdown", derivation, example)
     options = document_options(**settings)
     return write_markdown(document_of(derivation, example, options), flavor=options.flavor, template_dir=template_dir)
 
@@ -44,6 +45,7 @@ def render_markdown(derivation, example=None, *, template_dir=None, **settings) 
 def render_latex(derivation, example=None, *, fragment=False, template_dir=None, **settings) -> str:
     """The derivation as a complete LaTeX document (amsmath, hyperref with the title
     as PDF title, kotex for Korean), or with ``fragment=True`` a body to ``\\input``."""
+    expect_derivation("render_latex", derivation, example)
     options = document_options(**settings)
     return write_latex(document_of(derivation, example, options), fragment=fragment, template_dir=template_dir)
 

@@ -99,3 +99,32 @@ def test_numeric_lines_leave_out_zero_terms_and_write_differences_positive_first
             for row in b.rows]
     assert not any("- t_{1} + " in row or "&= - 0 " in row or row.endswith(" + 0") for row in rows)
     assert r"\frac{\partial L}{\partial a^{(2)}_{1}} &= z^{(2)}_{1} - t_{1}" in rows
+
+
+def test_build_document_refuses_what_is_not_a_derivation():
+    import pytest
+
+    from symprop.errors import WrongArgument
+
+    with pytest.raises(WrongArgument, match=r"^build_document expects a Derivation, got the string 'w5': make one with "
+                       r"symprop\.derive\(network\)$"):
+        build_document("w5")
+
+
+def test_a_document_of_no_step_has_no_update_and_no_after_section():
+    solution = pipeline.solve(spec.load_builtin("mazur"), steps=0)
+    document = build_document(solution.derivation, solution.example)
+    assert keys(document) == [
+        "network", "forward", "loss", "output_parameters", "hidden_parameters", "biases", "delta", "matrix", "check",
+    ]
+    said = [key for section in document.sections for key in sentences(section)]
+    assert not {"learning_rate_given", "descent", "not_updated", "biases_updated", "biases_not_updated"} & set(said)
+    assert "gradient_of" in said
+
+
+def test_a_graph_file_without_train_gives_a_document_without_update():
+    text = spec.builtin_examples()["graph"].split("[train]")[0]
+    solution = pipeline.solve(spec.loads(text, source="graph.toml"))
+    document = build_document(solution.derivation, solution.example)
+    assert "after_update" not in keys(document)
+    assert "descent" not in [key for section in document.sections for key in sentences(section)]

@@ -515,3 +515,33 @@ def test_random_architectures_match_reference(network, seed):
     for gradient in derivation:
         assert gradient.paths_listed == (gradient.path_count <= 8)
         assert not gradient.closed_form.has(exp)
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        (None, "derive expects a Graph or a Network, got None: build one with symprop.nn.mlp or symprop.Graph, or "
+               "load a file with symprop.load"),
+        ([1, 2], "derive expects a Graph or a Network, got a list: build one with symprop.nn.mlp or symprop.Graph, "
+                 "or load a file with symprop.load"),
+        ("x+y", "derive expects a Graph or a Network, got the string 'x+y': a string is not parsed: build a Graph, "
+                "or load a network file with symprop.loads"),
+    ],
+)
+def test_derive_refuses_what_is_not_a_network_in_one_line(value, message):
+    from symprop.errors import SympropError, WrongArgument
+
+    with pytest.raises(WrongArgument) as raised:
+        derive(value)
+    assert isinstance(raised.value, (SympropError, TypeError))
+    assert str(raised.value) == message
+
+
+def test_derive_takes_a_loaded_file_as_its_network():
+    from symprop.files import spec
+
+    problem = spec.load_builtin("mazur")
+    derivation = derive(problem)
+    assert derivation.network is problem.network
+    assert derivation["w5"].closed_form == derive(problem.network)["w5"].closed_form
+    assert derive(spec.load_builtin("graph")).network is None

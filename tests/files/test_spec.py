@@ -139,10 +139,43 @@ def test_inputs_may_be_a_count_named_by_the_notation():
     assert [p.name for p in problem.graph.parameters] == ["w1_1_1", "w1_1_2", "b1_1"]
 
 
-def test_unknown_keys_are_ignored():
-    text = GRAPH + 'colour = "blue"\n[values]\nx = 1\ny = 2\nz = 3\n[extra]\nanything = true\n'
-    problem = spec.loads("comment = 'free'\n" + text)
-    assert by_name(problem.values) == {"x": 1.0, "y": 2.0, "z": 3.0}
+GRAPH_VALUES = GRAPH + "[values]\nx = 1\ny = 2\nz = 3\n"
+
+
+@pytest.mark.parametrize(
+    "extra, expected",
+    [
+        ("[trian]\nsteps = 2\n", "trian (line 8): unknown table [trian]: did you mean [train]?"),
+        ("[colour]\nanything = true\n", "colour (line 8): unknown table [colour]: expected one of title, notation, "
+         "reduction, network, graph, values, examples, train"),
+        ("[train]\nlearning_rte = 0.1\n", "train.learning_rte (line 9): unknown key 'learning_rte' in [train]: did "
+         "you mean 'learning_rate'?"),
+        ('[train]\ninit = { method = "normal", sdt = 2 }\n', "train.init.sdt (line 9): unknown key 'sdt' in [train] "
+         "init (normal): did you mean 'std'?"),
+        ('[train]\ninit = { method = "normal", low = 1 }\n', "train.init.low (line 9): unknown key 'low' in [train] "
+         "init (normal): expected one of method, seed, mean, std, decimals"),
+    ],
+)
+def test_unknown_tables_and_keys_are_refused_with_the_nearest_name(extra, expected):
+    assert refusal(GRAPH_VALUES + extra) == f"f.toml: {expected}"
+
+
+def test_an_unknown_top_level_key_is_refused():
+    assert refusal("titel = 'x'\n" + GRAPH_VALUES) == (
+        "f.toml: titel (line 1): unknown key 'titel' at the top level: did you mean 'title'?")
+
+
+def test_required_names_refuse_unknown_keys_too():
+    with pytest.raises(SpecError, match=r"unknown key 'steeps' in \[train\]: did you mean 'steps'\?"):
+        spec.required_names(GRAPH_VALUES + "[train]\nsteeps = 2\n")
+
+
+def test_every_key_a_file_may_have_is_accepted():
+    text = ('title = "t"\nnotation = "plain"\nreduction = "sum"\n' + GRAPH.replace("nodes", 'parameters = ["x"]\nnodes')
+            + '[train]\nlearning_rate = 0.1\nupdate = "all"\nsteps = 2\n'
+            + 'init = { method = "uniform", seed = 1, low = -1, high = 1, decimals = 3 }\n'
+            + "[values]\nx = 1\n[[examples]]\ny = 2\nz = 3\n")
+    assert spec.loads(text).steps == 2
 
 
 def test_graph_parameters_subset_and_default_output():
@@ -493,3 +526,16 @@ def test_required_names_say_what_is_missing_and_what_init_would_draw(tmp_path):
 def test_required_names_refuse_a_broken_structure_in_one_line():
     with pytest.raises(SpecError, match=r"^<string>: network.layers\[0\].units \(line 2\): expected a positive"):
         spec.required_names("[network]\nlayers = [{ units = -1 }]\ninputs = 1\n")
+
+
+def test_a_graph_without_train_takes_no_step_and_a_network_keeps_its_default():
+    assert spec.loads(GRAPH_VALUES).steps == 0
+    assert spec.loads(GRAPH_VALUES + "[train]\nlearning_rate = 0.1\n").steps == 1
+    assert spec.loads(drawn_network('[train]\ninit = "xavier"\n')).steps == 1
+
+
+def test_a_misspelled_name_in_values_or_examples_gets_the_nearest_name():
+    assert refusal(GRAPH_VALUES.replace("z = 3", "z = 3\nyy = 4")) == (
+        "f.toml: values.yy (line 8): yy: not a name of the network; did you mean 'y'?")
+    text = GRAPH.replace("nodes", 'parameters = ["x"]\nnodes') + "[values]\nx = 1\n[[examples]]\ny = 2\nzz = 3\n"
+    assert refusal(text) == "f.toml: examples[0].zz (line 9): zz: not an input or target of the network; did you mean 'z'?"

@@ -151,3 +151,32 @@ def test_check_name_refuses_unusable_names_and_function_names_in_expressions(fil
     check_name(file, ("t", "name"), "sigmoid")  # a layered network may call a unit so
     check_name(file, ("t", "name"), "x" * 64)
     assert "is not a usable name" in message(lambda: check_name(file, ("t", "name"), "x" * 65))
+
+
+def test_unknown_keys_are_refused_with_the_nearest_allowed_name():
+    from symprop.files.spec_file import refuse_unknown_keys, unknown_key_message
+
+    file = SpecFile("[t]\nunits = 1\nactivaton = 'relu'\n", "f.toml")
+    refuse_unknown_keys(file, ("t",), ("units", "activation", "activaton"), "in t")  # all allowed: no error
+    with pytest.raises(SpecError) as raised:
+        refuse_unknown_keys(file, ("t",), ("units", "activation"), "in layer 1")
+    assert str(raised.value) == "f.toml: t.activaton (line 3): unknown key 'activaton' in layer 1: did you mean 'activation'?"
+    assert unknown_key_message("zzz", ("units", "alpha"), "in t") == "unknown key 'zzz' in t: expected one of units, alpha"
+    assert unknown_key_message("trian", ("train",), "", table=True) == "unknown table [trian]: did you mean [train]?"
+
+
+def test_read_stream_reads_utf8_and_refuses_the_rest_in_one_line():
+    import io
+
+    from symprop.files import spec_file
+
+    assert spec_file.read_stream(io.BytesIO("\ufeffx = 1\n".encode()), "<stdin>") == "x = 1\n"
+    with pytest.raises(SpecError) as raised:
+        spec_file.read_stream(io.BytesIO(b"x = '\xff'"), "<stdin>")
+    assert str(raised.value) == "<stdin>: file: not UTF-8 text (byte 5)"
+    with pytest.raises(SpecError, match=r"^<stdin>: file: more than 10 bytes: a network file is at most 10 bytes$"):
+        original, spec_file.MAX_TEXT_LENGTH = spec_file.MAX_TEXT_LENGTH, 10
+        try:
+            spec_file.read_stream(io.BytesIO(b"x" * 11), "<stdin>")
+        finally:
+            spec_file.MAX_TEXT_LENGTH = original

@@ -101,13 +101,22 @@ def test_the_limits_are_the_documented_ones():
          "output unit"),
         (('"i2"]', '"i1"]'), "network.inputs (line 2): duplicate name 'i1': each name is used once"),
         (('"i2"]', '"w1_1_1"]'),
-         "network.inputs (line 2): 'w1_1_1' is also the name notation plain gives a parameter or node of this "
-         "network: choose another name"),
+         "network.inputs (line 2): the name 'w1_1_1' is both input 2 and the weight from i1 to unit h1 in layer 1: "
+         "use distinct names"),
         (("layers = [", 'targets = ["L"]\nlayers = ['),
-         "network.targets (line 3): 'L' is also the name notation plain gives a parameter or node of this network: "
-         "choose another name"),
+         "network.targets (line 3): the name 'L' is both target 1 and the loss: use distinct names"),
         (("layers = [", 'targets = ["i1"]\nlayers = ['),
-         "network.targets (line 3): the name 'i1' is both an input and a target: use distinct names"),
+         "network.targets (line 3): the name 'i1' is both input 1 and target 1: use distinct names"),
+        (("{ units = 2,", '{ units = 2, names = ["i1", "h2"],'),
+         "network.layers[0].names (line 4): the name 'i1' is both input 1 and unit 1 of layer 1: use distinct names"),
+        (("{ units = 1,", '{ units = 1, names = ["i2"],'),
+         "network.layers[1].names (line 5): the name 'i2' is both input 2 and unit 1 of layer 2: use distinct names"),
+        (("layers = [", 'targets = ["o"]\nlayers = [', "{ units = 1,", '{ units = 1, names = ["o"],'),
+         "network.targets (line 3): the name 'o' is both unit 1 of layer 2 and target 1: use distinct names"),
+        (('"i2"]', '"net_h1"]', "[network]", 'notation = "mazur"\n[network]', "{ units = 2,",
+          '{ units = 2, names = ["h1", "h2"],'),
+         "network.inputs (line 3): the name 'net_h1' is both input 2 and the net input of unit h1 in layer 1: use "
+         "distinct names"),
         (('inputs = ["i1", "i2"]', "inputs = 0"),
          "network.inputs (line 2): expected a positive count of inputs, got 0"),
         (('inputs = ["i1", "i2"]', 'inputs = "i1"'),
@@ -119,7 +128,10 @@ def test_the_limits_are_the_documented_ones():
     ],
 )
 def test_layered_network_refusals(change, expected):
-    text = drawn_network().replace(*change) + '[train]\ninit = "uniform"\n'
+    text = drawn_network()
+    for old, new in zip(change[::2], change[1::2]):
+        text = text.replace(old, new)
+    text += '[train]\ninit = "uniform"\n'
     if expected is None:
         assert spec.loads(text).network.loss == "cross_entropy"
         return
@@ -213,3 +225,19 @@ def test_networks_too_large_to_derive_are_refused_up_front():
     )
     many = '[graph]\ninputs = ["x"]\nnodes = [' + ", ".join(f'["n{i}", "x"]' for i in range(401)) + "]\n"
     assert refusal(many) == "f.toml: graph.nodes (line 3): 401 nodes: at most 400, as more would take very long"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (NETWORK.replace('{ units = 2, activation = "sigmoid" }', '{ units = 2, activaton = "relu" }'),
+         "network.layers[0].activaton (line 4): unknown key 'activaton' in layer 1: did you mean 'activation'?"),
+        (NETWORK.replace('{ units = 1, activation = "sigmoid" }', '{ units = 1, colour = "red" }'),
+         "network.layers[1].colour (line 5): unknown key 'colour' in layer 2: expected one of units, activation, "
+         "bias, names, alpha"),
+        (NETWORK + 'los = "sse"\n', "network.los (line 7): unknown key 'los' in [network]: did you mean 'loss'?"),
+        (GRAPH + 'outptu = "f"\n', "graph.outptu (line 4): unknown key 'outptu' in [graph]: did you mean 'output'?"),
+    ],
+)
+def test_unknown_keys_in_network_layers_and_graph_are_refused(text, expected):
+    assert refusal(text) == f"f.toml: {expected}"

@@ -77,14 +77,14 @@ def one_line_graph_error(build, message):
 def test_node_assigned_twice():
     one_line_graph_error(
         lambda: Graph.from_pairs([(q, x), (q, y)], parameters=[x, y]),
-        "node q is assigned twice (each name is assigned once)",
+        "node q is assigned twice (node 1 and node 2): each name is assigned once",
     )
 
 
 def test_node_may_not_reassign_a_parameter():
     one_line_graph_error(
         lambda: Graph.from_pairs([(x, y)], parameters=[x, y]),
-        "node x is assigned twice (each name is assigned once)",
+        "node x (node 1) has the name of parameter 1: each name is assigned once",
     )
 
 
@@ -115,7 +115,7 @@ def test_empty_graph():
 
 def test_name_declared_as_input_and_parameter():
     one_line_graph_error(
-        lambda: Graph.from_pairs([(q, x)], inputs=[x], parameters=[x]), "input or parameter x is declared twice"
+        lambda: Graph.from_pairs([(q, x)], inputs=[x], parameters=[x]), "the name x is both input 1 and parameter 1: each name is declared once"
     )
 
 
@@ -133,3 +133,22 @@ def test_plain_numbers_in_equations_become_sympy_numbers():
     q = _sympy.Symbol("q", real=True)
     graph = Graph((), (), ((q, 3),), q)
     assert graph.equations[0].expr == _sympy.Integer(3) and graph.expanded() == 3
+
+
+def test_names_are_compared_as_names_whatever_the_assumptions():
+    plain_x = sympy.Symbol("x")
+    one_line_graph_error(lambda: Graph.from_pairs([(q, x)], inputs=[plain_x], parameters=[x]),
+                         "the name x is both input 1 and parameter 1: each name is declared once")
+    one_line_graph_error(lambda: Graph.from_pairs([(plain_x, y)], inputs=[x], parameters=[y]),
+                         "node x (node 1) has the name of input 1: each name is assigned once")
+
+
+def test_a_name_reserved_for_an_adjoint_is_refused():
+    delta_q = sympy.Symbol("delta_q", real=True)
+    one_line_graph_error(lambda: Graph.from_pairs([(q, x)], inputs=[delta_q], parameters=[x]),
+                         "the name delta_q (input 1) is reserved for the adjoint of node q: choose another name")
+
+
+def test_inputs_and_parameters_must_be_symbols():
+    one_line_graph_error(lambda: Graph.from_pairs([(q, x)], parameters=[x, "y"]),
+                         "parameter 2 ('y') must be a Symbol")

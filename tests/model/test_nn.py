@@ -211,16 +211,16 @@ def test_duplicate_unit_names_in_one_layer():
 def test_unit_names_reused_across_layers():
     one_line_network_error(
         lambda: mlp(1, [Dense(1, names=["h"]), Dense(1, names=["h"])], notation="mazur"),
-        "the name 'net_h' is used twice: give distinct unit names",
+        "the name 'h' is both unit 1 of layer 1 and unit 1 of layer 2: use distinct names",
     )
 
 
 def test_duplicate_input_names():
-    one_line_network_error(lambda: mlp(["x", "x"], [Dense(1)]), "input 'x' is named twice")
+    one_line_network_error(lambda: mlp(["x", "x"], [Dense(1)]), "the name 'x' is both input 1 and input 2: use distinct names")
 
 
 def test_target_clashing_with_an_input():
-    one_line_network_error(lambda: mlp(["x"], [Dense(1)], targets=["x"]), "target 'x' clashes with another name")
+    one_line_network_error(lambda: mlp(["x"], [Dense(1)], targets=["x"]), "the name 'x' is both input 1 and target 1: use distinct names")
 
 
 def test_targets_count_mismatch():
@@ -266,3 +266,30 @@ def test_a_layer_knows_its_bias_mode():
     assert [layer.bias_mode for layer in network.layers] == ["per_unit", "shared", "none"]
     one_unit_shared = mlp(1, [Dense(1, "sigmoid", bias="shared")], "sse").layers[0]
     assert one_unit_shared.bias_mode == "per_unit"  # one unit: nothing to share
+
+
+@pytest.mark.parametrize(
+    "build, message",
+    [
+        (lambda: mlp(["i1", "i2"], [Dense(2, names=["i1", "h2"]), Dense(1)], notation="mazur"),
+         "the name 'i1' is both input 1 and unit 1 of layer 1: use distinct names"),
+        (lambda: mlp(["x"], [Dense(1, names=["o"])], targets=["o"]),
+         "the name 'o' is both unit 1 of layer 1 and target 1: use distinct names"),
+        (lambda: mlp(["net_h1", "i2"], [Dense(2, names=["h1", "h2"]), Dense(1)], notation="mazur"),
+         "the name 'net_h1' is both input 1 and the net input of unit h1 in layer 1: use distinct names"),
+        (lambda: mlp(["out_o1"], [Dense(1, names=["o1"])], notation="mazur"),
+         "the name 'out_o1' is both input 1 and the output of unit o1 in layer 1: use distinct names"),
+        (lambda: mlp(["w1", "i2"], [Dense(2), Dense(1)], notation="mazur"),
+         "the name 'w1' is both input 1 and the weight from w1 to unit h1 in layer 1: use distinct names"),
+        (lambda: mlp(["b1"], [Dense(2, bias="shared")], notation="mazur"),
+         "the name 'b1' is both input 1 and the bias of layer 1: use distinct names"),
+        (lambda: mlp(["x"], [Dense(1)], targets=["L"]), "the name 'L' is both target 1 and the loss: use distinct names"),
+    ],
+)
+def test_a_name_two_parts_of_a_network_share_is_refused_naming_both(build, message):
+    from symprop.model.nn import NameClash
+
+    with pytest.raises(NameClash) as raised:
+        build()
+    assert str(raised.value) == message
+    assert raised.value.name == message.split("'")[1]

@@ -293,3 +293,14 @@ def test_exact_arithmetic_refuses_many_training_steps_up_front(mazur):
 
     with pytest.raises(NumericError, match="exact arithmetic covers at most 1 training step, 3 were asked for"):
         worked_example(mazur, MAZUR_VALUES, precision="exact", steps=3)
+
+
+def test_worked_example_refuses_arguments_of_the_wrong_kind(mazur):
+    from symprop.errors import WrongArgument
+
+    with pytest.raises(WrongArgument) as raised:
+        worked_example(None, {"x": 1})
+    assert str(raised.value) == "worked_example expects a Derivation, got None: make one with symprop.derive(network)"
+    with pytest.raises(TypeError) as raised:
+        worked_example(mazur, [0.05, 0.1])
+    assert str(raised.value) == "worked_example expects values as a mapping of names to numbers, got a list"

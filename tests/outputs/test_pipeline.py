@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -41,9 +42,12 @@ def test_document_name_tags_only_what_is_not_the_default(suffix, lang, flavor, n
 def test_json_document_of_mazurs_network(mazur_solution):
     document = pipeline.json_document(mazur_solution)
     assert list(document) == [
-        "title", "parameters", "forward", "loss", "gradients", "learning_rate", "updated_parameters", "updated",
-        "loss_after", "loss_history", "checks", "formulas", "layers",
+        "schema", "title", "parameters", "values", "forward", "loss", "gradients", "learning_rate", "steps",
+        "updated_parameters", "updated", "loss_after", "loss_history", "checks", "formulas", "layers",
     ]
+    assert document["schema"] == 1 and document["steps"] == 1
+    assert document["values"] == {"i1": 0.05, "i2": 0.1, "t1": 0.01, "t2": 0.99, "w1": 0.15, "w2": 0.2, "w3": 0.25,
+                                  "w4": 0.3, "b1": 0.35, "w5": 0.4, "w6": 0.45, "w7": 0.5, "w8": 0.55, "b2": 0.6}
     assert document["title"] == "A step by step backpropagation example"
     assert document["parameters"] == ["w1", "w2", "w3", "w4", "b1", "w5", "w6", "w7", "w8", "b2"]
     assert document["updated_parameters"] == ["w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8"]
@@ -54,7 +58,7 @@ def test_json_document_of_mazurs_network(mazur_solution):
         r"out_{h1} out_{o1} \left(1 - out_{o1}\right) \left(out_{o1} - t_{1}\right)"
     )
     assert len(document["layers"]) == 2
-    assert json.loads(json.dumps(document)) == document
+    assert json.loads(json.dumps(document, allow_nan=False)) == document
 
 
 def test_json_document_of_a_graph_has_no_layers(graph_solution):
@@ -118,3 +122,37 @@ def test_write_documents_refuses_an_unknown_format_before_writing(tmp_path, grap
         pipeline.write_documents(graph_solution, ["md", "docx"], tmp_path, stem="graph")
     assert str(error.value) == "unknown format 'docx': expected any of md, tex, pdf, json"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_json_document_without_a_step_has_no_update():
+    document = pipeline.json_document(pipeline.solve(spec.load_builtin("mazur"), steps=0))
+    assert (document["steps"], document["updated_parameters"], document["updated"], document["loss_after"]) == (
+        0, [], {}, None)
+    assert document["loss_history"] == [document["loss"]]
+
+
+def test_json_numbers_that_are_not_finite_are_written_as_strings():
+    assert pipeline.finite_json({"a": [1.0, math.inf, (-math.inf, math.nan)], "b": "x", "c": None, "d": 2}) == {
+        "a": [1.0, "Infinity", ["-Infinity", "NaN"]], "b": "x", "c": None, "d": 2}
+
+
+def test_a_diverging_training_writes_json_with_finite_numbers_only(tmp_path):
+    text = spec.builtin_examples()["graph"].replace("learning_rate = 0.01", "learning_rate = 1e300").replace(
+        "steps = 1", "steps = 4")
+    solution = pipeline.solve(spec.loads(text, source="graph.toml"))
+    [path] = pipeline.write_documents(solution, ["json"], tmp_path, stem="graph")
+    document = json.loads(path.read_text(encoding="utf-8"))
+    assert "Infinity" in document["loss_history"] or "-Infinity" in document["loss_history"] or (
+        "NaN" in document["loss_history"])
+    assert all(isinstance(v, (float, int, str)) for v in document["loss_history"])
+
+
+def test_render_documents_returns_each_format_by_suffix(graph_solution):
+    texts = pipeline.render_documents(graph_solution, ["json", "md"])
+    assert list(texts) == [".md", ".json"]
+    assert texts[".md"].startswith("# ")
+
+
+def test_gradient_text_of_no_step_has_no_update():
+    solution = pipeline.solve(spec.load_builtin("graph"), steps=0)
+    assert pipeline.gradient_text(solution, "x").splitlines()[-1] == "  value:       -4"

@@ -429,3 +429,18 @@ def test_graph_documents_show_the_node_rules():
     markdown = render.render_markdown(solution.derivation, solution.example)
     assert "$q$ is a sum: the gradient reaches $x$ unchanged" in markdown
     assert "$f$ is a product: the gradient reaching $q$ is the upstream gradient times the other input, $z$." in markdown
+
+
+@pytest.mark.parametrize("render_name", ["render_markdown", "render_latex"])
+def test_renderers_refuse_what_is_not_a_derivation_in_one_line(render_name):
+    from symprop.errors import WrongArgument
+
+    render_function = getattr(render, render_name)
+    with pytest.raises(WrongArgument) as raised:
+        render_function(None)
+    assert str(raised.value) == f"{render_name} expects a Derivation, got None: make one with symprop.derive(network)"
+    derivation = backprop.derive(nn.mlp(1, [nn.Dense(1)]))
+    with pytest.raises(TypeError) as raised:
+        render_function(derivation, {"x": 1})
+    assert str(raised.value) == (f"{render_name} expects a WorkedExample or None as its example, got a dict: make one "
+                                 "with symprop.worked_example(derivation, values)")
