@@ -14,12 +14,13 @@ from typing import Callable
 import sympy
 from sympy import Symbol
 
+from symprop.document.model import Math
 from symprop.document.options import DocumentOptions
 from symprop.engine.backprop import consumer_terms
 from symprop.printing.latex import (
     SympropLatexPrinter, graph_symbol_names, in_chain_order, ordered_product, ordered_sum, partial, prime,
 )
-from symprop.printing.numbers import latex_number, number_names, plain_number
+from symprop.printing.numbers import latex_number, number_names
 
 
 class Formulas:
@@ -180,9 +181,9 @@ class Formulas:
     def num(self, value) -> str | None:
         return None if value is None else latex_number(value, self.digits)
 
-    def plain(self, value) -> str:
-        """A number for a table cell: plain text, ``1.5e-11`` style."""
-        return plain_number(value, self.digits)
+    def cell(self, value, digits: int | None = None) -> Math:
+        r"""A number for a table cell, set as math: a true minus sign, ``1.5 \times 10^{-11}``."""
+        return Math(latex_number(value, self.digits if digits is None else digits))
 
     def partial(self, of, wrt) -> str:
         return self.tex(partial(of, wrt))

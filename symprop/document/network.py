@@ -94,7 +94,7 @@ class NetworkSections:
         given = [*f.graph.inputs, *self.shown_parameters]
         if not given:
             return []
-        rows = tuple((Math(f.tex(s)), f.plain(f.example.values[s])) for s in given)
+        rows = tuple((Math(f.tex(s)), f.cell(f.example.values[s])) for s in given)
         eta = Math(r"\eta" + " = " + f.num(f.example.learning_rate))
         return [
             paragraph("given_values"), Table((Prose("col_symbol"), Prose("col_value")), "lr", rows),

@@ -94,7 +94,7 @@ def check_section(f: Formulas, shown_parameters):
         return section("check")
     shown = set(shown_parameters)
     rows = tuple(
-        (Math(f.tex(c.parameter)), f.plain(c.symbolic), f.plain(c.numeric), plain_number(c.relative_error, RELATIVE_ERROR_DIGITS),
+        (Math(f.tex(c.parameter)), f.cell(c.symbolic), f.cell(c.numeric), f.cell(c.relative_error, RELATIVE_ERROR_DIGITS),
          Mark(bool(c.ok)))
         for c in f.example.checks if c.parameter in shown
     )
@@ -114,7 +114,7 @@ def after_section(f: Formulas, shown_nodes):
     before, after = float(example.loss), float(example.loss_after)
     key = "loss_fell" if after < before else "loss_rose" if after > before else "loss_same"
     nodes = tuple(
-        (Math(f.tex(n)), f.plain(example.forward[n]), f.plain(example.forward_after[n])) for n in shown_nodes
+        (Math(f.tex(n)), f.cell(example.forward[n]), f.cell(example.forward_after[n])) for n in shown_nodes
     )
     return section(
         "after_update", heading("after"), paragraph("after_intro"),
@@ -127,7 +127,7 @@ def after_section(f: Formulas, shown_nodes):
 def training(f: Formulas, history: list) -> list:
     if len(history) <= 2:
         return []
-    rows = tuple((str(i), f.plain(history[i])) for i in sampled(len(history), f.options.trace_rows))
+    rows = tuple((str(i), f.cell(history[i])) for i in sampled(len(history), f.options.trace_rows))
     points = " ".join(f"({i},{plain_number(history[i], 6)})" for i in sampled(len(history), PLOT_POINTS))
     return [
         heading("training", 3), paragraph("training_intro", steps=str(len(history) - 1)),

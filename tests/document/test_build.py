@@ -62,7 +62,7 @@ def test_forward_rows_are_definition_numbers_value(mazur_solution):
         r"\sigma'\left(z\right) &= \sigma\left(z\right) \left(1 - \sigma\left(z\right)\right)",
     )
     given = next(b for b in document.section("network").blocks if isinstance(b, Table))
-    assert given.rows[:2] == ((Math("i_{1}"), "0.05"), (Math("i_{2}"), "0.1"))
+    assert given.rows[:2] == ((Math("i_{1}"), Math("0.05")), (Math("i_{2}"), Math("0.1")))
 
 
 def test_several_examples_note_the_combined_loss_and_gradient():

@@ -31,7 +31,8 @@ def test_the_check_table_has_one_row_per_parameter(formulas):
     table = next(b for b in check_section(formulas, NetworkSections(formulas).shown_parameters).blocks
                  if isinstance(b, Table))
     assert table.align == "lrrrc" and len(table.rows) == 10
-    assert table.rows[0] == (Math("w_{1}"), "0.000438567734", "0.000438567738", "9.1e-9", Mark(True))
+    assert table.rows[0] == (
+        Math("w_{1}"), Math("0.000438567734"), Math("0.000438567738"), Math(r"9.1 \times 10^{-9}"), Mark(True))
 
 
 def test_after_the_update_the_loss_fell(formulas):
@@ -39,7 +40,7 @@ def test_after_the_update_the_loss_fell(formulas):
     verdict = section.blocks[3].prose
     assert verdict.key == "loss_fell"
     assert verdict.values == {"before": Math("0.298371109"), "after": Math("0.291027774")}
-    assert section.blocks[2].rows[0] == (Math("net_{h1}"), "0.3775", "0.377445179")
+    assert section.blocks[2].rows[0] == (Math("net_{h1}"), Math("0.3775"), Math("0.377445179"))
     assert not any(isinstance(b, Plot) for b in section.blocks)
 
 

@@ -66,14 +66,16 @@ def parsed_math(markdown: str, flavor: str) -> list[str]:
     return found
 
 
-def emitted_math(markdown: str, flavor: str) -> list[str]:
-    """Every math span as the renderer wrote it, read off the source by its delimiters."""
+def emitted_math(markdown: str, flavor: str, display_only: bool = False) -> list[str]:
+    """Every math span as the renderer wrote it, read off the source by its delimiters
+    (only the display blocks with ``display_only``)."""
     display = r"^```math\n(.*?)\n```$" if flavor == "github" else r"^\$\$\n(.*?)\n\$\$$"
     inline = r"\$\$(.+?)\$\$" if flavor == "kramdown" else r"(?<!\$)\$([^$\n]+?)\$(?!\$)"
     spans = []
     pattern = re.compile(f"{display}|{inline}", re.M | re.S)
     for match in pattern.finditer(_without_mermaid(markdown)):
-        spans.append(match.group(1) if match.group(1) is not None else match.group(2))
+        if match.group(1) is not None or not display_only:
+            spans.append(match.group(1) if match.group(1) is not None else match.group(2))
     return spans
 
 
@@ -124,8 +126,11 @@ def test_math_follows_the_measured_markdown_rules(showcase, flavor):
     for span in emitted_math(markdown, flavor):
         assert not re.search(r"[_^](?!\{)", span), span          # every sub/superscript braced
         assert "*" not in span and "\\{" not in span and "|" not in span and "\\_" not in span
+    for span in emitted_math(markdown, flavor, display_only=True):
         for line in span.split("\n"):
             assert not re.match(r"[#\-+>]| {4}", line), line
+    for line in markdown.split("\n"):  # a line that starts with inline math must not read as a list or quote
+        assert not re.match(r"\$+(?:[#>]|[-+] )", line), line
     if flavor != "github":
         lines = markdown.split("\n")
         for i, line in enumerate(lines):
@@ -158,7 +163,7 @@ def test_mazur_document_has_the_sections_and_numbers_in_order(showcase):
     assert "This example updates the weights only: the biases keep their values." in markdown
     assert "This example does not update $b_{1}$." in markdown
     assert '  n_out_h1 -- "w5 = 0.4<br/>∂E_total/∂w5 = 0.0821670406" --> n_out_o1' in markdown
-    assert "| $w_{5}$ | 0.0821670406 | 0.0821670406 |" in markdown
+    assert "| $w_{5}$ | $0.0821670406$ | $0.0821670406$ |" in markdown
     assert "The loss falls from $0.298371109$ to $0.291027774$." in markdown
 
 
@@ -262,7 +267,7 @@ def test_plain_graph_groups_its_parameters_without_layers():
                         "## Node rules", "## Gradient check", "## After the update"]
     assert '  n_q -- "→ 3<br/>← -4" --> n_f' in markdown
     assert "\\frac{\\partial f}{\\partial y} = \\frac{\\partial f}{\\partial q} \\frac{\\partial q}{\\partial y}" in markdown
-    assert "| 3 | -21.568762 |" in markdown
+    assert "| 3 | $-21.568762$ |" in markdown
     latex = render.render_latex(derivation, example)
     assert "\\addplot[mark=none, thick] coordinates {(0,-12) (1,-14.62) (2,-17.7712) (3,-21.5688)};" in latex
 
