@@ -20,8 +20,24 @@ def math_lines(rows) -> str:
         lines = [line if "&" in line else line.replace(" = ", " &= ", 1) for line in lines]
         lines = [r"\begin{aligned}", *(line + r" \\" for line in lines[:-1]), lines[-1], r"\end{aligned}"]
     # A row break inside a row (``cases``, ``matrix``) ends its line too.
-    lines = [part.strip() for line in lines for part in re.split(r"(?<=\\\\)\s*(?=\S)", line)]
+    lines = [part.strip() for line in lines for part in split_after_row_breaks(line)]
     return "\n".join("{}" + line if _UNSAFE_LINE_START.match(line) else line for line in lines)
+
+
+_BACKSLASHES = re.compile(r"\\+")
+
+
+def split_after_row_breaks(line: str) -> list[str]:
+    r"""``line`` cut after each row break ``\\`` that something follows. A run of
+    backslashes is read in pairs from its start: in ``\\\frac`` the first two break
+    the row and the third begins ``\frac``, which stays whole on the next line."""
+    pieces, start = [], 0
+    for run in _BACKSLASHES.finditer(line):
+        cut = run.start() + 2 * (len(run.group()) // 2)
+        if cut > run.start() and line[cut:].strip():
+            pieces.append(line[start:cut])
+            start = cut
+    return [*pieces, line[start:]]
 
 
 

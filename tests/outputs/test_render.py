@@ -7,6 +7,7 @@ import importlib.util
 import re
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 
 import jinja2
 import pytest
@@ -14,16 +15,14 @@ import sympy
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-from symprop.engine import backprop
-
-from symprop.model import nn
-
-from symprop.numbers import worked_example as numeric
-
-from symprop.outputs import render
-from symprop.model.graph import Graph
 from symprop.document.build import build_document
 from symprop.document.i18n import ENGLISH
+from symprop.engine import backprop
+from symprop.files import spec
+from symprop.model import nn
+from symprop.model.graph import Graph
+from symprop.numbers import worked_example as numeric
+from symprop.outputs import pipeline, render
 from symprop.printing.rows import math_lines
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,6 +105,33 @@ def test_every_math_span_survives_the_parser_intact(showcase, flavor):
     assert leibniz in emitted
     for text in text_tokens(markdown, flavor):
         assert "\\frac" not in text and "_{" not in text and "$" not in text, text
+
+
+def leaky_relu_solution():
+    """A leaky ReLU network, whose derivative prints as ``cases`` with a fraction on a row."""
+    network = nn.mlp(["x1", "x2"], [nn.Dense(2, "leaky_relu"), nn.Dense(1, "sigmoid")], "half_sse")
+    derivation = backprop.derive(network)
+    symbols = (*network.graph.inputs, *network.graph.parameters)
+    values = {s.name: 0.1 * ((5 * i) % 7 - 3) for i, s in enumerate(symbols)}
+    return SimpleNamespace(derivation=derivation, example=numeric.worked_example(derivation, values, learning_rate=0.1))
+
+
+@pytest.mark.parametrize("name", [*sorted(spec.builtin_examples()), "leaky_relu"])
+@pytest.mark.parametrize("flavor", FLAVORS)
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_every_flavor_of_every_example_survives_commonmark(name, flavor, lang):
+    """Each math span the writer emits is exactly what a CommonMark parser hands the math
+    renderer, and no command name leaks into the text around it."""
+    solution = leaky_relu_solution() if name == "leaky_relu" else pipeline.solve(spec.load_builtin(name))
+    markdown = render.render_markdown(solution.derivation, solution.example, lang=lang, flavor=flavor)
+    emitted = emitted_math(markdown, flavor)
+    assert len(emitted) > 20
+    assert parsed_math(markdown, flavor) == emitted
+    for text in text_tokens(markdown, flavor):
+        assert "\\frac" not in text and "frac{" not in text and "_{" not in text and "$" not in text, text
+    for line in (line for span in emitted for line in span.split("\n")):
+        # a line ending in an odd run of backslashes has cut a command off its name ("\\" + "frac")
+        assert (len(line) - len(line.rstrip("\\"))) % 2 == 0, line
 
 
 @pytest.mark.parametrize("flavor", FLAVORS)

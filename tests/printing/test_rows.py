@@ -47,3 +47,9 @@ def test_a_very_long_sum_breaks_into_rows_that_each_fit():
 def test_row_breaks_inside_a_row_end_their_line():
     body = math_lines(r"y = \begin{cases} x & x > 0 \\-x & \text{otherwise} \end{cases}")
     assert body.split("\n") == [r"y = \begin{cases} x & x > 0 \\", r"{}-x & \text{otherwise} \end{cases}"]
+
+
+def test_a_row_break_before_a_command_keeps_the_command_whole():
+    body = math_lines(r"y = \begin{cases} z & z > 0 \\\frac{z}{100} & \text{otherwise} \end{cases}")
+    assert body.split("\n") == [r"y = \begin{cases} z & z > 0 \\", r"\frac{z}{100} & \text{otherwise} \end{cases}"]
+    assert math_lines(r"a \, b") == r"a \, b"  # a lone backslash is a command, not a row break
