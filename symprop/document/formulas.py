@@ -14,6 +14,7 @@ from typing import Callable
 import sympy
 from sympy import Symbol
 
+from symprop.document.i18n import wording
 from symprop.document.model import Math
 from symprop.document.options import DocumentOptions
 from symprop.engine.backprop import consumer_terms
@@ -47,6 +48,11 @@ class Formulas:
     @property
     def output(self) -> Symbol:
         return self.graph.output
+
+    def wording(self, key: str) -> str:
+        """The sentence ``key``, in its variant of the output for a computational graph
+        (whose output need not be a loss)."""
+        return wording(key, self.network is None)
 
     @cached_property
     def chain_order(self) -> str:

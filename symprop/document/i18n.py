@@ -18,7 +18,7 @@ ENGLISH: Mapping[str, str] = {
     "network": "The network",
     "network_picture": "The network as a picture, with the weights on the edges:",
     "network_picture_gradients": "The network as a picture: each edge carries its weight and the gradient of the loss with respect to it.",
-    "graph_picture": "The computational graph:",
+    "graph_picture": "Each edge carries its forward value (→) and the gradient flowing back along it (←):",
     "network_definitions": "Each node is defined from inputs, parameters and earlier nodes:",
     "activation_identities": "The activation function and its derivative:",
     "given_values": "The worked example starts from these values:",
@@ -117,6 +117,23 @@ ENGLISH: Mapping[str, str] = {
     "col_step": "Step",
     "col_loss": "Loss",
     "training_plot": "The loss over the steps of gradient descent.",
+    # a computational graph's output need not be a loss: the same sentences, of the output
+    "network_of_output": "The computational graph",
+    "paths_of_output": "Written out, the {count} paths from the output to {parameter} are:",
+    "paths_not_listed_of_output": (
+        "There are {count} paths from the output to {parameter}; the sums above add them up without listing them."
+    ),
+    "delta_intro_of_output": (
+        "The same gradients through the deltas, the gradients of the output with respect to each node, "
+        "computed once per node from the output backwards:"
+    ),
+    "check_intro_of_output": "Each gradient against central finite differences of the output:",
+    "loss_fell_of_output": "The output falls from {before} to {after}.",
+    "loss_rose_of_output": "The output rises from {before} to {after}.",
+    "loss_same_of_output": "The output stays at {before}.",
+    "training_intro_of_output": "The output over {steps} steps of gradient descent:",
+    "col_loss_of_output": "Output",
+    "training_plot_of_output": "The output over the steps of gradient descent.",
 }
 
 KOREAN: Mapping[str, str] = {
@@ -125,7 +142,7 @@ KOREAN: Mapping[str, str] = {
     "network": "신경망",
     "network_picture": "신경망 그림 (간선 위에 가중치):",
     "network_picture_gradients": "신경망 그림: 간선마다 가중치와 그 가중치에 대한 손실 함수의 기울기를 적었습니다.",
-    "graph_picture": "계산 그래프:",
+    "graph_picture": "각 간선에는 순전파 값(→)과 그 간선을 따라 거꾸로 흐르는 기울기(←)가 적혀 있습니다:",
     "network_definitions": "각 노드는 입력, 매개변수, 앞선 노드로 정의됩니다:",
     "activation_identities": "활성화 함수와 그 도함수:",
     "given_values": "예제는 다음 값에서 시작합니다:",
@@ -202,14 +219,25 @@ KOREAN: Mapping[str, str] = {
     "col_node": "노드",
     "col_before": "이전",
     "col_after": "이후",
-    "loss_fell": "오차가 {before}에서 {after|로} 줄었습니다.",
-    "loss_rose": "오차가 {before}에서 {after|로} 늘었습니다. 이 단계에는 학습률이 너무 큽니다.",
-    "loss_same": "오차는 {before} 그대로입니다.",
+    "loss_fell": "손실이 {before}에서 {after|로} 줄었습니다.",
+    "loss_rose": "손실이 {before}에서 {after|로} 늘었습니다. 이 단계에는 학습률이 너무 큽니다.",
+    "loss_same": "손실은 {before} 그대로입니다.",
     "training": "학습",
-    "training_intro": "경사하강법 {steps}단계 동안의 오차:",
+    "training_intro": "경사하강법 {steps}단계 동안의 손실:",
     "col_step": "단계",
-    "col_loss": "오차",
-    "training_plot": "경사하강법 단계에 따른 오차.",
+    "col_loss": "손실",
+    "training_plot": "경사하강법 단계에 따른 손실.",
+    "network_of_output": "계산 그래프",
+    "paths_of_output": "출력에서 {parameter}까지의 경로 {count}개를 모두 쓰면:",
+    "paths_not_listed_of_output": "출력에서 {parameter}까지의 경로는 {count}개이며, 위의 합이 이를 나열하지 않고 더합니다.",
+    "delta_intro_of_output": "같은 기울기를 델타, 곧 각 노드에 대한 출력의 기울기로 구합니다. 출력에서부터 노드마다 한 번씩 계산합니다:",
+    "check_intro_of_output": "각 기울기를 출력의 중앙 차분과 비교합니다:",
+    "loss_fell_of_output": "출력이 {before}에서 {after|로} 줄었습니다.",
+    "loss_rose_of_output": "출력이 {before}에서 {after|로} 늘었습니다.",
+    "loss_same_of_output": "출력은 {before} 그대로입니다.",
+    "training_intro_of_output": "경사하강법 {steps}단계 동안의 출력:",
+    "col_loss_of_output": "출력",
+    "training_plot_of_output": "경사하강법 단계에 따른 출력.",
 }
 
 LANGUAGES: Mapping[str, Mapping[str, str]] = {"en": ENGLISH, "ko": KOREAN}
@@ -264,6 +292,15 @@ def with_particles(sentence: str, values: Mapping[str, str]) -> str:
     """``sentence`` with each ``{name|particle}`` written ``{name}`` and the particle's form
     that follows ``values[name]`` (``{node|는}`` before ``out_{h1}``: ``{node}은``)."""
     return _WITH_PARTICLE.sub(lambda m: "{%s}%s" % (m.group(1), particle(m.group(2), values[m.group(1)])), sentence)
+
+
+#: The suffix of a sentence's variant for a computational graph, whose output need not be a loss.
+OF_OUTPUT = "_of_output"
+
+
+def wording(key: str, of_output: bool) -> str:
+    """``key``, or its variant that speaks of the output instead of a loss (``paths_of_output``)."""
+    return key + OF_OUTPUT if of_output and key + OF_OUTPUT in ENGLISH else key
 
 
 def prose(lang: str) -> Mapping[str, str]:

@@ -82,7 +82,7 @@ class NetworkSections:
         ]
         identities = self.activation_identities()
         return section(
-            "network", heading("network"), *picture, paragraph("network_definitions"), equation(definitions),
+            "network", heading(f.wording("network")), *picture, paragraph("network_definitions"), equation(definitions),
             *([paragraph("activation_identities"), *map(equation, identities)] if identities else []),
             *self.given_values(),
         )

@@ -174,10 +174,10 @@ class ParameterSections:
             return []
         parameter, count = Math(f.tex(p)), str(gradient.path_count)
         if not (gradient.path_count <= f.options.paths_shown and gradient.paths_listed):
-            return [paragraph("paths_not_listed", count=count, parameter=parameter)]
+            return [paragraph(f.wording("paths_not_listed"), count=count, parameter=parameter)]
         terms = [f.tex(ordered_product(f.chain([partial(s.of, s.wrt) for s in path.factors]))) for path in gradient.paths]
         rows = [f"{f.partial(f.output, p)} &= {terms[0]}", *(f"&\\quad + {t}" for t in terms[1:])]
-        return [paragraph("paths", count=count, parameter=parameter), equation(rows)]
+        return [paragraph(f.wording("paths"), count=count, parameter=parameter), equation(rows)]
 
     def product(self, p, chain, top) -> list:
         """``dE/dp = closed form in chain order = product of the numbers = value``; a closed

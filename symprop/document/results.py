@@ -78,7 +78,7 @@ class DeltaSection:
     def section(self):
         deltas, gradients = self.rows()
         return section(
-            "delta", heading("delta"), paragraph("delta_intro"), equation(deltas), paragraph("delta_gradients"),
+            "delta", heading("delta"), paragraph(self.f.wording("delta_intro")), equation(deltas), paragraph("delta_gradients"),
             equation(gradients),
         )
 
@@ -101,7 +101,7 @@ def check_section(f: Formulas, shown_parameters):
     if not rows:
         return section("check")
     header = tuple(Prose(k) for k in ("col_parameter", "col_symbolic", "col_numeric", "col_relative_error", "col_agrees"))
-    return section("check", heading("check"), paragraph("check_intro"), Table(header, "lrrrc", rows),
+    return section("check", heading("check"), paragraph(f.wording("check_intro")), Table(header, "lrrrc", rows),
                    paragraph("check_all_ok"))
 
 
@@ -112,7 +112,7 @@ def after_section(f: Formulas, shown_nodes):
     if example is None or not f.updates:  # no example, or no step taken (steps = 0)
         return section("after_update")
     before, after = float(example.loss), float(example.loss_after)
-    key = "loss_fell" if after < before else "loss_rose" if after > before else "loss_same"
+    key = f.wording("loss_fell" if after < before else "loss_rose" if after > before else "loss_same")
     nodes = tuple(
         (Math(f.tex(n)), f.cell(example.forward[n]), f.cell(example.forward_after[n])) for n in shown_nodes
     )
@@ -130,9 +130,9 @@ def training(f: Formulas, history: list) -> list:
     rows = tuple((str(i), f.cell(history[i])) for i in sampled(len(history), f.options.trace_rows))
     points = " ".join(f"({i},{plain_number(history[i], 6)})" for i in sampled(len(history), PLOT_POINTS))
     return [
-        heading("training", 3), paragraph("training_intro", steps=str(len(history) - 1)),
-        Table((Prose("col_step"), Prose("col_loss")), "rr", rows),
-        Plot(points, Prose("col_step"), Prose("col_loss"), Prose("training_plot")),
+        heading("training", 3), paragraph(f.wording("training_intro"), steps=str(len(history) - 1)),
+        Table((Prose("col_step"), Prose(f.wording("col_loss"))), "rr", rows),
+        Plot(points, Prose("col_step"), Prose(f.wording("col_loss")), Prose(f.wording("training_plot"))),
     ]
 
 

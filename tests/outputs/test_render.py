@@ -289,8 +289,9 @@ def test_plain_graph_groups_its_parameters_without_layers():
     example = numeric.worked_example(derivation, {"x": -2, "y": 5, "z": -4}, learning_rate=0.1, update="all", steps=3)
     markdown = render.render_markdown(derivation, example)
     headings = [line for line in markdown.split("\n") if line.startswith("## ")]
-    assert headings == ["## The network", "## Forward pass", "## Output", "## Parameters", "## Delta form",
+    assert headings == ["## The computational graph", "## Forward pass", "## Output", "## Parameters", "## Delta form",
                         "## Node rules", "## Gradient check", "## After the update"]
+    assert "The output falls from" in markdown and "loss" not in markdown.lower()
     assert '  n_q -- "→ 3<br/>← -4" --> n_f' in markdown
     assert "\\frac{\\partial f}{\\partial y} = \\frac{\\partial f}{\\partial q} \\frac{\\partial q}{\\partial y}" in markdown
     assert "| 3 | $-21.568762$ |" in markdown
@@ -399,7 +400,7 @@ def test_graph_document_with_training_plot_compiles(tmp_path):
     derivation = backprop.derive(graph)
     example = numeric.worked_example(derivation, {"x": -2, "y": 5, "z": -4}, learning_rate=0.1, update="all", steps=3)
     text = compiled_text(tmp_path, "graph.tex", render.render_latex(derivation, example, title="q = x + y, f = q z"))
-    assert "Training" in text and "The loss over 3 steps of gradient descent" in text
+    assert "Training" in text and "The output over 3 steps of gradient descent" in text
 
 
 def test_tikz_picture_of_the_network(showcase):
