@@ -27,6 +27,8 @@ from symprop.numbers.evaluation import (
     NumericError, arithmetic_of, check_options, first_example, given_values, loss_and_gradients, program_of,
 )
 from symprop.numbers.gradcheck import GradientCheck, gradient_check
+from symprop.numbers.vectorised import layered_plan
+from symprop.numbers.vectorised_example import vectorised_check, vectorised_numbers
 
 Number = object  # float in float mode, a SymPy number or expression in exact mode, sympy.Float with digits
 
@@ -54,6 +56,11 @@ class WorkedExample:
 
 # --- the public entry points ---
 
+#: Parameters from which the gradient check is vectorised. Below it the scalar check is quick, and it
+#: keeps the finite differences of small documents to the last digit: any other order of the same
+#: float64 operations moves their rounding noise (~1e-9 relative), which documents print.
+VECTORISED_CHECK_PARAMETERS = 1000
+
 #: Training steps exact arithmetic is asked to take at most (see worked_example).
 EXACT_STEPS = 1
 
@@ -68,6 +75,7 @@ def worked_example(
     examples=None,
     reduction="mean",
     precision="float",
+    vectorised=True,
 ) -> WorkedExample:
     """Every number of a derivation at the given point, and ``steps`` steps of training.
 
@@ -85,10 +93,20 @@ def worked_example(
     arithmetic = arithmetic_of(precision)
     raw_rows, raw_parameters = given_values(derivation.graph, values, examples)
     chosen = parameters_to_update(derivation, update)
-    with arithmetic.context():
-        report = _worked_numbers(derivation, arithmetic, raw_rows, raw_parameters, learning_rate, chosen, reduction,
-                                 steps)
-    checks = gradient_check(derivation, values, examples=examples, reduction=reduction, gradients=report["gradients"])
+    plan = layered_plan(derivation) if vectorised else None
+    report = None
+    if plan is not None and precision == "float":
+        report = vectorised_numbers(derivation, plan, raw_rows, raw_parameters, learning_rate, chosen, reduction, steps)
+    if report is None:
+        with arithmetic.context():
+            report = _worked_numbers(derivation, arithmetic, raw_rows, raw_parameters, learning_rate, chosen,
+                                     reduction, steps)
+    checks = None
+    if plan is not None and len(derivation.graph.parameters) >= VECTORISED_CHECK_PARAMETERS:
+        checks = vectorised_check(derivation, plan, raw_rows, raw_parameters, reduction, report["gradients"])
+    if checks is None:
+        checks = gradient_check(derivation, values, examples=examples, reduction=reduction,
+                                gradients=report["gradients"])
     return WorkedExample(
         **report, updated_parameters=chosen, checks=checks, examples=len(raw_rows), reduction=reduction
     )
