@@ -207,13 +207,16 @@ def _layer_plan(derivation, layer, position, is_last: bool) -> LayerPlan:
     """One layer, after checking ``z_j = sum_k w_jk a_k (+ b_j)`` through the engine's
     locals and each parameter's gradient terms, and that ``out`` depends on this layer's nets only."""
     graph, local = derivation.graph, derivation.local
+    data = frozenset(graph.inputs)
+    sources = [(a, a in data) for a in layer.inputs]
     for row, bias, net in zip(layer.weights, layer.biases, layer.nets):
-        expected = {*row, *layer.inputs, *(() if bias is None else (bias,))}
-        _require(set(graph.parents[net]) == expected - set(graph.inputs))
+        expected = {*row, *(a for a, given in sources if not given), *(() if bias is None else (bias,))}
+        _require(set(graph.parents[net]) == expected)
         _require(not any(term.is_Number for term in sympy.Add.make_args(graph.definition[net])))
-        for w, a in zip(row, layer.inputs):
-            _require(local[(net, w)] == a and graph.consumers[w] == (net,))
-            _require(a in graph.inputs or local[(net, a)] == w)
+        for w, (a, given) in zip(row, sources):
+            _require(local[(net, w)] is a or local[(net, w)] == a)
+            _require(given or local[(net, a)] is w or local[(net, a)] == w)
+            _require(len(graph.consumers[w]) == 1 and graph.consumers[w][0] is net)
         if bias is not None:
             _require(local[(net, bias)] == 1)
         _require(set(graph.consumers[net]) <= {*layer.outs, *((graph.output,) if is_last else ())})
@@ -252,7 +255,8 @@ def _check_terms(derivation, symbol, terms) -> None:
     _require(tuple(t.consumer for t in terms) == consumers)
     for term in terms:
         expected = 1 if term.consumer == graph.output else adjoints[term.consumer].symbol
-        _require(term.local == local[(term.consumer, symbol)] and term.adjoint == expected)
+        derivative = local[(term.consumer, symbol)]
+        _require((term.local is derivative or term.local == derivative) and term.adjoint == expected)
 
 
 def _check_adjoints(derivation) -> None:
