@@ -169,7 +169,7 @@ def _build_plan(derivation) -> LayeredPlan | None:
         return None
     try:
         return _plan(derivation, network)
-    except _NotCovered:
+    except (_NotCovered, KeyError):   # KeyError: a local derivative the dense structure needs is missing
         return None
 
 

@@ -148,41 +148,46 @@ def vectorised_check(derivation, plan: LayeredPlan, raw_rows, raw_parameters, re
 
 
 def _central_differences(plan, theta, x, t, run: Pass, reduction) -> numpy.ndarray:
-    """``(E(w + h) - E(w - h)) / ((w + h) - (w - h))`` for every parameter, layer by layer."""
+    """``(E(w + h) - E(w - h)) / ((w + h) - (w - h))`` for every parameter, layer by layer:
+    ``w_jk`` moves ``z_j`` by ``(w' - w) a_k``, ``b_j`` moves ``z_j`` by ``b' - b``, a shared bias every ``z``."""
     central = numpy.empty_like(theta)
     for index, layer in enumerate(plan.layers):
-        a_in = run.layers[index][0]
         units, inputs = layer.weights.shape
         groups = [(layer.weights.ravel(), numpy.repeat(numpy.arange(units), inputs),
-                   a_in[:, numpy.tile(numpy.arange(inputs), units)].T)]
+                   numpy.tile(numpy.arange(inputs), units))]
         if layer.biases is not None:
             if layer.shared_bias:
-                groups.append((layer.biases[:1], numpy.array([-1]), numpy.ones((1, x.shape[0]))))
+                groups.append((layer.biases[:1], numpy.array([-1]), numpy.array([-1])))
             else:
-                groups.append((layer.biases, numpy.arange(units), numpy.ones((units, x.shape[0]))))
-        for positions, unit, source in groups:
+                groups.append((layer.biases, numpy.arange(units), numpy.full(units, -1)))
+        for positions, unit, column in groups:
             w = theta[positions]
             h = STEP * numpy.maximum(1.0, numpy.abs(w))
             up, down = w + h, w - h
-            losses = [_perturbed_losses(plan, theta, x, t, run, index, unit, (value - w)[:, None] * source, reduction)
+            losses = [_perturbed_losses(plan, theta, t, run, index, (unit, column, value - w), reduction)
                       for value in (up, down)]
             central[positions] = (losses[0] - losses[1]) / (up - down)
     return central
 
 
-def _perturbed_losses(plan, theta, x, t, run: Pass, index, unit, increments, reduction) -> numpy.ndarray:
-    """The combined loss for each perturbed copy ``b``: ``Z_index[:, unit_b] += increments[b]``
-    (every unit where ``unit_b`` is -1), the layers above run on the batch."""
-    z = run.layers[index][1]
+def _perturbed_losses(plan, theta, t, run: Pass, index, perturbations, reduction) -> numpy.ndarray:
+    """The combined loss for each perturbed copy ``b`` of ``(unit, column, change)``:
+    ``Z_index[:, unit_b] += change_b A_{index-1}[:, column_b]`` (``1`` for column -1; every
+    unit for unit -1), the layers above run on the batch, a chunk of copies at a time."""
+    a_in, z = run.layers[index][0], run.layers[index][1]
+    units, columns, changes = perturbations
+    sources = numpy.concatenate([a_in, numpy.ones((a_in.shape[0], 1))], axis=-1)
     count = max(1, BATCH_NUMBERS // (z.shape[0] * z.shape[1]))
-    result = numpy.empty(len(unit))
-    for start in range(0, len(unit), count):
-        part, extra = unit[start:start + count], increments[start:start + count]
-        batch = numpy.repeat(z[None], len(part), axis=0)
-        if part[0] < 0:
+    result = numpy.empty(len(units))
+    for start in range(0, len(units), count):
+        part = slice(start, start + count)
+        unit = units[part]
+        extra = changes[part, None] * sources[:, columns[part]].T
+        batch = numpy.repeat(z[None], len(unit), axis=0)
+        if unit[0] < 0:
             batch += extra[:, :, None]
         else:
-            batch[numpy.arange(len(part)), :, part] += extra
+            batch[numpy.arange(len(unit)), :, unit] += extra
         losses = forward(plan, theta, None, t, start=index, z=batch).losses
-        result[start:start + count] = combine(losses.T, reduction) if losses.shape[1] > 1 else losses[:, 0]
+        result[part] = combine(losses.T, reduction) if losses.shape[1] > 1 else losses[:, 0]
     return result
