@@ -32,6 +32,7 @@ import sympy
 from sympy import Symbol
 from sympy.printing.numpy import NumPyPrinter
 
+from symprop.errors import SympropError
 from symprop.model import functions
 from symprop.model.activations import ACTIVATION_RECORDS
 from symprop.model.nn import Network
@@ -159,8 +160,9 @@ def layered_plan(derivation) -> LayeredPlan | None:
     return _PLANS[key]
 
 
-class _NotCovered(Exception):
-    """The derivation is not one this module computes."""
+class _NotCovered(SympropError):
+    """The derivation is not one this module computes; caught by :func:`layered_plan`, never raised
+    beyond it."""
 
 
 def _build_plan(derivation) -> LayeredPlan | None:
