@@ -48,7 +48,7 @@ def _loss_and_gradients(plan, theta, x, t, reduction, gradients=True):
     if not gradients:
         return loss, None, run, None
     deltas, per_example = backward(plan, theta, t, run)
-    return loss, combine(per_example, reduction), run, deltas
+    return loss, combine(per_example, reduction), run, (deltas, per_example[0])
 
 
 def vectorised_numbers(derivation, plan: LayeredPlan, raw_rows, raw_parameters, learning_rate, chosen, reduction,
@@ -56,16 +56,19 @@ def vectorised_numbers(derivation, plan: LayeredPlan, raw_rows, raw_parameters, 
     """The worked example's number fields (as the scalar ``_worked_numbers`` gives them), or None."""
     with numpy.errstate(all="ignore"):
         numbers = _numbers(derivation, plan, raw_rows, raw_parameters, learning_rate, chosen, reduction, steps)
-    finite = all(numpy.all(numpy.isfinite(v)) for v in numbers.values() if not isinstance(v, dict))
+    finite = all(numpy.all(numpy.isfinite(v)) for v in numbers.values())
     if not finite:
         return None
     graph = derivation.graph
+    adjoints, local = _named(derivation.adjoints, numbers["adjoints"]), _named(derivation.local, numbers["local"])
+    if not _agrees_with_engine(derivation, adjoints, local, numbers["first_gradients"]):
+        return None
     return dict(
         values=_named((*graph.inputs, *graph.parameters), numbers["values"]),
         forward=_named(graph.nodes, numbers["forward"]),
         loss=float(numbers["loss"]),
-        local=_named(derivation.local, numbers["local"]),
-        adjoints=_named(derivation.adjoints, numbers["adjoints"]),
+        local=local,
+        adjoints=adjoints,
         gradients=_named(graph.parameters, numbers["gradients"]),
         learning_rate=float(numbers["learning_rate"]),
         updated=_named(graph.parameters, numbers["updated"]),
@@ -82,7 +85,7 @@ def _numbers(derivation, plan, raw_rows, raw_parameters, learning_rate, chosen, 
     rate = to_float(learning_rate)
     chosen_set = set(chosen)
     mask = numpy.array([p in chosen_set for p in graph.parameters], dtype=bool)
-    loss, gradients, run, deltas = _loss_and_gradients(plan, theta, x, t, reduction)
+    loss, gradients, run, (deltas, first_gradients) = _loss_and_gradients(plan, theta, x, t, reduction)
     nodes = _flat(run)
     adjoint_layout = numpy.concatenate([*(part[0] for pair in deltas for part in pair), [1.0]])
     after = numpy.where(mask, theta - rate * gradients, theta)
@@ -108,7 +111,23 @@ def _numbers(derivation, plan, raw_rows, raw_parameters, learning_rate, chosen, 
         forward_after=_flat(after_run)[plan.node_positions],
         loss_after=loss_after,
         loss_history=numpy.array(history),
+        first_gradients=first_gradients,
     )
+
+
+#: How closely the matrix products must reproduce the engine's per-parameter sums, relative to
+#: the sum of the terms' magnitudes (float64 in another order: ~1e-16 per term).
+ENGINE_AGREEMENT = 1e-12
+
+
+def _agrees_with_engine(derivation, adjoints, local, first_gradients) -> bool:
+    """Each parameter's gradient, the engine's ``dE/dw = sum_c delta_c dc/dw`` over its own terms
+    with the first example's adjoints and locals, equals the vectorised one (``first_gradients``)."""
+    for parameter, vectorised in zip(derivation.graph.parameters, first_gradients.tolist()):
+        terms = [adjoints[t.consumer] * local[(t.consumer, parameter)] for t in derivation.gradients[parameter].terms]
+        if abs(math.fsum(terms) - vectorised) > ENGINE_AGREEMENT * math.fsum(map(abs, terms)):
+            return False
+    return True
 
 
 def _named(symbols, numbers) -> dict:

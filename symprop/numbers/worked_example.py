@@ -10,7 +10,8 @@ examples combine by ``reduction``: ``E = (1/n) sum_i E_i`` (mean) or
 ``sum_i E_i`` (sum), and the gradients alike.
 
 The arithmetic (float64, exact, or a number of significant digits) is that of
-:mod:`symprop.evaluation`. Every gradient is checked against central finite
+:mod:`symprop.evaluation`; a dense network in float64 is worked in NumPy arrays
+by :mod:`symprop.numbers.vectorised` instead, with the same numbers. Every gradient is checked against central finite
 differences of the loss (:func:`~symprop.numbers.gradcheck.gradient_check`); a
 disagreement raises :class:`~symprop.numbers.gradcheck.GradientCheckError`. The check,
 :class:`~symprop.numbers.evaluation.NumericError` and the number formatting of
@@ -87,6 +88,12 @@ def worked_example(
     example's; the loss and gradients are combined over the examples by
     ``reduction``. Raises :class:`GradientCheckError` if any gradient disagrees
     with finite differences.
+
+    A dense network in float precision is worked in NumPy arrays, one matrix
+    product per layer (:mod:`symprop.numbers.vectorised`), and from
+    VECTORISED_CHECK_PARAMETERS parameters its gradient check too (in any
+    precision: the check is float64); ``vectorised=False`` uses the scalar
+    program for everything.
     """
     check_options(reduction, steps)
     _refuse_long_exact_training(precision, steps)

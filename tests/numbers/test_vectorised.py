@@ -243,3 +243,23 @@ def test_a_number_without_a_finite_value_is_left_to_the_scalar_program():
     with pytest.raises(NumericError) as slow:
         worked_example(derivation, values, vectorised=False)
     assert str(fast.value) == str(slow.value)
+
+
+def test_gradients_that_disagree_with_the_engines_terms_are_left_to_the_scalar_program(monkeypatch):
+    from symprop.numbers import vectorised_example
+
+    problem = load_builtin("mazur")
+    derivation = derive(problem.network)
+    rows, parameters = given_values(derivation.graph, problem.values)
+    options = (rows, parameters, 0.5, derivation.graph.parameters, "mean", 1)
+    assert vectorised_example.vectorised_numbers(derivation, layered_plan(derivation), *options) is not None
+    real = vectorised_example.backward
+
+    def swapped(*args):
+        deltas, gradients = real(*args)
+        return deltas, gradients[..., ::-1]
+
+    monkeypatch.setattr(vectorised_example, "backward", swapped)
+    assert vectorised_example.vectorised_numbers(derivation, layered_plan(derivation), *options) is None
+    slow = worked_example(derivation, problem.values, vectorised=False)
+    assert worked_example(derivation, problem.values).gradients == slow.gradients
