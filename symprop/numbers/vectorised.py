@@ -181,10 +181,12 @@ def _require(condition: bool) -> None:
 
 
 def _plan(derivation, network: Network) -> LayeredPlan:
+    """The plan, once the graph is exactly the layers in order (each feeding the next) and the loss."""
     graph = derivation.graph
     layers = network.layers
     _require(all(layer.activation in ACTIVATION_RECORDS for layer in layers))
     _require(graph.inputs == (*network.inputs, *network.targets) and layers[0].inputs == network.inputs)
+    _require(all(above.inputs == below.outs for below, above in zip(layers, layers[1:])))
     nodes = [s for layer in layers for s in (*layer.nets, *layer.outs)] + [graph.output]
     _require(set(graph.nodes) == set(nodes) and len(graph.nodes) == len(nodes))
     parameters = [*network.weights, *network.biases]
