@@ -57,10 +57,11 @@ class WorkedExample:
 
 # --- the public entry points ---
 
-#: Parameters from which the gradient check is vectorised. Below it the scalar check is quick, and it
-#: keeps the finite differences of small documents to the last digit: any other order of the same
-#: float64 operations moves their rounding noise (~1e-9 relative), which documents print.
-VECTORISED_CHECK_PARAMETERS = 1000
+#: Parameters from which a dense network is worked in arrays when ``vectorised`` is None. Below it the
+#: scalar program is quick, and it keeps small documents' finite differences to the last digit: any
+#: other order of the same float64 operations moves their rounding noise (~1e-9 relative), which
+#: documents print.
+VECTORISED_PARAMETERS = 1000
 
 #: Training steps exact arithmetic is asked to take at most (see worked_example).
 EXACT_STEPS = 1
@@ -76,7 +77,7 @@ def worked_example(
     examples=None,
     reduction="mean",
     precision="float",
-    vectorised=True,
+    vectorised=None,
 ) -> WorkedExample:
     """Every number of a derivation at the given point, and ``steps`` steps of training.
 
@@ -89,18 +90,18 @@ def worked_example(
     ``reduction``. Raises :class:`GradientCheckError` if any gradient disagrees
     with finite differences.
 
-    A dense network in float precision is worked in NumPy arrays, one matrix
-    product per layer (:mod:`symprop.numbers.vectorised`), and from
-    VECTORISED_CHECK_PARAMETERS parameters its gradient check too (in any
-    precision: the check is float64); ``vectorised=False`` uses the scalar
-    program for everything.
+    A dense network is worked in NumPy arrays, one matrix product per layer
+    (:mod:`symprop.numbers.vectorised`): its numbers in float precision, and its
+    gradient check (float64) in any precision. ``vectorised``: None does so from
+    VECTORISED_PARAMETERS parameters, True whenever the network is covered,
+    False never (the scalar program for everything).
     """
     check_options(reduction, steps)
     _refuse_long_exact_training(precision, steps)
     arithmetic = arithmetic_of(precision)
     raw_rows, raw_parameters = given_values(derivation.graph, values, examples)
     chosen = parameters_to_update(derivation, update)
-    plan = layered_plan(derivation) if vectorised else None
+    plan = _plan_to_use(derivation, vectorised)
     report = None
     if plan is not None and precision == "float":
         report = vectorised_numbers(derivation, plan, raw_rows, raw_parameters, learning_rate, chosen, reduction, steps)
@@ -109,7 +110,7 @@ def worked_example(
             report = _worked_numbers(derivation, arithmetic, raw_rows, raw_parameters, learning_rate, chosen,
                                      reduction, steps)
     checks = None
-    if plan is not None and len(derivation.graph.parameters) >= VECTORISED_CHECK_PARAMETERS:
+    if plan is not None:
         checks = vectorised_check(derivation, plan, raw_rows, raw_parameters, reduction, report["gradients"])
     if checks is None:
         checks = gradient_check(derivation, values, examples=examples, reduction=reduction,
@@ -117,6 +118,16 @@ def worked_example(
     return WorkedExample(
         **report, updated_parameters=chosen, checks=checks, examples=len(raw_rows), reduction=reduction
     )
+
+
+def _plan_to_use(derivation, vectorised):
+    """The dense network's :class:`~symprop.numbers.vectorised.LayeredPlan` when arrays are to be
+    used (see :func:`worked_example`), else None."""
+    if vectorised is False:
+        return None
+    if vectorised is None and len(derivation.graph.parameters) < VECTORISED_PARAMETERS:
+        return None
+    return layered_plan(derivation)
 
 
 def _refuse_long_exact_training(precision, steps: int) -> None:

@@ -61,7 +61,7 @@ def assert_same_checks(fast, slow, loss) -> None:
 
 
 def both_ways(derivation, values, **options):
-    fast = worked_example(derivation, values, **options)
+    fast = worked_example(derivation, values, vectorised=True, **options)
     slow = worked_example(derivation, values, vectorised=False, **options)
     return fast, slow
 
@@ -94,22 +94,30 @@ def test_builtin_examples_agree_with_the_scalar_program(name):
     derivation = derive(problem.network)
     fast, slow = both_ways(derivation, problem.values, **problem_options(problem))
     assert_same_example(fast, slow)
-    # small networks keep the scalar finite differences, to the last digit
-    assert [c.numeric for c in fast.checks] == [c.numeric for c in slow.checks]
     vector, scalar = check_both_ways(derivation, problem.values, list(problem.examples) or None, problem.reduction,
                                      slow.gradients)
     assert_same_checks(vector, scalar, slow.loss)
 
 
-def test_the_vectorised_check_is_used_for_large_networks(monkeypatch):
+@pytest.mark.parametrize("name", LAYERED)
+def test_small_networks_keep_the_scalar_program_to_the_last_digit(name):
+    problem = load_builtin(name)
+    derivation = derive(problem.network)
+    assert len(derivation.graph.parameters) < worked.VECTORISED_PARAMETERS
+    options = problem_options(problem)
+    assert worked_example(derivation, problem.values, **options) == worked_example(
+        derivation, problem.values, vectorised=False, **options)
+
+
+def test_from_the_threshold_the_arrays_are_used(monkeypatch):
     problem = load_builtin("mazur")
     derivation = derive(problem.network)
     slow = worked_example(derivation, problem.values, vectorised=False, **problem_options(problem))
-    monkeypatch.setattr(worked, "VECTORISED_CHECK_PARAMETERS", 0)
+    monkeypatch.setattr(worked, "VECTORISED_PARAMETERS", 10)
     fast = worked_example(derivation, problem.values, **problem_options(problem))
     # the finite differences' rounding noise (~1e-9 relative) moves; within the check's tolerance
     assert [c.numeric for c in fast.checks] != [c.numeric for c in slow.checks]
-    assert_same_checks(fast.checks, slow.checks, slow.loss)
+    assert_same_example(fast, slow)
 
 
 # --- random architectures ---
@@ -199,7 +207,7 @@ def test_a_wrong_engine_gradient_gets_no_plan_and_the_check_still_bites():
                                                        symbol: dataclasses.replace(gradient, terms=terms)})
     assert layered_plan(wrong) is None
     with pytest.raises(GradientCheckError, match="w5"):
-        worked_example(wrong, problem.values)
+        worked_example(wrong, problem.values, vectorised=True)
 
 
 def test_the_vectorised_check_bites_on_a_wrong_gradient():
@@ -213,13 +221,16 @@ def test_the_vectorised_check_bites_on_a_wrong_gradient():
         vectorised_check(derivation, layered_plan(derivation), rows, parameters, "mean", gradients)
 
 
-def test_exact_and_digit_precision_keep_the_scalar_program():
+def test_exact_and_digit_precision_keep_the_scalar_program_with_the_vectorised_check():
     problem = load_builtin("mazur")
     derivation = derive(problem.network)
-    exact = worked_example(derivation, problem.values, precision="exact")
+    exact = worked_example(derivation, problem.values, precision="exact", vectorised=True)
     assert not isinstance(exact.loss, float)
-    digits = worked_example(derivation, problem.values, precision=30)
-    assert math.isclose(float(digits.loss), worked_example(derivation, problem.values).loss, rel_tol=1e-12)
+    scalar = worked_example(derivation, problem.values, precision="exact", vectorised=False)
+    assert exact.gradients == scalar.gradients and exact.forward == scalar.forward
+    assert_same_checks(exact.checks, scalar.checks, float(scalar.loss))
+    digits = worked_example(derivation, problem.values, precision=30, vectorised=True)
+    assert math.isclose(float(digits.loss), float(scalar.loss), rel_tol=1e-25)
 
 
 def test_a_relu_kink_takes_the_one_sided_derivative_in_the_vectorised_check():
@@ -239,7 +250,7 @@ def test_a_number_without_a_finite_value_is_left_to_the_scalar_program():
     derivation = derive(network)
     assert layered_plan(derivation) is not None
     with pytest.raises(NumericError) as fast:
-        worked_example(derivation, values)
+        worked_example(derivation, values, vectorised=True)
     with pytest.raises(NumericError) as slow:
         worked_example(derivation, values, vectorised=False)
     assert str(fast.value) == str(slow.value)
@@ -262,4 +273,4 @@ def test_gradients_that_disagree_with_the_engines_terms_are_left_to_the_scalar_p
     monkeypatch.setattr(vectorised_example, "backward", swapped)
     assert vectorised_example.vectorised_numbers(derivation, layered_plan(derivation), *options) is None
     slow = worked_example(derivation, problem.values, vectorised=False)
-    assert worked_example(derivation, problem.values).gradients == slow.gradients
+    assert worked_example(derivation, problem.values, vectorised=True).gradients == slow.gradients
