@@ -189,6 +189,62 @@ def bench_documents() -> None:
     report("Mazur PDF through latexmk", f"{elapsed:.2f} s", "< 3 s", elapsed < 3)
 
 
+BIG_NETWORK_HEADER = """\
+title = "784-16-10 sigmoid network"
+notation = "plain"
+
+[network]
+inputs = 784
+loss = "mse"
+layers = [
+  { units = 16, activation = "sigmoid" },
+  { units = 10, activation = "sigmoid" },
+]
+
+[train]
+learning_rate = 0.5
+steps = 1
+init = { method = "uniform", low = -0.5, high = 0.5, seed = 0 }
+"""
+
+
+def big_network_file(path: Path) -> Path:
+    """A 784-16-10 sigmoid network file: parameters drawn by ``[train] init``, the inputs
+    (an image's pixels in [0, 1]) and a one-hot target given in ``[values]``."""
+    from symprop.files import spec
+
+    names = spec.required_names(BIG_NETWORK_HEADER)
+    rng = np.random.default_rng(0)
+    lines = ["", "[values]"]
+    for entry in names:
+        if entry["role"] == "input":
+            lines.append(f"{entry['name']} = {float(rng.uniform(0, 1))!r}")
+    targets = [entry["name"] for entry in names if entry["role"] == "target"]
+    lines += [f"{name} = {1.0 if i == 3 else 0.0}" for i, name in enumerate(targets)]
+    path.write_text(BIG_NETWORK_HEADER + "\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def bench_big_network_file() -> None:
+    """``symprop derive`` of a 784-16-10 file, whole process, beside derive() and reading the file."""
+    with tempfile.TemporaryDirectory() as folder:
+        source = big_network_file(Path(folder) / "big.toml")
+        command = [sys.executable, "-m", "symprop", "derive", str(source), "--format", "md,json", "-o", folder]
+        whole = best_of(lambda: subprocess.run(command, capture_output=True, check=True, cwd=ROOT), repeats=2)
+        code = (
+            "import sys, time; sys.path.insert(0, %r)\n"
+            "start = time.perf_counter()\n"
+            "from symprop.files import spec\nfrom symprop.engine.backprop import derive\n"
+            "problem = spec.load(%r)\nderive(problem.network)\n"
+            "print(time.perf_counter() - start)\n" % (str(ROOT), str(source))
+        )
+        inner = min(float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                         check=True, cwd=ROOT).stdout) for _ in range(2))
+    report("symprop derive 784-16-10 file --format md,json (whole process)", f"{whole:.2f} s", "<= 3 s", whole <= 3)
+    report("  ... reading the file + derive() (imports included)", f"{inner:.2f} s", "-", None)
+    report("  ... whole process / (reading + derive())", f"{whole / inner:.2f}x", "<= 4x", whole / inner <= 4)
+
+
 def deep_document_seconds(depth: int, width: int) -> float:
     """Derive a ``depth``-layer sigmoid network, work its example, write its Markdown."""
     from symprop.numbers.worked_example import worked_example
@@ -253,7 +309,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     print(f"{'figure':<58} {'measured':>16}  {'target':<22} result")
     for bench in (bench_derivation_scaling, bench_memory, lambda: bench_against_expanded_diff(args.quick),
-                  bench_backends_agree, bench_cli_help, bench_documents, bench_deep_documents, bench_generated_code):
+                  bench_backends_agree, bench_cli_help, bench_documents, bench_big_network_file, bench_deep_documents, bench_generated_code):
         try:
             bench()
         except Exception as error:  # a missing piece is reported, the other figures still print

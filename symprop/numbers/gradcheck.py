@@ -71,18 +71,20 @@ def gradient_check(derivation, values, *, examples=None, reduction="mean", gradi
 
     at_point = loss(parameters)
     checks = tuple(
-        _check_parameter(loss, parameters, i, p, s, at_point)
+        check_parameter(loss, parameters, i, p, s, at_point)
         for i, (p, s) in enumerate(zip(graph.parameters, symbolic))
     )
     failures = [c for c in checks if not c.ok]
     if failures:
-        raise GradientCheckError(_failure_message(failures))
+        raise GradientCheckError(failure_message(failures))
     return checks
 
 
 # --- gradient check internals ---
 
-def _check_parameter(loss, parameters, index, parameter, symbolic, at_point) -> GradientCheck:
+def check_parameter(loss, parameters, index, parameter, symbolic, at_point) -> GradientCheck:
+    """One parameter's row: the central quotient, or at a kink a one-sided one (see gradient_check);
+    ``loss(point)`` is the combined loss at a tuple of parameter values."""
     w = parameters[index]
     h = STEP * max(1.0, abs(w))
 
@@ -91,14 +93,14 @@ def _check_parameter(loss, parameters, index, parameter, symbolic, at_point) -> 
 
     up, down = w + h, w - h
     central = (loss_at(up) - loss_at(down)) / (up - down)
-    if _agree(symbolic, central, at_point):
-        return _result(parameter, symbolic, central, True)
+    if agree_within_tolerance(symbolic, central, at_point):
+        return check_result(parameter, symbolic, central, True)
     one_sided = []
     for direction in (1.0, -1.0):   # a kink: the one-sided derivatives, to second order
         near, far = w + direction * h, w + 2 * direction * h
         one_sided.append((-3 * at_point + 4 * loss_at(near) - loss_at(far)) / (far - w))
-        if _agree(symbolic, one_sided[-1], at_point):
-            return _result(parameter, symbolic, one_sided[-1], True)
+        if agree_within_tolerance(symbolic, one_sided[-1], at_point):
+            return check_result(parameter, symbolic, one_sided[-1], True)
     if not all(map(math.isfinite, (central, *one_sided))):
         raise NumericError(
             f"the loss is not defined on both sides of {parameter.name} = {plain_number(w)}, "
@@ -107,11 +109,12 @@ def _check_parameter(loss, parameters, index, parameter, symbolic, at_point) -> 
     # Any value between the one-sided slopes is a subgradient there (Max at a tie, H(0) = 1/2).
     low, high = sorted(one_sided)
     if low - _tolerance(symbolic, low, at_point) <= symbolic <= high + _tolerance(symbolic, high, at_point):
-        return _result(parameter, symbolic, central, True)
-    return _result(parameter, symbolic, central, False)
+        return check_result(parameter, symbolic, central, True)
+    return check_result(parameter, symbolic, central, False)
 
 
-def _agree(symbolic, numeric, loss) -> bool:
+def agree_within_tolerance(symbolic, numeric, loss) -> bool:
+    """|s - n| <= RELATIVE_TOLERANCE max(|s|, |n|) + ABSOLUTE_TOLERANCE max(1, |E|), both finite."""
     if not (math.isfinite(symbolic) and math.isfinite(numeric)):
         return False
     return abs(symbolic - numeric) <= _tolerance(symbolic, numeric, loss)
@@ -121,7 +124,7 @@ def _tolerance(symbolic, numeric, loss) -> float:
     return RELATIVE_TOLERANCE * max(abs(symbolic), abs(numeric)) + ABSOLUTE_TOLERANCE * max(1.0, abs(loss))
 
 
-def _result(parameter, symbolic, numeric, ok) -> GradientCheck:
+def check_result(parameter, symbolic, numeric, ok) -> GradientCheck:
     return GradientCheck(parameter, symbolic, numeric, _relative_error(symbolic, numeric), ok)
 
 
@@ -132,7 +135,7 @@ def _relative_error(a: float, b: float) -> float:
     return abs(a - b) / scale if scale else 0.0
 
 
-def _failure_message(failures: Sequence[GradientCheck]) -> str:
+def failure_message(failures: Sequence[GradientCheck]) -> str:
     first = failures[0]
     message = (
         f"gradient check failed for {first.parameter.name}: the derivation gives {plain_number(first.symbolic)}, "

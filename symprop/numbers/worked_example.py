@@ -10,7 +10,8 @@ examples combine by ``reduction``: ``E = (1/n) sum_i E_i`` (mean) or
 ``sum_i E_i`` (sum), and the gradients alike.
 
 The arithmetic (float64, exact, or a number of significant digits) is that of
-:mod:`symprop.evaluation`. Every gradient is checked against central finite
+:mod:`symprop.evaluation`; a dense network in float64 is worked in NumPy arrays
+by :mod:`symprop.numbers.vectorised` instead, with the same numbers. Every gradient is checked against central finite
 differences of the loss (:func:`~symprop.numbers.gradcheck.gradient_check`); a
 disagreement raises :class:`~symprop.numbers.gradcheck.GradientCheckError`. The check,
 :class:`~symprop.numbers.evaluation.NumericError` and the number formatting of
@@ -30,6 +31,8 @@ from symprop.numbers.evaluation import (
     NumericError, arithmetic_of, check_options, first_example, given_values, loss_and_gradients, program_of,
 )
 from symprop.numbers.gradcheck import GradientCheck, gradient_check
+from symprop.numbers.vectorised import layered_plan
+from symprop.numbers.vectorised_example import vectorised_check, vectorised_numbers
 
 Number = object  # float in float mode, a SymPy number or expression in exact mode, sympy.Float with digits
 
@@ -57,6 +60,12 @@ class WorkedExample:
 
 # --- the public entry points ---
 
+#: Parameters from which a dense network is worked in arrays when ``vectorised`` is None. Below it the
+#: scalar program is quick, and it keeps small documents' finite differences to the last digit: any
+#: other order of the same float64 operations moves their rounding noise (~1e-9 relative), which
+#: documents print.
+VECTORISED_PARAMETERS = 1000
+
 #: Training steps exact arithmetic is asked to take at most (see worked_example).
 EXACT_STEPS = 1
 
@@ -71,6 +80,7 @@ def worked_example(
     examples=None,
     reduction="mean",
     precision="float",
+    vectorised=None,
 ) -> WorkedExample:
     """Every number of a derivation at the given point, and ``steps`` steps of training.
 
@@ -82,6 +92,12 @@ def worked_example(
     example's; the loss and gradients are combined over the examples by
     ``reduction``. Raises :class:`GradientCheckError` if any gradient disagrees
     with finite differences.
+
+    A dense network is worked in NumPy arrays, one matrix product per layer
+    (:mod:`symprop.numbers.vectorised`): its numbers in float precision, and its
+    gradient check (float64) in any precision. ``vectorised``: None does so from
+    VECTORISED_PARAMETERS parameters, True whenever the network is covered,
+    False never (the scalar program for everything).
     """
     _expect_arguments(derivation, values)
     check_options(reduction, steps)
@@ -89,10 +105,20 @@ def worked_example(
     arithmetic = arithmetic_of(precision)
     raw_rows, raw_parameters = given_values(derivation.graph, values, examples)
     chosen = parameters_to_update(derivation, update)
-    with arithmetic.context():
-        report = _worked_numbers(derivation, arithmetic, raw_rows, raw_parameters, learning_rate, chosen, reduction,
-                                 steps)
-    checks = gradient_check(derivation, values, examples=examples, reduction=reduction, gradients=report["gradients"])
+    plan = _plan_to_use(derivation, vectorised)
+    report = None
+    if plan is not None and precision == "float":
+        report = vectorised_numbers(derivation, plan, raw_rows, raw_parameters, learning_rate, chosen, reduction, steps)
+    if report is None:
+        with arithmetic.context():
+            report = _worked_numbers(derivation, arithmetic, raw_rows, raw_parameters, learning_rate, chosen,
+                                     reduction, steps)
+    checks = None
+    if plan is not None:
+        checks = vectorised_check(derivation, plan, raw_rows, raw_parameters, reduction, report["gradients"])
+    if checks is None:
+        checks = gradient_check(derivation, values, examples=examples, reduction=reduction,
+                                gradients=report["gradients"])
     return WorkedExample(
         **report, updated_parameters=chosen, checks=checks, examples=len(raw_rows), reduction=reduction
     )
@@ -104,6 +130,16 @@ def _expect_arguments(derivation, values) -> None:
         raise WrongArgument("worked_example", "a Derivation", derivation, "make one with symprop.derive(network)")
     if not isinstance(values, Mapping):
         raise WrongArgument("worked_example", "values as a mapping of names to numbers", values)
+
+
+def _plan_to_use(derivation, vectorised):
+    """The dense network's :class:`~symprop.numbers.vectorised.LayeredPlan` when arrays are to be
+    used (see :func:`worked_example`), else None."""
+    if vectorised is False:
+        return None
+    if vectorised is None and len(derivation.graph.parameters) < VECTORISED_PARAMETERS:
+        return None
+    return layered_plan(derivation)
 
 
 def _refuse_long_exact_training(precision, steps: int) -> None:
