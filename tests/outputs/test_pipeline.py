@@ -156,3 +156,16 @@ def test_render_documents_returns_each_format_by_suffix(graph_solution):
 def test_gradient_text_of_no_step_has_no_update():
     solution = pipeline.solve(spec.load_builtin("graph"), steps=0)
     assert pipeline.gradient_text(solution, "x").splitlines()[-1] == "  value:       -4"
+
+
+def test_a_large_dense_network_is_forecast_at_the_arrays_rate():
+    from types import SimpleNamespace
+
+    from symprop.model import nn
+    from symprop.numbers.worked_example import VECTORISED_PARAMETERS
+
+    network = nn.mlp(100, [nn.Dense(16), nn.Dense(10)], "mse")
+    problem = SimpleNamespace(network=network, graph=network.graph)
+    count = len(problem.graph.parameters)
+    assert count >= VECTORISED_PARAMETERS
+    assert pipeline.expected_seconds(problem) == count * pipeline.SECONDS_PER_PARAMETER_IN_ARRAYS
