@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
+from symprop.document.options import document_options
 from symprop.outputs import export
 
 
@@ -70,24 +71,24 @@ def write_documents(
     output_dir: Path,
     *,
     stem: str,
-    lang: str = "en",
-    flavor: str = "github",
-    digits: int = 9,
     fragment: bool = False,
     template_dir: Path | None = None,
-    per_parameter: bool | None = None,
     on_step: Callable[[str], None] = lambda name: None,
+    **settings,
 ) -> list[Path]:
     """Render and write each format into ``output_dir``; returns the paths written.
+    ``settings``: the document options (:mod:`symprop.document.options`).
 
     Everything is rendered (the PDF compiled) before the first file is
     written, and each file is replaced atomically, so a failure leaves the
     folder as it was.
     """
-    texts = render_documents(solution, formats, stem=stem, lang=lang, flavor=flavor, digits=digits, fragment=fragment,
-                             template_dir=template_dir, per_parameter=per_parameter, on_step=on_step)
+    options = document_options(**settings)
+    texts = render_documents(solution, formats, stem=stem, fragment=fragment, template_dir=template_dir,
+                             on_step=on_step, **settings)
     return [
-        export.write_atomic(export.output_path(output_dir, document_name(stem, suffix, lang, flavor), suffix), text)
+        export.write_atomic(
+            export.output_path(output_dir, document_name(stem, suffix, options.lang, options.flavor), suffix), text)
         for suffix, text in texts.items()
     ]
 
@@ -97,15 +98,13 @@ def render_documents(
     formats: Iterable[str],
     *,
     stem: str = "document",
-    lang: str = "en",
-    flavor: str = "github",
-    digits: int = 9,
     fragment: bool = False,
     template_dir: Path | None = None,
-    per_parameter: bool | None = None,
     on_step: Callable[[str], None] = lambda name: None,
+    **settings,
 ) -> dict[str, str | bytes]:
-    """Each format rendered (the PDF compiled), by suffix (``.md``, ``.tex``, ``.json``, ``.pdf``), in that order."""
+    """Each format rendered (the PDF compiled), by suffix (``.md``, ``.tex``, ``.json``, ``.pdf``), in that
+    order; ``settings``: the document options, the network's own title unless one is given."""
     from symprop.outputs import render
 
     formats = list(dict.fromkeys(formats))
@@ -114,11 +113,11 @@ def render_documents(
         raise export.ExportError(f"unknown format {unknown[0]!r}: expected any of {', '.join(export.FORMATS)}")
     if "pdf" in formats:
         export.require_tex()  # before any work: the one-line "install TeX" error
-    options = dict(lang=lang, digits=digits, title=solution.problem.title or None, template_dir=template_dir,
-                   per_parameter=per_parameter)
+    options = {"title": solution.problem.title or None, **settings, "template_dir": template_dir}
+    lang = document_options(**settings).lang
     texts: dict[str, str | bytes] = {}
     if "md" in formats:
-        texts[".md"] = render.render_markdown(solution.derivation, solution.example, flavor=flavor, **options)
+        texts[".md"] = render.render_markdown(solution.derivation, solution.example, **options)
         on_step("md")
     if "tex" in formats or "pdf" in formats:
         latex = render.render_latex(solution.derivation, solution.example, **options)
