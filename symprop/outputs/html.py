@@ -129,13 +129,15 @@ def plot(points: str) -> dict:
             "y0": plain_number(y0, 4), "y1": plain_number(y1, 4)}
 
 
-def formula_count(document) -> int:
+def formula_count(document, text) -> int:
     """How many formulas the page sets: every equation, and every inline formula of
-    headings, paragraphs and table cells (the picture's labels are plain text)."""
+    headings, paragraphs and table cells that the sentence of ``text`` (the language's
+    table) uses (the picture's labels are plain text)."""
     from symprop.document.model import Math
 
     def in_prose(prose) -> int:
-        return sum(isinstance(v, Math) for v in prose.values.values())
+        used = set(re.findall(r"\{(\w+)", text[prose.key]))
+        return sum(isinstance(v, Math) and k in used for k, v in prose.values.items())
 
     count = 0
     for block in document.blocks:
@@ -158,7 +160,7 @@ def page_data(document, derivation, example, digits: int, text) -> str:
     blob cannot close its ``<script>``."""
     layout = next((b.layout for b in document.blocks if b.kind == "figure"), None)
     data = {"text": {k: v for k, v in text.items() if k.startswith("page_")},
-            "output": derivation.graph.output.name, "formulas": formula_count(document),
+            "output": derivation.graph.output.name, "formulas": formula_count(document, text),
             "nodes": {}, "paths": {}, "steps": []}
     if layout is not None and layout["kind"] != "none":
         drawn = picture(layout)
