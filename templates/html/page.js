@@ -57,6 +57,8 @@
     el.addEventListener("mouseleave", function () { if (document.activeElement !== el) clear(); });
     el.addEventListener("focus", function () { highlight(param, el.matches(":focus-visible")); });
     el.addEventListener("blur", clear);
+    // a click on an edge goes to the derivation; a bias node's click shows its numbers instead
+    if (!el.classList.contains("node")) el.addEventListener("click", function () { highlight(param, true); });
   });
 
   // --- a node's value and adjoint -------------------------------------------------
