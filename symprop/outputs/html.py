@@ -87,6 +87,7 @@ def picture(layout) -> dict:
         x, y = (float(v) for v in node["at"].strip("()").split(","))
         w, h = BOX.get(node["shape"], (RADIUS, RADIUS))
         nodes.append({**node, "x": x, "y": y, "w": w, "h": h})
+    _spread(nodes)
     left, top = min(n["x"] for n in nodes), max(n["y"] for n in nodes)
     for n in nodes:
         n["x"] = round(MARGIN + (n["x"] - left) * SCALE[0], 1)
@@ -103,7 +104,23 @@ def picture(layout) -> dict:
                       "lx": round(x1 + pos * (x2 - x1), 1), "ly": round(y1 + pos * (y2 - y1), 1)})
     width = max(n["x"] + n["w"] for n in nodes) + MARGIN
     height = max(n["y"] for n in nodes) + MARGIN + 14
-    return {"width": round(width), "height": round(height), "nodes": nodes, "edges": edges}
+    fan_in: dict[str, int] = {}
+    for e in edges:
+        if e.get("caption"):
+            fan_in[e["to"]] = fan_in.get(e["to"], 0) + 1
+    # more than two weights into a unit: their labels would cover each other, so they show on a path only
+    dense = max(fan_in.values(), default=0) > 2
+    return {"width": round(width), "height": round(height), "nodes": nodes, "edges": edges, "dense": dense}
+
+
+def _spread(nodes) -> None:
+    """Nodes the layout puts at one place (the biases of one layer's units) side by side."""
+    at: dict[tuple, list] = {}
+    for n in nodes:
+        at.setdefault((n["x"], n["y"]), []).append(n)
+    for group in at.values():
+        for k, n in enumerate(group):
+            n["x"] += (k - (len(group) - 1) / 2) * 2.6 * BOX["bias"][0] / SCALE[0]
 
 
 def _border(a, b) -> tuple[float, float]:
