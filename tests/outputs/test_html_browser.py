@@ -65,6 +65,17 @@ def site(tmp_path_factory):
         path.write_text(render.render_html(solution.derivation, solution.example, **options), encoding="utf-8")
         markdown = render.render_markdown(solution.derivation, solution.example, **options)
         pages[name] = (path, solution, markdown)
+    # no worked example (no stepper, no numbers), and a network large enough to be summarised (no picture)
+    mazur = pages["mazur"][1]
+    symbolic = folder / "mazur-symbolic.html"
+    symbolic.write_text(render.render_html(mazur.derivation), encoding="utf-8")
+    pages["mazur-symbolic"] = (symbolic, mazur, render.render_markdown(mazur.derivation))
+    import symprop
+
+    large = symprop.derive(symprop.mlp(30, [symprop.Dense(8), symprop.Dense(4)], "half_sse"))
+    summarised = folder / "summarised.html"
+    summarised.write_text(render.render_html(large), encoding="utf-8")
+    pages["summarised"] = (summarised, None, render.render_markdown(large))
     SHOTS.mkdir(parents=True, exist_ok=True)
     return pages
 
@@ -84,7 +95,7 @@ def open_page(driver, path, size=DESKTOP, dark=False):
     return json.loads(driver.execute_script("return document.getElementById('symprop-data').textContent"))
 
 
-@pytest.mark.parametrize("name", (*EXAMPLES, "mazur-ko"))
+@pytest.mark.parametrize("name", (*EXAMPLES, "mazur-ko", "mazur-symbolic", "summarised"))
 def test_the_page_loads_clean_sets_every_formula_and_fits_a_phone(browser, site, name):
     path, _, _ = site[name]
     data = open_page(browser, path, PHONE)
