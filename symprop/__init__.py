@@ -27,6 +27,7 @@ _EXPORTS = {
     "assert_backward": "checks.backward_check",
     "render_markdown": "outputs.render",
     "render_latex": "outputs.render",
+    "render_html": "outputs.render",
     "load": "files.spec",
     "loads": "files.spec",
     "SympropError": "errors",

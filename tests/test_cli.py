@@ -304,7 +304,7 @@ def test_same_bytes_whatever_the_hash_seed(tmp_path):
     "args, message",
     [
         (["derive", "--format", "bogus"], "symprop: error: Invalid value for '-f' / '--format': 'bogus': expected a "
-                                          "comma-separated list of md, tex, pdf, json\n"),
+                                          "comma-separated list of md, tex, pdf, json, html\n"),
         (["derive", "--bogus"], "symprop: error: No such option '--bogus'.\n"),
         (["grad"], "symprop: error: Missing argument 'FILE'.\n"),
         (["nosuch"], "symprop: error: No such command 'nosuch'.\n"),

@@ -37,7 +37,8 @@ def mermaid_text(text: str) -> str:
     return text.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
 
 
-def _node(doc, symbol, column, row, rows, shape="circle") -> dict:
+def _node(doc, symbol, column, row, rows, shape="circle", also=()) -> dict:
+    """A node; ``also`` names the other symbols it stands for (a unit's pre-activation)."""
     value = doc.value(symbol)
     plain = symbol.name + (f" = {plain_number(value, doc.digits)}" if value is not None else "")
     return {
@@ -48,12 +49,16 @@ def _node(doc, symbol, column, row, rows, shape="circle") -> dict:
         "label": mermaid_text(plain),
         "at": f"({column * COLUMN_WIDTH:.2f},{((rows - 1) / 2 - row) * ROW_HEIGHT:.2f})",
         "shape": shape,
+        "name": symbol.name,
+        "names": [symbol.name, *(s.name for s in also)],
     }
 
 
-def _edge(doc, source, target, tex=None, name=None, gradient=None, pos=0.3) -> dict:
+def _edge(doc, source, target, tex=None, name=None, gradient=None, pos=0.3, param=None) -> dict:
     """An edge labelled with a parameter (and its value) and the gradient along it,
-    the label at ``pos`` of the way along the edge."""
+    the label at ``pos`` of the way along the edge; ``param`` names the parameter it
+    stands for (its weight, or the bias it comes from)."""
+    param = param or (name.name if name is not None else None)
     parts = []
     if name is not None:
         value = doc.value(name)
@@ -67,6 +72,8 @@ def _edge(doc, source, target, tex=None, name=None, gradient=None, pos=0.3) -> d
         "source_ref": f"({mermaid_id(source.name)})",
         "target_ref": f"({mermaid_id(target.name)})",
         "tex": tex,
+        "param": param,
+        "caption": parts[0] if name is not None else None,
         "pos": f"{pos:.2f}",
         "label": "<br/>".join(map(mermaid_text, parts)) if parts else None,
         "forward": None,
@@ -80,7 +87,8 @@ def _network_diagram(doc) -> dict:
     nodes = [_node(doc, s, 0, k, len(network.inputs)) for k, s in enumerate(network.inputs)]
     edges = []
     for layer in layers:
-        nodes += [_node(doc, out, layer.index, j, len(layer.outs)) for j, out in enumerate(layer.outs)]
+        nodes += [_node(doc, out, layer.index, j, len(layer.outs), also=(net,))
+                  for j, (net, out) in enumerate(zip(layer.nets, layer.outs))]
         top = len(layer.inputs)
         for b in layer.bias_parameters:
             nodes.append(_node(doc, b, layer.index - 1, -1, top, shape="bias"))
@@ -90,7 +98,7 @@ def _network_diagram(doc) -> dict:
             for w, source in zip(row, layer.inputs):
                 edges.append(_edge(doc, source, out, doc.tex(w), w, _gradient(doc, w), pos))
             if bias is not None:
-                edges.append(_edge(doc, bias, out, None, None, _bias_edge_gradient(doc, layer, bias, net), pos))
+                edges.append(_edge(doc, bias, out, None, None, _bias_edge_gradient(doc, layer, bias, net), pos, bias.name))
     nodes.append(_node(doc, doc.output, len(layers) + 1, 0, 1, shape="loss"))
     for out in layers[-1].outs:
         value = doc.adjoint_value(out)
@@ -155,6 +163,8 @@ def _graph_edge(doc, parent, node) -> dict:
         "source_ref": f"({mermaid_id(parent.name)})",
         "target_ref": f"({mermaid_id(node.name)})",
         "tex": None,
+        "param": None,
+        "caption": None,
         "pos": "0.50",
         "label": "<br/>".join(map(mermaid_text, parts)) if parts else None,
         "forward": latex_number(forward, doc.digits) if forward is not None else None,

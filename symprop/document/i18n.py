@@ -134,6 +134,22 @@ ENGLISH: Mapping[str, str] = {
     "training_intro_of_output": "The output over {steps} steps of gradient descent:",
     "col_loss_of_output": "Output",
     "training_plot_of_output": "The output over the steps of gradient descent.",
+    # the interactive page (HTML): its controls and the lines of its stepper
+    "page_hint": "Hover over or focus a weight or a bias to see its paths to the loss and its derivation; click a node for its value and adjoint.",
+    "page_stepper": "Step through the example",
+    "page_reset": "Reset",
+    "page_back": "Back",
+    "page_next": "Next",
+    "page_all": "All steps",
+    "page_ready": "Press Reset, then Next, to compute the forward pass node by node, then the backward pass and the update.",
+    "page_step": "Step {step} of {steps}.",
+    "page_forward": "Forward pass: {node} = {value}",
+    "page_backward": "Backward pass: ∂{output}/∂{node} = {value}",
+    "page_gradient": "Gradient: ∂{output}/∂{node} = {value}",
+    "page_update": "Update: {node} = {before} → {value}",
+    "page_updated_loss": "Loss after the update: {output} = {value}",
+    "page_node": "{node}: value {value}; adjoint ∂{output}/∂{node} = {adjoint}",
+    "page_theme": "Light and dark follow the system's setting.",
 }
 
 KOREAN: Mapping[str, str] = {
@@ -238,6 +254,21 @@ KOREAN: Mapping[str, str] = {
     "training_intro_of_output": "경사하강법 {steps}단계 동안의 출력:",
     "col_loss_of_output": "출력",
     "training_plot_of_output": "경사하강법 단계에 따른 출력.",
+    "page_hint": "가중치나 편향에 마우스를 올리거나 포커스를 두면 손실 함수까지의 경로와 그 유도가 강조됩니다. 노드를 누르면 그 값과 역전파 기울기가 나옵니다.",
+    "page_stepper": "예제를 한 단계씩",
+    "page_reset": "처음으로",
+    "page_back": "이전",
+    "page_next": "다음",
+    "page_all": "모든 단계",
+    "page_ready": "처음으로를 누른 뒤 다음을 누르면 순전파, 역전파, 갱신을 노드 하나씩 계산합니다.",
+    "page_step": "{steps}단계 중 {step}단계.",
+    "page_forward": "순전파: {node} = {value}",
+    "page_backward": "역전파: ∂{output}/∂{node} = {value}",
+    "page_gradient": "기울기: ∂{output}/∂{node} = {value}",
+    "page_update": "갱신: {node} = {before} → {value}",
+    "page_updated_loss": "갱신 후 오차: {output} = {value}",
+    "page_node": "{node}: 값 {value}, 역전파 기울기 ∂{output}/∂{node} = {adjoint}",
+    "page_theme": "밝은 테마와 어두운 테마는 시스템 설정을 따릅니다.",
 }
 
 LANGUAGES: Mapping[str, Mapping[str, str]] = {"en": ENGLISH, "ko": KOREAN}

@@ -53,10 +53,13 @@ class Prose:
 
 @dataclass(frozen=True)
 class Heading:
-    """A title of ``level`` 2 (section) or 3 (subsection)."""
+    """A title of ``level`` 2 (section) or 3 (subsection); ``key`` names what the
+    subsection is about, such as the parameter whose derivation follows (``"w5"``),
+    for writers that link to it (the HTML page)."""
 
     prose: Prose
     level: int = 2
+    key: str | None = None
     kind: str = field(default="heading", init=False)
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from symprop.document.formulas import Formulas, is_activation_of, tree_size
-from symprop.document.model import Math, equation, heading, paragraph, section
+from symprop.document.model import Heading, Math, Prose, equation, heading, paragraph, section
 from symprop.printing.latex import ordered_product, partial, prime
 from symprop.printing.numbers import number_names
 from symprop.printing.rows import chain_rows
@@ -112,7 +112,7 @@ class ParameterSections:
         chain, top = single_chain(f, p)
         gradient = f.partial(f.output, p)
         leibniz = ([partial(f.output, top)] if top != f.output else []) + [partial(of, wrt) for of, wrt in chain]
-        blocks = [heading("gradient_of", 3, parameter=Math(f.tex(p)))]
+        blocks = [Heading(Prose("gradient_of", {"parameter": Math(f.tex(p))}), 3, key=p.name)]
         if len(leibniz) > 1:
             blocks += [paragraph("chain_rule"), equation(chain_rows([gradient, f.tex(ordered_product(f.chain(leibniz)))]))]
         if top != f.output:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from symprop.errors import SympropError
 
-FORMATS = ("md", "tex", "pdf", "json")
+FORMATS = ("md", "tex", "pdf", "json", "html")
 
 #: The Debian packages a PDF needs (shared/DOCUMENT.md lists what was measured).
 TEX_PACKAGES = (

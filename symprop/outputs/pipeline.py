@@ -132,6 +132,9 @@ def render_documents(
 
         texts[".json"] = json.dumps(json_document(solution), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
         on_step("json")
+    if "html" in formats:
+        texts[".html"] = render.render_html(solution.derivation, solution.example, **options)
+        on_step("html")
     if "pdf" in formats:
         texts[".pdf"] = export.compile_pdf(latex, name=document_name(stem, ".pdf", lang) + ".pdf")
         on_step("pdf")

@@ -1,4 +1,4 @@
-r"""The Markdown and LaTeX writers of the document model, through Jinja2 templates.
+r"""The Markdown, LaTeX and HTML writers of the document model, through Jinja2 templates.
 
 :func:`symprop.document.build.build_document` makes a format-neutral
 :class:`~symprop.document.model.Document`; a writer renders it with the shared
@@ -24,12 +24,15 @@ from symprop.document.build import build_document, expect_derivation
 from symprop.document.i18n import prose, with_particles
 from symprop.document.model import Document, Mark, Math
 from symprop.document.options import FLAVORS, document_options
+from symprop.outputs import html
 from symprop.printing.rows import math_lines
 
-FORMATS = ("markdown", "latex")
+FORMATS = ("markdown", "latex", "html")
 #: Per format: its document template (extending the skeleton) and its block macros.
-TEMPLATE_NAMES = {"markdown": "markdown/document.md.j2", "latex": "latex/document.tex.j2"}
-BLOCK_TEMPLATES = {"markdown": "markdown/blocks.md.j2", "latex": "latex/blocks.tex.j2"}
+TEMPLATE_NAMES = {"markdown": "markdown/document.md.j2", "latex": "latex/document.tex.j2",
+                  "html": "html/document.html.j2"}
+BLOCK_TEMPLATES = {"markdown": "markdown/blocks.md.j2", "latex": "latex/blocks.tex.j2",
+                   "html": "html/blocks.html.j2"}
 
 
 def render_markdown(derivation, example=None, *, template_dir=None, **settings) -> str:
@@ -48,6 +51,22 @@ def render_latex(derivation, example=None, *, fragment=False, template_dir=None,
     expect_derivation("render_latex", derivation, example)
     options = document_options(**settings)
     return write_latex(document_of(derivation, example, options), fragment=fragment, template_dir=template_dir)
+
+
+def render_html(derivation, example=None, *, template_dir=None, **settings) -> str:
+    """The derivation as one self-contained interactive HTML page: KaTeX inlined (no
+    request to any host), the picture as SVG whose weights and biases highlight their
+    paths to the loss and their derivations, and a stepper through the worked example."""
+    options = document_options(**settings)
+    return write_html(document_of(derivation, example, options), derivation, example,
+                      digits=options.digits, template_dir=template_dir)
+
+
+def write_html(document: Document, derivation, example=None, *, digits: int = 9, template_dir=None) -> str:
+    page = html.page_data(document, derivation, example, digits, prose(document.lang))
+    return _render("html", template_dir, document, flavor="html", page=page, page_steps=example is not None,
+                   page_parameters={p.name for p in derivation.graph.parameters},
+                   **html.assets(str(packaged_templates() / "html")))
 
 
 def write_markdown(document: Document, *, flavor: str = "github", template_dir=None) -> str:
@@ -117,13 +136,13 @@ def template_environment(fmt: str, template_dir: str | None = None):
         undefined=jinja2.StrictUndefined,
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, autoescape=False,
     )
-    escape = latex_escape if fmt == "latex" else markdown_escape
+    escape = {"latex": latex_escape, "html": html.html_escape}.get(fmt, markdown_escape)
     environment.filters.update(
         esc=escape,
         fill=functools.partial(fill, escape=escape),
         inline=_inline,
-        display=_latex_display if fmt == "latex" else _markdown_display,
-        say=_say, cell=_cell,
+        display={"latex": _latex_display, "html": html.display_tex}.get(fmt, _markdown_display),
+        say=_say, cell=_cell, picture=html.picture, plot_line=html.plot,
     )
     return environment
 
@@ -143,12 +162,13 @@ def _say(context, sentence) -> str:
 @jinja2.pass_context
 def _cell(context, fragment) -> str:
     """A table cell or placeholder: inline math, a check mark, or literal text."""
+    flavor = context["flavor"]
     if isinstance(fragment, Math):
-        return inline_math(context["flavor"], fragment.tex)
+        return html.inline_tex(fragment.tex) if flavor == "html" else inline_math(flavor, fragment.tex)
     if isinstance(fragment, Mark):
-        marks = ("$\\checkmark$", "$\\times$") if context["flavor"] == "latex" else ("✓", "✗")
+        marks = ("$\\checkmark$", "$\\times$") if flavor == "latex" else ("✓", "✗")
         return marks[0] if fragment.ok else marks[1]
-    return str(fragment)
+    return html.html_escape(fragment) if flavor == "html" else str(fragment)
 
 
 # --- prose escaping -----------------------------------------------------------
@@ -199,7 +219,7 @@ def inline_math(flavor: str, tex: str) -> str:
 
 @jinja2.pass_context
 def _inline(context, tex: str) -> str:
-    return inline_math(context["flavor"], tex)
+    return html.inline_tex(tex) if context["flavor"] == "html" else inline_math(context["flavor"], tex)
 
 
 @jinja2.pass_context

@@ -21,18 +21,22 @@ def test_mazurs_network_is_drawn_in_columns_with_weights_and_gradients(mazur_sol
     assert (drawn["kind"], len(drawn["nodes"]), len(drawn["edges"])) == ("network", 9, 14)
     assert drawn["nodes"][0] == {
         "id": "n_i1", "ref": "(n_i1)", "tex": "i_{1}", "value": "0.05", "label": "i1 = 0.05", "at": "(0.00,1.20)",
-        "shape": "circle",
+        "shape": "circle", "name": "i1", "names": ["i1"],
     }
     assert drawn["nodes"][-1] == {
         "id": "n_E_total", "ref": "(n_E_total)", "tex": "E_{total}", "value": "0.298371109",
         "label": "E_total = 0.298371109", "at": "(12.60,0.00)", "shape": "loss",
+        "name": "E_total", "names": ["E_total"],
     }
     assert drawn["edges"][0] == {
         "source": "n_i1", "target": "n_out_h1", "source_ref": "(n_i1)", "target_ref": "(n_out_h1)", "tex": "w_{1}",
-        "pos": "0.30", "label": "w1 = 0.15<br/>∂E_total/∂w1 = 0.000438567734", "forward": None, "backward": "0.0004386",
+        "param": "w1", "caption": "w1 = 0.15", "pos": "0.30", "label": "w1 = 0.15<br/>∂E_total/∂w1 = 0.000438567734", "forward": None, "backward": "0.0004386",
     }
     assert drawn["edges"][-1]["label"] == "∂E_total/∂out_o2 = -0.217071535"
     assert [n["shape"] for n in drawn["nodes"]].count("bias") == 2
+    # what the HTML page needs: the symbols a unit stands for, the parameter of each edge
+    assert drawn["nodes"][2]["names"] == ["out_h1", "net_h1"]
+    assert [e["param"] for e in drawn["edges"] if e["source"] == "n_b1"] == ["b1", "b1"]
 
 
 def test_without_an_example_edges_carry_the_weights_only(mazur_solution):
@@ -53,7 +57,8 @@ def test_a_graph_is_drawn_one_column_per_depth_with_forward_and_backward_values(
     ]
     assert drawn["nodes"][-1]["shape"] == "loss"
     assert drawn["edges"][0] == {
-        "source": "n_x", "target": "n_q", "source_ref": "(n_x)", "target_ref": "(n_q)", "tex": None, "pos": "0.50",
+        "source": "n_x", "target": "n_q", "source_ref": "(n_x)", "target_ref": "(n_q)", "tex": None, "param": None,
+        "caption": None, "pos": "0.50",
         "label": "→ -2<br/>← -4", "forward": "-2", "backward": "-4",
     }
     assert [(e["source"], e["target"]) for e in drawn["edges"]] == [

@@ -120,7 +120,7 @@ def test_write_documents_writes_each_format_once_and_says_so(tmp_path, graph_sol
 def test_write_documents_refuses_an_unknown_format_before_writing(tmp_path, graph_solution):
     with pytest.raises(export.ExportError) as error:
         pipeline.write_documents(graph_solution, ["md", "docx"], tmp_path, stem="graph")
-    assert str(error.value) == "unknown format 'docx': expected any of md, tex, pdf, json"
+    assert str(error.value) == "unknown format 'docx': expected any of md, tex, pdf, json, html"
     assert list(tmp_path.iterdir()) == []
 
 

@@ -1,0 +1,262 @@
+"""What the HTML writer adds to the document model: KaTeX inlined, the picture's
+layout scaled to SVG coordinates, a plot as a polyline, and the numbers the page's
+script needs (values, adjoints, the paths from the loss to each parameter, the steps
+of the stepper), all in one self-contained page that makes no request.
+
+The templates (``templates/html/``) draw; nothing here knows HTML beyond escaping.
+"""
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import re
+from pathlib import Path
+
+from markupsafe import escape
+
+from symprop.document.diagram import PICTURE_DIGITS
+from symprop.printing.numbers import plain_number
+from symprop.printing.rows import math_lines
+
+#: Pixels per unit of the layout (the layout is in TikZ centimetres), across and down.
+SCALE = (42, 56)
+#: Where a weight's label sits along its edge: near the source, where the edges fan out.
+LABEL_POS = 0.36
+MARGIN = 46
+RADIUS = 23
+#: Half width and half height of the boxes of biases and of the loss.
+BOX = {"bias": (20, 13), "loss": (34, 16)}
+
+
+# --- the inlined files -----------------------------------------------------------------
+
+@functools.lru_cache(maxsize=4)
+def assets(folder: str) -> dict:
+    """KaTeX's script, its stylesheet with every font as a woff2 ``data:`` URL, its
+    licence, and the page's own stylesheet and script, read from ``folder``
+    (the packaged ``templates/html``)."""
+    root = Path(folder)
+    katex = root / "katex"
+    fonts = katex / "fonts"
+
+    def font(match) -> str:
+        data = base64.b64encode((fonts / f"{match.group(1)}.woff2").read_bytes()).decode("ascii")
+        return f'src:url(data:font/woff2;base64,{data}) format("woff2")'
+
+    css = re.sub(r'src:url\(fonts/([\w-]+)\.woff2\) format\("woff2"\)[^;}]*', font,
+                 (katex / "katex.min.css").read_text(encoding="utf-8"))
+    # XML namespace names, not addresses: the same strings, written so the page holds no URL
+    script = (katex / "katex.min.js").read_text(encoding="utf-8").replace("http://www.w3.org/", "http:\\/\\/www.w3.org/")
+    return {
+        "katex_css": css, "katex_js": script,
+        "katex_license": (katex / "LICENSE").read_text(encoding="utf-8").replace("--", "-"),
+        "page_css": (root / "page.css").read_text(encoding="utf-8"),
+        "page_js": (root / "page.js").read_text(encoding="utf-8"),
+    }
+
+
+# --- filters ---------------------------------------------------------------------------
+
+def html_escape(text) -> str:
+    return str(escape(str(text)))
+
+
+def inline_tex(tex: str) -> str:
+    """Inline math, set by KaTeX on load (its TeX shows if scripts are off)."""
+    return f'<span class="tex">{html_escape(tex)}</span>'
+
+
+def display_tex(rows) -> str:
+    """Display math: one row, or aligned rows as ``aligned`` (as the Markdown writer
+    sets them), in a box of its own that scrolls sideways."""
+    if isinstance(rows, str):
+        rows = [rows]
+    return f'<div class="equation"><span class="tex display">{html_escape(math_lines(rows))}</span></div>'
+
+
+def picture(layout) -> dict:
+    """The layout in SVG pixels: ``width``, ``height``, ``nodes`` (``x``, ``y``, ``w``,
+    ``h``, ``name``, ``shape``, ``param``) and ``edges`` (both ends cut at the nodes'
+    borders, ``lx``/``ly`` where the label sits, ``param``, ``id``)."""
+    nodes, seen = [], set()
+    for node in layout["nodes"]:
+        if node["name"] in seen:
+            continue
+        seen.add(node["name"])
+        x, y = (float(v) for v in node["at"].strip("()").split(","))
+        w, h = BOX.get(node["shape"], (RADIUS, RADIUS))
+        nodes.append({**node, "x": x, "y": y, "w": w, "h": h})
+    _spread(nodes)
+    left, top = min(n["x"] for n in nodes), max(n["y"] for n in nodes)
+    for n in nodes:
+        n["x"] = round(MARGIN + (n["x"] - left) * SCALE[0], 1)
+        n["y"] = round(MARGIN + (top - n["y"]) * SCALE[1], 1)
+    by_id = {n["id"]: n for n in nodes}
+    edges = []
+    for k, edge in enumerate(layout["edges"]):
+        a, b = by_id[edge["source"]], by_id[edge["target"]]
+        x1, y1 = _border(a, b)
+        x2, y2 = _border(b, a)
+        pos = LABEL_POS if edge.get("caption") else float(edge["pos"])
+        edges.append({**edge, "id": f"e{k}", "from": a["name"], "to": b["name"],
+                      "x1": x1, "y1": y1, "x2": x2, "y2": y2,
+                      "lx": round(x1 + pos * (x2 - x1), 1), "ly": round(y1 + pos * (y2 - y1), 1)})
+    width = max(n["x"] + n["w"] for n in nodes) + MARGIN
+    height = max(n["y"] for n in nodes) + MARGIN + 14
+    fan_in: dict[str, int] = {}
+    for e in edges:
+        if e.get("caption"):
+            fan_in[e["to"]] = fan_in.get(e["to"], 0) + 1
+    # more than two weights into a unit: their labels would cover each other, so they show on a path only
+    dense = max(fan_in.values(), default=0) > 2
+    return {"width": round(width), "height": round(height), "nodes": nodes, "edges": edges, "dense": dense}
+
+
+def _spread(nodes) -> None:
+    """Nodes the layout puts at one place (the biases of one layer's units) side by side."""
+    at: dict[tuple, list] = {}
+    for n in nodes:
+        at.setdefault((n["x"], n["y"]), []).append(n)
+    for group in at.values():
+        for k, n in enumerate(group):
+            n["x"] += (k - (len(group) - 1) / 2) * 2.6 * BOX["bias"][0] / SCALE[0]
+
+
+def _border(a, b) -> tuple[float, float]:
+    """Where the line from node ``a`` to node ``b`` leaves ``a``."""
+    dx, dy = b["x"] - a["x"], b["y"] - a["y"]
+    length = max((dx * dx + dy * dy) ** 0.5, 1e-9)
+    if a["shape"] == "circle":
+        t = (a["w"] + 2) / length
+    else:
+        t = min(a["w"] / max(abs(dx), 1e-9), a["h"] / max(abs(dy), 1e-9)) + 2 / length
+    return round(a["x"] + t * dx, 1), round(a["y"] + t * dy, 1)
+
+
+def plot(points: str) -> dict:
+    """A plot's ``(x,y) (x,y) ...`` as a polyline in a 600 x 260 box, with its ranges."""
+    pairs = [tuple(float(v) for v in p.split(",")) for p in re.findall(r"\(([^)]*)\)", points)]
+    xs, ys = [p[0] for p in pairs], [p[1] for p in pairs]
+    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    sx = 520 / ((x1 - x0) or 1)
+    sy = 200 / ((y1 - y0) or 1)
+    line = " ".join(f"{60 + (x - x0) * sx:.1f},{220 - (y - y0) * sy:.1f}" for x, y in pairs)
+    return {"line": line, "x0": plain_number(x0, 4), "x1": plain_number(x1, 4),
+            "y0": plain_number(y0, 4), "y1": plain_number(y1, 4)}
+
+
+def formula_count(document, text) -> int:
+    """How many formulas the page sets: every equation, and every inline formula of
+    headings, paragraphs and table cells that the sentence of ``text`` (the language's
+    table) uses (the picture's labels are plain text)."""
+    from symprop.document.model import Math
+
+    def in_prose(prose) -> int:
+        used = set(re.findall(r"\{(\w+)", text[prose.key]))
+        return sum(isinstance(v, Math) and k in used for k, v in prose.values.items())
+
+    count = 0
+    for block in document.blocks:
+        if block.kind == "equation":
+            count += 1
+        elif block.kind in ("heading", "paragraph"):
+            count += in_prose(block.prose)
+        elif block.kind == "table":
+            count += sum(in_prose(h) for h in block.header)
+            count += sum(isinstance(c, Math) for row in block.rows for c in row)
+    return count
+
+
+# --- the page's numbers ---------------------------------------------------------------
+
+def page_data(document, derivation, example, digits: int, text) -> str:
+    """The JSON the page's script reads: per picture node its value and adjoint, per
+    parameter the edges and nodes of its paths to the loss, the stepper's steps, and
+    the sentences of the page in the document's language. ``</`` is escaped, so the
+    blob cannot close its ``<script>``."""
+    layout = next((b.layout for b in document.blocks if b.kind == "figure"), None)
+    data = {"text": {k: v for k, v in text.items() if k.startswith("page_")},
+            "output": derivation.graph.output.name, "formulas": formula_count(document, text),
+            "nodes": {}, "paths": {}, "steps": []}
+    if layout is not None and layout["kind"] != "none":
+        drawn = picture(layout)
+        data["paths"] = paths(drawn, derivation)
+        if example is not None:
+            numbers = Numbers(derivation, example, digits)
+            data["nodes"] = {n["name"]: numbers.node(n) for n in drawn["nodes"]}
+            data["steps"] = numbers.steps(drawn)
+    if example is not None:
+        data["loss_after"] = plain_number(example.loss_after, digits)
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+
+
+def paths(drawn, derivation) -> dict:
+    """Per parameter, the picture's edges and nodes on the paths from the loss to it:
+    its own edges (or node), then everything downstream of them up to the loss."""
+    parameters = {p.name for p in derivation.graph.parameters}
+    outgoing: dict[str, list] = {}
+    for e in drawn["edges"]:
+        outgoing.setdefault(e["from"], []).append(e)
+    result = {}
+    for p in sorted(parameters):
+        edges = [e for e in drawn["edges"] if e.get("param") == p]
+        start = [e["to"] for e in edges] + [n["name"] for n in drawn["nodes"] if n["name"] == p]
+        nodes, seen_edges = set(start), {e["id"] for e in edges}
+        frontier = list(start)
+        while frontier:
+            for e in outgoing.get(frontier.pop(), ()):
+                seen_edges.add(e["id"])
+                if e["to"] not in nodes:
+                    nodes.add(e["to"])
+                    frontier.append(e["to"])
+        if edges or p in nodes:
+            result[p] = {"edges": sorted(seen_edges, key=lambda i: int(i[1:])), "nodes": sorted(nodes),
+                         "count": derivation.gradients[derivation.symbol(p)].path_count}
+    return result
+
+
+class Numbers:
+    """The worked example's numbers by symbol name, printed as the documents print them."""
+
+    def __init__(self, derivation, example, digits):
+        self.derivation, self.example, self.digits = derivation, example, digits
+        self.value = {s.name: v for s, v in {**example.values, **example.forward}.items()}
+        self.adjoint = {s.name: v for s, v in example.adjoints.items()}
+        self.adjoint.update({p.name: example.gradients[p] for p in derivation.graph.parameters})
+
+    def num(self, value, digits=None) -> str | None:
+        return None if value is None else plain_number(value, digits or self.digits)
+
+    def short(self, value) -> str | None:
+        """A number as the picture writes it (fewer digits than the text)."""
+        return self.num(value, min(self.digits, PICTURE_DIGITS))
+
+    def node(self, node) -> dict:
+        name = node["name"]
+        value, adjoint = self.value.get(name), self.adjoint.get(name)
+        return {"value": self.num(value), "adjoint": self.num(adjoint), "short": self.short(value),
+                "given": name not in {s.name for s in self.derivation.graph.nodes}}
+
+    def steps(self, drawn) -> list:
+        """Forward node by node, backward node by node, each parameter's gradient, the
+        update, and the loss after it; each step names the picture node it shows on."""
+        graph, example = self.derivation.graph, self.example
+        owner = {name: n["name"] for n in drawn["nodes"] for name in n.get("names", [n["name"]])}
+        edges_of = {}
+        for e in drawn["edges"]:
+            if e.get("param"):
+                edges_of.setdefault(e["param"], []).append(e["id"])
+        steps = [{"key": "page_forward", "node": owner.get(s.name), "name": s.name, "value": self.num(example.forward[s]), "short": self.short(example.forward[s]),
+                  "slot": "value"} for s in graph.nodes]
+        steps += [{"key": "page_backward", "node": owner.get(s.name), "name": s.name,
+                   "value": self.num(example.adjoints[s]), "short": self.short(example.adjoints[s]), "slot": "adjoint"}
+                  for s in reversed(graph.nodes) if s in example.adjoints]
+        steps += [{"key": "page_gradient", "node": owner.get(p.name), "edges": edges_of.get(p.name, []), "name": p.name,
+                   "value": self.num(example.gradients[p]), "short": self.short(example.gradients[p]), "slot": "gradient"} for p in graph.parameters]
+        steps += [{"key": "page_update", "node": owner.get(p.name), "edges": edges_of.get(p.name, []), "name": p.name,
+                   "before": self.num(example.values[p]), "value": self.num(example.updated[p]), "short": self.short(example.updated[p]), "slot": "update"}
+                  for p in example.updated_parameters]
+        steps.append({"key": "page_updated_loss", "node": owner.get(graph.output.name), "name": graph.output.name,
+                      "value": self.num(example.loss_after), "slot": "after", "short": self.short(example.loss_after)})
+        return steps
