@@ -98,8 +98,11 @@ _last_document: dict = {}
 
 def _render(fmt: str, template_dir, document: Document, **format_options) -> str:
     environment = template_environment(fmt, None if template_dir is None else str(Path(template_dir).resolve()))
-    context = {"document": document, "text": prose(document.lang), "blocks_template": BLOCK_TEMPLATES[fmt],
-               **format_options}
+    packaged = "symprop/" + BLOCK_TEMPLATES[fmt]
+    # without a user's folder both imports name the packaged macros, which Jinja then compiles once
+    blocks = BLOCK_TEMPLATES[fmt] if template_dir is not None else packaged
+    context = {"document": document, "text": prose(document.lang), "blocks_template": blocks,
+               "packaged_blocks": packaged, **format_options}
     text = environment.get_template(TEMPLATE_NAMES[fmt]).render(context)
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
