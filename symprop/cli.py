@@ -99,7 +99,7 @@ def load_problem(file: str | None, notation: str | None = None):
     if file is None:
         return spec.loads(spec.builtin_examples()["mazur"], source="mazur.toml", notation=notation)
     if file == STDIO:
-        return spec.loads(read_stream(click.get_binary_stream("stdin"), "<stdin>"), source="<stdin>", notation=notation)
+        return spec.loads(read_stream(sys.stdin.buffer, "<stdin>"), source="<stdin>", notation=notation)
     return spec.load(file, notation=notation)
 
 
@@ -195,7 +195,7 @@ def derive(file, formats, notation, lang, flavor, digits, steps, precision, frag
         else:
             paths = write_documents(solution, formats, Path(output_dir), on_step=lambda name: bar.update(1), **settings)
     if to_stdout:
-        stream = click.get_binary_stream("stdout")
+        stream = sys.stdout.buffer
         stream.write(text if isinstance(text, bytes) else text.encode("utf-8"))
         stream.flush()
         return

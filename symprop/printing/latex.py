@@ -198,13 +198,11 @@ class SympropLatexPrinter(PrintsSharedOnce, LatexPrinter):
         magnitudes = self._settings["magnitudes"]
         if term in magnitudes:
             return True, magnitudes[term]
-        if term.could_extract_minus_sign():
-            if -term in magnitudes:
-                return False, magnitudes[-term]
+        negative = term.could_extract_minus_sign()
+        if negative:
             term = -term
-            negative = True
-        else:
-            negative = False
+            if term in magnitudes:
+                return False, magnitudes[term]
         text = self._print(term)
         return negative, rf"\left({text}\right)" if self._needs_add_brackets(term) else text
 
