@@ -67,8 +67,7 @@ class DeltaSection:
     def gradient_equation(self, p) -> list[str]:
         f = self.f
         form = self.named_definition(p)
-        value = f.first_example_gradient(p) if f.example is not None else None
-        return chain_rows([f.partial(f.output, p), f.tex(form), f.sub(form), f.num(value)])
+        return chain_rows([f.partial(f.output, p), f.tex(form), f.sub(form), f.num(f.adjoint_value(p))])
 
     def rows(self) -> tuple[list[str], list[str]]:
         deltas = [row for node in self.delta_nodes for row in one_row(self.delta_equation(node))]

@@ -16,6 +16,7 @@ from pathlib import Path
 from markupsafe import escape
 
 from symprop.document.diagram import PICTURE_DIGITS
+from symprop.document.model import Math
 from symprop.printing.numbers import plain_number
 from symprop.printing.rows import math_lines
 
@@ -150,8 +151,6 @@ def formula_count(document, text) -> int:
     """How many formulas the page sets: every equation, and every inline formula of
     headings, paragraphs and table cells that the sentence of ``text`` (the language's
     table) uses (the picture's labels are plain text)."""
-    from symprop.document.model import Math
-
     def in_prose(prose) -> int:
         used = set(re.findall(r"\{(\w+)", text[prose.key]))
         return sum(isinstance(v, Math) and k in used for k, v in prose.values.items())
@@ -224,6 +223,7 @@ class Numbers:
         self.value = {s.name: v for s, v in {**example.values, **example.forward}.items()}
         self.adjoint = {s.name: v for s, v in example.adjoints.items()}
         self.adjoint.update({p.name: example.gradients[p] for p in derivation.graph.parameters})
+        self.computed = {s.name for s in derivation.graph.nodes}
 
     def num(self, value, digits=None) -> str | None:
         return None if value is None else plain_number(value, digits or self.digits)
@@ -236,7 +236,7 @@ class Numbers:
         name = node["name"]
         value, adjoint = self.value.get(name), self.adjoint.get(name)
         return {"value": self.num(value), "adjoint": self.num(adjoint), "short": self.short(value),
-                "given": name not in {s.name for s in self.derivation.graph.nodes}}
+                "given": name not in self.computed}
 
     def steps(self, drawn) -> list:
         """Forward node by node, backward node by node, each parameter's gradient, the

@@ -23,7 +23,7 @@ import jinja2
 from symprop.document.build import build_document, expect_derivation
 from symprop.document.i18n import prose, with_particles
 from symprop.document.model import Document, Mark, Math
-from symprop.document.options import FLAVORS, document_options
+from symprop.document.options import document_options
 from symprop.outputs import html
 from symprop.printing.rows import math_lines
 
@@ -57,6 +57,7 @@ def render_html(derivation, example=None, *, template_dir=None, **settings) -> s
     """The derivation as one self-contained interactive HTML page: KaTeX inlined (no
     request to any host), the picture as SVG whose weights and biases highlight their
     paths to the loss and their derivations, and a stepper through the worked example."""
+    expect_derivation("render_html", derivation, example)
     options = document_options(**settings)
     return write_html(document_of(derivation, example, options), derivation, example,
                       digits=options.digits, template_dir=template_dir)
@@ -70,8 +71,7 @@ def write_html(document: Document, derivation, example=None, *, digits: int = 9,
 
 
 def write_markdown(document: Document, *, flavor: str = "github", template_dir=None) -> str:
-    if flavor not in FLAVORS:
-        raise ValueError(f"unknown Markdown flavor {flavor!r}: expected one of {', '.join(FLAVORS)}")
+    document_options(flavor=flavor)  # the options table refuses an unknown flavor
     return _render("markdown", template_dir, document, flavor=flavor)
 
 
@@ -167,7 +167,7 @@ def _cell(context, fragment) -> str:
     """A table cell or placeholder: inline math, a check mark, or literal text."""
     flavor = context["flavor"]
     if isinstance(fragment, Math):
-        return html.inline_tex(fragment.tex) if flavor == "html" else inline_math(flavor, fragment.tex)
+        return inline_math(flavor, fragment.tex)
     if isinstance(fragment, Mark):
         marks = ("$\\checkmark$", "$\\times$") if flavor == "latex" else ("✓", "✗")
         return marks[0] if fragment.ok else marks[1]
@@ -214,15 +214,18 @@ def fill(prose: str, escape=markdown_escape, **math) -> str:
 
 
 def inline_math(flavor: str, tex: str) -> str:
-    """``$tex$``, or ``$$tex$$`` for kramdown, which reads only ``$$`` as math."""
+    """``$tex$``, ``$$tex$$`` for kramdown, which reads only ``$$`` as math, or the HTML
+    page's span that KaTeX sets."""
     if "\n" in tex:
         raise ValueError("inline math must be one line")
+    if flavor == "html":
+        return html.inline_tex(tex)
     return f"$${tex}$$" if flavor == "kramdown" else f"${tex}$"
 
 
 @jinja2.pass_context
 def _inline(context, tex: str) -> str:
-    return html.inline_tex(tex) if context["flavor"] == "html" else inline_math(context["flavor"], tex)
+    return inline_math(context["flavor"], tex)
 
 
 @jinja2.pass_context
