@@ -31,6 +31,11 @@ ENGLISH: Mapping[str, str] = {
     # 3. loss
     "loss": "Loss",
     "loss_intro": "The loss function measures the error of the output:",
+    "loss_upstream": (
+        "The backward pass starts from a given upstream gradient {g}, one number per output, as a layer's "
+        "backward(dout) receives it. The loss below is the one whose gradient with respect to each output "
+        "is exactly that number, {rule}:"
+    ),
     "loss_over_examples_mean": "These are the first example's numbers; over the {count} examples the mean loss is {value}.",
     "loss_over_examples_sum": "These are the first example's numbers; over the {count} examples the summed loss is {value}.",
     "output": "Output",
@@ -75,6 +80,8 @@ ENGLISH: Mapping[str, str] = {
         "computed once per node from the output backwards:"
     ),
     "delta_gradients": "Each gradient is then a delta times a local derivative, and equals the result above:",
+    "delta_inputs": "The gradients with respect to the inputs follow from the same deltas:",
+    "delta_inputs_of_output": "The gradients of the output with respect to the inputs follow from the same deltas:",
     "matrix": "Matrix form",
     "matrix_intro": (
         "The same computation for whole layers, one formula per layer whatever its width; "
@@ -98,6 +105,7 @@ ENGLISH: Mapping[str, str] = {
     "check": "Gradient check",
     "check_intro": "Each gradient against central finite differences of the loss:",
     "col_parameter": "Parameter",
+    "col_variable": "Variable",
     "col_symbolic": "Backpropagation",
     "col_numeric": "Finite differences",
     "col_relative_error": "Relative error",
@@ -169,6 +177,10 @@ KOREAN: Mapping[str, str] = {
     "forward_intro": "순전파의 각 식, 값을 대입한 식, 그 결과:",
     "loss": "손실 함수",
     "loss_intro": "손실 함수는 출력의 오차를 잽니다:",
+    "loss_upstream": (
+        "역전파는 주어진 상류 기울기 {g}에서 시작합니다. 계층의 backward(dout)가 받는 것처럼 출력마다 수가 하나씩 "
+        "있습니다. 아래 손실 함수는 각 출력에 대한 기울기가 바로 그 수가 되도록, 곧 {rule}가 되도록 정한 것입니다:"
+    ),
     "loss_over_examples_mean": "위는 첫 번째 예제의 값이며, 예제 {count}개에 대한 손실 함수의 평균은 {value}입니다.",
     "loss_over_examples_sum": "위는 첫 번째 예제의 값이며, 예제 {count}개에 대한 손실 함수의 합은 {value}입니다.",
     "output": "출력",
@@ -206,6 +218,8 @@ KOREAN: Mapping[str, str] = {
     "delta": "델타 형태",
     "delta_intro": "같은 기울기를 델타, 곧 각 노드에 대한 손실 함수의 기울기로 구합니다. 출력에서부터 노드마다 한 번씩 계산합니다:",
     "delta_gradients": "각 기울기는 델타와 국소 도함수의 곱이며 위의 결과와 같습니다:",
+    "delta_inputs": "입력에 대한 손실 함수의 기울기도 같은 델타로 구합니다:",
+    "delta_inputs_of_output": "입력에 대한 출력의 기울기도 같은 델타로 구합니다:",
     "matrix": "행렬 형태",
     "matrix_intro": "층 전체에 대한 같은 계산을 행렬로 쓰면 층의 너비와 상관없이 층마다 식 하나이며, 각 델타 벡터의 성분은 위의 델타입니다:",
     "matrix_layer": "{layer}층:",
@@ -225,6 +239,7 @@ KOREAN: Mapping[str, str] = {
     "check": "기울기 검증",
     "check_intro": "각 기울기를 손실 함수의 중앙 차분과 비교합니다:",
     "col_parameter": "매개변수",
+    "col_variable": "변수",
     "col_symbolic": "역전파",
     "col_numeric": "수치 미분",
     "col_relative_error": "상대 오차",

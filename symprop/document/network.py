@@ -131,9 +131,20 @@ class NetworkSections:
         f = self.f
         is_network = f.network is not None
         return section(
-            "loss", heading("loss" if is_network else "output"), paragraph("loss_intro" if is_network else "output_intro"),
+            "loss", heading("loss" if is_network else "output"), self.loss_intro(),
             equation(self.node_equation(f.output)), self.loss_over_examples(),
         )
+
+    def loss_intro(self):
+        """The sentence before the loss: a given upstream gradient says where it comes from,
+        ``dL/dy_k = g_k`` for the k-th output ``y_k``."""
+        f = self.f
+        if f.network is None:
+            return paragraph("output_intro")
+        if f.network.loss != "upstream":
+            return paragraph("loss_intro")
+        rule = rf"\frac{{\partial {f.tex(f.output)}}}{{\partial y_{{k}}}} = g_{{k}}"
+        return paragraph("loss_upstream", g=Math("g"), rule=Math(rule))
 
     def loss_over_examples(self):
         """With several examples: the loss combined over them (the lines show the first)."""

@@ -74,11 +74,16 @@ class DeltaSection:
         gradients = [row for p in self.shown_parameters for row in one_row(self.gradient_equation(p))]
         return deltas, gradients
 
+    def input_rows(self) -> list[str]:
+        """``dE/dx = sum_c delta_c dc/dx`` for each input the derivation has a gradient for."""
+        return [row for x in self.f.derivation.input_gradients for row in one_row(self.gradient_equation(x))]
+
     def section(self):
         deltas, gradients = self.rows()
+        inputs = self.input_rows()
         return section(
             "delta", heading("delta"), paragraph(self.f.wording("delta_intro")), equation(deltas), paragraph("delta_gradients"),
-            equation(gradients),
+            equation(gradients), *((paragraph(self.f.wording("delta_inputs")), equation(inputs)) if inputs else ()),
         )
 
 
@@ -92,14 +97,16 @@ def check_section(f: Formulas, shown_parameters):
     if f.example is None:
         return section("check")
     shown = set(shown_parameters)
+    checks = [c for c in f.example.checks if c.parameter in shown] + list(f.example.input_checks)
     rows = tuple(
         (Math(f.tex(c.parameter)), f.cell(c.symbolic), f.cell(c.numeric), f.cell(c.relative_error, RELATIVE_ERROR_DIGITS),
          Mark(bool(c.ok)))
-        for c in f.example.checks if c.parameter in shown
+        for c in checks
     )
     if not rows:
         return section("check")
-    header = tuple(Prose(k) for k in ("col_parameter", "col_symbolic", "col_numeric", "col_relative_error", "col_agrees"))
+    first = "col_variable" if f.example.input_checks else "col_parameter"
+    header = tuple(Prose(k) for k in (first, "col_symbolic", "col_numeric", "col_relative_error", "col_agrees"))
     return section("check", heading("check"), paragraph(f.wording("check_intro")), Table(header, "lrrrc", rows),
                    paragraph("check_all_ok"))
 

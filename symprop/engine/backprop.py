@@ -36,28 +36,55 @@ DEFAULT_MAX_PATHS = 64
 
 
 def derive(
-    network, *, max_paths: int = DEFAULT_MAX_PATHS, expand: bool = False, backend: str = "auto"
+    network, *, wrt="parameters", max_paths: int = DEFAULT_MAX_PATHS, expand: bool = False, backend: str = "auto"
 ) -> Derivation:
     """Backpropagate through ``network`` (a :class:`~symprop.model.graph.Graph` or a
     :class:`~symprop.model.nn.Network`) and return every parameter's gradient.
 
-    ``max_paths`` bounds how many chain-rule paths are listed per parameter
-    (the count is always given); ``expand=True`` also writes each gradient in
-    inputs and parameters only, which grows quickly with depth. ``backend``
-    ``"symengine"`` differentiates large sums with SymEngine (same results,
-    about 20x faster on wide layers), ``"sympy"`` never does, ``"auto"`` uses
-    SymEngine when it is installed.
+    ``wrt`` says which inputs get gradients too: ``"parameters"`` (none),
+    ``"all"`` (every input, targets included) or a list of input names; they
+    are in ``Derivation.input_gradients``. ``max_paths`` bounds how many
+    chain-rule paths are listed per parameter (the count is always given);
+    ``expand=True`` also writes each gradient in inputs and parameters only,
+    which grows quickly with depth. ``backend`` ``"symengine"``
+    differentiates large sums with SymEngine (same results, about 20x faster
+    on wide layers), ``"sympy"`` never does, ``"auto"`` uses SymEngine when it
+    is installed.
     """
     network = _network_or_graph(network)
     graph = network if isinstance(network, Graph) else network.graph
-    local = local_derivatives(graph, backend=backend)
+    inputs = inputs_wanted(graph, wrt)
+    local = local_derivatives(graph, backend=backend, inputs=inputs)
     adjoints = adjoint_walk(graph, local)
     counts = path_counts(graph)
     expanded_nodes = graph.expanded_nodes if expand else None
-    gradients = {
-        p: gradient(graph, local, adjoints, counts, p, max_paths, expanded_nodes) for p in graph.parameters
-    }
-    return Derivation(graph, local, adjoints, gradients, max_paths, None if network is graph else network)
+
+    def gradient_of(symbol):
+        return gradient(graph, local, adjoints, counts, symbol, max_paths, expanded_nodes)
+
+    gradients = {p: gradient_of(p) for p in graph.parameters}
+    input_gradients = {x: gradient_of(x) for x in inputs}
+    return Derivation(graph, local, adjoints, gradients, max_paths, None if network is graph else network,
+                      input_gradients)
+
+
+def inputs_wanted(graph: Graph, wrt) -> tuple[Symbol, ...]:
+    """The inputs ``wrt`` asks gradients for, in the graph's input order."""
+    if isinstance(wrt, str):
+        if wrt == "parameters":
+            return ()
+        if wrt == "all":
+            return graph.inputs
+        raise WrongArgument("derive", 'wrt as "parameters", "all" or a list of input names', wrt)
+    names = [getattr(w, "name", w) for w in wrt]
+    by_name = {x.name: x for x in graph.inputs}
+    for name in names:
+        if name not in by_name:
+            known = ", ".join(by_name) or "none"
+            raise UnknownNameError(f"wrt: {name} is not an input of the graph (inputs: {known}); parameters always "
+                                   "get gradients")
+    wanted = set(names)
+    return tuple(x for x in graph.inputs if x.name in wanted)
 
 
 def _network_or_graph(value):
@@ -73,14 +100,20 @@ def _network_or_graph(value):
     raise WrongArgument("derive", "a Graph or a Network", value, hint)
 
 
-def local_derivatives(graph: Graph, backend: str = "auto") -> dict[tuple[Symbol, Symbol], Expr]:
-    """``(v, u) -> dv/du`` for every node ``v`` and every node or parameter ``u`` it uses,
-    in forward quantities."""
+def local_derivatives(
+    graph: Graph, backend: str = "auto", inputs: Iterable[Symbol] = ()
+) -> dict[tuple[Symbol, Symbol], Expr]:
+    """``(v, u) -> dv/du`` for every node ``v`` and every node or parameter ``u`` it uses
+    (and every one of ``inputs`` it uses), in forward quantities."""
     forward_names = graph.forward_names
     diff_each = _differentiator(graph, backend)
+    wanted = set(inputs)
     local = {}
     for eq in graph.equations:
         parents = graph.parents[eq.node]
+        if wanted:
+            used = eq.expr.free_symbols & wanted
+            parents = (*parents, *(x for x in graph.inputs if x in used))
         for parent, derivative in diff_each(eq.expr, parents).items():
             local[(eq.node, parent)] = _in_forward_quantities(derivative, forward_names)
     return local
@@ -191,7 +224,7 @@ def consumer_terms(graph: Graph, local, adjoints: Mapping[Symbol, Adjoint], symb
     output, in graph order; ``delta_c`` is 1 when ``c`` is the output."""
     return tuple(
         Term(c, local[(c, symbol)], sympy.S.One if c == graph.output else adjoints[c].symbol, adjoints[c].closed_forms)
-        for c in graph.consumers.get(symbol, ())
+        for c in graph.users(symbol)
         if c in adjoints
     )
 
@@ -234,11 +267,17 @@ def path_counts(graph: Graph) -> dict[Symbol, int]:
     return counts
 
 
+def input_path_count(graph: Graph, counts: Mapping[Symbol, int], symbol: Symbol) -> int:
+    """Paths from the output to an input: the paths to each node that uses it."""
+    return sum(counts.get(c, 0) for c in graph.input_consumers.get(symbol, ()))
+
+
 def gradient(graph, local, adjoints, counts, symbol, max_paths, expanded_nodes=None) -> Gradient:
     """The :class:`Gradient` of the output with respect to ``symbol`` (a parameter or a node)."""
     terms = consumer_terms(graph, local, adjoints, symbol)
+    count = counts[symbol] if symbol in counts else input_path_count(graph, counts, symbol)
     result = Gradient(
-        symbol, graph.output, terms, counts.get(symbol, 0), max_paths,
+        symbol, graph.output, terms, count, max_paths,
         list_paths=partial(chain_paths, graph, local, symbol),
     )
     if expanded_nodes is None:
@@ -251,7 +290,7 @@ def chain_paths(graph: Graph, local: Mapping[tuple[Symbol, Symbol], Expr], symbo
     if symbol == graph.output:
         yield Path(())
         return
-    for consumer in graph.consumers.get(symbol, ()):
+    for consumer in graph.users(symbol):
         if consumer not in graph.reachable:
             continue
         step = Factor(consumer, symbol, local[(consumer, symbol)])
@@ -260,10 +299,20 @@ def chain_paths(graph: Graph, local: Mapping[tuple[Symbol, Symbol], Expr], symbo
 
 
 def node_gradient(derivation: Derivation, node: Symbol | str, *, max_paths: int | None = None) -> Gradient:
-    """``d output / d node`` for any node (3Blue1Brown's ``dC/da^{(L-1)}``), as a :class:`Gradient`."""
+    """``d output / d node`` for any node, parameter or input (3Blue1Brown's
+    ``dC/da^{(L-1)}``, Saito's ``d price / d apple``), as a :class:`Gradient`."""
     graph = derivation.graph
-    symbol = next((s for s in (*graph.nodes, *graph.parameters) if s == node or s.name == node), None)
+    symbol = next((s for s in (*graph.nodes, *graph.parameters, *graph.inputs) if s == node or s.name == node), None)
     if symbol is None:
-        raise UnknownNameError(f"{node} is not a node or parameter of the graph")
+        raise UnknownNameError(f"{node} is not a node, parameter or input of the graph")
     bound = derivation.max_paths if max_paths is None else max_paths
-    return gradient(graph, derivation.local, derivation.adjoints, path_counts(graph), symbol, bound)
+    local = derivation.local
+    if symbol in graph.inputs and symbol not in derivation.input_gradients:
+        local = {**local, **_input_local(graph, symbol)}
+    return gradient(graph, local, derivation.adjoints, path_counts(graph), symbol, bound)
+
+
+def _input_local(graph: Graph, symbol: Symbol) -> dict[tuple[Symbol, Symbol], Expr]:
+    """``(v, x) -> dv/dx`` for the nodes ``v`` that use the input ``x``."""
+    return {(v, symbol): _in_forward_quantities(graph.definition[v].diff(symbol), graph.forward_names)
+            for v in graph.input_consumers[symbol]}

@@ -183,8 +183,13 @@ class Derivation:
     gradients: Mapping[Symbol, Gradient]
     max_paths: int
     network: Any = field(default=None, compare=False)
+    #: input -> its Gradient, for the inputs ``derive(..., wrt=...)`` asked for.
+    input_gradients: Mapping[Symbol, Gradient] = field(default_factory=dict)
 
     def __getitem__(self, key: Symbol | str) -> Gradient:
+        for symbol, found in self.input_gradients.items():
+            if symbol == key or symbol.name == key:
+                return found
         return self.gradients[self.symbol(key)]
 
     def __iter__(self):

@@ -7,8 +7,8 @@ The schema (any other key is refused, with the nearest name it may be a misspell
     [graph]     inputs, parameters, nodes = [["q", "x + y"], ["f", "q*z"]], output      (instead of [network])
     [values]    every input, target and parameter, by name
     [[examples]]  the data (inputs and targets) of each example, when there are several
-    [train]     learning_rate, update (weights | all), steps, init (how to draw missing parameters);
-                a [graph] without [train] takes no step
+    [train]     learning_rate, update (weights | all), steps, init (how to draw missing parameters),
+                input_gradients (true: gradients by every input too); a [graph] without [train] takes no step
 
 Everything wrong with a file is a :class:`SpecError` whose message is one line,
 ``<file>: <key> (line N): <what was expected>``. Node expressions are checked
@@ -52,7 +52,7 @@ UPDATES = ("weights", "all")
 INIT_METHODS = ("uniform", "normal", "xavier")
 #: The keys a file may have at its top level, in [train], and in [train] init for each method.
 TOP_KEYS = ("title", "notation", "reduction", "network", "graph", "values", "examples", "train")
-TRAIN_KEYS = ("learning_rate", "update", "steps", "init")
+TRAIN_KEYS = ("learning_rate", "update", "steps", "init", "input_gradients")
 INIT_KEYS = {
     "uniform": ("method", "seed", "low", "high", "decimals"),
     "normal": ("method", "seed", "mean", "std", "decimals"),
@@ -83,6 +83,8 @@ class Problem:
     steps: int
     drawn: tuple[Symbol, ...] = ()
     init: Mapping[str, Any] | None = field(default=None, compare=False)
+    #: ``[train] input_gradients``: derive the gradient by every input as well
+    input_gradients: bool = False
 
 
 # ---------------------------------------------------------------- entry points
@@ -171,7 +173,7 @@ def _problem(spec: SpecFile) -> Problem:
         if "train" not in spec.data:
             steps = 0  # a graph is differentiated, not trained, unless its file asks
     return Problem(title, notation, spec.source, network, graph, values, examples, reduction, learning_rate, update,
-                   steps, drawn, init)
+                   steps, drawn, init, spec.flag(("train", "input_gradients")))
 
 
 def _refuse_unknown_tables(spec: SpecFile) -> None:
@@ -296,7 +298,8 @@ def _roles(network: nn.Network | None, graph: Graph) -> dict[Symbol, str]:
     """Every name a file gives a value for -> its role, in the order a reader meets them."""
     if network is not None:
         weights = set(network.weights)
-        roles = {s: "input" for s in network.inputs} | {s: "target" for s in network.targets}
+        target = "upstream" if nn.LOSS_RECORDS[network.loss].given else "target"
+        roles = {s: "input" for s in network.inputs} | {s: target for s in network.targets}
         return roles | {p: "weight" if p in weights else "bias" for p in network.parameters}
     return {s: "data" for s in graph.inputs} | {p: "parameter" for p in graph.parameters}
 
@@ -341,12 +344,35 @@ def _given_values(spec: SpecFile, roles: dict[Symbol, str], graph: Graph) -> dic
     if computed:
         raise spec.error(("values", computed[0]), f"{', '.join(computed)}: computed by the network from the inputs "
                          "and parameters; remove from [values]")
-    extra = [name for name in table if name not in by_name]
+    keys = _value_keys(spec, ("values",), table, _vectors(roles))
+    extra = [name for name in keys if name not in by_name]
     if extra:
         raise spec.error(("values", extra[0]), f"{_listed(extra)}: not a name of the network; "
                          + _nearest(extra[0], by_name, "expected its inputs, targets and parameters (symprop describe "
                                     "lists them)"))
-    return {by_name[name]: spec.number(("values", name)) for name in table}
+    return {by_name[name]: spec.number(key) for name, key in keys.items()}
+
+
+def _vectors(roles: dict[Symbol, str]) -> dict[str, tuple[Symbol, ...]]:
+    """Names a file may give as a list, one number per entry: the upstream gradient ``g``."""
+    given = [s for s, role in roles.items() if role == "upstream"]
+    return {nn.LOSS_RECORDS["upstream"].given_vector: tuple(given)} if given else {}
+
+
+def _value_keys(spec: SpecFile, key, table: dict, vectors: dict[str, tuple[Symbol, ...]]) -> dict[str, tuple]:
+    """Each name ``table`` gives a number for -> its key; a vector name given as a list
+    (``g = [0.1, -0.2]``, one number per output) stands for each of its entries."""
+    keys = {}
+    for name, value in table.items():
+        if name not in vectors or not isinstance(value, list):
+            keys[name] = (*key, name)
+            continue
+        entries = vectors[name]
+        if len(value) != len(entries):
+            raise spec.error((*key, name), f"expected {len(entries)} numbers, one per output "
+                             f"({', '.join(e.name for e in entries)}), got {len(value)}")
+        keys.update({entry.name: (*key, name, i) for i, entry in enumerate(entries)})
+    return keys
 
 
 def _examples(spec: SpecFile, roles, data: list[Symbol]) -> list[dict[Symbol, float]]:
@@ -362,7 +388,8 @@ def _examples(spec: SpecFile, roles, data: list[Symbol]) -> list[dict[Symbol, fl
     by_name = {s.name: s for s in data}
     known = {s.name for s in roles}
     result = []
-    for i, example in enumerate(examples):
+    for i, table in enumerate(examples):
+        example = _value_keys(spec, (*key, i), table, _vectors(roles))
         wrong = [name for name in example if name not in by_name]
         if wrong:
             first = wrong[0]
@@ -373,7 +400,7 @@ def _examples(spec: SpecFile, roles, data: list[Symbol]) -> list[dict[Symbol, fl
         if missing:
             raise spec.error((*key, i), f"missing values for {_listed(missing)}: each example gives every input "
                              "and target")
-        result.append({s: spec.number((*key, i, s.name)) for s in data})
+        result.append({s: spec.number(example[s.name]) for s in data})
     return result
 
 

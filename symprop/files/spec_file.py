@@ -137,6 +137,12 @@ class SpecFile:
             raise self.error(key, f"expected {what}, got {describe(value)}")
         return value
 
+    def flag(self, key: Key, default: bool = False) -> bool:
+        value = self.get(key, default)
+        if not isinstance(value, bool):
+            raise self.error(key, f"expected true or false, got {describe(value)}")
+        return value
+
     def choice(self, key: Key, choices, default=MISSING) -> str:
         options = ", ".join(choices)
         value = self.string(key, default, what=f"one of {options}")

@@ -218,13 +218,14 @@ def loss_rule(network) -> LayerRule:
     """The network's own (non-fused) loss as a last layer: ``L`` in the outputs ``y_k``
     and targets ``t_k``; ``dL/dy`` read off the engine, one formula when every entry agrees."""
     last = network.layers[-1]
+    letter = LOSS_RECORDS[network.loss].given_vector or "t"  # the upstream gradient g takes the targets' place
     y = [Symbol(f"y_{k}", real=True) for k in range(1, len(last.outs) + 1)]
-    t = [Symbol(f"t_{k}", real=True) for k in range(1, len(last.outs) + 1)]
+    t = [Symbol(f"{letter}_{k}", real=True) for k in range(1, len(last.outs) + 1)]
     rename = {**dict(zip(last.outs, y)), **dict(zip(network.targets, t))}
     loss = network.graph.definition[network.output].xreplace(rename)
     derivation = derive(Graph.from_pairs([(LOSS, loss)], inputs=t, parameters=y, output=LOSS))
     derived = [derivation.gradients[v].closed_form for v in y]
-    ys, ts = Symbol("y", real=True), Symbol("t", real=True)
+    ys, ts = Symbol("y", real=True), Symbol(letter, real=True)
     common = entrywise(derived, [{v: ys, target: ts} for v, target in zip(y, t)])
     if common is not None:
         backward = (Eq(Partial(LOSS, ys), common, evaluate=False),)

@@ -90,6 +90,23 @@ class Graph:
         return {s: tuple(u) for s, u in users.items()}
 
     @cached_property
+    def input_consumers(self) -> dict[Symbol, tuple[Symbol, ...]]:
+        """input -> the nodes whose expressions use it, in graph order: for gradients with
+        respect to inputs, which :attr:`parents` and :attr:`consumers` leave out."""
+        inputs = set(self.inputs)
+        users: dict[Symbol, list[Symbol]] = {s: [] for s in self.inputs}
+        for eq in self.equations:
+            for symbol in _ordered_free(eq.expr, inputs):
+                users[symbol].append(eq.node)
+        return {s: tuple(u) for s, u in users.items()}
+
+    def users(self, symbol: Symbol) -> tuple[Symbol, ...]:
+        """The nodes that use ``symbol`` (a node, parameter or input), in graph order."""
+        if symbol in self.consumers:
+            return self.consumers[symbol]
+        return self.input_consumers.get(symbol, ())
+
+    @cached_property
     def reachable(self) -> frozenset[Symbol]:
         """Nodes and parameters the output depends on."""
         seen = {self.output}

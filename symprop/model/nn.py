@@ -194,7 +194,7 @@ def mlp(
     last = built[-1]
     if loss == "softmax_cross_entropy" and layers[-1].activation not in ("softmax", "identity"):
         raise NetworkError("softmax_cross_entropy needs a last layer with activation softmax or identity")
-    targets_ = namer.targets(targets, last, latex)
+    targets_ = namer.targets(targets, last, latex, LOSS_RECORDS[loss].given)
     loss_symbol = namer.symbol("loss", latex, "the loss")
     equations.append((loss_symbol, loss_expression(loss, last.outs, targets_, last.nets)))
     graph = Graph.from_pairs(
@@ -319,7 +319,14 @@ class _Namer:
         return tuple(self.symbol("bias", latex, f"the bias of unit {u} in layer {index}", **self.fields(index, j, unit=u))
                      for j, u in enumerate(units, 1))
 
-    def targets(self, names, last: Layer, latex) -> tuple[Symbol, ...]:
+    def targets(self, names, last: Layer, latex, given: tuple[str, str] | None = None) -> tuple[Symbol, ...]:
+        """The targets, or what a loss takes in their place (``given``: the pattern of its
+        entries' names and LaTeX, the upstream gradient ``g_j``)."""
+        if names is None and given is not None:
+            j = (lambda j: "") if len(last.units) == 1 else (lambda j: j)
+            return tuple(self.claim(given[0].format(j=j(k)), f"upstream gradient {k}", latex,
+                                    given[1].format(j=j(k)).replace("_{}", ""))
+                         for k in range(1, len(last.units) + 1))
         if names is None:
             return tuple(
                 self.symbol("target", latex, f"target {j}", **self.fields(self.depth, j, unit=u))

@@ -145,7 +145,8 @@ class LossRecord(FunctionNumerics):
     ``fused``: it takes the logits, not the outputs (softmax with cross-entropy),
     and then ``function`` is its SymPy function, with ``dL/dz`` as its ``fdiff``;
     ``gradient_scale(n)``: for a loss whose gradient is a multiple of ``a - t``, that
-    multiple over ``n`` outputs (``nabla_a C = scale(n) (a - t)``), else None.
+    multiple over ``n`` outputs (``nabla_a C = scale(n) (a - t)``), else None;
+    ``given``, ``given_vector``: see below.
     """
 
     expression: Callable[[Sequence[Expr], Sequence[Expr], Sequence[Expr]], Expr] | None = None
@@ -153,3 +154,7 @@ class LossRecord(FunctionNumerics):
     fused: bool = False
     gradient_scale: Callable[[Expr], Expr] | None = None
     in_node_files: bool = False
+    #: what takes the targets' place, when it is not targets: ``(name, LaTeX)`` of its k-th
+    #: entry (the upstream gradient ``g_k``), and the name it goes by as a whole in files
+    given: tuple[str, str] | None = None
+    given_vector: str = ""

@@ -80,6 +80,30 @@ def gradient_check(derivation, values, *, examples=None, reduction="mean", gradi
     return checks
 
 
+def input_gradient_check(derivation, values, gradients, *, examples=None) -> tuple[GradientCheck, ...]:
+    r"""Each input gradient ``dE_1/dx`` (the first example's loss) against central
+    differences of that loss in the input, with the parameters held fixed; the
+    same quotients and tolerance as :func:`gradient_check`. ``gradients``: input ->
+    value. Raises :class:`GradientCheckError` naming the first input that disagrees."""
+    graph = derivation.graph
+    raw_rows, raw_parameters = given_values(graph, values, examples)
+    row = tuple(FLOAT.number(x) for x in raw_rows[0])
+    parameters = tuple(FLOAT.number(x) for x in raw_parameters)
+    program = program_of(derivation, FLOAT)
+
+    def loss(point):
+        return loss_and_gradients(program, FLOAT, [point], parameters, "sum", gradients=False)[0]
+
+    at_point = loss(row)
+    position = {x: i for i, x in enumerate(graph.inputs)}
+    checks = tuple(check_parameter(loss, row, position[x], x, to_float(gradients[x]), at_point)
+                   for x in derivation.input_gradients)
+    failures = [c for c in checks if not c.ok]
+    if failures:
+        raise GradientCheckError(failure_message(failures))
+    return checks
+
+
 # --- gradient check internals ---
 
 def check_parameter(loss, parameters, index, parameter, symbolic, at_point) -> GradientCheck:

@@ -19,7 +19,7 @@ disagreement raises :class:`~symprop.numbers.gradcheck.GradientCheckError`. The 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping
 
 from sympy import Symbol
@@ -30,7 +30,7 @@ from symprop.errors import WrongArgument
 from symprop.numbers.evaluation import (
     NumericError, arithmetic_of, check_options, first_example, given_values, loss_and_gradients, program_of,
 )
-from symprop.numbers.gradcheck import GradientCheck, gradient_check
+from symprop.numbers.gradcheck import GradientCheck, gradient_check, input_gradient_check
 from symprop.numbers.vectorised import layered_plan
 from symprop.numbers.vectorised_example import vectorised_check, vectorised_numbers
 
@@ -56,6 +56,10 @@ class WorkedExample:
     checks: tuple[GradientCheck, ...]
     examples: int
     reduction: str
+    #: input -> dE_1/dx, the first example's loss by each input ``derive(..., wrt=...)``
+    #: asked for, and its finite-difference checks
+    input_gradients: Mapping[Symbol, Number] = field(default_factory=dict)
+    input_checks: tuple[GradientCheck, ...] = ()
 
 
 # --- the public entry points ---
@@ -119,9 +123,23 @@ def worked_example(
     if checks is None:
         checks = gradient_check(derivation, values, examples=examples, reduction=reduction,
                                 gradients=report["gradients"])
+    inputs = input_gradient_values(derivation, report["local"], report["adjoints"])
+    input_checks = input_gradient_check(derivation, values, inputs, examples=examples) if inputs else ()
     return WorkedExample(
-        **report, updated_parameters=chosen, checks=checks, examples=len(raw_rows), reduction=reduction
+        **report, updated_parameters=chosen, checks=checks, examples=len(raw_rows), reduction=reduction,
+        input_gradients=inputs, input_checks=input_checks,
     )
+
+
+def input_gradient_values(derivation, local, adjoints) -> dict:
+    """``dE_1/dx = sum_c delta_c dc/dx`` for each input gradient of the derivation, from
+    the first example's local derivatives and adjoints (``delta`` of the output is 1)."""
+    output = derivation.graph.output
+    values = {}
+    for x, gradient in derivation.input_gradients.items():
+        terms = [(1 if t.consumer == output else adjoints[t.consumer]) * local[(t.consumer, x)] for t in gradient.terms]
+        values[x] = sum(terms[1:], terms[0]) if terms else 0
+    return values
 
 
 def _expect_arguments(derivation, values) -> None:

@@ -51,7 +51,7 @@ def solve(problem, *, steps: int | None = None, precision="float") -> Solution:
 
     if steps is not None:
         problem = replace(problem, steps=steps)
-    derivation = derive(problem.network or problem.graph)
+    derivation = derive(problem.network or problem.graph, wrt="all" if problem.input_gradients else "parameters")
     example = worked_example(
         derivation, problem.values, learning_rate=problem.learning_rate, update=problem.update,
         steps=problem.steps, examples=list(problem.examples), reduction=problem.reduction, precision=precision,
@@ -150,7 +150,8 @@ NON_FINITE = {math.inf: "Infinity", -math.inf: "-Infinity"}
 def json_document(solution: Solution) -> dict:
     """The JSON for tools: the schema version, the starting values, parameters, forward
     values, loss, gradients, the update (none when no step was taken), the loss history,
-    checks, every closed-form gradient (LaTeX and exact ``srepr``) and, for layered
+    checks, every closed-form gradient (LaTeX and exact ``srepr``), the gradients by the
+    inputs when they were asked for (the first example's loss) and, for layered
     networks, the matrix form per layer. Every number is finite: an infinite or NaN
     value is written as the string ``"Infinity"``, ``"-Infinity"`` or ``"NaN"``."""
 
@@ -182,6 +183,12 @@ def json_document(solution: Solution) -> dict:
         "formulas": {
             g.symbol.name: {"latex": latex(g.closed_form), "srepr": srepr(g.closed_form)}
             for g in derivation
+        },
+        "input_gradients": {
+            c.parameter.name: {"value": _float(example.input_gradients[c.parameter]), "numeric": float(c.numeric),
+                               "ok": bool(c.ok), "latex": latex(derivation[c.parameter].closed_form),
+                               "srepr": srepr(derivation[c.parameter].closed_form)}
+            for c in example.input_checks
         },
     }
     if derivation.network is not None:

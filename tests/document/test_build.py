@@ -128,3 +128,18 @@ def test_a_graph_file_without_train_gives_a_document_without_update():
     document = build_document(solution.derivation, solution.example)
     assert "after_update" not in keys(document)
     assert "descent" not in [key for section in document.sections for key in sentences(section)]
+
+
+def test_an_upstream_loss_says_where_the_gradient_comes_from_and_inputs_get_rows():
+    from tests.spec_files import UPSTREAM
+
+    solution = pipeline.solve(spec.loads(UPSTREAM))
+    document = build_document(solution.derivation, solution.example)
+    loss = next(s for s in document.sections if s.key == "loss")
+    assert loss.blocks[1].prose.key == "loss_upstream"
+    delta = next(s for s in document.sections if s.key == "delta")
+    rows = [row for block in delta.blocks if isinstance(block, Equation) for row in block.rows]
+    assert any(row.startswith(r"\frac{\partial L}{\partial x_{1}}") for row in rows)
+    check = next(s for s in document.sections if s.key == "check")
+    table = next(b for b in check.blocks if isinstance(b, Table))
+    assert [row[0].tex for row in table.rows][-4:] == ["x_{1}", "x_{2}", "g_{1}", "g_{2}"]

@@ -21,6 +21,7 @@ from sympy import Heaviside, Integer, Rational, Symbol, cos, exp, sin
 from symprop.model import functions
 from symprop.engine.backprop import adjoint_symbol, derive, node_gradient
 from symprop.engine.records import Factor, UnknownNameError
+from symprop.errors import SympropError
 from symprop.model.graph import Graph
 from symprop.model.nn import Dense, batched, mlp
 from tests.reference import (
@@ -108,7 +109,7 @@ def test_chain_node_gradient_of_previous_activation(chain_derivation):
 def test_chain_node_gradient_of_output_and_unknown_node(chain_derivation):
     assert node_gradient(chain_derivation, "C0").closed_form == 1
     assert node_gradient(chain_derivation, "C0").path_count == 1
-    with pytest.raises(UnknownNameError, match="^q is not a node or parameter of the graph$"):
+    with pytest.raises(UnknownNameError, match="^q is not a node, parameter or input of the graph$"):
         node_gradient(chain_derivation, "q")
 
 
@@ -545,3 +546,49 @@ def test_derive_takes_a_loaded_file_as_its_network():
     assert derivation.network is problem.network
     assert derivation["w5"].closed_form == derive(problem.network)["w5"].closed_form
     assert derive(spec.load_builtin("graph")).network is None
+
+
+# --- gradients with respect to inputs -----------------------------------------------------------
+
+def test_input_gradients_equal_sympy_diff_of_the_expanded_loss(mazur):
+    derivation = derive(mazur, wrt="all")
+    graph = derivation.graph
+    assert tuple(derivation.input_gradients) == graph.inputs
+    loss, resolved = graph.expanded(), resolved_adjoints(derivation)
+    for x, gradient in derivation.input_gradients.items():
+        expected = sympy.diff(loss, x)
+        assert exactly_equal(in_leaves(graph, gradient.closed_form), expected), x
+        assert exactly_equal(in_leaves(graph, gradient.delta_form.xreplace(resolved)), expected), x
+        assert exactly_equal(in_leaves(graph, gradient.sum_over_paths), expected), x
+    # an input reaches the error through both hidden units and both outputs
+    assert derivation["i1"].path_count == 4 and len(derivation["i1"].paths) == 4
+
+
+def test_wrt_names_some_inputs_and_parameters_are_unchanged(mazur, mazur_derivation):
+    derivation = derive(mazur, wrt=["i2"])
+    assert [x.name for x in derivation.input_gradients] == ["i2"]
+    assert {p: g.closed_form for p, g in derivation.gradients.items()} == {
+        p: g.closed_form for p, g in mazur_derivation.gradients.items()}
+    assert derive(mazur).input_gradients == {}
+
+
+@pytest.mark.parametrize("wrt, message", [
+    ("inputs", '^derive expects wrt as "parameters", "all" or a list of input names, got the string'),
+    (["i3"], "^wrt: i3 is not an input of the graph \\(inputs: i1, i2, t1, t2\\)"),
+    (["w1"], "^wrt: w1 is not an input of the graph"),
+])
+def test_wrt_refusals_are_one_line(mazur, wrt, message):
+    with pytest.raises(SympropError, match=message) as caught:
+        derive(mazur, wrt=wrt)
+    assert "\n" not in str(caught.value)
+
+
+def test_node_gradient_of_an_input_without_declaring_it(chain_derivation):
+    # Saito's apples: price = (apple n) tax; d price / d apple = n tax without apple being a parameter
+    apple, n, tax, p, price = symbols("apple n tax p price")
+    derivation = derive(Graph.from_pairs([(p, apple * n), (price, p * tax)], inputs=[apple, n], parameters=[tax]))
+    assert derivation.input_gradients == {}
+    assert node_gradient(derivation, "apple").closed_form == n * tax
+    assert node_gradient(derivation, "n").path_count == 1
+    x = symbols("x")
+    assert node_gradient(derive(Graph.from_pairs([(p, tax * 2)], inputs=[x], parameters=[tax])), "x").path_count == 0

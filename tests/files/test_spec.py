@@ -17,7 +17,7 @@ from symprop.model import functions
 from symprop.files import spec
 
 from symprop.files.spec import SpecError
-from tests.spec_files import GRAPH, NETWORK, drawn_network, refusal
+from tests.spec_files import GRAPH, NETWORK, UPSTREAM, drawn_network, refusal
 
 MAZUR_PARAMETERS = {
     "w1": 0.15, "w2": 0.20, "w3": 0.25, "w4": 0.30, "b1": 0.35,
@@ -539,3 +539,43 @@ def test_a_misspelled_name_in_values_or_examples_gets_the_nearest_name():
         "f.toml: values.yy (line 8): yy: not a name of the network; did you mean 'y'?")
     text = GRAPH.replace("nodes", 'parameters = ["x"]\nnodes') + "[values]\nx = 1\n[[examples]]\ny = 2\nzz = 3\n"
     assert refusal(text) == "f.toml: examples[0].zz (line 9): zz: not an input or target of the network; did you mean 'z'?"
+
+
+# ---------------------------------------------------------------- a given upstream gradient, input gradients
+
+
+
+def test_upstream_gradient_is_given_as_one_list_in_output_order():
+    problem = spec.loads(UPSTREAM)
+    assert [t.name for t in problem.network.targets] == ["g1", "g2"]
+    assert by_name(problem.values)["g1"] == 0.1 and by_name(problem.values)["g2"] == -0.2
+    assert problem.input_gradients is True
+    # L = sum_k g_k z_k, so the backward pass of the sigmoid layer is dW = (g * z (1 - z)) x^T
+    derivation = backprop.derive(problem.network, wrt="all")
+    values = by_name(problem.values)
+    for j in (1, 2):
+        z = 1 / (1 + np.exp(-(values[f"W1_{j}_1"] * 1.0 + values[f"W1_{j}_2"] * 0.5)))
+        delta = values[f"g{j}"] * z * (1 - z)
+        at = {s: values[s.name] for s in (*problem.graph.inputs, *problem.graph.parameters)}
+        closed = problem.graph.expanded_nodes
+        got = derivation[f"W1_{j}_2"].closed_form.xreplace(closed).xreplace(at)
+        assert float(got) == pytest.approx(delta * 0.5, rel=1e-12)
+
+
+def test_upstream_gradient_entries_may_be_named_and_given_per_example():
+    text = UPSTREAM.replace("g = [0.1, -0.2]", "g1 = 0.1\ng2 = -0.2")
+    assert by_name(spec.loads(text).values)["g2"] == -0.2
+    per_example = UPSTREAM.replace("x1 = 1.0\nx2 = 0.5\ng = [0.1, -0.2]\n", "").replace(
+        "[train]", "[[examples]]\nx1 = 1.0\nx2 = 0.5\ng = [0.1, -0.2]\n[[examples]]\nx1 = 0\nx2 = 1\ng = [1, 2]\n[train]")
+    problem = spec.loads(per_example)
+    assert [by_name(e)["g2"] for e in problem.examples] == [-0.2, 2.0]
+
+
+@pytest.mark.parametrize("change, expected", [
+    (("g = [0.1, -0.2]", "g = [0.1]"), "values.g (line 10): expected 2 numbers, one per output (g1, g2), got 1"),
+    (("g = [0.1, -0.2]", 'g = [0.1, "a"]'), "values.g[1] (line 10): expected a finite number"),
+    (("input_gradients = true", 'input_gradients = "yes"'),
+     "train.input_gradients (line 19): expected true or false, got 'yes'"),
+])
+def test_upstream_and_input_gradient_refusals(change, expected):
+    assert expected in refusal(UPSTREAM.replace(*change))

@@ -64,7 +64,8 @@ def test_a_network_table_builds_the_layers_it_describes_in_the_notation_given():
 
 def test_the_limits_are_the_documented_ones():
     assert (spec_structure.MAX_PARAMETERS, spec_structure.MAX_LAYERS, spec_structure.MAX_NODES) == (200_000, 200, 400)
-    assert spec_structure.LOSSES == ("half_sse", "sse", "mse", "half_mse", "cross_entropy", "softmax_cross_entropy")
+    assert spec_structure.LOSSES == ("half_sse", "sse", "mse", "half_mse", "cross_entropy", "softmax_cross_entropy",
+                                    "upstream")
 
 
 # ---------------------------------------------------------------- refusals
@@ -78,7 +79,7 @@ def test_the_limits_are_the_documented_ones():
          "leaky_relu, softplus, identity, softmax, silu"),
         (("[network]\n", '[network]\nloss = "hinge"\n'),
          "network.loss (line 2): unknown loss 'hinge': expected one of half_sse, sse, mse, half_mse, cross_entropy, "
-         "softmax_cross_entropy"),
+         "softmax_cross_entropy, upstream"),
         (("{ units = 1,", '{ units = 1, bias = "both",'),
          "network.layers[1].bias (line 5): unknown bias 'both': expected one of per_unit, shared, none"),
         (("{ units = 1,", "{ units = 0,"),

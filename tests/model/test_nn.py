@@ -232,7 +232,8 @@ def test_targets_count_mismatch():
 def test_unknown_loss():
     one_line_network_error(
         lambda: mlp(1, [Dense(1)], "hinge"),
-        "unknown loss 'hinge': expected one of half_sse, sse, mse, half_mse, cross_entropy, softmax_cross_entropy",
+        "unknown loss 'hinge': expected one of half_sse, sse, mse, half_mse, cross_entropy, softmax_cross_entropy, "
+        "upstream",
     )
 
 
@@ -257,7 +258,7 @@ def test_bad_batches():
 def test_network_error_is_a_value_error_and_network_wraps_a_graph(mazur):
     assert issubclass(NetworkError, ValueError)
     assert isinstance(mazur.graph, Graph)
-    assert nn.LOSSES == ("half_sse", "sse", "mse", "half_mse", "cross_entropy", "softmax_cross_entropy")
+    assert nn.LOSSES == ("half_sse", "sse", "mse", "half_mse", "cross_entropy", "softmax_cross_entropy", "upstream")
     assert functions.ACTIVATIONS["identity"] is None
 
 
@@ -293,3 +294,14 @@ def test_a_name_two_parts_of_a_network_share_is_refused_naming_both(build, messa
         build()
     assert str(raised.value) == message
     assert raised.value.name == message.split("'")[1]
+
+
+def test_an_upstream_loss_takes_the_given_gradient_in_the_targets_place():
+    network = mlp(["x1", "x2"], [Dense(2, "sigmoid")], "upstream")
+    g1, g2 = network.targets
+    assert (g1.name, g2.name) == ("g1", "g2")
+    assert network.graph.latex_name(g1) == "g_{1}"
+    outs = network.layers[-1].outs
+    assert network.graph.definition[network.output] == g1 * outs[0] + g2 * outs[1]
+    one = mlp(1, [Dense(1)], "upstream")
+    assert [t.name for t in one.targets] == ["g"]

@@ -304,3 +304,35 @@ def test_worked_example_refuses_arguments_of_the_wrong_kind(mazur):
     with pytest.raises(TypeError) as raised:
         worked_example(mazur, [0.05, 0.1])
     assert str(raised.value) == "worked_example expects values as a mapping of names to numbers, got a list"
+
+
+# --- gradients with respect to inputs -----------------------------------------------------------
+
+def test_input_gradients_of_the_first_example_agree_with_the_expanded_loss():
+    derivation = derive(mazur_network(), wrt="all")
+    values = dict(i1=0.05, i2=0.10, t1=0.01, t2=0.99, w1=0.15, w2=0.20, w3=0.25, w4=0.30, b1=0.35,
+                  w5=0.40, w6=0.45, w7=0.50, w8=0.55, b2=0.60)
+    example = worked_example(derivation, values)
+    graph = derivation.graph
+    at = {s: values[s.name] for s in (*graph.inputs, *graph.parameters)}
+    loss = graph.expanded()
+    for x in graph.inputs:
+        expected = float(sympy.diff(loss, x).xreplace(at).evalf(30))
+        assert float(example.input_gradients[x]) == pytest.approx(expected, rel=1e-12), x
+    assert [c.parameter for c in example.input_checks] == list(graph.inputs)
+    assert all(c.ok for c in example.input_checks)
+    # dE/dt1 = t1 - out_o1 for E = 1/2 sum (t - o)^2
+    assert float(example.input_gradients[graph.inputs[2]]) == pytest.approx(0.01 - 0.75136507, abs=1e-8)
+    assert worked_example(derive(mazur_network()), values).input_gradients == {}
+
+
+def test_input_gradients_in_exact_arithmetic_are_exact():
+    network = nn.mlp(1, [nn.Dense(1, "sigmoid")] * 2, "sse", notation="3b1b")
+    graph = network.graph
+    symbols = (*graph.inputs, *graph.parameters)
+    values = {s: Rational(1, 2 + i) for i, s in enumerate(symbols)}
+    example = worked_example(derive(network, wrt="all"), {s.name: v for s, v in values.items()}, precision="exact",
+                             steps=0)
+    for x, value in example.input_gradients.items():
+        expected = sympy.diff(graph.expanded(), x).xreplace(values)
+        assert abs(sympy.N(value - expected, 40)) < sympy.Float("1e-35"), x

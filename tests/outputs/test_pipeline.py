@@ -43,7 +43,8 @@ def test_json_document_of_mazurs_network(mazur_solution):
     document = pipeline.json_document(mazur_solution)
     assert list(document) == [
         "schema", "title", "parameters", "values", "forward", "loss", "gradients", "learning_rate", "steps",
-        "updated_parameters", "updated", "loss_after", "loss_history", "checks", "formulas", "layers",
+        "updated_parameters", "updated", "loss_after", "loss_history", "checks", "formulas", "input_gradients",
+        "layers",
     ]
     assert document["schema"] == 1 and document["steps"] == 1
     assert document["values"] == {"i1": 0.05, "i2": 0.1, "t1": 0.01, "t2": 0.99, "w1": 0.15, "w2": 0.2, "w3": 0.25,
@@ -169,3 +170,17 @@ def test_a_large_dense_network_is_forecast_at_the_arrays_rate():
     count = len(problem.graph.parameters)
     assert count >= VECTORISED_PARAMETERS
     assert pipeline.expected_seconds(problem) == count * pipeline.SECONDS_PER_PARAMETER_IN_ARRAYS
+
+
+def test_json_gives_the_input_gradients_when_the_file_asks_for_them():
+    from tests.spec_files import UPSTREAM
+
+    document = pipeline.json_document(pipeline.solve(spec.loads(UPSTREAM)))
+    assert list(document["input_gradients"]) == ["x1", "x2", "g1", "g2"]
+    for entry in document["input_gradients"].values():
+        assert entry["ok"] and entry["value"] == pytest.approx(entry["numeric"], rel=1e-6)
+    # dL/dg_k = z_k, the k-th output (L = sum_k g_k z_k)
+    assert document["input_gradients"]["g1"]["value"] == pytest.approx(document["forward"]["z1_1"], rel=1e-12)
+    assert json.loads(json.dumps(document)) == document
+    assert pipeline.json_document(pipeline.solve(spec.loads(UPSTREAM.replace("input_gradients = true", ""))))[
+        "input_gradients"] == {}
