@@ -33,7 +33,7 @@ def build_document(derivation, example=None, options: DocumentOptions | None = N
         DeltaSection(f, network.shown_parameters).section(),
         layer_sections.matrix_section(derivation, example, f.tex, options.verify_matrix_up_to, options.proof_tree_limit),
         layer_sections.layer_view_section(derivation, f.tex),
-        layer_sections.node_rules_section(derivation, f.tex),
+        layer_sections.node_rules_section(derivation, f),
         check_section(f, network.shown_parameters),
         after_section(f, network.shown_nodes),
     ]

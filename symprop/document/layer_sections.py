@@ -88,16 +88,19 @@ def layer_view_section(derivation, tex: Callable):
     return section("layer_view", *blocks)
 
 
-def node_rules_section(derivation, tex: Callable):
+def node_rules_section(derivation, f):
     """For a computational graph (not a layered network): how each edge passes the
     upstream gradient on, add nodes unchanged, multiply nodes times the other input,
-    branches summed."""
+    branches summed; with the numbers of the worked example (``f``: the document's
+    :class:`~symprop.document.formulas.Formulas`), as Saito's figures write them on the edges."""
     if derivation.network is not None:
         return section("node_rules")
+    tex = f.tex
     rules = [
         paragraph(
             "rule_" + rule.kind, node=Math(tex(rule.node)), parent=Math(tex(rule.parent) if rule.parent is not None else ""),
-            local=Math(tex(rule.local)), passed=Math(tex(rule.passed)),
+            local=Math(tex(rule.local)), passed=Math(" = ".join(filter(None, (
+                tex(rule.passed), f.sub(rule.passed), f.num(passed_value(rule, f)))))),
             consumers=Math(", ".join(tex(c) for c in rule.consumers)),
         )
         for rule in matrix.node_rules(derivation)
@@ -105,3 +108,14 @@ def node_rules_section(derivation, tex: Callable):
     if not rules:
         return section("node_rules")
     return section("node_rules", heading("node_rules"), paragraph("node_rules_intro"), *rules)
+
+
+def passed_value(rule, f):
+    """The number a rule passes on at the worked example: ``delta_node * local`` along an
+    edge, the gathered gradient at a branch (None without an example)."""
+    if f.example is None:
+        return None
+    if rule.kind == "branch":
+        return f.adjoint_value(rule.node)
+    upstream = 1 if rule.node == f.output else f.example.adjoints[rule.node]
+    return upstream * f.local_value(rule.node, rule.parent)

@@ -311,14 +311,15 @@ def node_rules(derivation: Derivation) -> tuple[NodeRule, ...]:
         if node not in adjoints:
             continue
         upstream = sympy.S.One if node == graph.output else adjoints[node].symbol
-        for parent in graph.parents[node]:
+        inputs = [x for x in derivation.input_gradients if x in graph.definition[node].free_symbols]
+        for parent in (*graph.parents[node], *inputs):
             local = derivation.local[(node, parent)]
             kind = edge_kind(graph.definition[node], parent, local)
             rules.append(NodeRule(node, kind, parent, local, upstream * local))
-    for symbol in (*graph.parameters, *graph.nodes):
-        users = tuple(c for c in graph.consumers.get(symbol, ()) if c in adjoints)
+    for symbol in (*graph.parameters, *graph.nodes, *derivation.input_gradients):
+        users = tuple(c for c in graph.users(symbol) if c in adjoints)
         if len(users) < 2:
             continue
-        gathered = adjoints[symbol].definition if symbol in adjoints else derivation.gradients[symbol].delta_form
+        gathered = adjoints[symbol].definition if symbol in adjoints else derivation[symbol].delta_form
         rules.append(NodeRule(symbol, "branch", None, sympy.S.One, gathered, users))
     return tuple(rules)

@@ -6,7 +6,9 @@ import pytest
 from symprop.engine import backprop
 
 from symprop.document import layer_sections as layers_document
+from symprop.document.formulas import Formulas
 from symprop.document.model import Equation, Paragraph
+from symprop.document.options import document_options
 
 from symprop.outputs import pipeline
 
@@ -91,15 +93,23 @@ def test_the_layer_view_is_for_dlfs_networks_only(mazur_solution):
     assert rows[-1] == (r"\frac{\partial L}{\partial y} = - \frac{t}{y}",)
 
 
+def formulas(solution):
+    return Formulas(solution.derivation, solution.example, document_options())
+
+
 def test_node_rules_are_for_plain_graphs_only(mazur_solution):
     derivation = mazur_solution.derivation
-    assert layers_document.node_rules_section(derivation, printer(derivation)).blocks == ()
-    graph = pipeline.solve(spec.load_builtin("graph")).derivation
+    assert layers_document.node_rules_section(derivation, formulas(mazur_solution)).blocks == ()
+    solution = pipeline.solve(spec.load_builtin("graph"))
+    graph = solution.derivation
     assert layers_document.matrix_section(graph, None, printer(graph), 400).blocks == ()
-    rules = [b.prose for b in layers_document.node_rules_section(graph, printer(graph)).blocks[2:]]
+    rules = [b.prose for b in layers_document.node_rules_section(graph, formulas(solution)).blocks[2:]]
     assert rules[0].key == "rule_add"
+    # with the numbers of the worked example, as Saito writes them on the edges: df/dq = z = -4
     assert {k: v.tex for k, v in rules[0].values.items()} == {
-        "node": "q", "parent": "x", "local": "1", "passed": r"\frac{\partial f}{\partial q}", "consumers": ""}
+        "node": "q", "parent": "x", "local": "1", "passed": r"\frac{\partial f}{\partial q} = -4", "consumers": ""}
+    symbolic = layers_document.node_rules_section(graph, Formulas(graph, None, document_options())).blocks[2]
+    assert symbolic.prose.values["passed"].tex == r"\frac{\partial f}{\partial q}"
     assert [(r.key, r.values["node"].tex, r.values["parent"].tex) for r in rules[:3]] == [
         ("rule_add", "q", "x"), ("rule_add", "q", "y"), ("rule_multiply", "f", "q"),
     ]
