@@ -6,6 +6,7 @@ failed check), never a traceback unless ``--debug`` is given.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import sys
 from pathlib import Path
@@ -157,6 +158,8 @@ NOTATIONS = tuple(PRESETS)
               help="Markdown math flavor: GitHub, Jekyll/kramdown ($$ only), or $/$$ (Hugo, Obsidian, pandoc).")
 @click.option("--digits", type=click.IntRange(1, 30), default=9, show_default=True, help="Significant digits of numbers.")
 @click.option("--steps", type=click.IntRange(0, 100_000), help="Training steps to run (default: the file's).")
+@click.option("--input-gradients", is_flag=True, help="Derive the gradient by every input too (as [train] "
+              "input_gradients = true does).")
 @click.option("--precision", default="float", show_default=True, callback=lambda ctx, param, value: parse_precision(value),
               help="Arithmetic of the worked example: float (float64), exact (rationals), or a number of digits.")
 @click.option("--fragment", is_flag=True, help="Write the LaTeX as a fragment to \\input into your own document.")
@@ -168,8 +171,8 @@ NOTATIONS = tuple(PRESETS)
               show_default=True, help="Folder to write into; - writes the one format asked for to standard output.")
 @click.option("-q", "--quiet", is_flag=True, help="No notes and no progress on standard error.")
 @reports_errors
-def derive(file, formats, notation, lang, flavor, digits, steps, precision, fragment, per_parameter, template_dir,
-           output_dir, quiet):
+def derive(file, formats, notation, lang, flavor, digits, steps, input_gradients, precision, fragment, per_parameter,
+           template_dir, output_dir, quiet):
     """Write the derivation of FILE (default: the built-in Mazur example; - reads standard input)."""
     from symprop.outputs.export import safe_stem
     from symprop.outputs.pipeline import expected_seconds, render_documents, solve, write_documents
@@ -179,6 +182,8 @@ def derive(file, formats, notation, lang, flavor, digits, steps, precision, frag
         fail(f"-o - writes one document to standard output: choose one format with -f, not {','.join(formats)}",
              EXIT_BAD_INPUT)
     problem = load_problem(file, notation)
+    if input_gradients:
+        problem = dataclasses.replace(problem, input_gradients=True)
     stem = safe_stem(Path(file).stem if file and file != STDIO else "mazur" if not file else "stdin")
     if expected_seconds(problem) > SLOW_SECONDS and not quiet:
         click.echo(f"symprop: note: {len(problem.graph.parameters)} parameters; the worked example and its gradient "

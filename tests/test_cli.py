@@ -406,3 +406,30 @@ def test_an_option_value_starting_with_a_minus_stays_the_options(mazur_file):
     result = CliRunner().invoke(main, ["check", str(mazur_file), "w5", "-" + MAZUR_W5, "--points", "-3"])
     assert (result.exit_code, result.output) == (
         2, "symprop: error: Invalid value for '--points': -3 is not in the range 1<=x<=1000.\n")
+
+
+APPLES = """
+title = "Saito's apples"
+[graph]
+inputs = ["apple", "n", "tax"]
+parameters = ["tax"]
+nodes = [["p", "apple*n"], ["price", "p*tax"]]
+output = "price"
+[values]
+apple = 100
+n = 2
+tax = 1.1
+"""
+
+
+def test_input_gradients_flag_adds_them_to_the_json(tmp_path):
+    apples = tmp_path / "apples.toml"
+    apples.write_text(APPLES)
+    result = run("derive", str(apples), "-f", "json", "-o", str(tmp_path / "out"), "--input-gradients")
+    assert result.exit_code == 0, result.output
+    document = json.loads((tmp_path / "out" / "apples.json").read_text())
+    # price = (apple n) tax: d price / d apple = n tax = 2.2, d price / d n = apple tax = 110
+    assert document["input_gradients"]["apple"]["value"] == pytest.approx(2.2, rel=1e-15)
+    assert document["input_gradients"]["n"]["value"] == pytest.approx(110, rel=1e-15)
+    assert run("derive", str(apples), "-f", "json", "-o", str(tmp_path / "plain")).exit_code == 0
+    assert json.loads((tmp_path / "plain" / "apples.json").read_text())["input_gradients"] == {}
