@@ -371,3 +371,29 @@ def _example_symbol(symbol: Symbol, i: int, graph: Graph, latex: dict) -> Symbol
     copy = Symbol(f"{symbol.name}[{i}]", **symbol.assumptions0)
     latex[copy] = "{%s}^{[%d]}" % (graph.latex_name(symbol), i)
     return copy
+
+
+def with_upstream_gradient(graph: Graph, outputs, name: str = "L") -> Graph:
+    r"""``graph`` ending in ``L = sum_k g_k y_k`` over the nodes ``outputs`` (``y_k``), with the
+    upstream gradient ``g_k`` as new inputs: ``dL/dy_k = g_k``, so the reverse walk starts
+    from a given ``dout`` as a layer's ``backward(dout)`` does. ``g_k`` is named ``g`` for one
+    output and ``g1, g2, ...`` otherwise (LaTeX ``g_{k}``)."""
+    nodes = {s.name: s for s in graph.nodes}
+    chosen = [nodes.get(getattr(y, "name", y)) for y in outputs]
+    missing = [str(getattr(y, "name", y)) for y, s in zip(outputs, chosen) if s is None]
+    if missing or not chosen:
+        raise NetworkError(f"upstream gradient: {', '.join(missing) or 'no outputs'}: expected nodes of the graph "
+                           f"({', '.join(nodes)})")
+    repeated = first_repeated(chosen)
+    if repeated is not None:
+        raise NetworkError(f"upstream gradient: {repeated} is listed twice among the outputs")
+    record = LOSS_RECORDS["upstream"]
+    pattern, tex = record.given
+    index = (lambda k: "") if len(chosen) == 1 else (lambda k: k)
+    gradients = [Symbol(pattern.format(j=index(k)), real=True) for k in range(1, len(chosen) + 1)]
+    latex = dict(graph.latex_names)
+    latex.update({g: tex.format(j=index(k)).replace("_{}", "") for k, g in enumerate(gradients, 1)})
+    loss = Symbol(name, real=True)
+    equations = [*((e.node, e.expr) for e in graph.equations), (loss, record.expression(chosen, gradients, ()))]
+    return Graph.from_pairs(equations, inputs=(*graph.inputs, *gradients), parameters=graph.parameters, output=loss,
+                            latex_names=latex)

@@ -305,3 +305,22 @@ def test_an_upstream_loss_takes_the_given_gradient_in_the_targets_place():
     assert network.graph.definition[network.output] == g1 * outs[0] + g2 * outs[1]
     one = mlp(1, [Dense(1)], "upstream")
     assert [t.name for t in one.targets] == ["g"]
+
+
+def test_a_graph_given_an_upstream_gradient_starts_its_walk_from_it():
+    from symprop.engine.backprop import derive
+    from symprop.model.graph import Graph
+    from symprop.model.nn import with_upstream_gradient
+
+    x, w, b, y1, y2 = sympy.symbols("x w b y1 y2", real=True)
+    graph = with_upstream_gradient(
+        Graph.from_pairs([(y1, w * x + b), (y2, sympy.tanh(y1))], inputs=[x], parameters=[w, b]), ["y1", "y2"])
+    g1, g2 = graph.inputs[1:]
+    assert (g1.name, g2.name, graph.latex_name(g2)) == ("g1", "g2", "g_{2}")
+    loss = g1 * (w * x + b) + g2 * sympy.tanh(w * x + b)
+    derivation = derive(graph)
+    for p in (w, b):
+        got = derivation[p].closed_form.xreplace({y2: sympy.tanh(w * x + b)})
+        assert sympy.expand(got - sympy.diff(loss, p)) == 0
+    with pytest.raises(NetworkError, match="^upstream gradient: q: expected nodes of the graph \\(y1, y2, L\\)$"):
+        with_upstream_gradient(graph, ["q"])
