@@ -361,7 +361,7 @@ def test_derive_writes_one_format_to_standard_output(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["derive", "-f", "json", "-o", "-"])
     assert result.exit_code == 0
-    assert json.loads(result.stdout)["schema"] == 1
+    assert json.loads(result.stdout)["schema"] == 2
     markdown = CliRunner().invoke(main, ["derive", "-", "-f", "md", "-o", "-"], input=spec.builtin_examples()["mazur"])
     assert markdown.stdout.startswith("# A step by step backpropagation example\n")
     assert list(tmp_path.iterdir()) == []

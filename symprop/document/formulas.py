@@ -66,9 +66,7 @@ class Formulas:
 
     @cached_property
     def summarised(self) -> bool:
-        if self.options.per_parameter is not None:
-            return not self.options.per_parameter
-        return len(self.graph.parameters) > self.options.summary_threshold
+        return self.options.summarises(len(self.graph.parameters))
 
     def terms(self, symbol):
         """The engine's terms ``delta_c * dc/dsymbol``, one per consumer leading to the output."""

@@ -57,6 +57,13 @@ class DocumentOptions:
         if not isinstance(self.digits, int) or isinstance(self.digits, bool) or not 1 <= self.digits <= 1000:
             raise ValueError(f"digits must be a whole number from 1 to 1000, got {self.digits!r}")
 
+    def summarises(self, parameters: int) -> bool:
+        """Whether a network of ``parameters`` parameters is written per layer rather than
+        per parameter (in documents and in the JSON's formulas)."""
+        if self.per_parameter is not None:
+            return not self.per_parameter
+        return parameters > self.summary_threshold
+
 
 #: The settings table: every document option and its default.
 DEFAULTS = {f.name: f.default for f in fields(DocumentOptions)}

@@ -130,7 +130,10 @@ def render_documents(
     if "json" in formats:
         import json
 
-        texts[".json"] = json.dumps(json_document(solution), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+        document = json_document(solution, document_options(**settings))
+        # A network summarised per layer has thousands of entries nobody reads by eye: no indentation.
+        layout = dict(separators=(",", ":")) if document["formulas_per"] == "layer" else dict(indent=2)
+        texts[".json"] = json.dumps(document, ensure_ascii=False, allow_nan=False, **layout) + "\n"
         on_step("json")
     if "html" in formats:
         texts[".html"] = render.render_html(solution.derivation, solution.example, **options)
@@ -142,18 +145,22 @@ def render_documents(
 
 
 #: The version of :func:`json_document`'s layout; it grows when a key changes meaning or goes.
-JSON_SCHEMA = 1
+#: 2: ``formulas`` holds per-parameter formulas only when they are asked for or the network is
+#: small (``formulas_per`` says which); a large layered network's are per layer, in ``layers``.
+JSON_SCHEMA = 2
 #: How a number that is not finite (a loss that overflowed in training) is written: JSON has no such numbers.
 NON_FINITE = {math.inf: "Infinity", -math.inf: "-Infinity"}
 
 
-def json_document(solution: Solution) -> dict:
+def json_document(solution: Solution, options=None) -> dict:
     """The JSON for tools: the schema version, the starting values, parameters, forward
     values, loss, gradients, the update (none when no step was taken), the loss history,
-    checks, every closed-form gradient (LaTeX and exact ``srepr``), the gradients by the
-    inputs when they were asked for (the first example's loss) and, for layered
-    networks, the matrix form per layer. Every number is finite: an infinite or NaN
-    value is written as the string ``"Infinity"``, ``"-Infinity"`` or ``"NaN"``."""
+    checks, the closed-form gradients (LaTeX and exact ``srepr``: per parameter, unless
+    ``options`` (:class:`~symprop.document.options.DocumentOptions`) summarise a layered
+    network per layer, as its documents do), the gradients by the inputs when they were
+    asked for (the first example's loss) and, for layered networks, the matrix and index
+    forms per layer. Every number is finite: an infinite or NaN value is written as the
+    string ``"Infinity"``, ``"-Infinity"`` or ``"NaN"``."""
 
     from symprop.printing.latex import SharedReprPrinter, SympropLatexPrinter
 
@@ -161,6 +168,7 @@ def json_document(solution: Solution) -> dict:
     graph = derivation.graph
     latex, srepr = SympropLatexPrinter({"graph": graph}).doprint, SharedReprPrinter().doprint
     stepped = len(example.loss_history) > 1
+    per_layer = derivation.network is not None and (options or document_options()).summarises(len(graph.parameters))
     document = {
         "schema": JSON_SCHEMA,
         "title": solution.problem.title,
@@ -180,14 +188,16 @@ def json_document(solution: Solution) -> dict:
                                "relative_error": float(c.relative_error), "ok": bool(c.ok)}
             for c in example.checks
         },
-        "formulas": {
+        "formulas_per": "layer" if per_layer else "parameter",
+        "formulas": {} if per_layer else {
             g.symbol.name: {"latex": latex(g.closed_form), "srepr": srepr(g.closed_form)}
             for g in derivation
         },
         "input_gradients": {
             c.parameter.name: {"value": _float(example.input_gradients[c.parameter]), "numeric": float(c.numeric),
-                               "ok": bool(c.ok), "latex": latex(derivation[c.parameter].closed_form),
-                               "srepr": srepr(derivation[c.parameter].closed_form)}
+                               "ok": bool(c.ok), **({} if per_layer else {
+                                   "latex": latex(derivation[c.parameter].closed_form),
+                                   "srepr": srepr(derivation[c.parameter].closed_form)})}
             for c in example.input_checks
         },
     }

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+from types import SimpleNamespace
 
 import pytest
 
@@ -43,10 +44,12 @@ def test_json_document_of_mazurs_network(mazur_solution):
     document = pipeline.json_document(mazur_solution)
     assert list(document) == [
         "schema", "title", "parameters", "values", "forward", "loss", "gradients", "learning_rate", "steps",
-        "updated_parameters", "updated", "loss_after", "loss_history", "checks", "formulas", "input_gradients",
+        "updated_parameters", "updated", "loss_after", "loss_history", "checks", "formulas_per", "formulas",
+        "input_gradients",
         "layers",
     ]
-    assert document["schema"] == 1 and document["steps"] == 1
+    assert document["schema"] == 2 and document["steps"] == 1
+    assert document["formulas_per"] == "parameter"
     assert document["values"] == {"i1": 0.05, "i2": 0.1, "t1": 0.01, "t2": 0.99, "w1": 0.15, "w2": 0.2, "w3": 0.25,
                                   "w4": 0.3, "b1": 0.35, "w5": 0.4, "w6": 0.45, "w7": 0.5, "w8": 0.55, "b2": 0.6}
     assert document["title"] == "A step by step backpropagation example"
@@ -184,3 +187,21 @@ def test_json_gives_the_input_gradients_when_the_file_asks_for_them():
     assert json.loads(json.dumps(document)) == document
     assert pipeline.json_document(pipeline.solve(spec.loads(UPSTREAM.replace("input_gradients = true", ""))))[
         "input_gradients"] == {}
+
+
+def test_json_of_a_large_layered_network_gives_formulas_per_layer_only():
+    from symprop.model import nn
+    from symprop.engine.backprop import derive
+    from symprop.numbers.worked_example import worked_example
+    from symprop.document.options import document_options
+
+    network = nn.mlp(8, [nn.Dense(8), nn.Dense(2)], "mse")
+    values = {s.name: 0.01 * (i % 7 - 3) for i, s in enumerate((*network.graph.inputs, *network.graph.parameters))}
+    derivation = derive(network)
+    solution = Solution(SimpleNamespace(title=""), derivation, worked_example(derivation, values, steps=0))
+    summary = pipeline.json_document(solution)
+    assert summary["formulas_per"] == "layer" and summary["formulas"] == {}
+    assert [layer["formulas"]["index_form"] for layer in summary["layers"]]  # the per-layer forms are there
+    assert len(summary["gradients"]) == len(network.parameters) == 90
+    full = pipeline.json_document(solution, document_options(per_parameter=True))
+    assert full["formulas_per"] == "parameter" and len(full["formulas"]) == 90
