@@ -21,7 +21,7 @@ from symprop.engine.backprop import consumer_terms
 from symprop.printing.latex import (
     SympropLatexPrinter, graph_symbol_names, in_chain_order, ordered_product, ordered_sum, partial, prime,
 )
-from symprop.printing.numbers import latex_number, number_names
+from symprop.printing.numbers import NumberNames, latex_number, number_names
 
 
 class Formulas:
@@ -166,8 +166,8 @@ class Formulas:
             settings = {"symbol_names": names, "order": order}
             if numbers:
                 zeros = frozenset(s for s, v in self.values.items() if v == 0)
-                magnitudes = {s: latex_number(-v, self.digits) for s, v in self.values.items() if v < 0}
-                settings.update(symbol_names={**names, **number_names(self.values, self.digits)}, mul_symbol="dot",
+                magnitudes = NumberNames(self.values, self.digits, negative=True)
+                settings.update(symbol_names=NumberNames(self.values, self.digits, fallback=names), mul_symbol="dot",
                                 zero_symbols=zeros, magnitudes=magnitudes)
             self._printers[key] = SympropLatexPrinter(settings)
         return self._printers[key]

@@ -101,7 +101,8 @@ class ParameterSections:
         ]
         note = None
         if key == "biases" and f.example is not None and f.updates:
-            updated = any(p in f.example.updated_parameters for _, ps in per_layer for p in ps)
+            chosen = set(f.example.updated_parameters)
+            updated = any(p in chosen for _, ps in per_layer for p in ps)
             note = paragraph("biases_updated" if updated else "biases_not_updated")
         derivations = [block for p in self.shown(per_layer) for block in self.parameter(p)]
         return section(key, heading(key), paragraph(key + "_intro"), note, *derivations, *omitted)

@@ -203,12 +203,13 @@ def verify_matrix_form(network, derivation: Derivation, *, method: str = "auto",
 
 def _number(example, symbol: Symbol, *tables: str) -> float:
     """The value of ``symbol`` in the example's tables (a batch's first example as ``name[1]``)."""
-    first = Symbol(f"{symbol.name}[1]", **symbol.assumptions0)
     for table in tables:
-        values = getattr(example, table)
-        for key in (symbol, first):
-            if key in values:
-                return float(values[key])
+        if symbol in getattr(example, table):
+            return float(getattr(example, table)[symbol])
+    first = Symbol(f"{symbol.name}[1]", **symbol.assumptions0)  # made only when needed: Symbols are not cheap
+    for table in tables:
+        if first in getattr(example, table):
+            return float(getattr(example, table)[first])
     raise KeyError(f"the worked example has no value for {symbol}")
 
 

@@ -18,7 +18,7 @@ from typing import Mapping
 import mpmath
 import sympy
 
-__all__ = ["latex_number", "number_names", "plain_number"]
+__all__ = ["NumberNames", "latex_number", "number_names", "plain_number"]
 
 #: Fixed point down to this decimal exponent of the leading digit (0.0001234); 1.234e-5 below it.
 SMALLEST_FIXED_EXPONENT = -4
@@ -67,6 +67,47 @@ def latex_number(value, digits: int = 9) -> str:
 
 
 _LATEX_SPECIAL = {"inf": r"\infty", "-inf": r"-\infty", "nan": r"\mathrm{NaN}"}
+
+
+class NumberNames(Mapping):
+    r"""Key -> the LaTeX :func:`number_names` gives its value, formatted on first use (a
+    large network's line of numbers prints a handful of its tens of thousands of
+    values), else the name in ``fallback``; ``negative=True`` keeps only the negative
+    values' magnitudes (``0.5`` for -0.5), without parentheses."""
+
+    def __init__(self, values: Mapping, digits: int = 9, fallback: Mapping | None = None, negative: bool = False):
+        self.values, self.digits, self.fallback, self.negative = values, digits, fallback or {}, negative
+        self._texts: dict = {}
+
+    def _has_value(self, key) -> bool:
+        return key in self.values and (not self.negative or self.values[key] < 0)
+
+    def __contains__(self, key) -> bool:
+        return self._has_value(key) or key in self.fallback
+
+    def __getitem__(self, key):
+        if not self._has_value(key):
+            return self.fallback[key]
+        if key not in self._texts:
+            value = self.values[key]
+            if self.negative:
+                self._texts[key] = latex_number(-value, self.digits)
+            else:
+                text = latex_number(value, self.digits)
+                self._texts[key] = rf"\left({text}\right)" if text.startswith("-") else text
+        return self._texts[key]
+
+    def __iter__(self):
+        yield from (k for k in self.values if self._has_value(k))
+        yield from (k for k in self.fallback if not self._has_value(k))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __bool__(self) -> bool:  # asked by the printer before every sum: not a count
+        if not hasattr(self, "_any"):
+            self._any = bool(self.fallback) or any(True for _ in self)
+        return self._any
 
 
 def number_names(values: Mapping[object, object], digits: int = 9) -> dict:

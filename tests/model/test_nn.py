@@ -324,3 +324,19 @@ def test_a_graph_given_an_upstream_gradient_starts_its_walk_from_it():
         assert sympy.expand(got - sympy.diff(loss, p)) == 0
     with pytest.raises(NetworkError, match="^upstream gradient: q: expected nodes of the graph \\(y1, y2, L\\)$"):
         with_upstream_gradient(graph, ["q"])
+
+
+@pytest.mark.parametrize("width, bias", [(1, None), (1, "b"), (3, None), (40, "b")])
+def test_affine_builds_exactly_what_sympy_builds(width, bias):
+    from symprop.model.nn import affine
+
+    weights = sympy.symbols(f"w1:{width + 1}", real=True)
+    inputs = sympy.symbols(f"a1:{width + 1}", real=True)
+    b = Symbol(bias, real=True) if bias else None
+    expected = sympy.Add(*[w * a for w, a in zip(weights, inputs)]) + (b if b is not None else 0)
+    built = affine(weights, inputs, b)
+    assert built == expected and built.args == expected.args and hash(built) == hash(expected)
+    assert sympy.srepr(built) == sympy.srepr(expected)
+    # a repeated symbol is not a plain affine map: SymPy's own rules apply (w a + w a = 2 w a)
+    w, a = Symbol("w", real=True), Symbol("a", real=True)
+    assert affine([w, w], [a, a]) == 2 * w * a
