@@ -9,6 +9,8 @@ from symprop.document import layer_sections as layers_document
 from symprop.document.model import Equation, Paragraph
 
 from symprop.outputs import pipeline
+from symprop.document.formulas import Formulas
+from symprop.document.options import DocumentOptions
 
 from symprop.files import spec
 from symprop.model.nn import Dense, mlp
@@ -76,9 +78,13 @@ def test_labels():
     assert layers_document._labelled("x", None) == "x"
 
 
-def test_the_layer_view_is_for_dlfs_networks_only(mazur_solution):
+def test_the_layer_view_is_of_layered_networks_in_any_notation(mazur_solution):
     derivation = mazur_solution.derivation
-    assert layers_document.layer_view_section(derivation, printer(derivation)).blocks == ()
+    mazur_view = layers_document.layer_view_section(derivation, printer(derivation))
+    assert [b.prose.values["name"] for b in mazur_view.blocks if isinstance(b, Paragraph)
+            and b.prose.key == "layer_forward"] == ["Affine", "Sigmoid", "Affine", "Sigmoid", "Half-Squared-Error-Loss"]
+    graph = pipeline.solve(spec.load_builtin("graph")).derivation
+    assert layers_document.layer_view_section(graph, printer(graph)).blocks == ()
     network = mlp(2, [Dense(2, "relu"), Dense(2, "softmax")], "cross_entropy", notation="dlfs")
     dlfs = backprop.derive(network)
     view = layers_document.layer_view_section(dlfs, printer(dlfs))
@@ -91,18 +97,38 @@ def test_the_layer_view_is_for_dlfs_networks_only(mazur_solution):
     assert rows[-1] == (r"\frac{\partial L}{\partial y} = - \frac{t}{y}",)
 
 
-def test_node_rules_are_for_plain_graphs_only(mazur_solution):
-    derivation = mazur_solution.derivation
-    assert layers_document.node_rules_section(derivation, printer(derivation)).blocks == ()
-    graph = pipeline.solve(spec.load_builtin("graph")).derivation
+def test_node_rules_of_a_graph_say_each_edges_rule_and_its_numbers():
+    solution = pipeline.solve(spec.load_builtin("graph"))
+    graph = solution.derivation
     assert layers_document.matrix_section(graph, None, printer(graph), 400).blocks == ()
-    rules = [b.prose for b in layers_document.node_rules_section(graph, printer(graph)).blocks[2:]]
+    symbolic = layers_document.node_rules_section(Formulas(graph, None, DocumentOptions()))
+    rules = [b.prose for b in symbolic.blocks[2:]]
     assert rules[0].key == "rule_add"
     assert {k: v.tex for k, v in rules[0].values.items()} == {
         "node": "q", "parent": "x", "local": "1", "passed": r"\frac{\partial f}{\partial q}", "consumers": ""}
     assert [(r.key, r.values["node"].tex, r.values["parent"].tex) for r in rules[:3]] == [
         ("rule_add", "q", "x"), ("rule_add", "q", "y"), ("rule_multiply", "f", "q"),
     ]
+    assert equations(symbolic) == []
+    worked = equations(layers_document.node_rules_section(Formulas(graph, solution.example, DocumentOptions())))
+    assert worked == [
+        (r"\frac{\partial f}{\partial q} \frac{\partial q}{\partial x} &= \frac{\partial f}{\partial q}", "&= -4"),
+        (r"\frac{\partial f}{\partial q} \frac{\partial q}{\partial y} &= \frac{\partial f}{\partial q}", "&= -4"),
+        (r"\frac{\partial f}{\partial q} &= z", "&= -4"),
+        (r"\frac{\partial f}{\partial z} &= q", "&= 3"),
+    ]
+
+
+def test_node_rules_of_a_network_gather_each_branch_in_numbers(mazur_solution):
+    f = Formulas(mazur_solution.derivation, mazur_solution.example, DocumentOptions())
+    section = layers_document.node_rules_section(f)
+    branches = [b.prose.values["node"].tex for b in section.blocks
+                if isinstance(b, Paragraph) and b.prose.key == "rule_branch"]
+    assert branches == ["b_{1}", "b_{2}", "out_{h1}", "out_{h2}"]
+    assert equations(section)[-2] == (
+        r"\frac{\partial E_{total}}{\partial out_{h1}} &= \delta_{o1} w_{5} + \delta_{o2} w_{7}",
+        r"&= 0.138498562 \cdot 0.4 + \left(-0.0380982365\right) \cdot 0.5", "&= 0.0363503064",
+    )
 
 
 def test_a_deep_network_is_not_proven_in_the_document_for_its_exponential_trees():

@@ -459,8 +459,8 @@ def test_graph_documents_show_the_node_rules():
 
     solution = solve(spec.load_builtin("graph"))
     markdown = render.render_markdown(solution.derivation, solution.example)
-    assert "$q$ is a sum: the gradient reaches $x$ unchanged" in markdown
-    assert "$f$ is a product: the gradient reaching $q$ is the upstream gradient times the other input, $z$." in markdown
+    assert "$q$ is an add node (a sum): the gradient reaches $x$ unchanged" in markdown
+    assert "$f$ is a multiply node (a product): the gradient reaching $q$ is the upstream gradient times the other input, $z$." in markdown
 
 
 @pytest.mark.parametrize("render_name", ["render_markdown", "render_latex"])
