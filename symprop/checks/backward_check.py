@@ -18,6 +18,7 @@ from sympy import Expr, Symbol
 from symprop.checks.backward_diagnosis import LayerDiagnosis, diagnose_layers
 from symprop.checks.random_points import ClaimError, Context, Point, context_of, gradient_value, sample_points, show_point
 from symprop.printing.numbers import plain_number
+from symprop.printing.notebook import mark, markdown_table, number, text
 
 __all__ = ["BackwardReport", "ParameterCheck", "assert_backward", "check_backward"]
 
@@ -32,6 +33,11 @@ class ParameterCheck:
     expected: float
     got: float | None
     point: int  # 0-based index of the point where it is worst
+
+    def _repr_markdown_(self) -> str:
+        """Shown in a notebook: the worst relative error and the values there."""
+        return (f"`{self.parameter}`: worst relative error {number(self.relative_error, 3)} at point {self.point + 1} "
+                f"(expected {number(self.expected)}, got {number(self.got)})\n")
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,19 @@ class BackwardReport:
             lines += [f"  point {i + 1}: {show_point(point)}"
                       for i, point in enumerate(self.values) if i in {c.point for c in self.failing()}]
         return "\n".join(lines)
+
+    def _repr_markdown_(self) -> str:
+        """Shown in a notebook: the verdict, the diagnosis, then per parameter its worst relative
+        error with the expected and given values there, and the problems met."""
+        verdict = "**OK**" if self.ok else "**WRONG**"
+        head = f"Backward pass: {verdict} at {self.points} random points (rtol {number(self.rtol, 6)})"
+        if not self.ok and self.diagnosis is not None:
+            head += f"; {text(self.diagnosis.sentence())}"
+        rows = [(text(c.parameter), number(c.relative_error, 3), number(c.expected), number(c.got), str(c.point + 1),
+                 mark(c.relative_error <= self.rtol)) for c in self.checks]
+        table = markdown_table(("parameter", "worst relative error", "expected", "got", "point", "agrees"), rows)
+        problems = "".join(f"- {text(p)}\n" for p in self.problems)
+        return f"{head}\n\n{table}" + (f"\n{problems}" if problems else "")
 
     def to_dict(self) -> dict:
         return {
@@ -138,10 +157,8 @@ def check_backward(target, backward, *, points: int = 5, seed: int = 0, rtol: fl
 
     A parameter's relative error is ``|got - expected| / max(|got|, |expected|)``
     (``inf`` when no value was given); the report is ok when every worst error is
-    at most ``rtol`` and there are no problems. For a layered network a wrong report
-    names the first dense layer from the output that disagrees and the kind of error
-    it looks like (a sign, a transpose, a missing activation derivative, two rows or
-    columns swapped), from either kind of ``backward``. Raises :class:`ClaimError` when
+    at most ``rtol`` and there are no problems; a wrong one names the first dense layer
+    from the output that disagrees and its kind of error (:mod:`~symprop.checks.backward_diagnosis`). Raises :class:`ClaimError` when
     the layers do not fit the network.
     """
     context = context_of(target)

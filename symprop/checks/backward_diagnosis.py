@@ -26,6 +26,7 @@ from typing import Callable, Iterator, Mapping, Sequence
 import numpy as np
 
 from symprop.checks.random_points import Context, Point, value_at
+from symprop.printing.notebook import text
 
 #: Candidate kinds, in the order they are tried.
 KINDS = ("sign", "transpose", "missing_derivative", "swapped_rows", "swapped_columns")
@@ -54,6 +55,9 @@ class LayerDiagnosis:
 
     def to_dict(self) -> dict:
         return {"layer": self.layer, "kind": self.kind, "label": self.label, "detail": self.detail}
+
+    def _repr_markdown_(self) -> str:
+        return f"**{text(self.label)}** in dense layer {self.layer}: {text(self.detail)}\n"
 
 
 @dataclass(frozen=True)

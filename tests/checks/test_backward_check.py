@@ -207,3 +207,16 @@ def test_a_loss_layer_for_another_loss_fails_with_the_loss_named():
     assert len(report.problems) == 2
     assert all(p.startswith(f"point {i}: the loss is [") for i, p in enumerate(report.problems, 1))
     assert all(c.got == pytest.approx(2 * c.expected, rel=1e-12) for c in report.checks)
+
+
+def test_a_backward_report_shows_its_verdict_and_table_in_a_notebook():
+    report = check_backward(MAZUR, lambda values: {k: -g for k, g in mazur_gradients(values).items()}, points=2)
+    shown = report._repr_markdown_()
+    assert shown.startswith("Backward pass: **WRONG** at 2 random points (rtol 1e-6); dense layer 2 is the first "
+                            "from the output to disagree: its gradients have the opposite sign")
+    assert "| parameter | worst relative error | expected | got | point | agrees |" in shown
+    assert shown.count("| ✗ |") == 10 and "BackwardReport(" not in shown
+    assert report.checks[0]._repr_markdown_().startswith("`w1`: worst relative error 2 at point ")
+    assert report.diagnosis._repr_markdown_().startswith("**a sign error** in dense layer 2: ")
+    right = check_backward(MAZUR, mazur_gradients, points=2)._repr_markdown_()
+    assert right.startswith("Backward pass: **OK** at 2 random points") and "| ✓ |" in right

@@ -539,3 +539,12 @@ def test_a_misspelled_name_in_values_or_examples_gets_the_nearest_name():
         "f.toml: values.yy (line 8): yy: not a name of the network; did you mean 'y'?")
     text = GRAPH.replace("nodes", 'parameters = ["x"]\nnodes') + "[values]\nx = 1\n[[examples]]\ny = 2\nzz = 3\n"
     assert refusal(text) == "f.toml: examples[0].zz (line 9): zz: not an input or target of the network; did you mean 'z'?"
+
+
+def test_a_problem_describes_itself_in_one_line_in_a_notebook():
+    from symprop.files import spec
+
+    assert spec.load_builtin("mazur")._repr_markdown_() == (
+        "**A step by step backpropagation example** (`mazur.toml`): 2 inputs -> 2 sigmoid -> 2 sigmoid, loss "
+        "half_sse; 10 parameters (8 weights, 2 biases); 1 example; 1 step at learning rate 0.5, update weights\n")
+    assert "a graph of 2 nodes and 3 parameters" in spec.load_builtin("graph")._repr_markdown_()

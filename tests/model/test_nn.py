@@ -293,3 +293,11 @@ def test_a_name_two_parts_of_a_network_share_is_refused_naming_both(build, messa
         build()
     assert str(raised.value) == message
     assert raised.value.name == message.split("'")[1]
+
+
+def test_a_network_describes_itself_in_one_line_in_a_notebook():
+    from symprop.model.nn import Dense, mlp
+
+    network = mlp(["i1", "i2"], [Dense(2, "sigmoid"), Dense(2, "sigmoid", bias="shared")], "half_sse", notation="mazur")
+    assert network._repr_markdown_() == ("**Network** (mazur notation): 2 inputs -> 2 sigmoid -> 2 sigmoid, loss "
+                                         "half_sse; 11 parameters (8 weights, 3 biases)\n")
