@@ -99,6 +99,8 @@ def node_rules_section(f: Formulas):
     tex = f.tex
     blocks = []
     for rule in matrix.node_rules(f.derivation):
+        if not on_chosen_paths(f, rule):
+            continue
         blocks.append(paragraph(
             "rule_" + rule.kind, node=Math(tex(rule.node)), parent=Math(tex(rule.parent) if rule.parent is not None else ""),
             local=Math(tex(rule.local)), passed=Math(tex(rule.passed)),
@@ -110,6 +112,17 @@ def node_rules_section(f: Formulas):
     if not blocks:
         return section("node_rules")
     return section("node_rules", heading("node_rules"), paragraph("node_rules_intro"), *blocks)
+
+
+def on_chosen_paths(f: Formulas, rule) -> bool:
+    """Whether the rule's edge (or branch) lies on a path from a chosen parameter (``only``)
+    to the output; every rule does when no parameter is chosen."""
+    if f.chosen is None:
+        return True
+    upstream = f.deltas_used | {f.output}  # the nodes between the chosen parameters and the output
+    if rule.kind == "branch":
+        return rule.node in f.deltas_used or rule.node in f.chosen
+    return rule.node in upstream and (rule.parent in f.deltas_used or rule.parent in f.chosen)
 
 
 def rule_lhs(f: Formulas, rule) -> str:

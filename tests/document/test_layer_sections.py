@@ -137,3 +137,15 @@ def test_a_deep_network_is_not_proven_in_the_document_for_its_exponential_trees(
     assert layers_document.largest_closed_form(derivation) > 20000
     section = layers_document.matrix_section(derivation, None, printer(derivation), 400, 20000)
     assert "matrix_verified" not in sentences(section) and len(equations(section)) == 7
+
+
+def test_node_rules_of_chosen_parameters_keep_the_edges_on_their_paths(mazur_solution):
+    f = Formulas(mazur_solution.derivation, mazur_solution.example, DocumentOptions(only=("b2",)))
+    rules = [(b.prose.key, b.prose.values["node"].tex, b.prose.values["parent"].tex)
+             for b in layers_document.node_rules_section(f).blocks if isinstance(b, Paragraph) and "node" in b.prose.values]
+    assert rules == [
+        ("rule_add", "net_{o1}", "b_{2}"), ("rule_add", "net_{o2}", "b_{2}"),
+        ("rule_function", "out_{o1}", "net_{o1}"), ("rule_function", "out_{o2}", "net_{o2}"),
+        ("rule_function", "E_{total}", "out_{o1}"), ("rule_function", "E_{total}", "out_{o2}"),
+        ("rule_branch", "b_{2}", ""),
+    ]
