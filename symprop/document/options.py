@@ -11,7 +11,7 @@ import difflib
 from dataclasses import dataclass, fields
 
 from symprop.document.i18n import LANGUAGES
-from symprop.errors import SympropError
+from symprop.errors import SympropError, WrongArgument
 
 #: Markdown flavors: ``github`` ($…$ inline, fenced ``math`` blocks), ``kramdown``
 #: ($$ only, inline too; Jekyll), ``dollar`` ($/$$: Hugo passthrough, Obsidian, pandoc).
@@ -36,7 +36,9 @@ def section_switches(text) -> tuple[str, ...]:
     """``"+layer-view,-matrix"`` (or a list of such items) as ``("+layer-view", "-matrix")``:
     ``name`` or ``+name`` switches a section on, ``-name`` off; the others keep their default.
     Underscores may stand for hyphens (``node_rules``); an unknown name is a :class:`SectionError`."""
-    items = text.split(",") if isinstance(text, str) else list(text)
+    if not isinstance(text, (str, list, tuple, type(None))):
+        raise WrongArgument("the sections option", "a string such as '+node-rules,-matrix' or a list of names", text)
+    items = text.split(",") if isinstance(text, str) else list(text or ())
     switches = []
     for item in (str(i).strip() for i in items):
         if not item:
@@ -90,6 +92,8 @@ class DocumentOptions:
     sections: tuple[str, ...] = ()
 
     def __post_init__(self):
+        if not isinstance(self.only, (str, list, tuple, type(None))):
+            raise WrongArgument("the only option", "a parameter name or a list of them", self.only)
         only = (self.only,) if isinstance(self.only, str) else tuple(str(getattr(p, "name", p)) for p in self.only or ())
         object.__setattr__(self, "only", only)  # a tuple, so that options stay hashable
         object.__setattr__(self, "sections", section_switches(self.sections or ()))

@@ -68,3 +68,12 @@ def test_only_is_kept_as_a_tuple_of_names_so_options_stay_hashable():
     assert document_options(only="w5").only == ("w5",)
     assert document_options(only=["w5", "w6"]).only == ("w5", "w6")
     assert hash(document_options(only=["w5"], sections=["+node-rules"]))
+
+
+def test_only_and_sections_of_the_wrong_kind_are_refused_in_one_line():
+    from symprop.errors import WrongArgument
+
+    with pytest.raises(WrongArgument, match="the only option expects a parameter name or a list of them, got an int"):
+        document_options(only=5)
+    with pytest.raises(WrongArgument, match="the sections option expects a string such as"):
+        document_options(sections={"node-rules": True})
