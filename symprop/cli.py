@@ -165,6 +165,11 @@ NOTATIONS = tuple(PRESETS)
 @click.option("--fragment", is_flag=True, help="Write the LaTeX as a fragment to \\input into your own document.")
 @click.option("--per-parameter", is_flag=True, default=None,
               help="Write every parameter out, even for a large network (which is otherwise summarised per layer).")
+@click.option("--only", multiple=True, metavar="PARAM",
+              help="Write the derivation of this parameter only (repeatable), with the deltas it uses.")
+@click.option("--sections", default="", metavar="LIST",
+              help="Switch sections on or off: +name (or name) on, -name off, comma-separated "
+                   "(+layer-view,+node-rules,-matrix); see the README for the names.")
 @click.option("--templates", "template_dir", type=click.Path(file_okay=False, exists=True),
               help="A folder of your own templates, searched before the built-in ones.")
 @click.option("-o", "--output-dir", type=click.Path(file_okay=False, allow_dash=True), default="output",
@@ -172,7 +177,7 @@ NOTATIONS = tuple(PRESETS)
 @click.option("-q", "--quiet", is_flag=True, help="No notes and no progress on standard error.")
 @reports_errors
 def derive(file, formats, notation, lang, flavor, digits, steps, input_gradients, precision, fragment, per_parameter,
-           template_dir, output_dir, quiet):
+           only, sections, template_dir, output_dir, quiet):
     """Write the derivation of FILE (default: the built-in Mazur example; - reads standard input)."""
     from symprop.outputs.export import safe_stem
     from symprop.outputs.pipeline import expected_seconds, render_documents, solve, write_documents
@@ -190,7 +195,7 @@ def derive(file, formats, notation, lang, flavor, digits, steps, input_gradients
                    f"check will take about {expected_seconds(problem):.0f} s", err=True)
     show_progress = sys.stderr.isatty() and not quiet
     settings = dict(stem=stem, lang=lang, flavor=flavor, digits=digits, fragment=fragment, per_parameter=per_parameter,
-                    template_dir=template_dir)
+                    only=only, sections=sections, template_dir=template_dir)
     with click.progressbar(length=len(formats) + 1, label="deriving", file=sys.stderr,
                            hidden=not show_progress) as bar:
         solution = solve(problem, steps=steps, precision=precision)

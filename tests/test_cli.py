@@ -132,6 +132,29 @@ def test_bad_files_get_one_line_and_exit_2(tmp_path, text, expected):
     assert not (tmp_path / "out").exists()
 
 
+def test_only_writes_the_chosen_parameters_and_sections_switch_sections(tmp_path):
+    result = run("derive", "-o", "-", "-f", "md", "--only", "w5", "--only", "b2", "--sections", "+node-rules,-check")
+    assert result.exit_code == 0
+    headings = [line for line in result.output.splitlines() if line.startswith("#")]
+    assert "### The gradient with respect to $w_{5}$" in headings and "## Node rules" in headings
+    assert [h for h in headings if h.startswith("### ")] == [
+        "### The gradient with respect to $w_{5}$", "### The gradient with respect to $b_{2}$"]
+    assert "## Gradient check" not in headings and "## Matrix form" not in headings
+
+
+@pytest.mark.parametrize("args, line", [
+    (("--only", "w9"), "symprop: error: unknown parameter 'w9' in only: did you mean 'w8'? "
+                       "(parameters: w1, w2, w3, w4, b1, w5, w6, w7, w8, b2)\n"),
+    (("--sections", "+node-rule"), "symprop: error: unknown section 'node-rule': did you mean 'node-rules'? (sections: "
+                                   "network, forward, loss, output-parameters, hidden-parameters, biases, parameters, "
+                                   "delta, matrix, layer-view, node-rules, check, after-update)\n"),
+])
+def test_an_unknown_parameter_or_section_is_one_line_and_exit_2(tmp_path, args, line):
+    result = CliRunner().invoke(main, ["derive", "-f", "json", "-o", str(tmp_path), *args])
+    assert (result.exit_code, result.output) == (2, line)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_missing_file_is_one_line(tmp_path):
     result = CliRunner().invoke(main, ["derive", str(tmp_path / "nope.toml")])
     assert result.exit_code == 2 and result.output.count("\n") == 1

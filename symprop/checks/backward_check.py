@@ -15,8 +15,10 @@ from typing import Callable, Mapping
 import numpy as np
 from sympy import Expr, Symbol
 
+from symprop.checks.backward_diagnosis import LayerDiagnosis, diagnose_layers
 from symprop.checks.random_points import ClaimError, Context, Point, context_of, gradient_value, sample_points, show_point
 from symprop.printing.numbers import plain_number
+from symprop.printing.notebook import mark, markdown_table, number, text
 
 __all__ = ["BackwardReport", "ParameterCheck", "assert_backward", "check_backward"]
 
@@ -32,18 +34,26 @@ class ParameterCheck:
     got: float | None
     point: int  # 0-based index of the point where it is worst
 
+    def _repr_markdown_(self) -> str:
+        """Shown in a notebook: the worst relative error and the values there."""
+        return (f"`{self.parameter}`: worst relative error {number(self.relative_error, 3)} at point {self.point + 1} "
+                f"(expected {number(self.expected)}, got {number(self.got)})\n")
+
 
 @dataclass(frozen=True)
 class BackwardReport:
     """A backward pass against the engine at ``points`` random points (``values``: their inputs,
     targets and parameters). ``problems`` lists what went wrong besides the gradients (a forward
-    pass or loss that disagrees, a missing value)."""
+    pass or loss that disagrees, a missing value). ``diagnosis``: for a layered network, the
+    first dense layer from the output whose gradients disagree and what kind of error it
+    looks like (:mod:`symprop.checks.backward_diagnosis`)."""
 
     checks: tuple[ParameterCheck, ...]
     problems: tuple[str, ...]
     points: int
     rtol: float
     values: tuple[Mapping[str, float], ...] = ()
+    diagnosis: LayerDiagnosis | None = None
 
     @property
     def worst(self) -> dict[str, float]:
@@ -66,16 +76,33 @@ class BackwardReport:
         else:
             names = ", ".join(c.parameter for c in self.failing()) or "none"
             head = f"backward: WRONG for {names} {where}"
+            if self.diagnosis is not None:
+                head += f"; {self.diagnosis.head()}"
         lines = [head, f"  {'parameter':<12} {'worst rel. error':>16}   {'expected':>16}   {'got':>16}   point"]
         for c in self.checks:
             mark = "" if c.relative_error <= self.rtol else "   <- differs"
             lines.append(f"  {c.parameter:<12} {plain_number(c.relative_error, 3):>16}   "
                          f"{plain_number(c.expected, 9):>16}   {_show_float(c.got):>16}   {c.point + 1}{mark}")
         lines += [f"  problem: {p}" for p in self.problems]
+        if not self.ok and self.diagnosis is not None:
+            lines.append(f"  diagnosis: {self.diagnosis.sentence()}")
         if not self.ok and self.values:
             lines += [f"  point {i + 1}: {show_point(point)}"
                       for i, point in enumerate(self.values) if i in {c.point for c in self.failing()}]
         return "\n".join(lines)
+
+    def _repr_markdown_(self) -> str:
+        """Shown in a notebook: the verdict, the diagnosis, then per parameter its worst relative
+        error with the expected and given values there, and the problems met."""
+        verdict = "**OK**" if self.ok else "**WRONG**"
+        head = f"Backward pass: {verdict} at {self.points} random points (rtol {number(self.rtol, 6)})"
+        if not self.ok and self.diagnosis is not None:
+            head += f"; {text(self.diagnosis.sentence())}"
+        rows = [(text(c.parameter), number(c.relative_error, 3), number(c.expected), number(c.got), str(c.point + 1),
+                 mark(c.relative_error <= self.rtol)) for c in self.checks]
+        table = markdown_table(("parameter", "worst relative error", "expected", "got", "point", "agrees"), rows)
+        problems = "".join(f"- {text(p)}\n" for p in self.problems)
+        return f"{head}\n\n{table}" + (f"\n{problems}" if problems else "")
 
     def to_dict(self) -> dict:
         return {
@@ -86,6 +113,7 @@ class BackwardReport:
                 for c in self.checks
             ],
             "values": [dict(v) for v in self.values],
+            "diagnosis": None if self.diagnosis is None else self.diagnosis.to_dict(),
         }
 
 
@@ -129,7 +157,8 @@ def check_backward(target, backward, *, points: int = 5, seed: int = 0, rtol: fl
 
     A parameter's relative error is ``|got - expected| / max(|got|, |expected|)``
     (``inf`` when no value was given); the report is ok when every worst error is
-    at most ``rtol`` and there are no problems. Raises :class:`ClaimError` when
+    at most ``rtol`` and there are no problems; a wrong one names the first dense layer
+    from the output that disagrees and its kind of error (:mod:`~symprop.checks.backward_diagnosis`). Raises :class:`ClaimError` when
     the layers do not fit the network.
     """
     context = context_of(target)
@@ -137,18 +166,21 @@ def check_backward(target, backward, *, points: int = 5, seed: int = 0, rtol: fl
     samples = sample_points(context, points, seed, digits=20)
     worst: dict[Symbol, ParameterCheck] = {}
     problems: list[str] = []
+    runs = []
     for index, sample in enumerate(samples):
-        got, trouble = run(sample)
+        got, trouble, arrays = run(sample)
         problems += [f"point {index + 1}: {t}" for t in trouble]
-        for parameter, gradient in context.derivation.gradients.items():
-            check = _compare(parameter.name, float(gradient_value(gradient, sample.env, 20)),
-                             got.get(parameter.name), index)
+        expected = {p.name: float(gradient_value(g, sample.env, 20)) for p, g in context.derivation.gradients.items()}
+        runs.append((expected, got, arrays))
+        for parameter in context.derivation.gradients:
+            check = _compare(parameter.name, expected[parameter.name], got.get(parameter.name), index)
             if parameter not in worst or check.relative_error > worst[parameter].relative_error:
                 worst[parameter] = check
     values = tuple({s.name: float(v) for s, v in p.values.items()} for p in samples)
     if len(problems) > 5:  # the same trouble at every point says nothing new
         problems[5:] = [f"... and {len(problems) - 5} more"]
-    return BackwardReport(tuple(worst.values()), tuple(problems), points, rtol, values)
+    diagnosis = diagnose_layers(context, samples, *zip(*runs), rtol) if runs else None
+    return BackwardReport(tuple(worst.values()), tuple(problems), points, rtol, values, diagnosis)
 
 
 def _compare(name: str, expected: float, got, index: int) -> ParameterCheck:
@@ -170,7 +202,7 @@ def _function_runner(backward) -> Callable:
         result = backward({s.name: float(v) for s, v in sample.values.items()})
         if not isinstance(result, Mapping):
             raise ClaimError(f"the backward function returned {type(result).__name__}, not a mapping name -> gradient")
-        return {str(k): v for k, v in result.items()}, []
+        return {str(k): v for k, v in result.items()}, [], {}
 
     return run
 
@@ -240,7 +272,9 @@ def _layer_runner(context: Context, backward, rtol: float) -> Callable:
         got: dict[str, float] = {}
         for layer, dense in zip(affine, network.layers):
             trouble += _read_gradients(layer, dense, got)
-        return got, trouble
+        arrays = {dense.index: np.array(getattr(layer, "dW", None), dtype=float)
+                  for layer, dense in zip(affine, network.layers) if getattr(layer, "dW", None) is not None}
+        return got, trouble, arrays
 
     return run
 

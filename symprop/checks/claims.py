@@ -42,6 +42,8 @@ from symprop.checks.diagnosis import diagnose
 from symprop.model.graph import Graph
 from symprop.checks.random_points import ClaimError, Context, close, context_of, gradient_value, sample_points, show_point, value_at
 from symprop.printing.numbers import plain_number
+from symprop.printing.notebook import inline_math, text
+from symprop.printing.latex import partial
 
 
 
@@ -275,6 +277,22 @@ class Verdict:
         if not self.equal:
             lines.append(f"  diagnosis: {self.diagnosis or 'none found (not a constant factor, a local factor or a path away)'}")
         return "\n".join(lines)
+
+    def _repr_markdown_(self) -> str:
+        """Shown in a notebook: the verdict, the expected and claimed formulas as math, how it
+        was decided, and when they differ a point with both values and the diagnosis."""
+        verdict = "equal" if self.equal else "**not equal**"
+        lines = [
+            f"{inline_math(partial(self.output, self.parameter), self.graph)}: the claim is {verdict} to the gradient "
+            f"({self.method}: {text(self.detail)})",
+            "", f"- expected: {inline_math(self.expected, self.graph)}", f"- claimed: {inline_math(self.claim, self.graph)}",
+        ]
+        if self.point is not None:
+            lines.append(f"- at {text(show_point(self.point))}: expected {_show(self.expected_value)}, "
+                         f"claimed {_show(self.claimed_value)}")
+        if not self.equal:
+            lines.append(f"- diagnosis: {text(self.diagnosis or 'none found')}")
+        return "\n".join(lines) + "\n"
 
     def to_dict(self) -> dict:
         """The verdict as JSON-ready data (formulas as text and LaTeX, numbers as floats)."""

@@ -2,8 +2,9 @@
 
 Each candidate mistake says what the claim would be at every point: the
 gradient itself, the gradient without or with an extra local-derivative
-factor (``sigmoid'(net_o1)``), without one chain-rule path or term, or one
-path only. A candidate explains the claim when ``claim / candidate`` is the
+factor (``sigmoid'(net_o1)``), with a sibling symbol for one of its own
+(``i2`` for ``i1``, ``w6`` for ``w5``), a sibling parameter's gradient, without
+one chain-rule path or term, or one path only. A candidate explains the claim when ``claim / candidate`` is the
 same constant ``k`` at every point; ``k`` is then described (a sign, a
 square's 2, the 1/n of a mean).
 """
@@ -63,6 +64,7 @@ def _candidate_mistakes(context, gradient, points, expected, digits) -> Iterator
         yield f"missing the factor {label}", [_divide(t, f) for t, f in zip(expected, values)]
         yield f"an extra factor {label}", [_times(t, f) for t, f in zip(expected, values)]
     yield from _term_mistakes(context, gradient, points, expected, digits)
+    yield from _sibling_mistakes(context, gradient, points, digits)
     if gradient.path_count < 2 or not gradient.paths_listed:
         return
     products = [[value_at(path.product, p.env, digits) for p in points] for path in gradient.paths]
@@ -84,6 +86,50 @@ def _term_mistakes(context, gradient, points, expected, digits) -> Iterator[tupl
                [_minus(t, v) for t, v in zip(expected, values)])
     for user, values in terms:
         yield f"only the term through {user}, missing the other uses of {gradient.symbol}", values
+
+
+#: Largest closed form (tree nodes) whose symbols are swapped for their siblings one by one.
+SIBLING_FORM_LIMIT = 2000
+#: Sibling swaps tried at most: each costs an evaluation at every point.
+SIBLING_SWAPS = 48
+
+
+def _sibling_mistakes(context: Context, gradient: Gradient, points, digits) -> Iterator[tuple[str, list]]:
+    """A claim that took a sibling for the right name: the gradient with one of its symbols
+    replaced by a sibling of the same family (``i2`` for ``i1``, ``out_h2`` for ``out_h1``,
+    ``w6`` for ``w5``), said to be a sibling parameter's gradient when it is; then the
+    gradient of a sibling parameter (``w7``'s for ``w5``)."""
+    graph, gradients = context.graph, context.derivation.gradients
+    others = _siblings(gradient.symbol, graph.parameters)
+    form = gradient.closed_form
+    if sum(1 for _ in islice(sympy.preorder_traversal(form), SIBLING_FORM_LIMIT + 1)) <= SIBLING_FORM_LIMIT:
+        theirs = {gradients[q].closed_form: q for q in others}
+        known = (*graph.inputs, *graph.parameters, *graph.nodes)
+        swaps = [(s, sib) for s in sorted(form.free_symbols, key=lambda s: s.name) for sib in _siblings(s, known)]
+        for symbol, sibling in islice(swaps, SIBLING_SWAPS):
+            swapped = form.xreplace({symbol: sibling})
+            if swapped == form:
+                continue
+            whose = f" (the gradient of {theirs[swapped]})" if swapped in theirs else ""
+            yield (f"uses {sibling} where the gradient has {symbol}{whose}",
+                   [value_at(swapped, p.env, digits) for p in points])
+    for other in others:
+        yield (f"the gradient of {other}, not of {gradient.symbol}",
+               [gradient_value(gradients[other], p.env, digits) for p in points])
+
+
+def _siblings(symbol: Symbol, symbols) -> list[Symbol]:
+    """The symbols named like ``symbol`` but for one number (``i2`` and ``i1``, ``w2_1_2`` and ``w2_2_2``)."""
+    parts = re.split(r"(\d+)", symbol.name)
+    siblings = []
+    for other in symbols:
+        others = re.split(r"(\d+)", other.name)
+        if other == symbol or len(others) != len(parts):
+            continue
+        differing = [i for i, (a, b) in enumerate(zip(parts, others)) if a != b]
+        if len(differing) == 1 and differing[0] % 2 == 1:  # the odd pieces are the numbers
+            siblings.append(other)
+    return siblings
 
 
 def _factor_candidates(context: Context, gradient: Gradient, limit: int = 64) -> list[tuple[str, Expr]]:

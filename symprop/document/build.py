@@ -1,7 +1,10 @@
 """A whole derivation document, section by section (DOCUMENT.md): the network, the
 forward pass, the loss, the parameters (output layer, hidden layers, biases; or
-one group for a plain graph), the delta form, the matrix form, the layer view or
-the node rules, the check, and the forward pass after the update."""
+one group for a plain graph), the delta form, the matrix form, the layer view and
+the node rules, the check, and the forward pass after the update.
+
+Which sections are shown is the options' business (``sections``, with the defaults of
+:data:`~symprop.document.options.SECTIONS`); which parameters, ``only``'s."""
 from __future__ import annotations
 
 from symprop.document import layer_sections
@@ -11,7 +14,7 @@ from symprop.numbers.worked_example import WorkedExample
 from symprop.document.formulas import Formulas
 from symprop.document.model import Document, paragraph, section
 from symprop.document.network import NetworkSections
-from symprop.document.options import DocumentOptions, document_options
+from symprop.document.options import DocumentOptions, SECTIONS, document_options, section_shown
 from symprop.document.parameters import ParameterSections
 from symprop.document.results import DeltaSection, after_section, check_section
 from symprop.document.i18n import prose
@@ -24,21 +27,38 @@ def build_document(derivation, example=None, options: DocumentOptions | None = N
     options = document_options(options, **settings)
     f = Formulas(derivation, example, options)
     network = NetworkSections(f)
-    sections = [
-        section("intro", paragraph("symbolic_only") if example is None else None),
-        network.network_section(),
-        network.forward_section(),
-        network.loss_section(),
-        *ParameterSections(f).sections(),
-        DeltaSection(f, network.shown_parameters).section(),
-        layer_sections.matrix_section(derivation, example, f.tex, options.verify_matrix_up_to, options.proof_tree_limit),
-        layer_sections.layer_view_section(derivation, f.tex),
-        layer_sections.node_rules_section(derivation, f),
-        check_section(f, network.shown_parameters),
-        after_section(f, network.shown_nodes),
-    ]
+    derived = list(f.chosen) if f.chosen is not None else network.shown_parameters
+    builders = {
+        "network": network.network_section,
+        "forward": network.forward_section,
+        "loss": network.loss_section,
+        "parameter-groups": ParameterSections(f).sections,  # output-parameters, ..., each switched on its own
+        "delta": lambda: DeltaSection(f, derived).section(),
+        "matrix": lambda: layer_sections.matrix_section(derivation, example, f.tex, options.verify_matrix_up_to,
+                                                        options.proof_tree_limit),
+        "layer-view": lambda: layer_sections.layer_view_section(derivation, f.tex),
+        "node-rules": lambda: layer_sections.node_rules_section(f),
+        "check": lambda: check_section(f, derived),
+        "after-update": lambda: after_section(f, network.shown_nodes),
+    }
+    sections = [section("intro", paragraph("symbolic_only") if example is None else None)]
+    for name, build in builders.items():
+        if name in SECTIONS and not is_shown(options, name, f):
+            continue  # not built at all: the layer view and node rules of a large network take time
+        built = build()
+        sections += built if isinstance(built, list) else [built]
+    shown = [s for s in sections if s.blocks and is_shown(options, s.key, f)]
     title = options.title or getattr(derivation.network, "title", "") or prose(options.lang)["default_title"]
-    return Document(title, options.lang, tuple(s for s in sections if s.blocks))
+    return Document(title, options.lang, tuple(shown))
+
+
+def is_shown(options: DocumentOptions, key: str, f: Formulas) -> bool:
+    """Whether the built section ``key`` is switched on (the introduction always is)."""
+    name = key.replace("_", "-")
+    if name not in SECTIONS:
+        return True
+    notation = f.network.notation.key if f.network is not None else None
+    return section_shown(options, name, notation=notation, graph=f.network is None)
 
 
 def expect_derivation(function: str, derivation, example=None) -> None:

@@ -8,6 +8,7 @@ nothing here re-derives the chain rule.
 """
 from __future__ import annotations
 
+import difflib
 from functools import cached_property
 from typing import Callable
 
@@ -18,6 +19,7 @@ from symprop.document.i18n import wording
 from symprop.document.model import Math
 from symprop.document.options import DocumentOptions
 from symprop.engine.backprop import consumer_terms
+from symprop.errors import SympropError
 from symprop.printing.latex import (
     SympropLatexPrinter, graph_symbol_names, in_chain_order, ordered_product, ordered_sum, partial, prime,
 )
@@ -67,6 +69,28 @@ class Formulas:
     @cached_property
     def summarised(self) -> bool:
         return self.options.summarises(len(self.graph.parameters))
+
+    @cached_property
+    def chosen(self) -> tuple | None:
+        """The parameters the document is of (``options.only``), in graph order; None for all."""
+        if not self.options.only:
+            return None
+        return chosen_parameters(self.derivation, self.options.only)
+
+    @cached_property
+    def deltas_used(self) -> frozenset:
+        """The nodes whose adjoints the chosen parameters' gradients use, directly
+        (``dE/dp = sum_c delta_c dc/dp``) or through other adjoints (``delta_u = sum_c delta_c dc/du``)."""
+        parameters = self.chosen if self.chosen is not None else self.graph.parameters
+        todo = [t.consumer for p in parameters for t in self.terms(p)]
+        used: set = set()
+        while todo:
+            node = todo.pop()
+            if node in used or node == self.output:
+                continue
+            used.add(node)
+            todo += [t.consumer for t in self.terms(node)]
+        return frozenset(used)
 
     def terms(self, symbol):
         """The engine's terms ``delta_c * dc/dsymbol``, one per consumer leading to the output."""
@@ -204,6 +228,28 @@ class Formulas:
         if self.example is None:
             return None
         return " + ".join(self.product_of_numbers(p, at_least=1) for p in products)
+
+
+class UnknownParameter(SympropError, ValueError):
+    """A parameter asked for (``only``, ``--only``) that the network does not have, in one line."""
+
+
+#: Parameters an error lists at most: a large network has thousands.
+LISTED_PARAMETERS = 24
+
+
+def chosen_parameters(derivation, names) -> tuple:
+    """The parameters called ``names``, in the graph's order; an :class:`UnknownParameter`
+    naming the nearest parameter and listing them for a name that is none."""
+    by_name = {p.name: p for p in derivation.graph.parameters}
+    for name in names:
+        if name not in by_name:
+            near = difflib.get_close_matches(str(name), by_name, n=1, cutoff=0.5)  # names are short: w9 is near w8
+            hint = f"did you mean {near[0]!r}? " if near else ""
+            listed = ", ".join(list(by_name)[:LISTED_PARAMETERS]) + (", ..." if len(by_name) > LISTED_PARAMETERS else "")
+            raise UnknownParameter(f"unknown parameter {name!r} in only: {hint}(parameters: {listed})")
+    wanted = set(names)
+    return tuple(p for p in derivation.graph.parameters if p.name in wanted)
 
 
 def is_activation_of(defined, wrt) -> bool:

@@ -1,16 +1,19 @@
 """The whole-layer sections of a document: the matrix form (Nielsen's BP1-BP4), the
 "Deep Learning from Scratch" layer view, and the node rules of a computational graph.
 
-Each builder takes a printer ``tex(expr) -> str`` and returns a section of the
-document model; the formulas come from :mod:`symprop.layers.matrix`, which
+Each builder takes a printer ``tex(expr) -> str`` (the node rules, which print
+numbers too, the document's :class:`~symprop.document.formulas.Formulas`) and
+returns a section of the document model; the formulas come from :mod:`symprop.layers.matrix`, which
 derives them with the engine.
 """
 from __future__ import annotations
 
 from typing import Callable
 
-from symprop.document.formulas import tree_size
+from symprop.document.formulas import Formulas, tree_size
 from symprop.document.model import Math, equation, heading, paragraph, section
+from symprop.printing.latex import ordered_product, partial
+from symprop.printing.rows import chain_rows
 
 from symprop.layers import matrix
 
@@ -72,9 +75,9 @@ def _labelled(row: str, label: str | None) -> str:
 
 def layer_view_section(derivation, tex: Callable):
     """Each layer's forward and backward formulas, as "Deep Learning from Scratch"
-    writes them; shown with the ``dlfs`` notation."""
+    writes them (a layered network only; shown by default with the ``dlfs`` notation)."""
     network = derivation.network
-    if network is None or network.notation.key != "dlfs":
+    if network is None or not getattr(network, "layers", None):
         return section("layer_view")
     rules = matrix.layer_view(network)
     if not rules:
@@ -88,34 +91,54 @@ def layer_view_section(derivation, tex: Callable):
     return section("layer_view", *blocks)
 
 
-def node_rules_section(derivation, f):
-    """For a computational graph (not a layered network): how each edge passes the
-    upstream gradient on, add nodes unchanged, multiply nodes times the other input,
-    branches summed; with the numbers of the worked example (``f``: the document's
-    :class:`~symprop.document.formulas.Formulas`), as Saito's figures write them on the edges."""
-    if derivation.network is not None:
-        return section("node_rules")
+def node_rules_section(f: Formulas):
+    """How each edge of the computational graph passes the upstream gradient on (add nodes
+    unchanged, multiply nodes times the other input, any other function times its
+    derivative) and how branches sum what comes back; with a worked example, each rule's
+    ``delta_node * d node / d parent`` in numbers (shown by default for a plain graph)."""
     tex = f.tex
-    rules = [
-        paragraph(
+    blocks = []
+    for rule in matrix.node_rules(f.derivation):
+        if not on_chosen_paths(f, rule):
+            continue
+        blocks.append(paragraph(
             "rule_" + rule.kind, node=Math(tex(rule.node)), parent=Math(tex(rule.parent) if rule.parent is not None else ""),
-            local=Math(tex(rule.local)), passed=Math(" = ".join(filter(None, (
-                tex(rule.passed), f.sub(rule.passed), f.num(passed_value(rule, f)))))),
+            local=Math(tex(rule.local)), passed=Math(tex(rule.passed)),
             consumers=Math(", ".join(tex(c) for c in rule.consumers)),
-        )
-        for rule in matrix.node_rules(derivation)
-    ]
-    if not rules:
+        ))
+        if f.example is not None:
+            rows = [rule_lhs(f, rule), tex(rule.passed), f.sub(rule.passed), f.num(rule_value(f, rule))]
+            blocks.append(equation(chain_rows(rows)))
+    if not blocks:
         return section("node_rules")
-    return section("node_rules", heading("node_rules"), paragraph("node_rules_intro"), *rules)
+    return section("node_rules", heading("node_rules"), paragraph("node_rules_intro"), *blocks)
 
 
-def passed_value(rule, f):
-    """The number a rule passes on at the worked example: ``delta_node * local`` along an
-    edge, the gathered gradient at a branch (None without an example)."""
-    if f.example is None:
-        return None
+def on_chosen_paths(f: Formulas, rule) -> bool:
+    """Whether the rule's edge (or branch) lies on a path from a chosen parameter (``only``)
+    to the output; every rule does when no parameter is chosen."""
+    if f.chosen is None:
+        return True
+    upstream = f.deltas_used | {f.output}  # the nodes between the chosen parameters and the output
+    if rule.kind == "branch":
+        return rule.node in f.deltas_used or rule.node in f.chosen
+    return rule.node in upstream and (rule.parent in f.deltas_used or rule.parent in f.chosen)
+
+
+def rule_lhs(f: Formulas, rule) -> str:
+    r"""What a rule computes, in Leibniz form: ``dE/dnode`` at a branch, ``dE/dnode dnode/dparent``
+    along an edge (``dE/dparent`` for an edge out of the output, whose upstream gradient is 1)."""
+    if rule.kind == "branch":
+        return f.partial(f.output, rule.node)
+    if rule.node == f.output:
+        return f.partial(f.output, rule.parent)
+    return f.tex(ordered_product(f.chain([partial(f.output, rule.node), partial(rule.node, rule.parent)])))
+
+
+def rule_value(f: Formulas, rule):
+    """What a rule passes, at the worked example: ``delta_node * local`` along an edge
+    (``delta`` 1 at the output), the gathered ``dE/dnode`` at a branch."""
     if rule.kind == "branch":
         return f.adjoint_value(rule.node)
-    upstream = 1 if rule.node == f.output else f.example.adjoints[rule.node]
+    upstream = 1 if rule.node == f.output else f.adjoint_value(rule.node)
     return upstream * f.local_value(rule.node, rule.parent)

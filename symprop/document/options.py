@@ -11,10 +11,46 @@ import difflib
 from dataclasses import dataclass, fields
 
 from symprop.document.i18n import LANGUAGES
+from symprop.errors import SympropError, WrongArgument
 
 #: Markdown flavors: ``github`` ($…$ inline, fenced ``math`` blocks), ``kramdown``
 #: ($$ only, inline too; Jekyll), ``dollar`` ($/$$: Hugo passthrough, Obsidian, pandoc).
 FLAVORS = ("github", "kramdown", "dollar")
+
+#: Every section a document may have, by its name on the command line, in reading order, with
+#: whether it is shown by default: ``True`` always (when it applies: a check needs an example),
+#: ``"dlfs"`` with the dlfs notation only, ``"graph"`` for a computational graph only (not a
+#: layered network), ``"unless-only"`` unless the document is of chosen parameters (``only``).
+SECTIONS = {
+    "network": True, "forward": True, "loss": True, "output-parameters": True, "hidden-parameters": True,
+    "biases": True, "parameters": True, "delta": True, "matrix": "unless-only", "layer-view": "dlfs",
+    "node-rules": "graph", "check": True, "after-update": True,
+}
+
+
+class SectionError(SympropError, ValueError):
+    """A section switch (``--sections``) that names no section, in one line with the known ones."""
+
+
+def section_switches(text) -> tuple[str, ...]:
+    """``"+layer-view,-matrix"`` (or a list of such items) as ``("+layer-view", "-matrix")``:
+    ``name`` or ``+name`` switches a section on, ``-name`` off; the others keep their default.
+    Underscores may stand for hyphens (``node_rules``); an unknown name is a :class:`SectionError`."""
+    if not isinstance(text, (str, list, tuple, type(None))):
+        raise WrongArgument("the sections option", "a string such as '+node-rules,-matrix' or a list of names", text)
+    items = text.split(",") if isinstance(text, str) else list(text or ())
+    switches = []
+    for item in (str(i).strip() for i in items):
+        if not item:
+            continue
+        sign, name = (item[0], item[1:]) if item[0] in "+-" else ("+", item)
+        name = name.strip().replace("_", "-")
+        if name not in SECTIONS:
+            near = difflib.get_close_matches(name, SECTIONS, n=1)
+            hint = f"did you mean {near[0]!r}? " if near else ""
+            raise SectionError(f"unknown section {name!r}: {hint}(sections: {', '.join(SECTIONS)})")
+        switches.append(sign + name)
+    return tuple(switches)
 
 
 @dataclass(frozen=True)
@@ -33,7 +69,11 @@ class DocumentOptions:
     form proven entry by entry in the document, when their closed forms print
     as trees of at most ``proof_tree_limit`` nodes (the proof walks them);
     ``closed_form_limit``: a closed form whose printed tree has more nodes than
-    this is left in delta form (it grows exponentially with depth).
+    this is left in delta form (it grows exponentially with depth);
+    ``only``: the names of the parameters whose derivations the document shows (all when
+    empty), with what they need: the network, the forward pass, the deltas they use;
+    ``sections``: section switches (:func:`section_switches`), ``+name`` on, ``-name`` off,
+    each section otherwise shown by its default in :data:`SECTIONS`.
     """
 
     lang: str = "en"
@@ -48,8 +88,15 @@ class DocumentOptions:
     verify_matrix_up_to: int = 400
     proof_tree_limit: int = 20000
     closed_form_limit: int = 400
+    only: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ()
 
     def __post_init__(self):
+        if not isinstance(self.only, (str, list, tuple, type(None))):
+            raise WrongArgument("the only option", "a parameter name or a list of them", self.only)
+        only = (self.only,) if isinstance(self.only, str) else tuple(str(getattr(p, "name", p)) for p in self.only or ())
+        object.__setattr__(self, "only", only)  # a tuple, so that options stay hashable
+        object.__setattr__(self, "sections", section_switches(self.sections or ()))
         if self.lang not in LANGUAGES:
             raise ValueError(f"unknown language {self.lang!r}: expected one of {', '.join(LANGUAGES)}")
         if self.flavor not in FLAVORS:
@@ -79,3 +126,19 @@ def document_options(options: DocumentOptions | None = None, **settings) -> Docu
             raise TypeError(f"unknown document option {key!r}{hint}")
     base = {f.name: getattr(options, f.name) for f in fields(DocumentOptions)} if options else dict(DEFAULTS)
     return DocumentOptions(**{**base, **settings})
+
+
+def section_shown(options: DocumentOptions, name: str, *, notation: str | None, graph: bool) -> bool:
+    """Whether the section ``name`` is switched on: its last switch in ``options.sections``,
+    else its default in :data:`SECTIONS` for a network of ``notation`` (or a plain ``graph``)."""
+    for switch in reversed(options.sections):
+        if switch[1:] == name:
+            return switch[0] == "+"
+    default = SECTIONS[name]
+    if default == "dlfs":
+        return notation == "dlfs"
+    if default == "graph":
+        return graph
+    if default == "unless-only":
+        return not options.only
+    return bool(default)

@@ -82,7 +82,11 @@ class ParameterSections:
         return [(key, per_layer) for key, per_layer in groups if any(ps for _, ps in per_layer)]
 
     def shown(self, per_layer) -> list:
-        """The parameters derived one by one: all, or the first of each layer when summarised."""
+        """The parameters derived one by one: the chosen ones (``only``), or all, or the first
+        of each layer when summarised."""
+        chosen = self.f.chosen
+        if chosen is not None:
+            return [p for _, ps in per_layer for p in ps if p in chosen]
         summarise = self.f.summarised
         return [p for layer, ps in per_layer for p in (ps[:1] if summarise and layer is not None else ps)]
 
@@ -91,13 +95,14 @@ class ParameterSections:
         return Plan.of(self.f, [p for _, per_layer in self.groups for p in self.shown(per_layer)])
 
     def sections(self) -> list:
-        return [self.group(key, per_layer) for key, per_layer in self.groups]
+        """One section per group; a group none of whose parameters is shown is left out."""
+        return [self.group(key, per_layer) for key, per_layer in self.groups if self.shown(per_layer)]
 
     def group(self, key: str, per_layer):
         f = self.f
         omitted = [
             paragraph("summary_layer", layer=str(layer.index), count=str(len(ps) - 1), parameter=Math(f.tex(ps[0])))
-            for layer, ps in per_layer if f.summarised and layer is not None and len(ps) > 1
+            for layer, ps in per_layer if f.summarised and f.chosen is None and layer is not None and len(ps) > 1
         ]
         note = None
         if key == "biases" and f.example is not None and f.updates:

@@ -39,6 +39,8 @@ class DeltaSection:
         else:
             order = list(reversed(f.graph.nodes))
         nodes = [n for n in order if n in self.named_adjoints and n in f.derivation.adjoints]
+        if f.chosen is not None:  # the deltas the chosen parameters use, no others
+            return [n for n in nodes if n in f.deltas_used]
         if f.summarised and f.network is not None:
             firsts = {layer.nets[0] for layer in f.network.layers}
             nodes = [n for n in nodes if n in firsts]

@@ -86,6 +86,15 @@ class Problem:
     #: ``[train] input_gradients``: derive the gradient by every input as well
     input_gradients: bool = False
 
+    def _repr_markdown_(self) -> str:
+        """Shown in a notebook: the title and source, the network (or graph), the examples and the training."""
+        shape = self.network.describe() if self.network is not None else (
+            f"a graph of {len(self.graph.nodes)} nodes and {len(self.graph.parameters)} parameters")
+        examples = f"{len(self.examples)} example{'s' * (len(self.examples) != 1)}"
+        training = f"{self.steps} step{'s' * (self.steps != 1)} at learning rate {self.learning_rate}, update {self.update}"
+        title = self.title or "Untitled problem"
+        return f"**{title}** (`{self.source}`): {shape}; {examples}; {training}\n"
+
 
 # ---------------------------------------------------------------- entry points
 

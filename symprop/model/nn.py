@@ -160,6 +160,16 @@ class Network:
     def layer_of(self, parameter: Symbol) -> Layer:
         return self._layer_of_parameter[parameter]
 
+    def describe(self) -> str:
+        """One line: ``2 inputs -> 2 sigmoid -> 2 sigmoid, loss half_sse; 10 parameters (8 weights, 2 biases)``."""
+        widths = " -> ".join([f"{len(self.inputs)} inputs", *(f"{len(layer.nets)} {layer.activation}" for layer in self.layers)])
+        counts = f"{len(self.parameters)} parameters ({len(self.weights)} weights, {len(self.biases)} biases)"
+        return f"{widths}, loss {self.loss}; {counts}"
+
+    def _repr_markdown_(self) -> str:
+        """Shown in a notebook: the layers, the loss and the parameter count in one line."""
+        return f"**Network** ({self.notation.key} notation): {self.describe()}\n"
+
     @cached_property
     def _layer_of_parameter(self) -> dict[Symbol, Layer]:
         return {p: layer for layer in self.layers for p in (*layer.weight_parameters, *layer.bias_parameters)}

@@ -14,6 +14,7 @@ from sympy import Symbol
 from symprop.errors import FailedCheck
 from symprop.printing.numbers import plain_number
 from symprop.numbers.evaluation import FLOAT, NumericError, check_options, given_values, loss_and_gradients, program_of, to_float
+from symprop.printing.notebook import inline_math, mark, number
 
 #: Central-difference step, relative to max(1, |w|): about the cube root of float64's
 #: epsilon, which balances the truncation error (~h^2) against rounding (~eps/h).
@@ -38,6 +39,11 @@ class GradientCheck:
     numeric: float
     relative_error: float
     ok: bool
+
+    def _repr_markdown_(self) -> str:
+        """Shown in a notebook: the gradient beside its finite-difference estimate."""
+        return (f"{inline_math(self.parameter)}: gradient {number(self.symbolic)}, finite differences "
+                f"{number(self.numeric)}, relative error {number(self.relative_error, 2)} {mark(self.ok)}\n")
 
 
 def gradient_check(derivation, values, *, examples=None, reduction="mean", gradients=None) -> tuple[GradientCheck, ...]:

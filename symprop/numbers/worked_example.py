@@ -33,6 +33,7 @@ from symprop.numbers.evaluation import (
 from symprop.numbers.gradcheck import GradientCheck, gradient_check, input_gradient_check
 from symprop.numbers.vectorised import layered_plan
 from symprop.numbers.vectorised_example import vectorised_check, vectorised_numbers
+from symprop.printing.notebook import inline_math, mark, markdown_table, number
 
 Number = object  # float in float mode, a SymPy number or expression in exact mode, sympy.Float with digits
 
@@ -60,6 +61,27 @@ class WorkedExample:
     #: asked for, and its finite-difference checks
     input_gradients: Mapping[Symbol, Number] = field(default_factory=dict)
     input_checks: tuple[GradientCheck, ...] = ()
+
+    def _repr_markdown_(self) -> str:
+        """Shown in a notebook: the loss before and after training, then per parameter its
+        value, gradient, value after the step and whether finite differences agree."""
+        return example_markdown(self)
+
+
+def example_markdown(example: WorkedExample) -> str:
+    """The loss line and the table of :meth:`WorkedExample._repr_markdown_`."""
+    steps = len(example.loss_history) - 1
+    trained = (f"{number(example.loss)} before, {number(example.loss_after)} after {steps} "
+               f"step{'s' * (steps != 1)} at learning rate {number(example.learning_rate)}") if steps else (
+        f"{number(example.loss)} (no step taken)")
+    count = f"{example.examples} examples, {example.reduction}" if example.examples > 1 else "1 example"
+    agrees = {c.parameter: mark(c.ok) for c in example.checks}
+    updated = set(example.updated_parameters) if steps else set()
+    rows = [(inline_math(p), number(example.values[p]), number(g),
+             number(example.updated[p]) if p in updated else "kept", agrees.get(p, ""))
+            for p, g in example.gradients.items()]
+    header = ("parameter", "value", "gradient", "after the step", "finite differences agree")
+    return f"**Worked example** ({count}): loss {trained}\n\n" + markdown_table(header, rows)
 
 
 # --- the public entry points ---

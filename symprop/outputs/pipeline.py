@@ -105,6 +105,7 @@ def render_documents(
 ) -> dict[str, str | bytes]:
     """Each format rendered (the PDF compiled), by suffix (``.md``, ``.tex``, ``.json``, ``.pdf``), in that
     order; ``settings``: the document options, the network's own title unless one is given."""
+    from symprop.document.formulas import chosen_parameters
     from symprop.outputs import render
 
     formats = list(dict.fromkeys(formats))
@@ -114,7 +115,10 @@ def render_documents(
     if "pdf" in formats:
         export.require_tex()  # before any work: the one-line "install TeX" error
     options = {"title": solution.problem.title or None, **settings, "template_dir": template_dir}
-    lang = document_options(**settings).lang
+    chosen = document_options(**settings)  # refuses an unknown option or section before any work
+    if chosen.only:
+        chosen_parameters(solution.derivation, chosen.only)  # and an unknown parameter, whatever the formats
+    lang = chosen.lang
     texts: dict[str, str | bytes] = {}
     if "md" in formats:
         texts[".md"] = render.render_markdown(solution.derivation, solution.example, **options)

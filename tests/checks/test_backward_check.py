@@ -50,7 +50,8 @@ def test_a_gradient_function_missing_a_path_fails_on_the_hidden_parameters():
     assert not report.ok
     assert {c.parameter for c in report.failing()} == {"w1", "w2", "w3", "w4", "b1"}
     assert report.worst["w5"] < 1e-12
-    assert report.summary().splitlines()[0] == "backward: WRONG for w1, w2, w3, w4, b1 at 5 random points (rtol 1e-6)"
+    assert report.summary().splitlines()[0] == ("backward: WRONG for w1, w2, w3, w4, b1 at 5 random points (rtol 1e-6); "
+                                                "dense layer 1 first wrong from the output: not a common error")
 
 
 def test_a_missing_gradient_is_an_infinite_error_shown_as_missing():
@@ -122,7 +123,8 @@ def test_assert_backward_names_the_parameters_and_values():
     with pytest.raises(AssertionError) as error:
         assert_backward(MAZUR, mazur_layers("dx without transpose"), points=2)
     lines = str(error.value).splitlines()
-    assert lines[1] == "backward: WRONG for w1, w2, w3, w4, b1 at 2 random points (rtol 1e-6)"
+    assert lines[1] == ("backward: WRONG for w1, w2, w3, w4, b1 at 2 random points (rtol 1e-6); "
+                        "dense layer 1 first wrong from the output: not a common error")
     assert lines[2].split() == ["parameter", "worst", "rel.", "error", "expected", "got", "point"]
     w1 = lines[3].split()
     assert w1[0] == "w1" and w1[-2:] == ["<-", "differs"]
@@ -205,3 +207,16 @@ def test_a_loss_layer_for_another_loss_fails_with_the_loss_named():
     assert len(report.problems) == 2
     assert all(p.startswith(f"point {i}: the loss is [") for i, p in enumerate(report.problems, 1))
     assert all(c.got == pytest.approx(2 * c.expected, rel=1e-12) for c in report.checks)
+
+
+def test_a_backward_report_shows_its_verdict_and_table_in_a_notebook():
+    report = check_backward(MAZUR, lambda values: {k: -g for k, g in mazur_gradients(values).items()}, points=2)
+    shown = report._repr_markdown_()
+    assert shown.startswith("Backward pass: **WRONG** at 2 random points (rtol 1e-6); dense layer 2 is the first "
+                            "from the output to disagree: its gradients have the opposite sign")
+    assert "| parameter | worst relative error | expected | got | point | agrees |" in shown
+    assert shown.count("| ✗ |") == 10 and "BackwardReport(" not in shown
+    assert report.checks[0]._repr_markdown_().startswith("`w1`: worst relative error 2 at point ")
+    assert report.diagnosis._repr_markdown_().startswith("**a sign error** in dense layer 2: ")
+    right = check_backward(MAZUR, mazur_gradients, points=2)._repr_markdown_()
+    assert right.startswith("Backward pass: **OK** at 2 random points") and "| ✓ |" in right

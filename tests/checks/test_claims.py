@@ -303,3 +303,17 @@ def test_a_claim_may_call_every_function_with_a_record():
     assert claim == (check.functions.softplus(net_o1) + check.functions.silu(net_o1)
                      + check.functions.leaky_relu(net_o1, Rational(1, 100))
                      + check.functions.softmax(sympy.Integer(1), net_o1, net_o2))
+
+
+def test_a_verdict_shows_its_formulas_as_math_in_a_notebook():
+    from symprop.checks.claims import check_claim
+    from tests.conftest import mazur_network
+
+    network = mazur_network()
+    wrong = check_claim(network, "w5", "(out_o1-t1)*out_h1")._repr_markdown_()
+    assert wrong.startswith(r"$\frac{\partial E_{total}}{\partial w_{5}}$: the claim is **not equal** to the gradient")
+    assert r"- claimed: $out_{h1} \left(out_{o1} - t_{1}\right)$" in wrong
+    assert r"- diagnosis: missing the factor sigmoid'(net\_o1) = out\_o1\*(1 - out\_o1)" in wrong
+    right = check_claim(network, "w5", "out_o1*(1-out_o1)*(out_o1-t1)*out_h1")._repr_markdown_()
+    assert "the claim is equal to the gradient (symbolic" in right and "diagnosis" not in right
+    assert "Verdict(" not in right

@@ -187,3 +187,36 @@ def test_describe_size_names_every_count_that_fits():
         "off by a factor 1/2: the claim is half the gradient "
         "(a square's 2 dropped although the mse loss has no 1/2 to cancel it)"
     )
+
+
+# ---------------------------------------------------------------- a sibling taken for the right name
+
+
+def test_a_wrong_index_is_named_with_the_parameter_whose_gradient_it_is():
+    assert diagnosis(MAZUR, "w5", "(out_o1 - t1)*out_o1*(1 - out_o1)*out_h2") == (
+        "uses out_h2 where the gradient has out_h1 (the gradient of w6)")
+    w1 = str(MAZUR_DERIVATION["w1"].closed_form)
+    assert diagnosis(MAZUR, "w1", w1.replace("i1", "i2")) == "uses i2 where the gradient has i1 (the gradient of w2)"
+
+
+def test_a_wrong_weight_in_a_hidden_gradient_is_named():
+    w1 = str(MAZUR_DERIVATION["w1"].closed_form)
+    assert "w5" in w1
+    assert diagnosis(MAZUR, "w1", w1.replace("w5", "w6")) == "uses w6 where the gradient has w5"
+    assert diagnosis(MAZUR, "w1", "-(" + w1.replace("w5", "w6") + ")") == (
+        "uses w6 where the gradient has w5; sign error: the claim has the opposite sign")
+
+
+def test_another_parameters_whole_gradient_is_named():
+    assert diagnosis(MAZUR, "w5", "(out_o2 - t2)*out_o2*(1 - out_o2)*out_h1") == "the gradient of w7, not of w5"
+
+
+def test_siblings_differ_in_one_number_only():
+    from symprop.checks.diagnosis import _siblings
+
+    names = sympy.symbols("i1 i2 t1 out_h1 out_o1 w2_1_2 w2_2_2 w1_2_2 w2_2_1", real=True)
+    i1, i2, t1, out_h1, out_o1, a, b, c, d = names
+    assert _siblings(i1, names) == [i2]
+    assert _siblings(out_h1, names) == []
+    assert _siblings(a, names) == [b]  # w1_2_2 and w2_2_1 differ from w2_1_2 in two numbers
+    assert _siblings(b, names) == [a, c, d]

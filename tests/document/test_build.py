@@ -1,6 +1,8 @@
 """The whole document: its sections in reading order, each made of model blocks."""
 from __future__ import annotations
 
+import pytest
+
 from symprop.document.build import build_document
 from symprop.document.model import Equation, Figure, Heading, Math, Paragraph, Table
 from symprop.files import spec
@@ -143,3 +145,59 @@ def test_an_upstream_loss_says_where_the_gradient_comes_from_and_inputs_get_rows
     check = next(s for s in document.sections if s.key == "check")
     table = next(b for b in check.blocks if isinstance(b, Table))
     assert [row[0].tex for row in table.rows][-4:] == ["x_{1}", "x_{2}", "g_{1}", "g_{2}"]
+
+
+def headings(document) -> list[str]:
+    return [b.key for s in document.sections for b in s.blocks if isinstance(b, Heading) and b.key]
+
+
+def test_only_derives_the_chosen_parameters_with_the_deltas_they_use(mazur_solution):
+    document = build_document(mazur_solution.derivation, mazur_solution.example, only=["w5"])
+    assert keys(document) == ["network", "forward", "loss", "output_parameters", "delta", "check", "after_update"]
+    assert headings(document) == ["w5"]
+    deltas, gradients = [b.rows for b in document.section("delta").blocks if isinstance(b, Equation)]
+    assert [row.split(" &= ")[0] for row in deltas if "&=" in row and not row.startswith("&")] == [r"\delta_{o1}"]
+    assert gradients[0].startswith(r"\frac{\partial E_{total}}{\partial w_{5}} &= ") and len(gradients) == 3
+    table = next(b for b in document.section("check").blocks if isinstance(b, Table))
+    assert [row[0] for row in table.rows] == [Math("w_{5}")]
+
+
+def test_only_a_hidden_weight_brings_the_deltas_above_it(mazur_solution):
+    document = build_document(mazur_solution.derivation, mazur_solution.example, only=("w1", "b2"))
+    assert keys(document)[3:5] == ["hidden_parameters", "biases"] and headings(document) == ["w1", "b2"]
+    deltas = next(b.rows for b in document.section("delta").blocks if isinstance(b, Equation))
+    named = [row.split(" &= ")[0] for row in deltas if not row.startswith("&")]
+    assert named == [r"\delta_{o1}", r"\delta_{o2}", r"\delta_{h1}"]
+    first = document.section("hidden_parameters")
+    assert "branch_upstream" in sentences(first)  # w1 derives the deltas it reuses itself: no one else is shown
+
+
+def test_an_unknown_parameter_in_only_is_refused_with_the_nearest_and_the_list(mazur_solution):
+    from symprop.document.formulas import UnknownParameter
+    from symprop.errors import SympropError
+
+    with pytest.raises(UnknownParameter) as raised:
+        build_document(mazur_solution.derivation, mazur_solution.example, only=["w5", "w9"])
+    assert str(raised.value) == ("unknown parameter 'w9' in only: did you mean 'w8'? "
+                                 "(parameters: w1, w2, w3, w4, b1, w5, w6, w7, w8, b2)")
+    assert isinstance(raised.value, SympropError) and "\n" not in str(raised.value)
+
+
+def test_sections_switch_the_layer_view_and_node_rules_on_and_others_off(mazur_solution):
+    document = build_document(mazur_solution.derivation, mazur_solution.example,
+                              sections="+layer-view,node_rules,-matrix,-after-update")
+    assert keys(document) == [
+        "network", "forward", "loss", "output_parameters", "hidden_parameters", "biases", "delta", "layer_view",
+        "node_rules", "check",
+    ]
+    assert keys(build_document(mazur_solution.derivation, mazur_solution.example, sections=["-biases", "+biases"]))[5] == "biases"
+
+
+def test_a_graphs_node_rules_and_a_dlfs_networks_layer_view_are_on_by_default_and_can_be_switched_off(graph_solution):
+    from symprop.model.nn import Dense, mlp
+    from symprop.engine.backprop import derive
+
+    assert "node_rules" not in keys(build_document(graph_solution.derivation, graph_solution.example, sections="-node-rules"))
+    dlfs = derive(mlp(2, [Dense(2, "relu"), Dense(2, "sigmoid")], "half_sse", notation="dlfs"))
+    assert "layer_view" in keys(build_document(dlfs))
+    assert "layer_view" not in keys(build_document(dlfs, sections="-layer-view"))

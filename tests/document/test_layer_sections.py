@@ -6,11 +6,11 @@ import pytest
 from symprop.engine import backprop
 
 from symprop.document import layer_sections as layers_document
-from symprop.document.formulas import Formulas
 from symprop.document.model import Equation, Paragraph
-from symprop.document.options import document_options
 
 from symprop.outputs import pipeline
+from symprop.document.formulas import Formulas
+from symprop.document.options import DocumentOptions
 
 from symprop.files import spec
 from symprop.model.nn import Dense, mlp
@@ -78,9 +78,13 @@ def test_labels():
     assert layers_document._labelled("x", None) == "x"
 
 
-def test_the_layer_view_is_for_dlfs_networks_only(mazur_solution):
+def test_the_layer_view_is_of_layered_networks_in_any_notation(mazur_solution):
     derivation = mazur_solution.derivation
-    assert layers_document.layer_view_section(derivation, printer(derivation)).blocks == ()
+    mazur_view = layers_document.layer_view_section(derivation, printer(derivation))
+    assert [b.prose.values["name"] for b in mazur_view.blocks if isinstance(b, Paragraph)
+            and b.prose.key == "layer_forward"] == ["Affine", "Sigmoid", "Affine", "Sigmoid", "Half-Squared-Error-Loss"]
+    graph = pipeline.solve(spec.load_builtin("graph")).derivation
+    assert layers_document.layer_view_section(graph, printer(graph)).blocks == ()
     network = mlp(2, [Dense(2, "relu"), Dense(2, "softmax")], "cross_entropy", notation="dlfs")
     dlfs = backprop.derive(network)
     view = layers_document.layer_view_section(dlfs, printer(dlfs))
@@ -93,26 +97,38 @@ def test_the_layer_view_is_for_dlfs_networks_only(mazur_solution):
     assert rows[-1] == (r"\frac{\partial L}{\partial y} = - \frac{t}{y}",)
 
 
-def formulas(solution):
-    return Formulas(solution.derivation, solution.example, document_options())
-
-
-def test_node_rules_are_for_plain_graphs_only(mazur_solution):
-    derivation = mazur_solution.derivation
-    assert layers_document.node_rules_section(derivation, formulas(mazur_solution)).blocks == ()
+def test_node_rules_of_a_graph_say_each_edges_rule_and_its_numbers():
     solution = pipeline.solve(spec.load_builtin("graph"))
     graph = solution.derivation
     assert layers_document.matrix_section(graph, None, printer(graph), 400).blocks == ()
-    rules = [b.prose for b in layers_document.node_rules_section(graph, formulas(solution)).blocks[2:]]
+    symbolic = layers_document.node_rules_section(Formulas(graph, None, DocumentOptions()))
+    rules = [b.prose for b in symbolic.blocks[2:]]
     assert rules[0].key == "rule_add"
-    # with the numbers of the worked example, as Saito writes them on the edges: df/dq = z = -4
     assert {k: v.tex for k, v in rules[0].values.items()} == {
-        "node": "q", "parent": "x", "local": "1", "passed": r"\frac{\partial f}{\partial q} = -4", "consumers": ""}
-    symbolic = layers_document.node_rules_section(graph, Formulas(graph, None, document_options())).blocks[2]
-    assert symbolic.prose.values["passed"].tex == r"\frac{\partial f}{\partial q}"
+        "node": "q", "parent": "x", "local": "1", "passed": r"\frac{\partial f}{\partial q}", "consumers": ""}
     assert [(r.key, r.values["node"].tex, r.values["parent"].tex) for r in rules[:3]] == [
         ("rule_add", "q", "x"), ("rule_add", "q", "y"), ("rule_multiply", "f", "q"),
     ]
+    assert equations(symbolic) == []
+    worked = equations(layers_document.node_rules_section(Formulas(graph, solution.example, DocumentOptions())))
+    assert worked == [
+        (r"\frac{\partial f}{\partial q} \frac{\partial q}{\partial x} &= \frac{\partial f}{\partial q}", "&= -4"),
+        (r"\frac{\partial f}{\partial q} \frac{\partial q}{\partial y} &= \frac{\partial f}{\partial q}", "&= -4"),
+        (r"\frac{\partial f}{\partial q} &= z", "&= -4"),
+        (r"\frac{\partial f}{\partial z} &= q", "&= 3"),
+    ]
+
+
+def test_node_rules_of_a_network_gather_each_branch_in_numbers(mazur_solution):
+    f = Formulas(mazur_solution.derivation, mazur_solution.example, DocumentOptions())
+    section = layers_document.node_rules_section(f)
+    branches = [b.prose.values["node"].tex for b in section.blocks
+                if isinstance(b, Paragraph) and b.prose.key == "rule_branch"]
+    assert branches == ["b_{1}", "b_{2}", "out_{h1}", "out_{h2}"]
+    assert equations(section)[-2] == (
+        r"\frac{\partial E_{total}}{\partial out_{h1}} &= \delta_{o1} w_{5} + \delta_{o2} w_{7}",
+        r"&= 0.138498562 \cdot 0.4 + \left(-0.0380982365\right) \cdot 0.5", "&= 0.0363503064",
+    )
 
 
 def test_a_deep_network_is_not_proven_in_the_document_for_its_exponential_trees():
@@ -121,3 +137,15 @@ def test_a_deep_network_is_not_proven_in_the_document_for_its_exponential_trees(
     assert layers_document.largest_closed_form(derivation) > 20000
     section = layers_document.matrix_section(derivation, None, printer(derivation), 400, 20000)
     assert "matrix_verified" not in sentences(section) and len(equations(section)) == 7
+
+
+def test_node_rules_of_chosen_parameters_keep_the_edges_on_their_paths(mazur_solution):
+    f = Formulas(mazur_solution.derivation, mazur_solution.example, DocumentOptions(only=("b2",)))
+    rules = [(b.prose.key, b.prose.values["node"].tex, b.prose.values["parent"].tex)
+             for b in layers_document.node_rules_section(f).blocks if isinstance(b, Paragraph) and "node" in b.prose.values]
+    assert rules == [
+        ("rule_add", "net_{o1}", "b_{2}"), ("rule_add", "net_{o2}", "b_{2}"),
+        ("rule_function", "out_{o1}", "net_{o1}"), ("rule_function", "out_{o2}", "net_{o2}"),
+        ("rule_function", "E_{total}", "out_{o1}"), ("rule_function", "E_{total}", "out_{o2}"),
+        ("rule_branch", "b_{2}", ""),
+    ]

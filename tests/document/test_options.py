@@ -29,3 +29,51 @@ def test_an_unknown_option_names_the_nearest_one():
 def test_bad_values_are_refused(settings, message):
     with pytest.raises(ValueError, match=message):
         document_options(**settings)
+
+
+def test_section_switches_read_plus_minus_and_bare_names():
+    from symprop.document.options import section_switches
+
+    assert section_switches("+layer-view, node_rules,-matrix") == ("+layer-view", "+node-rules", "-matrix")
+    assert section_switches(["check", "-after-update"]) == ("+check", "-after-update")
+    assert section_switches("") == ()
+    assert document_options(sections="layer-view").sections == ("+layer-view",)
+
+
+def test_an_unknown_section_is_refused_in_one_line_with_the_nearest_and_the_list():
+    from symprop.document.options import SECTIONS, SectionError
+    from symprop.errors import SympropError
+
+    with pytest.raises(SectionError) as raised:
+        document_options(sections="+layer-view,+node-rule")
+    assert str(raised.value) == f"unknown section 'node-rule': did you mean 'node-rules'? (sections: {', '.join(SECTIONS)})"
+    assert isinstance(raised.value, SympropError)
+
+
+def test_section_defaults_follow_the_notation_the_graph_and_only():
+    from symprop.document.options import section_shown
+
+    plain = document_options()
+    assert section_shown(plain, "layer-view", notation="dlfs", graph=False)
+    assert not section_shown(plain, "layer-view", notation="mazur", graph=False)
+    assert section_shown(plain, "node-rules", notation=None, graph=True)
+    assert not section_shown(plain, "node-rules", notation="mazur", graph=False)
+    assert section_shown(plain, "matrix", notation="mazur", graph=False)
+    assert not section_shown(document_options(only=["w5"]), "matrix", notation="mazur", graph=False)
+    assert section_shown(document_options(only="w5", sections="+matrix"), "matrix", notation="mazur", graph=False)
+    assert not section_shown(document_options(sections="+check,-check"), "check", notation=None, graph=True)
+
+
+def test_only_is_kept_as_a_tuple_of_names_so_options_stay_hashable():
+    assert document_options(only="w5").only == ("w5",)
+    assert document_options(only=["w5", "w6"]).only == ("w5", "w6")
+    assert hash(document_options(only=["w5"], sections=["+node-rules"]))
+
+
+def test_only_and_sections_of_the_wrong_kind_are_refused_in_one_line():
+    from symprop.errors import WrongArgument
+
+    with pytest.raises(WrongArgument, match="the only option expects a parameter name or a list of them, got an int"):
+        document_options(only=5)
+    with pytest.raises(WrongArgument, match="the sections option expects a string such as"):
+        document_options(sections={"node-rules": True})

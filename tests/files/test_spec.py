@@ -579,3 +579,12 @@ def test_upstream_gradient_entries_may_be_named_and_given_per_example():
 ])
 def test_upstream_and_input_gradient_refusals(change, expected):
     assert expected in refusal(UPSTREAM.replace(*change))
+
+
+def test_a_problem_describes_itself_in_one_line_in_a_notebook():
+    from symprop.files import spec
+
+    assert spec.load_builtin("mazur")._repr_markdown_() == (
+        "**A step by step backpropagation example** (`mazur.toml`): 2 inputs -> 2 sigmoid -> 2 sigmoid, loss "
+        "half_sse; 10 parameters (8 weights, 2 biases); 1 example; 1 step at learning rate 0.5, update weights\n")
+    assert "a graph of 2 nodes and 3 parameters" in spec.load_builtin("graph")._repr_markdown_()

@@ -340,3 +340,11 @@ def test_affine_builds_exactly_what_sympy_builds(width, bias):
     # a repeated symbol is not a plain affine map: SymPy's own rules apply (w a + w a = 2 w a)
     w, a = Symbol("w", real=True), Symbol("a", real=True)
     assert affine([w, w], [a, a]) == 2 * w * a
+
+
+def test_a_network_describes_itself_in_one_line_in_a_notebook():
+    from symprop.model.nn import Dense, mlp
+
+    network = mlp(["i1", "i2"], [Dense(2, "sigmoid"), Dense(2, "sigmoid", bias="shared")], "half_sse", notation="mazur")
+    assert network._repr_markdown_() == ("**Network** (mazur notation): 2 inputs -> 2 sigmoid -> 2 sigmoid, loss "
+                                         "half_sse; 11 parameters (8 weights, 3 biases)\n")

@@ -336,3 +336,15 @@ def test_input_gradients_in_exact_arithmetic_are_exact():
     for x, value in example.input_gradients.items():
         expected = sympy.diff(graph.expanded(), x).xreplace(values)
         assert abs(sympy.N(value - expected, 40)) < sympy.Float("1e-35"), x
+
+
+def test_a_worked_example_shows_the_loss_and_a_table_in_a_notebook(mazur_solution):
+    shown = mazur_solution.example._repr_markdown_()
+    assert shown.startswith("**Worked example** (1 example): loss 0.298371109 before, 0.291027774 after 1 step "
+                            "at learning rate 0.5\n\n| parameter | value | gradient | after the step |")
+    assert "| $w_{5}$ | 0.4 | 0.0821670406 | 0.35891648 | ✓ |" in shown
+    assert "| $b_{1}$ | 0.35 | 0.0187256094 | kept | ✓ |" in shown
+    assert "WorkedExample(" not in shown
+    check = mazur_solution.example.checks[0]
+    assert check._repr_markdown_().startswith("$w_{1}$: gradient 0.000438567734, finite differences ")
+    assert check._repr_markdown_().rstrip().endswith("✓")

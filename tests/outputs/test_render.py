@@ -459,8 +459,8 @@ def test_graph_documents_show_the_node_rules():
 
     solution = solve(spec.load_builtin("graph"))
     markdown = render.render_markdown(solution.derivation, solution.example)
-    assert "$q$ is a sum: the gradient reaches $x$ unchanged" in markdown
-    assert "$f$ is a product: the gradient reaching $q$ is the upstream gradient times the other input, $z$." in markdown
+    assert "$q$ is an add node (a sum): the gradient reaches $x$ unchanged" in markdown
+    assert "$f$ is a multiply node (a product): the gradient reaching $q$ is the upstream gradient times the other input, $z$." in markdown
 
 
 @pytest.mark.parametrize("render_name", ["render_markdown", "render_latex"])
@@ -476,3 +476,13 @@ def test_renderers_refuse_what_is_not_a_derivation_in_one_line(render_name):
         render_function(derivation, {"x": 1})
     assert str(raised.value) == (f"{render_name} expects a WorkedExample or None as its example, got a dict: make one "
                                  "with symprop.worked_example(derivation, values)")
+
+
+@pytest.mark.parametrize("render_name", ["render_markdown", "render_latex", "render_html"])
+def test_every_writer_takes_only_and_sections(mazur_solution, render_name):
+    writer = getattr(render, render_name)
+    text = writer(mazur_solution.derivation, mazur_solution.example, only=["w5"], sections="+node-rules")
+    full = writer(mazur_solution.derivation, mazur_solution.example)
+    assert "w_{5}" in text and len(text) < len(full)
+    assert ("Node rules" in text) and ("Node rules" not in full)
+    assert "Matrix form" in full and "Matrix form" not in text
