@@ -103,11 +103,13 @@ def node_rules_section(f: Formulas):
             continue
         blocks.append(paragraph(
             "rule_" + rule.kind, node=Math(tex(rule.node)), parent=Math(tex(rule.parent) if rule.parent is not None else ""),
-            local=Math(tex(rule.local)), passed=Math(tex(rule.passed)),
+            local=Math(tex(rule.local)),
+            passed=Math(tex(passed_in_chain_order(f, rule))),
             consumers=Math(", ".join(tex(c) for c in rule.consumers)),
         ))
         if f.example is not None:
-            rows = [rule_lhs(f, rule), tex(rule.passed), f.sub(rule.passed), f.num(rule_value(f, rule))]
+            passed = passed_in_chain_order(f, rule)
+            rows = [rule_lhs(f, rule), tex(passed), f.sub(passed), f.num(rule_value(f, rule))]
             blocks.append(equation(chain_rows(rows)))
     if not blocks:
         return section("node_rules")
@@ -123,6 +125,15 @@ def on_chosen_paths(f: Formulas, rule) -> bool:
     if rule.kind == "branch":
         return rule.node in f.deltas_used or rule.node in f.chosen
     return rule.node in upstream and (rule.parent in f.deltas_used or rule.parent in f.chosen)
+
+
+def passed_in_chain_order(f: Formulas, rule):
+    """What a rule passes, its upstream gradient and local factor in the notation's chain
+    order (as the left side writes them); a branch's sum as it is."""
+    if rule.kind == "branch":
+        return rule.passed
+    upstream = 1 if rule.node == f.output else f.derivation.adjoints[rule.node].symbol
+    return ordered_product(f.chain([upstream, rule.local]))
 
 
 def rule_lhs(f: Formulas, rule) -> str:
