@@ -148,6 +148,12 @@ def main(debug):
 NOTATIONS = tuple(PRESETS)
 
 
+#: What the progress bar of ``derive`` says while each phase runs, keyed by the phase that just
+#: ended: deriving, the worked example's numbers, the gradient check, then each document.
+PHASES = {"start": "deriving", "derive": "working the example", "numbers": "checking the gradients",
+          "check": "writing documents"}
+
+
 @main.command()
 @click.argument("file", required=False, type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("-f", "--format", "formats", default="md,tex", show_default=True,
@@ -196,14 +202,17 @@ def derive(file, formats, notation, lang, flavor, digits, steps, input_gradients
     show_progress = sys.stderr.isatty() and not quiet
     settings = dict(stem=stem, lang=lang, flavor=flavor, digits=digits, fragment=fragment, per_parameter=per_parameter,
                     only=only, sections=sections, template_dir=template_dir)
-    with click.progressbar(length=len(formats) + 1, label="deriving", file=sys.stderr,
+    with click.progressbar(length=len(formats) + len(PHASES) - 1, label=PHASES["start"], file=sys.stderr,
                            hidden=not show_progress) as bar:
-        solution = solve(problem, steps=steps, precision=precision)
-        bar.update(1)
+        def step(name):
+            bar.label = PHASES.get(name, PHASES["check"])
+            bar.update(1)
+
+        solution = solve(problem, steps=steps, precision=precision, on_step=step)
         if to_stdout:
-            [text] = render_documents(solution, formats, on_step=lambda name: bar.update(1), **settings).values()
+            [text] = render_documents(solution, formats, on_step=step, **settings).values()
         else:
-            paths = write_documents(solution, formats, Path(output_dir), on_step=lambda name: bar.update(1), **settings)
+            paths = write_documents(solution, formats, Path(output_dir), on_step=step, **settings)
     if to_stdout:
         stream = sys.stdout.buffer
         stream.write(text if isinstance(text, bytes) else text.encode("utf-8"))

@@ -43,18 +43,22 @@ def expected_seconds(problem) -> float:
     return count * (SECONDS_PER_PARAMETER_IN_ARRAYS if in_arrays else SECONDS_PER_PARAMETER)
 
 
-def solve(problem, *, steps: int | None = None, precision="float") -> Solution:
+def solve(problem, *, steps: int | None = None, precision="float",
+          on_step: Callable[[str], None] = lambda name: None) -> Solution:
     """Derive every gradient of ``problem`` and work its example (forward pass,
-    gradients, update, ``steps`` training steps, gradient check)."""
+    gradients, update, ``steps`` training steps, gradient check); ``on_step`` is told
+    ``"derive"``, ``"numbers"`` and ``"check"`` as each phase ends."""
     from symprop.engine.backprop import derive
     from symprop.numbers.worked_example import worked_example
 
     if steps is not None:
         problem = replace(problem, steps=steps)
     derivation = derive(problem.network or problem.graph, wrt="all" if problem.input_gradients else "parameters")
+    on_step("derive")
     example = worked_example(
         derivation, problem.values, learning_rate=problem.learning_rate, update=problem.update,
         steps=problem.steps, examples=list(problem.examples), reduction=problem.reduction, precision=precision,
+        on_phase=on_step,
     )
     return Solution(problem, derivation, example)
 

@@ -205,3 +205,9 @@ def test_json_of_a_large_layered_network_gives_formulas_per_layer_only():
     assert len(summary["gradients"]) == len(network.parameters) == 90
     full = pipeline.json_document(solution, document_options(per_parameter=True))
     assert full["formulas_per"] == "parameter" and len(full["formulas"]) == 90
+
+
+def test_solve_reports_each_phase_as_it_ends():
+    phases = []
+    pipeline.solve(spec.load_builtin("mazur"), on_step=phases.append)
+    assert phases == ["derive", "numbers", "check"]
