@@ -75,6 +75,10 @@ def bench_derivation_scaling() -> None:
         report(f"derive: every gradient record, {name}", f"{records:.3f} s", "<= 0.5 s" if largest else "",
                records <= 0.5 if largest else None)
         report(f"  ... and every delta form built as a SymPy expression", f"{elapsed:.3f} s", "", None)
+        if largest:
+            forms = best_of(lambda: [(g.delta_form, g.closed_form) for g in backprop.derive(network, max_paths=0)],
+                            repeats=2)
+            report("  ... every delta form and every closed form built", f"{forms:.3f} s", "<= 1 s", forms <= 1)
     slope = np.polyfit(np.log(params), np.log(seconds), 1)[0]
     report("time ~ params^k, fitted k (2-2-2 .. 784-16-10)", f"k = {slope:.2f}", "k <= 1.1 (linear)", slope <= 1.1)
     tail = np.polyfit(np.log(params[2:]), np.log(seconds[2:]), 1)[0]
@@ -231,6 +235,9 @@ def bench_big_network_file() -> None:
         source = big_network_file(Path(folder) / "big.toml")
         command = [sys.executable, "-m", "symprop", "derive", str(source), "--format", "md,json", "-o", folder]
         whole = best_of(lambda: subprocess.run(command, capture_output=True, check=True, cwd=ROOT), repeats=2)
+        size = (Path(folder) / "big.json").stat().st_size
+        per_parameter = best_of(lambda: subprocess.run([*command[:6], "md", "-o", folder, "--per-parameter"],
+                                                       capture_output=True, check=True, cwd=ROOT), repeats=1)
         code = (
             "import sys, time; sys.path.insert(0, %r)\n"
             "start = time.perf_counter()\n"
@@ -243,27 +250,35 @@ def bench_big_network_file() -> None:
     report("symprop derive 784-16-10 file --format md,json (whole process)", f"{whole:.2f} s", "<= 3 s", whole <= 3)
     report("  ... reading the file + derive() (imports included)", f"{inner:.2f} s", "-", None)
     report("  ... whole process / (reading + derive())", f"{whole / inner:.2f}x", "<= 4x", whole / inner <= 4)
+    report("  ... its JSON", f"{size / 1e6:.1f} MB", "<= 5 MB", size <= 5e6)
+    report("symprop derive 784-16-10 file --format md --per-parameter", f"{per_parameter:.1f} s", "<= 30 s",
+           per_parameter <= 30)
 
 
 def deep_document_seconds(depth: int, width: int) -> float:
-    """Derive a ``depth``-layer sigmoid network, work its example, write its Markdown."""
+    """Derive a ``depth``-layer sigmoid network, work its example, write its Markdown and JSON."""
     from symprop.numbers.worked_example import worked_example
-    from symprop.outputs import render
+    from symprop.outputs import pipeline
 
     network = nn.mlp(width, [nn.Dense(width, "sigmoid") for _ in range(depth)], "half_sse")
     symbols = (*network.graph.inputs, *network.graph.parameters)
     values = {s.name: 0.1 * ((7 * i) % 11 - 5) for i, s in enumerate(symbols)}
     start = time.perf_counter()
     derivation = backprop.derive(network)
-    render.render_markdown(derivation, worked_example(derivation, values, learning_rate=0.1))
+    example = worked_example(derivation, values, learning_rate=0.1)
+    problem = type("Problem", (), {"title": f"{depth} layers"})()
+    pipeline.render_documents(pipeline.Solution(problem, derivation, example), ["md", "json"])
     return time.perf_counter() - start
 
 
 def bench_deep_documents() -> None:
     """Closed forms double in printed size with every layer; documents must not."""
     ten, twenty = (min(deep_document_seconds(depth, 4) for _ in range(2)) for depth in (10, 20))
-    report("20-layer width-4 sigmoid network: derive, example, Markdown", f"{twenty:.2f} s", "< 5 s", twenty < 5)
+    report("20-layer width-4 sigmoid network: derive, example, md + json", f"{twenty:.2f} s", "< 5 s", twenty < 5)
     report("  ... time(20 layers) / time(10 layers)", f"{twenty / ten:.2f}x", "<= 2.5x (linear)", twenty / ten <= 2.5)
+    half, fifty = (deep_document_seconds(depth, 8) for depth in (25, 50))
+    report("50-layer width-8 sigmoid network: derive, example, md + json", f"{fifty:.2f} s", "<= 5 s", fifty <= 5)
+    report("  ... time(50 layers) / time(25 layers)", f"{fifty / half:.2f}x", "<= 2.5x (linear)", fifty / half <= 2.5)
 
 
 def bench_generated_code() -> None:
