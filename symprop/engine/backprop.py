@@ -36,10 +36,17 @@ DEFAULT_MAX_PATHS = 64
 
 
 def derive(
-    network, *, max_paths: int = DEFAULT_MAX_PATHS, expand: bool = False, backend: str = "auto"
+    network, *, max_paths: int = DEFAULT_MAX_PATHS, expand: bool = False, backend: str = "auto",
+    parameters=None, inputs=None,
 ) -> Derivation:
-    """Backpropagate through ``network`` (a :class:`~symprop.model.graph.Graph` or a
-    :class:`~symprop.model.nn.Network`) and return every parameter's gradient.
+    """Backpropagate through ``network`` (a :class:`~symprop.model.graph.Graph`, a
+    :class:`~symprop.model.nn.Network`, a loaded file, or a bare SymPy expression) and
+    return every parameter's gradient.
+
+    A SymPy expression is taken apart by :meth:`Graph.from_expression
+    <symprop.model.graph.Graph.from_expression>`: ``parameters`` (Symbols or names) are
+    what gradients are taken for, ``inputs`` the data (any other symbol is an input).
+    A Graph or a Network declares its own, so these two are for expressions only.
 
     ``max_paths`` bounds how many chain-rule paths are listed per parameter
     (the count is always given); ``expand=True`` also writes each gradient in
@@ -48,7 +55,7 @@ def derive(
     about 20x faster on wide layers), ``"sympy"`` never does, ``"auto"`` uses
     SymEngine when it is installed.
     """
-    network = _network_or_graph(network)
+    network = _network_or_graph(network, parameters, inputs)
     graph = network if isinstance(network, Graph) else network.graph
     local = local_derivatives(graph, backend=backend)
     adjoints = adjoint_walk(graph, local)
@@ -60,9 +67,16 @@ def derive(
     return Derivation(graph, local, adjoints, gradients, max_paths, None if network is graph else network)
 
 
-def _network_or_graph(value):
-    """``value`` when it is a Graph or a Network; a loaded file (a Problem) gives its own;
-    anything else is refused in one line."""
+def _network_or_graph(value, parameters=None, inputs=None):
+    """``value`` when it is a Graph or a Network; a loaded file (a Problem) gives its own; a
+    SymPy expression becomes its graph, with ``parameters`` and ``inputs`` (for expressions
+    only); anything else is refused in one line."""
+    if isinstance(value, sympy.Basic):
+        return Graph.from_expression(value, parameters=parameters, inputs=inputs)
+    if parameters is not None or inputs is not None:
+        given = "parameters" if parameters is not None else "inputs"
+        raise WrongArgument("derive", f"{given}= only with a SymPy expression", value,
+                            "a Graph, a Network or a loaded file declares its own parameters and inputs")
     if isinstance(value, (Graph, Network)):
         return value
     if isinstance(getattr(value, "graph", None), Graph) and hasattr(value, "values"):  # a Problem (symprop.load)
@@ -70,7 +84,7 @@ def _network_or_graph(value):
     hint = ("a string is not parsed: build a Graph, or load a network file with symprop.loads"
             if isinstance(value, str) else "build one with symprop.nn.mlp or symprop.Graph, or load a file with "
             "symprop.load")
-    raise WrongArgument("derive", "a Graph or a Network", value, hint)
+    raise WrongArgument("derive", "a Graph, a Network or a SymPy expression", value, hint)
 
 
 def local_derivatives(graph: Graph, backend: str = "auto") -> dict[tuple[Symbol, Symbol], Expr]:
