@@ -30,7 +30,9 @@ builds the graph from them.
 """
 from __future__ import annotations
 
+import builtins
 import itertools
+import keyword
 from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable, Mapping
@@ -42,6 +44,7 @@ from sympy.matrices import MatrixBase
 from sympy.matrices.expressions import MatrixExpr
 
 from symprop.errors import SympropError
+from symprop.model.functions import FUNCTION_RECORDS
 from symprop.model.records import Activation
 from symprop.model.spellings import recognise_activations
 
@@ -344,8 +347,9 @@ def _kind(e: Expr) -> tuple[str, str]:
 
 def _node_names(ops: Iterable[Expr], taken: set[str]) -> tuple[dict[Expr, Symbol], dict[Symbol, str]]:
     """A name per operation: its kind's name alone when it is the only one of its kind, else numbered
-    (``s1, s2``) in graph order; never a taken name, nor the name of something SymPy defines
-    (``sin``, ``E``), which a claim or a document would read as that."""
+    (``s1, s2``) in graph order; never a taken name, nor one that already means something
+    (``sin``, ``E``, ``softmax``, ``abs``), which a claim, a document or generated code would
+    read as that."""
     ops = list(ops)
     counts = Counter(_kind(e) for e in ops)
     names: dict[Expr, Symbol] = {}
@@ -354,12 +358,20 @@ def _node_names(ops: Iterable[Expr], taken: set[str]) -> tuple[dict[Expr, Symbol
         base, head = _kind(e)
         candidates = _numbered(base) if counts[(base, head)] > 1 else itertools.chain((base,), _numbered(base))
         for name in candidates:
-            if name not in taken and not hasattr(sympy, name):
+            if name not in taken and not _means_something(name):
                 break
         taken.add(name)
         names[e] = Symbol(name, real=True)
         latex[names[e]] = head if name == base else f"{head}_{{{name[len(base):]}}}"
     return names, latex
+
+
+def _means_something(name: str) -> bool:
+    """A name SymPy, symprop's functions or Python (in generated code) already give a meaning."""
+    return hasattr(sympy, name) or name in _FUNCTION_NAMES or hasattr(builtins, name) or keyword.iskeyword(name)
+
+
+_FUNCTION_NAMES = frozenset(record.name for record in FUNCTION_RECORDS)
 
 
 def _numbered(base: str):

@@ -75,6 +75,11 @@ def test_names_avoid_the_expressions_symbols_their_adjoints_and_sympys_names():
     assert "sin1" in names and network.latex_names[Symbol("sin1", real=True)] == r"\mathrm{sin}_{1}"
 
 
+def test_names_python_or_symprop_already_use_are_numbered():
+    network = expression_network(sympy.Abs(w * x) + Max(w, x), parameters=[w])
+    assert [node.name for node, _ in network.pairs] == ["p", "abs1", "max1", "f"]
+
+
 def test_nodes_of_one_kind_are_numbered_in_graph_order():
     network = expression_network(sigmoid(w * x) + sigmoid(w * y), parameters=[w])
     assert [node.name for node, _ in network.pairs] == ["p1", "a1", "p2", "a2", "f"]
@@ -243,7 +248,7 @@ def _unary(u):
     return st.sampled_from([
         exp(u), log(1 + u ** 2), sin(u), sympy.tanh(u), (1 + u ** 2) ** Rational(1, 2), (1 + u ** 2) ** Rational(-3, 2),
         1 / (1 + exp(-u)), exp(u) / (exp(u) + 1), (exp(u) - exp(-u)) / (exp(u) + exp(-u)), log(1 + exp(u)),
-        u ** 2, u ** 3,
+        u ** 2, u ** 3, 1 / (1 + u ** 2), Max(0, u),
     ])
 
 
