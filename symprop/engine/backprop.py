@@ -71,7 +71,7 @@ def _network_or_graph(value, parameters=None, inputs=None):
     """``value`` when it is a Graph or a Network; a loaded file (a Problem) gives its own; a
     SymPy expression becomes its graph, with ``parameters`` and ``inputs`` (for expressions
     only); anything else is refused in one line."""
-    if isinstance(value, sympy.Basic):
+    if isinstance(value, (sympy.Basic, sympy.MatrixBase)):
         return Graph.from_expression(value, parameters=parameters, inputs=inputs)
     if parameters is not None or inputs is not None:
         given = "parameters" if parameters is not None else "inputs"

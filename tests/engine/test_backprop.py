@@ -582,3 +582,12 @@ def test_derive_of_an_expression_without_parameters_says_what_to_declare():
     with pytest.raises(GraphError, match=r"^no parameters declared: say which symbols gradients are taken for, as "
                                          r"parameters=\[\.\.\.\] \(the expression's symbols: w, x\)$"):
         derive(w * x)
+
+
+def test_derive_of_a_matrix_is_refused_in_one_line_for_now():
+    from symprop.model.graph import GraphError
+
+    w, x = symbols("w x")
+    with pytest.raises(GraphError, match=r"^matrices: Matrix\(\[\[w\*x\]\]\) is a matrix, and an expression "
+                                         r"network takes a scalar expression: write the entries as symbols$"):
+        derive(sympy.Matrix([[w * x]]), parameters=[w])
