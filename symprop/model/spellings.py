@@ -39,12 +39,12 @@ def recognise_activations(expr: Expr) -> Expr:
     Sub-expressions are rewritten before the expressions holding them
     (``replace`` works bottom-up), so a sigmoid inside a sigmoid is found too.
     """
-    expr = expr.replace(lambda e: _exact_match(e, _SOFTPLUS) is not None,
+    expr = expr.replace(lambda e: isinstance(e, log) and _exact_match(e, _SOFTPLUS) is not None,
                         lambda e: softplus(_exact_match(e, _SOFTPLUS)[_U]))
     expr = expr.replace(lambda e: e.is_Mul and _tanh_of(e) is not None, _tanh_of)
     expr = expr.replace(lambda e: _sigmoid_power(e) is not None, _sigmoid_power)
     expr = expr.replace(lambda e: e.is_Mul and _exp_times_sigmoid(e) is not None, _exp_times_sigmoid)
-    return expr.replace(lambda e: _exact_match(e, _RELU) is not None,
+    return expr.replace(lambda e: isinstance(e, Max) and _exact_match(e, _RELU) is not None,
                         lambda e: relu(_exact_match(e, _RELU)[_U]))
 
 
