@@ -36,10 +36,17 @@ DEFAULT_MAX_PATHS = 64
 
 
 def derive(
-    network, *, wrt="parameters", max_paths: int = DEFAULT_MAX_PATHS, expand: bool = False, backend: str = "auto"
+    network, *, parameters=None, inputs=None, wrt="parameters", max_paths: int = DEFAULT_MAX_PATHS,
+    expand: bool = False, backend: str = "auto",
 ) -> Derivation:
-    """Backpropagate through ``network`` (a :class:`~symprop.model.graph.Graph` or a
-    :class:`~symprop.model.nn.Network`) and return every parameter's gradient.
+    """Backpropagate through ``network`` (a :class:`~symprop.model.graph.Graph`, a
+    :class:`~symprop.model.nn.Network`, a loaded file, or a bare SymPy expression) and
+    return every parameter's gradient.
+
+    A SymPy expression is taken apart by :meth:`Graph.from_expression
+    <symprop.model.graph.Graph.from_expression>`: ``parameters`` (Symbols or names) are
+    what gradients are taken for, ``inputs`` the data (any other symbol is an input).
+    A Graph or a Network declares its own, so these two are for expressions only.
 
     ``wrt`` says which inputs get gradients too: ``"parameters"`` (none),
     ``"all"`` (every input, targets included) or a list of input names; they
@@ -51,10 +58,10 @@ def derive(
     on wide layers), ``"sympy"`` never does, ``"auto"`` uses SymEngine when it
     is installed.
     """
-    network = _network_or_graph(network)
+    network = _network_or_graph(network, parameters, inputs)
     graph = network if isinstance(network, Graph) else network.graph
-    inputs = inputs_wanted(graph, wrt)
-    local = local_derivatives(graph, backend=backend, inputs=inputs)
+    wanted = inputs_wanted(graph, wrt)
+    local = local_derivatives(graph, backend=backend, inputs=wanted)
     adjoints = adjoint_walk(graph, local)
     counts = path_counts(graph)
     expanded_nodes = graph.expanded_nodes if expand else None
@@ -63,7 +70,7 @@ def derive(
         return gradient(graph, local, adjoints, counts, symbol, max_paths, expanded_nodes)
 
     gradients = {p: gradient_of(p) for p in graph.parameters}
-    input_gradients = {x: gradient_of(x) for x in inputs}
+    input_gradients = {x: gradient_of(x) for x in wanted}
     return Derivation(graph, local, adjoints, gradients, max_paths, None if network is graph else network,
                       input_gradients)
 
@@ -87,9 +94,16 @@ def inputs_wanted(graph: Graph, wrt) -> tuple[Symbol, ...]:
     return tuple(x for x in graph.inputs if x.name in wanted)
 
 
-def _network_or_graph(value):
-    """``value`` when it is a Graph or a Network; a loaded file (a Problem) gives its own;
-    anything else is refused in one line."""
+def _network_or_graph(value, parameters=None, inputs=None):
+    """``value`` when it is a Graph or a Network; a loaded file (a Problem) gives its own; a
+    SymPy expression becomes its graph, with ``parameters`` and ``inputs`` (for expressions
+    only); anything else is refused in one line."""
+    if isinstance(value, (sympy.Basic, sympy.MatrixBase)):
+        return Graph.from_expression(value, parameters=parameters, inputs=inputs)
+    if parameters is not None or inputs is not None:
+        given = "parameters" if parameters is not None else "inputs"
+        raise WrongArgument("derive", f"{given}= only with a SymPy expression", value,
+                            "a Graph, a Network or a loaded file declares its own parameters and inputs")
     if isinstance(value, (Graph, Network)):
         return value
     if isinstance(getattr(value, "graph", None), Graph) and hasattr(value, "values"):  # a Problem (symprop.load)
@@ -97,7 +111,7 @@ def _network_or_graph(value):
     hint = ("a string is not parsed: build a Graph, or load a network file with symprop.loads"
             if isinstance(value, str) else "build one with symprop.nn.mlp or symprop.Graph, or load a file with "
             "symprop.load")
-    raise WrongArgument("derive", "a Graph or a Network", value, hint)
+    raise WrongArgument("derive", "a Graph, a Network or a SymPy expression", value, hint)
 
 
 def local_derivatives(

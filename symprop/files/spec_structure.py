@@ -8,15 +8,19 @@ front with that reason.
 """
 from __future__ import annotations
 
+import io
+import re
+import tokenize
+
 from sympy import Expr, Symbol
 
 from symprop.model import functions
 
 from symprop.model import nn
-from symprop.files.expressions import ExpressionError, parse_expression
+from symprop.files.expressions import EXPRESSION_FUNCTIONS, SYMPY_MEANINGS, ExpressionError, parse_expression
 from symprop.model.graph import Graph, GraphError
-from symprop.files.spec_file import UNIT_NAME, SpecFile, check_name, refuse_unknown_keys
-from symprop.files.toml_text import Key, describe
+from symprop.files.spec_file import NAME, UNIT_NAME, SpecFile, check_name, refuse_unknown_keys
+from symprop.files.toml_text import MISSING, Key, describe
 
 #: Beyond these a derivation (or its document) would take very long: refused up front.
 MAX_PARAMETERS = 200_000
@@ -26,7 +30,7 @@ LOSSES = nn.LOSSES
 #: The keys each table may have; any other is refused with the nearest of these.
 NETWORK_KEYS = ("inputs", "targets", "loss", "layers")
 LAYER_KEYS = ("units", "activation", "bias", "names", "alpha")
-GRAPH_KEYS = ("inputs", "parameters", "nodes", "output")
+GRAPH_KEYS = ("inputs", "parameters", "nodes", "expression", "output")
 
 
 def structure(spec: SpecFile, notation: str, title: str = "") -> tuple[nn.Network | None, Graph]:
@@ -149,18 +153,24 @@ def _check_loss_fits(spec: SpecFile, loss: str, layers: list[nn.Dense]) -> None:
 
 
 def build_graph(spec: SpecFile) -> Graph:
-    """The expression graph of ``[graph]``: every name a real symbol, nodes in file order."""
+    """The expression graph of ``[graph]``: every name a real symbol, nodes in file order.
+
+    ``inputs`` are data and ``parameters`` what gradients are taken for; a parameter
+    need not be listed among the inputs, and a name listed in both counts once, as a
+    parameter. Without ``parameters``, every input is one. The graph is either ``nodes``
+    (named equations) or one ``expression``, taken apart into nodes.
+    """
     spec.table(("graph",), required="a table")
     refuse_unknown_keys(spec, ("graph",), GRAPH_KEYS, "in [graph]")
-    inputs = spec.names(("graph", "inputs"), what="input names", in_expressions=True)
+    if spec.get(("graph", "expression")) is not MISSING:
+        return _expression_graph(spec)
+    inputs = spec.names(("graph", "inputs"), [] if spec.get(("graph", "parameters")) is not MISSING else MISSING,
+                        what="input names", in_expressions=True)
     parameters = spec.names(("graph", "parameters"), inputs, what="parameter names", in_expressions=True)
-    strangers = [p for p in parameters if p not in inputs]
-    if strangers:
-        raise spec.error(("graph", "parameters"), f"{', '.join(strangers)} not in graph.inputs: a parameter is one of "
-                         "the inputs")
     if not parameters:
-        raise spec.error(("graph", "parameters"), "no parameters: expected at least one input to take gradients for")
-    pairs = _nodes(spec, {name: Symbol(name, real=True) for name in inputs})
+        raise spec.error(("graph", "parameters"), "no parameters: expected at least one name to take gradients for")
+    declared = [*parameters, *(n for n in inputs if n not in parameters)]
+    pairs = _nodes(spec, {name: Symbol(name, real=True) for name in declared})
     output = _graph_output(spec, [node.name for node, _ in pairs])
     data = [Symbol(n, real=True) for n in inputs if n not in parameters]
     try:
@@ -168,6 +178,59 @@ def build_graph(spec: SpecFile) -> Graph:
                                 output=Symbol(output, real=True))
     except GraphError as error:
         raise spec.error(("graph",), str(error)) from None
+
+
+def _expression_graph(spec: SpecFile) -> Graph:
+    """``expression = "f = ..."`` (or just ``"..."``) with its ``parameters``: the graph
+    :meth:`Graph.from_expression` takes it apart into; a name not declared is an input."""
+    key = ("graph", "expression")
+    if spec.get(("graph", "nodes")) is not MISSING:
+        raise spec.error(key, "give either expression (one formula) or nodes (named equations), not both")
+    parameters = spec.names(("graph", "parameters"), [], what="parameter names", in_expressions=True)
+    if not parameters:
+        missing = "missing" if spec.get(("graph", "parameters")) is MISSING else "no parameters"
+        raise spec.error(("graph", "parameters"), f"{missing}: expected the names gradients are taken for (an "
+                         "expression's other names are inputs)")
+    inputs = spec.names(("graph", "inputs"), [], what="input names", in_expressions=True)
+    output, text = _named_expression(spec, key)
+    names = [*parameters, *inputs, *(n for n in _names_used(text) if n not in parameters and n not in inputs)]
+    try:
+        expr = parse_expression(text, {n: Symbol(n, real=True) for n in names}, node=output or "")
+        graph = Graph.from_expression(expr, parameters=parameters, inputs=inputs, output=output)
+    except (ExpressionError, GraphError) as error:
+        raise spec.error(key, str(error)) from None
+    if len(graph.nodes) > MAX_NODES:
+        raise spec.error(key, f"{len(graph.nodes)} nodes: at most {MAX_NODES}, as more would take very long")
+    return graph
+
+
+def _named_expression(spec: SpecFile, key: Key) -> tuple[str | None, str]:
+    """``(output name or None, formula)`` of ``"f = formula"`` or ``"formula"``; the name may
+    instead be given as ``output``, but not both ways."""
+    text = spec.string(key, what='a formula like "f = (x*w - y)**2"')
+    named = re.match(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*=(?!=)", text)
+    output = spec.string(("graph", "output"), None, what="the name of the output node") if spec.get(
+        ("graph", "output")) is not MISSING else None
+    if named is None:
+        return output, text
+    if output is not None:
+        raise spec.error(("graph", "output"), f"the output is named twice ({named.group(1)!r} in graph.expression "
+                         "and here): name it once")
+    check_name(spec, key, named.group(1), in_expressions=True)
+    return named.group(1), text[named.end():]
+
+
+def _names_used(text: str) -> list[str]:
+    """The names ``text`` uses that a file could declare (not functions, not SymPy's ``pi``, ``E``,
+    ... which the parser refuses by name), in order; none when it cannot be tokenized (the
+    parser then says why)."""
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return []
+    names = [t.string for t in tokens if t.type == tokenize.NAME and NAME.match(t.string)]
+    usable = (n for n in names if n not in EXPRESSION_FUNCTIONS and n not in SYMPY_MEANINGS)
+    return list(dict.fromkeys(usable))
 
 
 def _nodes(spec: SpecFile, known: dict[str, Symbol]) -> list[tuple[Symbol, Expr]]:

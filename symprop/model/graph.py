@@ -14,6 +14,7 @@ import sympy
 from sympy import Expr, Symbol
 
 from symprop.errors import SympropError
+from symprop.model.decompose import ExpressionNetworkError, expression_network
 
 
 class GraphError(SympropError, ValueError):
@@ -37,7 +38,8 @@ class Graph:
 
     ``output`` is the node whose gradient is taken: a loss, or any output.
     Construction checks that every name is assigned once and only refers to
-    what came before it.
+    what came before it. An input that is also a parameter is a parameter:
+    gradients are taken for it.
     """
 
     inputs: tuple[Symbol, ...]
@@ -47,8 +49,8 @@ class Graph:
     latex_names: Mapping[Symbol, str] = field(default_factory=dict, compare=False)
 
     def __post_init__(self):
-        object.__setattr__(self, "inputs", tuple(self.inputs))
         object.__setattr__(self, "parameters", tuple(self.parameters))
+        object.__setattr__(self, "inputs", tuple(s for s in self.inputs if s not in self.parameters))
         equations = (e if isinstance(e, Equation) else Equation(*e) for e in self.equations)
         object.__setattr__(
             self, "equations", tuple(Equation(e.node, sympy.sympify(e.expr, strict=True)) for e in equations)
@@ -64,6 +66,24 @@ class Graph:
                 raise GraphError("the graph has no nodes: give at least one equation")
             output = equations[-1].node
         return cls(tuple(inputs), tuple(parameters), equations, output, dict(latex_names or {}))
+
+    @classmethod
+    def from_expression(cls, expr, *, parameters=None, inputs=None, output=None) -> "Graph":
+        """The computational graph of a bare scalar SymPy expression: one node per sum,
+        product, power and function application, shared sub-expressions one node, common
+        spellings of activations (``1/(1 + exp(-z))``) as symprop's activations.
+
+        ``parameters`` (required) are what gradients are taken for and ``inputs`` the
+        data, as Symbols or names; any other symbol of ``expr`` is an input.
+        ``output`` names the output node (default ``f``, or ``f1``, ... when ``expr``
+        has a symbol ``f``). See :mod:`symprop.model.decompose`.
+        """
+        try:
+            network = expression_network(expr, parameters=parameters, inputs=inputs, output=output)
+        except ExpressionNetworkError as error:
+            raise GraphError(str(error)) from None
+        return cls.from_pairs(network.pairs, inputs=network.inputs, parameters=network.parameters,
+                              output=network.output, latex_names=network.latex_names)
 
     @cached_property
     def nodes(self) -> tuple[Symbol, ...]:

@@ -521,11 +521,11 @@ def test_random_architectures_match_reference(network, seed):
 @pytest.mark.parametrize(
     "value, message",
     [
-        (None, "derive expects a Graph or a Network, got None: build one with symprop.nn.mlp or symprop.Graph, or "
+        (None, "derive expects a Graph, a Network or a SymPy expression, got None: build one with symprop.nn.mlp or symprop.Graph, or "
                "load a file with symprop.load"),
-        ([1, 2], "derive expects a Graph or a Network, got a list: build one with symprop.nn.mlp or symprop.Graph, "
+        ([1, 2], "derive expects a Graph, a Network or a SymPy expression, got a list: build one with symprop.nn.mlp or symprop.Graph, "
                  "or load a file with symprop.load"),
-        ("x+y", "derive expects a Graph or a Network, got the string 'x+y': a string is not parsed: build a Graph, "
+        ("x+y", "derive expects a Graph, a Network or a SymPy expression, got the string 'x+y': a string is not parsed: build a Graph, "
                 "or load a network file with symprop.loads"),
     ],
 )
@@ -592,3 +592,49 @@ def test_node_gradient_of_an_input_without_declaring_it(chain_derivation):
     assert node_gradient(derivation, "n").path_count == 1
     x = symbols("x")
     assert node_gradient(derive(Graph.from_pairs([(p, tax * 2)], inputs=[x], parameters=[tax])), "x").path_count == 0
+
+
+def test_derive_takes_a_bare_expression_with_its_parameters():
+    w, x, b, y, a = symbols("w x b y a")
+    derivation = derive((1 / (1 + exp(-(w * x + b))) - y) ** 2, parameters=[w, "b"])
+    assert [g.symbol for g in derivation] == [w, b]
+    assert derivation.network is None and derivation.graph.inputs == (x, y)
+    assert derivation["w"].closed_form == 2 * x * a * (1 - a) * (a - y)
+    assert_gradients_match_reference(derivation)
+
+
+def test_derive_of_an_expression_with_inputs_declared_and_a_name_in_both():
+    w, x = symbols("w x")
+    derivation = derive(sin(w * x), parameters=["w"], inputs=["w", "x"])
+    assert derivation.graph.parameters == (w,) and derivation.graph.inputs == (x,)
+    assert derivation["w"].closed_form == x * cos(Symbol("p", real=True))
+
+
+@pytest.mark.parametrize("declared", [{"parameters": ["x"]}, {"inputs": ["x"]}])
+def test_derive_refuses_parameters_or_inputs_beside_a_graph_in_one_line(chain, declared):
+    from symprop.errors import WrongArgument
+
+    with pytest.raises(WrongArgument) as raised:
+        derive(chain, **declared)
+    given = next(iter(declared))
+    assert str(raised.value) == (
+        f"derive expects {given}= only with a SymPy expression, got a {type(chain).__name__}: a Graph, a Network or "
+        "a loaded file declares its own parameters and inputs")
+
+
+def test_derive_of_an_expression_without_parameters_says_what_to_declare():
+    from symprop.model.graph import GraphError
+
+    w, x = symbols("w x")
+    with pytest.raises(GraphError, match=r"^no parameters declared: say which symbols gradients are taken for, as "
+                                         r"parameters=\[\.\.\.\] \(the expression's symbols: w, x\)$"):
+        derive(w * x)
+
+
+def test_derive_of_a_matrix_is_refused_in_one_line_for_now():
+    from symprop.model.graph import GraphError
+
+    w, x = symbols("w x")
+    with pytest.raises(GraphError, match=r"^matrices: Matrix\(\[\[w\*x\]\]\) is a matrix, and an expression "
+                                         r"network takes a scalar expression: write the entries as symbols$"):
+        derive(sympy.Matrix([[w * x]]), parameters=[w])

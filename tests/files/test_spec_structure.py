@@ -10,6 +10,7 @@ from sympy import Rational, Symbol
 from symprop.files import spec
 
 from symprop.files import spec_structure
+from symprop.model import functions
 from symprop.model.functions import leaky_relu
 from symprop.files.spec_file import SpecFile
 from tests.spec_files import GRAPH, NETWORK, drawn_network, refusal
@@ -30,6 +31,16 @@ def test_a_graph_declares_its_parameters_among_its_inputs_and_may_pick_its_outpu
     assert network is None
     assert (graph.inputs, graph.parameters, graph.output, graph.nodes) == ((y,), (x, z), f, (q, f, r))
     assert [(eq.node, eq.expr) for eq in graph.equations] == [(q, x + y), (f, q * z), (r, f**2)]
+
+
+def test_a_parameter_need_not_be_an_input_and_one_listed_as_both_is_a_parameter():
+    x, y, z = (Symbol(n, real=True) for n in "xyz")
+    apart = GRAPH.replace('inputs = ["x", "y", "z"]', 'inputs = ["y"]\nparameters = ["x", "z"]')
+    both = GRAPH.replace("nodes", 'parameters = ["x", "z"]\nnodes')
+    only = GRAPH.replace('inputs = ["x", "y", "z"]', 'parameters = ["x", "y", "z"]')
+    for text, data in ((apart, (y,)), (both, (y,)), (only, ())):
+        graph = spec_structure.build_graph(SpecFile(text, "g.toml"))
+        assert (graph.inputs, graph.parameters) == (data, (x, z) if data else (x, y, z))
 
 
 def test_a_graph_without_parameters_differentiates_every_input_and_ends_at_its_last_node():
@@ -177,10 +188,8 @@ def test_cross_entropy_needs_probabilities():
         ('nodes = [["exp", "x"]]', "graph.nodes[0] (line 3): 'exp' is the name of a function: choose another name"),
         ('nodes = [["q", "x"], ["delta_q", "q"]]',
          "graph (line 1): the name 'delta_q' is reserved for the adjoint of 'q': choose another name"),
-        ('parameters = ["w"]\nnodes = [["q", "x"]]', "graph.parameters (line 3): w not in graph.inputs: a parameter "
-                                                     "is one of the inputs"),
         ('parameters = []\nnodes = [["q", "x"]]', "graph.parameters (line 3): no parameters: expected at least one "
-                                                  "input to take gradients for"),
+                                                  "name to take gradients for"),
         ('nodes = "q = x + y"', 'graph.nodes (line 3): expected a list of [name, expression] pairs, got '
                                 "'q = x + y'"),
         ("", "graph.nodes (line 1): missing: expected a list of [name, expression] pairs like "
@@ -241,4 +250,67 @@ def test_networks_too_large_to_derive_are_refused_up_front():
     ],
 )
 def test_unknown_keys_in_network_layers_and_graph_are_refused(text, expected):
+    assert refusal(text) == f"f.toml: {expected}"
+
+
+# ---------------------------------------------------------------- [graph] expression
+
+EXPRESSION = '[graph]\nexpression = "E = (1/(1 + exp(-(w*x + b))) - y)**2"\nparameters = ["w", "b"]\n'
+
+
+def test_an_expression_is_taken_apart_into_nodes_and_its_other_names_are_inputs():
+    graph = spec_structure.build_graph(SpecFile(EXPRESSION, "g.toml"))
+    w, x, b, y, p, s, a, E = (Symbol(n, real=True) for n in ("w", "x", "b", "y", "p", "s", "a", "E"))
+    assert (graph.inputs, graph.parameters, graph.output) == ((x, y), (w, b), E)
+    assert [(eq.node, eq.expr) for eq in graph.equations] == [
+        (p, w * x), (s, b + p), (a, functions.sigmoid(s)), (E, (a - y) ** 2)]
+
+
+def test_an_expression_may_leave_its_output_unnamed_or_name_it_in_output_and_declare_inputs():
+    unnamed = '[graph]\nexpression = "w*x + y"\nparameters = ["w"]\ninputs = ["y", "x", "w"]\n'
+    graph = spec_structure.build_graph(SpecFile(unnamed, "g.toml"))
+    assert (names(graph.inputs), names(graph.parameters), graph.output.name) == (["y", "x"], ["w"], "f")
+    graph = spec_structure.build_graph(SpecFile(unnamed + 'output = "L"\n', "g.toml"))
+    assert graph.output.name == "L"
+
+
+def test_a_file_with_an_expression_is_derived_and_worked():
+    from symprop.engine.backprop import derive
+
+    problem = spec.loads(EXPRESSION + "[values]\nw = 0.5\nb = 0.1\nx = 1.0\ny = 0.0\n", source="g.toml")
+    a, x, y = (Symbol(n, real=True) for n in "axy")
+    assert derive(problem)["w"].closed_form == 2 * x * a * (1 - a) * (a - y)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (EXPRESSION + 'nodes = [["q", "x"]]', "graph.expression (line 2): give either expression (one formula) or nodes "
+                                              "(named equations), not both"),
+        ('[graph]\nexpression = "f = w*x"\n', "graph.parameters (line 1): missing: expected the names gradients are "
+                                              "taken for (an expression's other names are inputs)"),
+        ('[graph]\nexpression = "f = w*x"\nparameters = []\n', "graph.parameters (line 3): no parameters: expected "
+                                                               "the names gradients are taken for (an expression's "
+                                                               "other names are inputs)"),
+        ('[graph]\nexpression = "f = w*x"\nparameters = ["v"]\n', "graph.expression (line 2): parameter v is not a "
+                                                                  "symbol of the expression (its symbols: w, x)"),
+        ('[graph]\nexpression = "f = w*x"\nparameters = ["w"]\noutput = "E"\n',
+         "graph.output (line 4): the output is named twice ('f' in graph.expression and here): name it once"),
+        ('[graph]\nexpression = "f = w*"\nparameters = ["w"]\n',
+         "graph.expression (line 2): 'w*' is not a valid expression (invalid syntax)"),
+        ('[graph]\nexpression = "f = g(w)"\nparameters = ["w"]\n',
+         "graph.expression (line 2): calling g is not allowed: the functions are sigmoid, tanh, relu, leaky_relu, "
+         "softplus, silu, exp, log, sqrt, Abs, Max, Min"),
+        ('[graph]\nexpression = 3\nparameters = ["w"]\n',
+         'graph.expression (line 2): expected a formula like "f = (x*w - y)**2", got 3'),
+        ('[graph]\nexpression = "exp = w"\nparameters = ["w"]\n',
+         "graph.expression (line 2): 'exp' is the name of a function: choose another name"),
+        ('[graph]\nexpression = "w = w*x"\nparameters = ["w"]\n', "graph.expression (line 2): output w is taken by a "
+                                                                  "symbol of the expression: choose another name for "
+                                                                  "the output node"),
+        (EXPRESSION + "expresion = 2\n", "graph.expresion (line 4): unknown key 'expresion' in [graph]: did you mean "
+                                         "'expression'?"),
+    ],
+)
+def test_expression_refusals(text, expected):
     assert refusal(text) == f"f.toml: {expected}"

@@ -113,10 +113,10 @@ def test_empty_graph():
     one_line_graph_error(lambda: Graph.from_pairs([], parameters=[x]), "the graph has no nodes: give at least one equation")
 
 
-def test_name_declared_as_input_and_parameter():
-    one_line_graph_error(
-        lambda: Graph.from_pairs([(q, x)], inputs=[x], parameters=[x]), "the name x is both input 1 and parameter 1: each name is declared once"
-    )
+def test_an_input_that_is_also_a_parameter_is_a_parameter():
+    graph = Graph.from_pairs([(q, x * y)], inputs=[x, y], parameters=[x])
+    assert (graph.inputs, graph.parameters) == ((y,), (x,))
+    assert Graph((x, y), (x,), ((q, x * y),), q) == graph
 
 
 def test_node_must_be_a_symbol():
@@ -152,3 +152,24 @@ def test_a_name_reserved_for_an_adjoint_is_refused():
 def test_inputs_and_parameters_must_be_symbols():
     one_line_graph_error(lambda: Graph.from_pairs([(q, x)], parameters=[x, "y"]),
                          "parameter 2 ('y') must be a Symbol")
+
+
+def test_from_expression_builds_a_graph_with_its_generated_names():
+    s = Symbol("s", real=True)
+    graph = Graph.from_expression(sin(w * x + y) ** 2, parameters=[w], inputs=[x])
+    assert (graph.inputs, graph.parameters, graph.output) == ((x, y), (w,), f)
+    assert [(eq.node.name, eq.expr) for eq in graph.equations] == [
+        ("p", w * x), ("s", Symbol("p", real=True) + y), ("sin1", sin(s)), ("f", Symbol("sin1", real=True) ** 2)]
+    assert graph.latex_name(Symbol("sin1", real=True)) == r"\mathrm{sin}_{1}"
+    assert graph.expanded() == sin(w * x + y) ** 2
+
+
+def test_from_expression_takes_an_input_also_declared_a_parameter_as_a_parameter():
+    graph = Graph.from_expression(w * x, parameters=[w], inputs=[w, x])
+    assert (graph.inputs, graph.parameters) == ((x,), (w,))
+
+
+def test_from_expression_refuses_in_one_line_as_a_graph_error():
+    one_line_graph_error(lambda: Graph.from_expression(w * x),
+                         "no parameters declared: say which symbols gradients are taken for, as parameters=[...] "
+                         "(the expression's symbols: w, x)")
