@@ -11,6 +11,7 @@ from symprop.document.diagram import diagram
 from symprop.document.formulas import Formulas
 from symprop.document.model import Figure, Math, Prose, Table, equation, heading, paragraph, section
 from symprop.model import functions
+from symprop.model.nn import upstream_inputs
 from symprop.printing.latex import Dots, ordered_product, ordered_sum, prime
 from symprop.printing.rows import break_long_row, chain_rows
 
@@ -131,7 +132,7 @@ class NetworkSections:
         f = self.f
         is_network = f.network is not None
         return section(
-            "loss", heading("loss" if is_network else "output"), self.loss_intro(),
+            "loss", heading("loss" if is_network or upstream_inputs(f.graph) else "output"), self.loss_intro(),
             equation(self.node_equation(f.output)), self.loss_over_examples(),
         )
 
@@ -139,10 +140,8 @@ class NetworkSections:
         """The sentence before the loss: a given upstream gradient says where it comes from,
         ``dL/dy_k = g_k`` for the k-th output ``y_k``."""
         f = self.f
-        if f.network is None:
-            return paragraph("output_intro")
-        if f.network.loss != "upstream":
-            return paragraph("loss_intro")
+        if not upstream_inputs(f.graph):
+            return paragraph("output_intro" if f.network is None else "loss_intro")
         rule = rf"\frac{{\partial {f.tex(f.output)}}}{{\partial y_{{k}}}} = g_{{k}}"
         return paragraph("loss_upstream", g=Math("g"), rule=Math(rule))
 

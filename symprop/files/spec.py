@@ -130,7 +130,7 @@ def required_names(path_or_text) -> list[dict]:
     _refuse_unknown_tables(spec)
     refuse_unknown_keys(spec, ("train",), TRAIN_KEYS, "in [train]")
     roles = _roles(network, graph)
-    given = _given_names(spec)
+    given = _given_names(spec, roles)
     drawable = spec.get(("train", "init")) is not MISSING
     return [
         {
@@ -310,16 +310,22 @@ def _roles(network: nn.Network | None, graph: Graph) -> dict[Symbol, str]:
         target = "upstream" if nn.LOSS_RECORDS[network.loss].given else "target"
         roles = {s: "input" for s in network.inputs} | {s: target for s in network.targets}
         return roles | {p: "weight" if p in weights else "bias" for p in network.parameters}
-    return {s: "data" for s in graph.inputs} | {p: "parameter" for p in graph.parameters}
+    upstream = set(nn.upstream_inputs(graph))
+    return ({s: "upstream" if s in upstream else "data" for s in graph.inputs}
+            | {p: "parameter" for p in graph.parameters})
 
 
-def _given_names(spec: SpecFile) -> set[str]:
-    """Names the file gives values for: in [values], or (data) in every example."""
+
+def _given_names(spec: SpecFile, roles: dict[Symbol, str]) -> set[str]:
+    """Names the file gives values for: in [values], or (data) in every example; a vector
+    (the upstream gradient ``g = [...]``) gives each of its entries."""
+    vectors = _vectors(roles)
     values = spec.get(("values",), {})
-    given = set(values) if isinstance(values, dict) else set()
+    given = set(_value_keys(spec, ("values",), values, vectors)) if isinstance(values, dict) else set()
     examples = spec.get(("examples",))
     if isinstance(examples, list) and examples and all(isinstance(e, dict) for e in examples):
-        given |= set.intersection(*(set(e) for e in examples))
+        given |= set.intersection(*(set(_value_keys(spec, ("examples", i), e, vectors))
+                                    for i, e in enumerate(examples)))
     return given
 
 

@@ -30,7 +30,7 @@ LOSSES = nn.LOSSES
 #: The keys each table may have; any other is refused with the nearest of these.
 NETWORK_KEYS = ("inputs", "targets", "loss", "layers")
 LAYER_KEYS = ("units", "activation", "bias", "names", "alpha")
-GRAPH_KEYS = ("inputs", "parameters", "nodes", "expression", "output")
+GRAPH_KEYS = ("inputs", "parameters", "nodes", "expression", "output", "loss")
 
 
 def structure(spec: SpecFile, notation: str, title: str = "") -> tuple[nn.Network | None, Graph]:
@@ -171,6 +171,8 @@ def build_graph(spec: SpecFile) -> Graph:
         raise spec.error(("graph", "parameters"), "no parameters: expected at least one name to take gradients for")
     declared = [*parameters, *(n for n in inputs if n not in parameters)]
     pairs = _nodes(spec, {name: Symbol(name, real=True) for name in declared})
+    if upstream_loss(spec):
+        return _upstream_graph(spec, pairs, inputs, parameters)
     output = _graph_output(spec, [node.name for node, _ in pairs])
     data = [Symbol(n, real=True) for n in inputs if n not in parameters]
     try:
@@ -178,6 +180,38 @@ def build_graph(spec: SpecFile) -> Graph:
                                 output=Symbol(output, real=True))
     except GraphError as error:
         raise spec.error(("graph",), str(error)) from None
+
+
+def upstream_loss(spec: SpecFile) -> bool:
+    """``[graph] loss = "upstream"``: the graph's outputs get a given upstream gradient."""
+    if spec.get(("graph", "loss")) is MISSING:
+        return False
+    spec.choice(("graph", "loss"), ("upstream",))
+    return True
+
+
+def _upstream_graph(spec: SpecFile, pairs, inputs, parameters) -> Graph:
+    """The graph ending in ``L = sum_k g_k y_k`` over the nodes ``output`` lists (one name or
+    several), the upstream gradient ``g`` given in ``[values]`` as one number per output."""
+    key = ("graph", "output")
+    nodes = [node.name for node, _ in pairs]
+    given = spec.get(key, nodes[-1])
+    outputs = [given] if isinstance(given, str) else spec.names(key, what="node names", in_expressions=True)
+    for name in outputs:
+        if name not in nodes:
+            raise spec.error(key, f"{name!r} is not a node: expected nodes whose upstream gradient is given")
+    data = [Symbol(n, real=True) for n in inputs if n not in parameters]
+    try:
+        graph = Graph.from_pairs(pairs, inputs=data, parameters=[Symbol(p, real=True) for p in parameters])
+        return nn.with_upstream_gradient(graph, outputs, name=_free_name(nodes + inputs + parameters, "L"))
+    except (GraphError, nn.NetworkError) as error:
+        raise spec.error(("graph",), str(error)) from None
+
+
+def _free_name(taken: list[str], name: str) -> str:
+    """``name``, or ``name_1``, ``name_2``, ... when a file already uses it."""
+    candidates = (name, *(f"{name}_{i}" for i in range(1, len(taken) + 2)))
+    return next(c for c in candidates if c not in taken)
 
 
 def _expression_graph(spec: SpecFile) -> Graph:

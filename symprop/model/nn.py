@@ -425,3 +425,17 @@ def with_upstream_gradient(graph: Graph, outputs, name: str = "L") -> Graph:
     equations = [*((e.node, e.expr) for e in graph.equations), (loss, record.expression(chosen, gradients, ()))]
     return Graph.from_pairs(equations, inputs=(*graph.inputs, *gradients), parameters=graph.parameters, output=loss,
                             latex_names=latex)
+
+
+def upstream_inputs(graph: Graph) -> tuple[Symbol, ...]:
+    """The upstream gradient ``g_k`` when ``graph`` ends in :func:`with_upstream_gradient`'s
+    ``L = sum_k g_k y_k`` (a ``[network]`` or ``[graph]`` with ``loss = "upstream"``): the
+    inputs named ``g``, ``g1``, ... that multiply one term each; none otherwise."""
+    definition = graph.definition.get(graph.output)
+    if definition is None or not graph.inputs:
+        return ()
+    terms = definition.args if definition.is_Add else (definition,)
+    letter = LOSS_RECORDS["upstream"].given_vector
+    found = [x for x in graph.inputs if x.name.removeprefix(letter).isdigit() or x.name == letter]
+    found = [x for x in found if any(t.is_Mul and len(t.args) == 2 and x in t.args for t in terms)]
+    return tuple(found) if len(found) == len(terms) else ()

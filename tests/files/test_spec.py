@@ -588,3 +588,42 @@ def test_a_problem_describes_itself_in_one_line_in_a_notebook():
         "**A step by step backpropagation example** (`mazur.toml`): 2 inputs -> 2 sigmoid -> 2 sigmoid, loss "
         "half_sse; 10 parameters (8 weights, 2 biases); 1 example; 1 step at learning rate 0.5, update weights\n")
     assert "a graph of 2 nodes and 3 parameters" in spec.load_builtin("graph")._repr_markdown_()
+
+
+GRAPH_UPSTREAM = """
+[graph]
+inputs = ["x"]
+parameters = ["w", "b"]
+nodes = [["y1", "w*x + b"], ["y2", "tanh(y1)"]]
+output = ["y1", "y2"]
+loss = "upstream"
+[values]
+x = 2
+w = 0.5
+b = -0.5
+g = [1.0, 2.0]
+"""
+
+
+def test_a_graph_may_start_from_a_given_upstream_gradient():
+    problem = spec.loads(GRAPH_UPSTREAM)
+    graph = problem.graph
+    assert [x.name for x in graph.inputs] == ["x", "g1", "g2"]
+    assert by_name(problem.values)["g2"] == 2.0
+    w, b, x = (Symbol(n, real=True) for n in "wbx")
+    loss = 1.0 * (w * x + b) + 2.0 * sympy.tanh(w * x + b)
+    derivation = backprop.derive(graph)
+    at = {w: 0.5, b: -0.5, x: 2}
+    for p in (w, b):
+        got = derivation[p].closed_form.xreplace(graph.expanded_nodes).xreplace(dict(problem.values))
+        assert float(got) == pytest.approx(float(sympy.diff(loss, p).subs(at)), rel=1e-12)
+    assert [r["name"] for r in spec.required_names(GRAPH_UPSTREAM) if r["given"]] == ["x", "g1", "g2", "w", "b"]
+
+
+@pytest.mark.parametrize("change, expected", [
+    (('loss = "upstream"', 'loss = "mse"'), "graph.loss (line 7): unknown loss 'mse': expected one of upstream"),
+    (('output = ["y1", "y2"]', 'output = ["y1", "y3"]'), "graph.output (line 6): 'y3' is not a node"),
+    (("g = [1.0, 2.0]", "g = [1.0]"), "values.g (line 12): expected 2 numbers, one per output (g1, g2), got 1"),
+])
+def test_graph_upstream_refusals(change, expected):
+    assert expected in refusal(GRAPH_UPSTREAM.replace(*change))
