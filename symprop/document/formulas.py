@@ -67,6 +67,11 @@ class Formulas:
         return self.example is None or len(self.example.loss_history) > 1
 
     @cached_property
+    def updated(self) -> frozenset:
+        """The parameters the example's step changes (a set: documents ask for each parameter)."""
+        return frozenset(self.example.updated_parameters) if self.example is not None else frozenset()
+
+    @cached_property
     def summarised(self) -> bool:
         return self.options.summarises(len(self.graph.parameters))
 

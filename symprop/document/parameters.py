@@ -106,8 +106,7 @@ class ParameterSections:
         ]
         note = None
         if key == "biases" and f.example is not None and f.updates:
-            chosen = set(f.example.updated_parameters)
-            updated = any(p in chosen for _, ps in per_layer for p in ps)
+            updated = any(p in f.updated for _, ps in per_layer for p in ps)
             note = paragraph("biases_updated" if updated else "biases_not_updated")
         derivations = [block for p in self.shown(per_layer) for block in self.parameter(p)]
         return section(key, heading(key), paragraph(key + "_intro"), note, *derivations, *omitted)
@@ -223,7 +222,7 @@ class ParameterSections:
         example = f.example
         if not f.updates:
             return []
-        if example is not None and p not in example.updated_parameters:
+        if example is not None and p not in f.updated:
             return [paragraph("not_updated", parameter=Math(f.tex(p)))]
         new = "{" + f.tex(p) + "}^{+}"
         step = rf"{f.tex(p)} - \eta {f.partial(f.output, p)}"

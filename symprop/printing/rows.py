@@ -63,24 +63,24 @@ def chain_rows(sides) -> list[str]:
 def visible_width(tex: str) -> int:
     """About how many characters wide ``tex`` prints: each command one character,
     ``\\left``/``\\right``, braces, ``&`` and spaces none (a fraction counts both parts)."""
-    return prefix_widths(tex)[-1]
+    return len(_NO_WIDTH.sub("", _COMMAND.sub("x", _SIZERS.sub("", tex))))
 
 
-_WIDTH_TOKEN = re.compile(r"\\(?:left|right)\b\.?|\\[A-Za-z]+|.", re.S)
-_INVISIBLE = re.compile(r"\\(?:left|right)\b|[{}&\s]$")
+#: What :func:`visible_width` removes or shortens, in this order: the delimiter sizers
+#: (``\\left.`` whole, not ``\\leftarrow``), every other command to one character, then braces,
+#: ``&`` and spaces; three passes of the regular-expression engine instead of a token loop.
+_SIZERS = re.compile(r"\\(?:left|right)\b\.?")
+_COMMAND = re.compile(r"\\[A-Za-z]+")
+_NO_WIDTH = re.compile(r"[{}&\s]")
 
 
-def prefix_widths(tex: str) -> list[int]:
-    """``widths[i]`` is the :func:`visible_width` of ``tex[:i]`` at every token boundary,
-    in one pass (so that a row's candidate breaks are measured in linear time)."""
-    widths = [0] * (len(tex) + 1)
-    total = 0
-    for match in _WIDTH_TOKEN.finditer(tex):
-        token = match.group()
-        start, end = match.span()
-        widths[start + 1:end] = [total] * (end - start - 1)
-        total += 0 if _INVISIBLE.match(token) else 1
-        widths[end] = total
+def widths_at(tex: str, positions) -> dict[int, int]:
+    """position -> :func:`visible_width` of ``tex[:position]``, for token boundaries
+    ``positions`` (0 and ``len(tex)`` among them), each segment measured once."""
+    widths, total, previous = {}, 0, 0
+    for position in sorted(set(positions)):
+        total += visible_width(tex[previous:position])
+        widths[position], previous = total, position
     return widths
 
 
@@ -97,12 +97,16 @@ def break_long_row(row: str, limit: int = None) -> list[str]:
     sum is outermost. The widths are measured once, so the cost is linear in the row.
     """
     limit = LONG_LINE if limit is None else limit
-    widths = prefix_widths(row)
-    if widths[-1] <= limit:
+    if len(row) <= limit:  # no wider than its characters: most rows, measured for free
+        return [row]
+    end = len(row)
+    if visible_width(row) <= limit:
         return [row]
     breaks = _top_level_breaks(row)
+    # a break stands at the space before its sign: both sides of that space are token boundaries
+    widths = widths_at(row, [0, end, *(b for b, _ in breaks), *(b + 1 for b, _ in breaks)])
     rows, start, open_lefts, first = [], 0, 0, 0
-    while widths[-1] - widths[start] > limit:
+    while widths[end] - widths[start] > limit:
         while first < len(breaks) and breaks[first][0] <= start:
             first += 1
         last = first

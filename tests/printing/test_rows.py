@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from symprop.printing.rows import break_long_row, chain_rows, math_lines, prefix_widths, visible_width
+from symprop.printing.rows import break_long_row, chain_rows, math_lines, visible_width, widths_at
 
 
 def test_chains_drop_repeats_and_empty_sides():
@@ -18,12 +18,13 @@ def test_visible_width_counts_what_prints():
     assert visible_width("a & b") == 2
 
 
-def test_prefix_widths_agree_with_the_width_of_every_prefix_at_a_token_boundary():
-    tex = r"\frac{\partial L}{\partial w} &= \left(a^{(2)} - y\right) \sigma'\left(z\right) + \dots"
-    widths = prefix_widths(tex)
+def test_widths_at_agree_with_the_width_of_every_prefix_at_a_token_boundary():
+    tex = r"\frac{\partial L}{\partial w} &= \left(a^{(2)} - y\right) \sigma'\left(z\right) + \left. \dots"
     boundaries = {0, len(tex)} | {m.start() for m in re.finditer(r"\\|\s|[{}&()+^_]", tex)}
+    widths = widths_at(tex, boundaries)
     for i in boundaries:
         assert widths[i] == visible_width(tex[:i]), tex[:i]
+    assert visible_width(r"\left. x \right.") == 1 and visible_width(r"\\\left(") == 3
 
 
 def test_long_rows_break_before_outermost_signs():
