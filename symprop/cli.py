@@ -243,7 +243,7 @@ def describe(file, as_json):
 def examples(name, output_dir):
     """List the built-in examples, or write them (or just NAME) into a folder."""
     from symprop.files import spec
-    from symprop.outputs.export import output_path, write_atomic
+    from symprop.outputs.export import output_path, write_set
 
     available = spec.builtin_examples()
     if name is not None and name not in available:
@@ -258,8 +258,8 @@ def examples(name, output_dir):
     if output_dir is None:
         click.echo(chosen[name], nl=False)
         return
-    for key, text in chosen.items():
-        click.echo(str(write_atomic(output_path(Path(output_dir), key, ".toml"), text)))
+    for path in write_set({output_path(Path(output_dir), key, ".toml"): text for key, text in chosen.items()}):
+        click.echo(str(path))
 
 
 @main.command(cls=ClaimArguments)
