@@ -217,14 +217,18 @@ def grad(file, parameter, notation, digits):
 
 
 @main.command()
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--json", "as_json", is_flag=True, help="Print the names as JSON for tools.")
 @reports_errors
 def describe(file, as_json):
-    """List every name FILE must give a value for."""
+    """List every name FILE must give a value for (- reads standard input)."""
     from symprop.files import spec
+    from symprop.files.spec_file import read_stream
 
-    names = spec.required_names(Path(file))
+    if file == STDIO:
+        names = spec.required_names(read_stream(sys.stdin.buffer, "<stdin>"), source="<stdin>")
+    else:
+        names = spec.required_names(Path(file))
     if as_json:
         import json
 
