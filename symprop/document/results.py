@@ -76,6 +76,8 @@ class DeltaSection:
 
     def section(self):
         deltas, gradients = self.rows()
+        if not deltas:  # one node, the output: no delta beyond the gradients already shown
+            return section("delta")
         return section(
             "delta", heading("delta"), paragraph(self.f.wording("delta_intro")), equation(deltas), paragraph("delta_gradients"),
             equation(gradients),
