@@ -102,15 +102,16 @@ class TypesettingError(SympropError, ValueError):
 #: Hangul, for which the LaTeX writer loads kotex.
 HANGUL = re.compile("[\u3130-\u318f\uac00-\ud7a3]")
 #: What pdflatex sets with T1 fonts and UTF-8 input: printable ASCII and every character LaTeX's
-#: ``t1enc.dfu``, ``ts1enc.dfu``, ``omsenc.dfu`` and ``ot1enc.dfu`` declare (TeX Live 2022); with
+#: ``t1enc.dfu``, ``ts1enc.dfu``, ``omsenc.dfu`` and ``ot1enc.dfu`` declare, and the three of
+#: ``utf8enc.dfu`` that compile with them (each tried, TeX Live 2022); with
 #: kotex also Hangul syllables and compatibility jamo, CJK punctuation, full-width forms and Hanja
 #: (tried one by one: the old jamo of U+1100 have no font).
 _TYPESET = (
     "\n\t\x20-\x7e\u00a0-\u0125\u0128-\u0137\u0139-\u013e\u0141-\u0148\u014a-\u0165\u0168-\u017e"
     "\u0192\u01c4-\u01d4\u01e2-\u01e3\u01e6-\u01eb\u01f0\u01f4-\u01f5\u0218-\u021b\u0232-\u0233\u0237"
-    "\u02c7\u02d8-\u02d9\u02db\u02dd\u0e3f\u1e02-\u1e03\u1e0d\u1e1e-\u1e21\u1e25\u1e30-\u1e31\u1e37"
+    "\u02c6\u02c7\u02d8-\u02d9\u02dc\u02db\u02dd\u0e3f\u1e02-\u1e03\u1e0d\u1e1e-\u1e21\u1e25\u1e30-\u1e31\u1e37"
     "\u1e43\u1e45\u1e47\u1e5b\u1e63\u1e6d\u1e8e-\u1e91\u1e9e\u1ef2-\u1ef3\u200c\u2010-\u2016\u2018-\u201a"
-    "\u201c-\u201e\u2020-\u2022\u2030-\u2031\u2039-\u203b\u203d\u2044\u204e\u2052\u20a1\u20a4\u20a6"
+    "\u201c-\u201e\u2020-\u2022\u2026\u2030-\u2031\u2039-\u203b\u203d\u2044\u204e\u2052\u20a1\u20a4\u20a6"
     "\u20a9\u20ab-\u20ac\u20b1\u2103\u2116-\u2117\u211e\u2120\u2122\u2126-\u2127\u212e\u2190-\u2193"
     "\u2329-\u232a\u2422-\u2423\u25e6\u25ef\u266a\u27e8-\u27e9\u3008-\u3009\ufb00-\ufb06\ufeff"
 )
@@ -240,7 +241,8 @@ _LATEX_SPECIAL = re.compile("|".join(re.escape(c) for c in _LATEX_SPECIALS))
 def latex_escape(text) -> str:
     r"""Prose made inert for TeX: every special character printed literally, so
     ``\input{/etc/passwd}``, ``\write18`` and ``^^5c`` come out as text."""
-    return _LATEX_SPECIAL.sub(lambda m: _LATEX_SPECIALS[m.group()], str(text))
+    one_line = re.sub(r"\s*\n\s*", " ", str(text))  # a blank line would end a paragraph inside \title{}
+    return _LATEX_SPECIAL.sub(lambda m: _LATEX_SPECIALS[m.group()], one_line)
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|$~&{}])|^([#+\-=>])")
