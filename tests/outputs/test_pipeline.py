@@ -169,3 +169,20 @@ def test_a_large_dense_network_is_forecast_at_the_arrays_rate():
     count = len(problem.graph.parameters)
     assert count >= VECTORISED_PARAMETERS
     assert pipeline.expected_seconds(problem) == count * pipeline.SECONDS_PER_PARAMETER_IN_ARRAYS
+
+
+def test_write_documents_writes_the_set_whole_or_not_at_all(graph_solution, tmp_path, monkeypatch):
+    import errno
+    import os
+
+    written = pipeline.write_documents(graph_solution, ["md", "tex", "json"], tmp_path, stem="graph")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.json", "graph.md", "graph.tex"]
+    earlier = {p: p.read_bytes() for p in written}
+    def full(handle):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(export.os, "fsync", full)
+    with pytest.raises(export.ExportError, match="the disk is full"):
+        pipeline.write_documents(graph_solution, ["md", "tex", "json"], tmp_path, stem="graph", digits=3)
+    assert {p: p.read_bytes() for p in written} == earlier
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.json", "graph.md", "graph.tex"]
