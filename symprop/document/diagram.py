@@ -29,8 +29,12 @@ def diagram(doc) -> dict:
 
 def mermaid_id(name: str) -> str:
     """A Mermaid (and TikZ) node id: letters, digits and underscores only, distinct for
-    distinct names: ``n_`` and a plain name, or ``n_0`` and the hex of any other."""
-    if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+    distinct names: ``n_`` and a plain name, ``n_out_h1_2_`` for a batch copy ``out_h1[2]``,
+    and ``n_0`` and the hex of any other name (a plain one that ends like a copy's id too)."""
+    copy = re.fullmatch(r"([A-Za-z][A-Za-z0-9_]*)\[(\d+)\]", name)
+    if copy:
+        return f"n_{copy[1]}_{copy[2]}_"
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name) and not re.search(r"_\d+_\Z", name):
         return "n_" + name
     return "n_0" + name.encode("utf-8", "surrogatepass").hex()
 

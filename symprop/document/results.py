@@ -7,7 +7,7 @@ from functools import cached_property
 from symprop.document.formulas import Formulas
 from symprop.document.model import Mark, Math, Plot, Prose, Table, equation, heading, paragraph, section
 from symprop.printing.numbers import plain_number
-from symprop.printing.rows import chain_rows
+from symprop.printing.rows import ALIGNMENT, chain_rows
 
 #: Points of the training plot at most.
 PLOT_POINTS = 400
@@ -86,7 +86,7 @@ class DeltaSection:
 
 def one_row(rows: list[str]) -> list[str]:
     """A chain's rows aligned at their first ``=``, to stand in a block with others."""
-    return [rows[0] if "&" in rows[0] else rows[0].replace(" = ", " &= ", 1), *rows[1:]]
+    return [rows[0] if ALIGNMENT.search(rows[0]) else rows[0].replace(" = ", " &= ", 1), *rows[1:]]
 
 
 def check_section(f: Formulas, shown_parameters):

@@ -51,8 +51,9 @@ STALE_SCRATCH_SECONDS = 15 * 60
 #: so that distinct long titles still give distinct names, well under the 255 bytes a
 #: file name may have (tags and suffixes are added to the stem).
 MAX_STEM = 80
-#: A temporary file of :func:`write_set` (``tempfile.mkstemp``'s eight random characters).
-TEMPORARY_NAME = re.compile(r"\..+\.[A-Za-z0-9_]{8}\.tmp\Z")
+#: A temporary file of :func:`write_set`: ``.<name>.<suffix>.XXXXXXXX.tmp``, a suffix symprop
+#: writes and ``tempfile.mkstemp``'s eight random characters (no other hidden file matches).
+TEMPORARY_NAME = re.compile(r"\..+\.(md|tex|pdf|json|html|toml)\.[A-Za-z0-9_]{8}\.tmp\Z")
 
 
 class ExportError(SympropError, ValueError):

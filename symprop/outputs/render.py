@@ -27,7 +27,7 @@ from symprop.document.i18n import prose, with_particles
 from symprop.document.model import Document, Mark, Math
 from symprop.document.options import document_options
 from symprop.outputs import html
-from symprop.printing.rows import math_lines
+from symprop.printing.rows import math_lines, without_alignment
 
 FORMATS = ("markdown", "latex", "html")
 #: Per format: its document template (extending the skeleton) and its block macros.
@@ -310,5 +310,5 @@ def _latex_display(rows) -> str:
     if not rows:
         return ""  # an empty align* is a LaTeX error
     if len(rows) == 1:
-        return "\\[\n" + rows[0].replace("&", "").strip() + "\n\\]"
+        return "\\[\n" + without_alignment(rows[0]).strip() + "\n\\]"
     return "\\begin{align*}\n" + " \\\\\n".join(r.strip() for r in rows) + "\n\\end{align*}"

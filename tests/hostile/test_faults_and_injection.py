@@ -345,3 +345,13 @@ def test_a_misbehaving_latexmk_is_one_line(graph_file, tmp_path, monkeypatch, bo
     result = CliRunner().invoke(main, ["derive", str(graph_file), "-f", "md,pdf", "-o", str(out)])
     one_line_refusal(result, words)
     assert _files(out) == {}
+
+
+def test_every_hostile_name_at_once_compiles_to_a_pdf_that_shows_them(tmp_path):
+    names = [*HOSTILE_NAMES, "é", "x\u200by", "a~b", "'q'", '"r"', "[s]", "가중치"]
+    symbols = [sympy.Symbol(n, real=True) for n in names]
+    f = sympy.Symbol("f", real=True)
+    derivation = derive(Graph.from_pairs([(f, sum((k + 2) * s for k, s in enumerate(symbols)))], parameters=symbols))
+    pdf = export.build_pdf(render.render_latex(derivation), tmp_path / "all.pdf")
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert "passwd" in text and "script" in text and "nomarkdown" in text

@@ -299,3 +299,11 @@ def test_pdf_is_byte_identical_run_to_run_without_source_date_epoch(tmp_path, mo
     time.sleep(1.1)  # a date taken from the clock would differ
     second = export.build_pdf(source, tmp_path / "b.pdf").read_bytes()
     assert first == second
+
+
+def test_only_symprops_own_temporaries_are_removed(tmp_path):
+    ours, theirs = tmp_path / ".doc.md.ab_cd123.tmp", tmp_path / ".notes.txt.abcdefgh.tmp"
+    ours.write_text("half")
+    theirs.write_text("keep")
+    assert export.remove_temporaries(tmp_path) == [ours]
+    assert theirs.exists()
