@@ -24,8 +24,6 @@ import re
 import unicodedata
 from typing import Mapping
 
-import sympy
-
 #: A name SymPy's printer reads as its author meant: a letter, then letters, digits, ``_``.
 PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 
@@ -73,6 +71,8 @@ def symbol_tex(name: str) -> str:
     r"""The LaTeX of a symbol named ``name``: SymPy's for a plain identifier or safe TeX
     (:func:`is_safe_tex`), else :func:`upright` (``a$b`` -> ``\mathrm{a\$b}``)."""
     if is_safe_tex(name):
+        import sympy  # here, not above: the command line's start-up imports the notations, which import this
+
         return sympy.latex(sympy.Symbol(name))
     return upright(name)
 
