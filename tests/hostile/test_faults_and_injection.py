@@ -239,6 +239,8 @@ def test_a_failed_write_is_one_line_and_keeps_the_earlier_set(graph_file, tmp_pa
 @pytest.mark.parametrize("layout, words", [
     (lambda t: t / "file" / "sub", "part of the path is a file"),
     (lambda t: t / "file" / "a" / "b", "part of the path is a file"),
+    (lambda t: t / ("a" * 300), "the file name is too long"),
+    (lambda t: t / ("b" * 300) / "c", "the file name is too long"),
 ])
 def test_an_output_folder_that_cannot_be_is_one_line(graph_file, tmp_path, layout, words):
     (tmp_path / "file").write_text("x")
