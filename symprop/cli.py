@@ -236,14 +236,18 @@ def grad(file, parameter, notation, digits):
 
 
 @main.command()
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--json", "as_json", is_flag=True, help="Print the names as JSON for tools.")
 @reports_errors
 def describe(file, as_json):
-    """List every name FILE must give a value for."""
+    """List every name FILE must give a value for (- reads standard input)."""
     from symprop.files import spec
+    from symprop.files.spec_file import read_stream
 
-    names = spec.required_names(Path(file))
+    if file == STDIO:
+        names = spec.required_names(read_stream(sys.stdin.buffer, "<stdin>"), source="<stdin>")
+    else:
+        names = spec.required_names(Path(file))
     if as_json:
         import json
 
@@ -262,7 +266,7 @@ def describe(file, as_json):
 def examples(name, output_dir):
     """List the built-in examples, or write them (or just NAME) into a folder."""
     from symprop.files import spec
-    from symprop.outputs.export import output_path, write_atomic
+    from symprop.outputs.export import output_path, write_set
 
     available = spec.builtin_examples()
     if name is not None and name not in available:
@@ -277,8 +281,8 @@ def examples(name, output_dir):
     if output_dir is None:
         click.echo(chosen[name], nl=False)
         return
-    for key, text in chosen.items():
-        click.echo(str(write_atomic(output_path(Path(output_dir), key, ".toml"), text)))
+    for path in write_set({output_path(Path(output_dir), key, ".toml"): text for key, text in chosen.items()}):
+        click.echo(str(path))
 
 
 @main.command(cls=ClaimArguments)

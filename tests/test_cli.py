@@ -10,6 +10,7 @@ import sympy
 from click.testing import CliRunner
 
 from symprop.outputs import export
+from pathlib import Path
 
 from symprop.files import spec
 from symprop.cli import main
@@ -18,6 +19,9 @@ from symprop.numbers.evaluation import NumericError
 from symprop.numbers.gradcheck import GradientCheckError
 
 MAZUR_GRADIENT_W5 = "0.0821670406"  # nine significant digits (Mazur rounds to 0.082167041)
+
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(*args):
@@ -456,3 +460,49 @@ def test_input_gradients_flag_adds_them_to_the_json(tmp_path):
     assert document["input_gradients"]["n"]["value"] == pytest.approx(110, rel=1e-15)
     assert run("derive", str(apples), "-f", "json", "-o", str(tmp_path / "plain")).exit_code == 0
     assert json.loads((tmp_path / "plain" / "apples.json").read_text())["input_gradients"] == {}
+
+
+# --- faults: pipes and devices, full disks, read-only folders ------------------
+
+@pytest.mark.parametrize("command", ["derive", "describe", "check"])
+def test_a_fifo_or_a_device_is_refused_in_one_line(tmp_path, command):
+    fifo = tmp_path / "net.toml"
+    os.mkfifo(fifo)
+    for path in (str(fifo), "/dev/zero"):
+        args = [command, path, *(["w1", "x"] if command == "check" else [])]
+        result = subprocess.run([sys.executable, "-m", "symprop", *args], capture_output=True, text=True,
+                                timeout=60, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.count("\n") == 1 and "expected a network file (a regular file)" in result.stderr
+
+
+def test_describe_reads_standard_input_with_the_bound(monkeypatch):
+    from symprop.files import spec_file
+
+    text = spec.builtin_examples()["graph"]
+    result = CliRunner().invoke(main, ["describe", "-"], input=text)
+    assert result.exit_code == 0 and result.output.split()[:3] == ["x", "parameter", "given"]
+    monkeypatch.setattr(spec_file, "MAX_TEXT_LENGTH", 100)
+    result = CliRunner().invoke(main, ["describe", "-"], input=text)
+    assert result.exit_code == 2 and "more than 100 bytes" in result.output
+
+
+@pytest.mark.parametrize("code, words", [(28, "the disk is full"), (13, "permission denied"),
+                                         (30, "read-only file system")])
+def test_a_failed_write_is_one_line_exit_2_and_keeps_the_earlier_files(tmp_path, monkeypatch, code, words):
+    assert run("derive", "-f", "md,json", "-o", str(tmp_path)).exit_code == 0
+    earlier = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+
+    def refuse(*args, **kwargs):
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(export.tempfile, "mkstemp", refuse)
+    result = CliRunner().invoke(main, ["derive", "-f", "md,json", "--digits", "4", "-o", str(tmp_path)])
+    assert result.exit_code == 2 and words in result.output and result.output.count("\n") == 1
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == earlier
+
+
+def test_an_output_folder_under_a_file_is_one_line(tmp_path):
+    (tmp_path / "file").write_text("x")
+    result = CliRunner().invoke(main, ["derive", "-f", "md", "-o", str(tmp_path / "file" / "out")])
+    assert result.exit_code == 2 and "part of the path is a file" in result.output

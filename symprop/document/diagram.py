@@ -28,13 +28,22 @@ def diagram(doc) -> dict:
 
 
 def mermaid_id(name: str) -> str:
-    """A Mermaid node id: letters, digits and underscores only."""
-    return "n_" + re.sub(r"\W", "_", name)
+    """A Mermaid (and TikZ) node id: letters, digits and underscores only, distinct for
+    distinct names: ``n_`` and a plain name, ``n_out_h1_2_`` for a batch copy ``out_h1[2]``,
+    and ``n_0`` and the hex of any other name (a plain one that ends like a copy's id too)."""
+    copy = re.fullmatch(r"([A-Za-z][A-Za-z0-9_]*)\[(\d+)\]", name)
+    if copy:
+        return f"n_{copy[1]}_{copy[2]}_"
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name) and not re.search(r"_\d+_\Z", name):
+        return "n_" + name
+    return "n_0" + name.encode("utf-8", "surrogatepass").hex()
 
 
 def mermaid_text(text: str) -> str:
-    """Text safe inside a quoted Mermaid label."""
-    return text.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+    """Text safe inside a quoted Mermaid label (and inside the Markdown fence around it):
+    quotes, angle brackets, ``#``, backquotes as entity codes, controls as spaces."""
+    text = re.sub(r"[\x00-\x1f\x7f\u2028\u2029]", " ", text).replace("#", "#35;")
+    return text.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;").replace("`", "#96;")
 
 
 def _node(doc, symbol, column, row, rows, shape="circle", also=()) -> dict:

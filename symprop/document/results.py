@@ -7,7 +7,7 @@ from functools import cached_property
 from symprop.document.formulas import Formulas
 from symprop.document.model import Mark, Math, Plot, Prose, Table, equation, heading, paragraph, section
 from symprop.printing.numbers import plain_number
-from symprop.printing.rows import chain_rows
+from symprop.printing.rows import ALIGNMENT, chain_rows
 
 #: Points of the training plot at most.
 PLOT_POINTS = 400
@@ -82,6 +82,8 @@ class DeltaSection:
 
     def section(self):
         deltas, gradients = self.rows()
+        if not deltas:  # one node, the output: no delta beyond the gradients already shown
+            return section("delta")
         inputs = self.input_rows()
         return section(
             "delta", heading("delta"), paragraph(self.f.wording("delta_intro")), equation(deltas), paragraph("delta_gradients"),
@@ -91,7 +93,7 @@ class DeltaSection:
 
 def one_row(rows: list[str]) -> list[str]:
     """A chain's rows aligned at their first ``=``, to stand in a block with others."""
-    return [rows[0] if "&" in rows[0] else rows[0].replace(" = ", " &= ", 1), *rows[1:]]
+    return [rows[0] if ALIGNMENT.search(rows[0]) else rows[0].replace(" = ", " &= ", 1), *rows[1:]]
 
 
 def check_section(f: Formulas, shown_parameters):

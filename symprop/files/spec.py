@@ -117,12 +117,15 @@ def loads(text: str, source: str = "<string>", *, notation: str | None = None) -
     return problem
 
 
-def required_names(path_or_text) -> list[dict]:
+def required_names(path_or_text, *, source: str | None = None) -> list[dict]:
     """Every name the file must give a value for, in order:
     ``{"name", "role", "latex", "given", "drawn"}`` with role ``input``, ``target``,
     ``weight``, ``bias`` (a [network]) or ``data``, ``parameter`` (a [graph]).
-    ``given``: the file gives it (in every example, for data); ``drawn``: ``[train] init`` would draw it."""
-    if isinstance(path_or_text, os.PathLike) or ("\n" not in path_or_text and "=" not in path_or_text):
+    ``given``: the file gives it (in every example, for data); ``drawn``: ``[train] init`` would draw it.
+    With ``source``, ``path_or_text`` is the text of the file ``source`` names."""
+    if source is not None:  # text read elsewhere (standard input)
+        spec = SpecFile(path_or_text, source)
+    elif isinstance(path_or_text, os.PathLike) or ("\n" not in path_or_text and "=" not in path_or_text):
         spec = SpecFile(read_text(path_or_text), str(path_or_text))
     else:
         spec = SpecFile(path_or_text, "<string>")

@@ -11,6 +11,7 @@ import difflib
 import math
 import os
 import re
+import stat
 import tomllib
 from functools import cached_property
 from pathlib import Path
@@ -50,16 +51,44 @@ def _one_line(text: str) -> str:
 
 
 def read_text(path) -> str:
-    """The text of the file at ``path``, refused in one line when it is too large, not UTF-8 or unreadable."""
+    """The text of the file at ``path``, refused in one line when it is not a regular
+    file (a pipe, a device, a folder), too large, not UTF-8 or unreadable."""
     try:
-        size = os.path.getsize(path)
-        if size > MAX_TEXT_LENGTH:
-            raise SpecError(str(path), "file", f"{size} bytes: a network file is at most {MAX_TEXT_LENGTH} bytes")
-        return Path(path).read_bytes().decode("utf-8-sig")  # a byte-order mark (Windows editors) is dropped
+        return read_bytes(path).decode("utf-8-sig")  # a byte-order mark (Windows editors) is dropped
     except UnicodeDecodeError as error:
         raise SpecError(str(path), "file", f"not UTF-8 text (byte {error.start})") from None
     except OSError as error:
         raise SpecError(str(path), "file", f"cannot be read: {error.strerror or error}") from None
+
+
+#: What a path that is not a regular file is, by its ``stat`` mode.
+_NOT_REGULAR = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+                (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def read_bytes(path) -> bytes:
+    """The bytes of the regular file at ``path``, at most :data:`MAX_TEXT_LENGTH`.
+
+    The path is looked at before it is opened, so a pipe with no writer or a device
+    (``/dev/zero``) is refused without reading, never waited on; it is opened without
+    blocking and looked at again (it may have been swapped meanwhile), and no more
+    than the bound and one byte is ever read, whatever its size claims."""
+    _refuse_unless_regular(path, os.stat(path).st_mode)
+    handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    with os.fdopen(handle, "rb") as stream:
+        _refuse_unless_regular(path, os.fstat(handle).st_mode)
+        data = stream.read(MAX_TEXT_LENGTH + 1)
+    if len(data) > MAX_TEXT_LENGTH:
+        raise SpecError(str(path), "file", f"more than {MAX_TEXT_LENGTH} bytes: a network file is at most "
+                        f"{MAX_TEXT_LENGTH} bytes")
+    return data
+
+
+def _refuse_unless_regular(path, mode: int) -> None:
+    for test, kind in _NOT_REGULAR:
+        if test(mode):
+            raise SpecError(str(path), "file", f"is {kind}: expected a network file (a regular file), or - for "
+                            "standard input")
 
 
 def read_stream(stream, source: str) -> str:

@@ -15,6 +15,7 @@ from sympy import Expr, Symbol
 
 from symprop.errors import SympropError
 from symprop.model.decompose import ExpressionNetworkError, expression_network
+from symprop.model.tex_names import distinct_names, first_clash, symbol_tex
 
 
 class GraphError(SympropError, ValueError):
@@ -158,13 +159,30 @@ class Graph:
         return self.expanded_nodes[node]
 
     def latex_name(self, symbol: Symbol) -> str:
-        return self.latex_names.get(symbol, sympy.latex(symbol))
+        """How ``symbol`` prints: its name in :attr:`printed_names`, else :func:`symbol_tex`."""
+        printed = self.printed_names.get(symbol)
+        return printed if printed is not None else self.latex_names.get(symbol) or symbol_tex(symbol.name)
+
+    @cached_property
+    def printed_names(self) -> dict[Symbol, str]:
+        r"""Every input, parameter and node -> its LaTeX: its name in :attr:`latex_names`,
+        else :func:`~symprop.model.tex_names.symbol_tex` of its name (escaped, whatever it
+        holds). No two symbols print alike: those that would (``w1`` and ``w_1`` both read
+        ``w_{1}``) are printed upright from their names (``\mathrm{w1}``, ``\mathrm{w\_1}``)."""
+        symbols = dict.fromkeys((*self.inputs, *self.parameters, *self.nodes))
+        names = {s: self.latex_names.get(s) or symbol_tex(s.name) for s in symbols}
+        names = distinct_names(names, {s: s.name for s in symbols})
+        clash = first_clash(names)
+        if clash is not None:
+            first, second = clash
+            raise GraphError(f"{first} and {second} would print alike ({names[first]}): give one of them another name")
+        return names
 
     @cached_property
     def symbol_latex(self) -> dict[Symbol, str]:
-        r"""The LaTeX names of :attr:`latex_names`, plus ``\frac{\partial E}{\partial v}``
-        for every adjoint symbol ``delta_v`` that has no name of its own."""
-        names = dict(self.latex_names)
+        r"""The LaTeX names of :attr:`printed_names` and :attr:`latex_names`, plus
+        ``\frac{\partial E}{\partial v}`` for every adjoint symbol ``delta_v`` that has no name of its own."""
+        names = {**self.latex_names, **self.printed_names}
         output = self.latex_name(self.output)
         for node in self.nodes:
             names.setdefault(adjoint_symbol(node), rf"\frac{{\partial {output}}}{{\partial {self.latex_name(node)}}}")

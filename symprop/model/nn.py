@@ -20,6 +20,7 @@ from symprop.model.activations import ACTIVATION_RECORDS
 from symprop.model.losses import LOSS_RECORDS
 from symprop.model.graph import Graph, first_repeated
 from symprop.model.notation import Notation, get_notation, layer_label
+from symprop.model.tex_names import symbol_tex
 
 BIAS_MODES = ("per_unit", "shared", "none")
 
@@ -370,8 +371,9 @@ class _Namer:
 
 
 def _plain_latex(name: str) -> str:
-    """LaTeX of a user's plain name: ``i1`` -> ``i_{1}``, ``out_h1`` -> ``out_{h1}``."""
-    return sympy.latex(Symbol(name))
+    """LaTeX of a user's name: ``i1`` -> ``i_{1}``, ``out_h1`` -> ``out_{h1}``; any other
+    name escaped (:func:`symprop.model.tex_names.symbol_tex`)."""
+    return symbol_tex(name)
 
 
 def batched(graph: Graph, examples: int, reduction: str = "mean") -> Graph:

@@ -15,6 +15,10 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from symprop.errors import SympropError
+from symprop.model.tex_names import name_text
+
+#: The fields that hold names a user chose.
+USER_FIELDS = frozenset({"unit", "src"})
 
 
 @dataclass(frozen=True)
@@ -34,9 +38,11 @@ class Notation:
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def name(self, role: str, **fields) -> tuple[str, str]:
-        """(plain name, LaTeX) of ``role`` with the given fields filled in."""
+        """(plain name, LaTeX) of ``role`` with the given fields filled in; the unit names
+        (a user's) are escaped for the LaTeX (:func:`symprop.model.tex_names.name_text`)."""
         plain, latex = self.names[role]
-        return plain.format(**fields), latex.format(**fields)
+        escaped = {k: name_text(v) if k in USER_FIELDS else v for k, v in fields.items()}
+        return plain.format(**fields), latex.format(**escaped)
 
 
 def _preset(key, title, **names) -> Notation:

@@ -172,8 +172,9 @@ def formula_count(document, text) -> int:
 def page_data(document, derivation, example, digits: int, text) -> str:
     """The JSON the page's script reads: per picture node its value and adjoint, per
     parameter the edges and nodes of its paths to the loss, the stepper's steps, and
-    the sentences of the page in the document's language. ``</`` is escaped, so the
-    blob cannot close its ``<script>``."""
+    the sentences of the page in the document's language. ``<``, ``>`` and ``&`` are
+    written as JSON escapes, so no name in the blob can close its ``<script>`` or open
+    a comment or tag the HTML parser would read there."""
     layout = next((b.layout for b in document.blocks if b.kind == "figure"), None)
     data = {"text": {k: v for k, v in text.items() if k.startswith("page_")},
             "output": derivation.graph.output.name, "formulas": formula_count(document, text),
@@ -187,7 +188,8 @@ def page_data(document, derivation, example, digits: int, text) -> str:
             data["steps"] = numbers.steps(drawn)
     if example is not None:
         data["loss_after"] = plain_number(example.loss_after, digits)
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    blob = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return blob.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def paths(drawn, derivation) -> dict:

@@ -84,17 +84,16 @@ def write_documents(
     ``settings``: the document options (:mod:`symprop.document.options`).
 
     Everything is rendered (the PDF compiled) before the first file is
-    written, and each file is replaced atomically, so a failure leaves the
-    folder as it was.
+    written, and the files are written as one set (:func:`symprop.outputs.export.write_set`):
+    all of them or, on a failure, none, the earlier set left as it was.
     """
     options = document_options(**settings)
     texts = render_documents(solution, formats, stem=stem, fragment=fragment, template_dir=template_dir,
                              on_step=on_step, **settings)
-    return [
-        export.write_atomic(
-            export.output_path(output_dir, document_name(stem, suffix, options.lang, options.flavor), suffix), text)
+    return export.write_set({
+        export.output_path(output_dir, document_name(stem, suffix, options.lang, options.flavor), suffix): text
         for suffix, text in texts.items()
-    ]
+    })
 
 
 def render_documents(

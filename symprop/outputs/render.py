@@ -16,16 +16,18 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from pathlib import Path
 
 import jinja2
 
+from symprop.errors import SympropError
 from symprop.document.build import build_document, expect_derivation
 from symprop.document.i18n import prose, with_particles
 from symprop.document.model import Document, Mark, Math
 from symprop.document.options import document_options
 from symprop.outputs import html
-from symprop.printing.rows import math_lines
+from symprop.printing.rows import math_lines, without_alignment
 
 FORMATS = ("markdown", "latex", "html")
 #: Per format: its document template (extending the skeleton) and its block macros.
@@ -76,7 +78,59 @@ def write_markdown(document: Document, *, flavor: str = "github", template_dir=N
 
 
 def write_latex(document: Document, *, fragment: bool = False, template_dir=None) -> str:
-    return _render("latex", template_dir, document, fragment=bool(fragment), flavor="latex")
+    """The LaTeX of ``document``, for pdflatex: kotex is loaded for Korean and for any
+    Hangul (a title, a name); a character pdflatex cannot set is refused up front
+    (:func:`refuse_untypesettable`), so a PDF never fails on it."""
+    needs = {"kotex": document.lang == "ko" or bool(HANGUL.search(document.title)), "angles": False}
+    while True:
+        text = _render("latex", template_dir, document, fragment=bool(fragment), flavor="latex", **needs)
+        # Hangul in a name, or a name's < and > (as \lt, \gt, which only MathJax and KaTeX
+        # know): rendered again with what they need, which ordinary documents do not
+        found = {"kotex": needs["kotex"] or bool(HANGUL.search(text)),
+                 "angles": needs["angles"] or "\\lt{}" in text or "\\gt{}" in text}
+        if found == needs:
+            break
+        needs = found
+    refuse_untypesettable(text, document.title, needs["kotex"])
+    return text
+
+
+class TypesettingError(SympropError, ValueError):
+    """A character the LaTeX document cannot set, said in one line."""
+
+
+#: Hangul, for which the LaTeX writer loads kotex.
+HANGUL = re.compile("[\u3130-\u318f\uac00-\ud7a3]")
+#: What pdflatex sets with T1 fonts and UTF-8 input: printable ASCII and every character LaTeX's
+#: ``t1enc.dfu``, ``ts1enc.dfu``, ``omsenc.dfu`` and ``ot1enc.dfu`` declare, and the three of
+#: ``utf8enc.dfu`` that compile with them (each tried, TeX Live 2022); with
+#: kotex also Hangul syllables and compatibility jamo, CJK punctuation, full-width forms and Hanja
+#: (tried one by one: the old jamo of U+1100 have no font).
+_TYPESET = (
+    "\n\t\x20-\x7e\u00a0-\u0125\u0128-\u0137\u0139-\u013e\u0141-\u0148\u014a-\u0165\u0168-\u017e"
+    "\u0192\u01c4-\u01d4\u01e2-\u01e3\u01e6-\u01eb\u01f0\u01f4-\u01f5\u0218-\u021b\u0232-\u0233\u0237"
+    "\u02c6\u02c7\u02d8-\u02d9\u02dc\u02db\u02dd\u0e3f\u1e02-\u1e03\u1e0d\u1e1e-\u1e21\u1e25\u1e30-\u1e31\u1e37"
+    "\u1e43\u1e45\u1e47\u1e5b\u1e63\u1e6d\u1e8e-\u1e91\u1e9e\u1ef2-\u1ef3\u200c\u2010-\u2016\u2018-\u201a"
+    "\u201c-\u201e\u2020-\u2022\u2026\u2030-\u2031\u2039-\u203b\u203d\u2044\u204e\u2052\u20a1\u20a4\u20a6"
+    "\u20a9\u20ab-\u20ac\u20b1\u2103\u2116-\u2117\u211e\u2120\u2122\u2126-\u2127\u212e\u2190-\u2193"
+    "\u2329-\u232a\u2422-\u2423\u25e6\u25ef\u266a\u27e8-\u27e9\u3008-\u3009\ufb00-\ufb06\ufeff"
+)
+_KOTEX = "\u3000-\u303f\u3130-\u318f\u4e00-\u9fff\uac00-\ud7a3\uff01-\uff5e"
+_UNTYPESET = {False: re.compile(f"[^{_TYPESET}]"), True: re.compile(f"[^{_TYPESET}{_KOTEX}]")}
+
+
+def refuse_untypesettable(tex: str, title: str, kotex: bool) -> None:
+    """A :class:`TypesettingError` naming the first character of ``tex`` that pdflatex
+    cannot set (right-to-left scripts, zero-width and direction marks, emoji, ...) and
+    where it is: the title, or the text around it."""
+    found = _UNTYPESET[kotex].search(tex)
+    if found is None:
+        return
+    c = found.group()
+    name = unicodedata.name(c, "a control character")
+    where = "the title" if c in title else f"the text {tex[max(0, found.start() - 20):found.start()]!r}"
+    raise TypesettingError(f"{where} has U+{ord(c):04X} ({name}), which the LaTeX document cannot typeset: "
+                           "leave it out for LaTeX and PDF (Markdown, HTML and JSON keep it)")
 
 
 def document_of(derivation, example, options) -> Document:
@@ -145,7 +199,7 @@ def template_environment(fmt: str, template_dir: str | None = None):
         fill=functools.partial(fill, escape=escape),
         inline=_inline,
         display={"latex": _latex_display, "html": html.display_tex}.get(fmt, _markdown_display),
-        say=_say, cell=_cell, picture=html.picture, plot_line=html.plot,
+        say=_say, cell=_cell, picture=html.picture, plot_line=html.plot, fence=fence,
     )
     return environment
 
@@ -171,7 +225,7 @@ def _cell(context, fragment) -> str:
     if isinstance(fragment, Mark):
         marks = ("$\\checkmark$", "$\\times$") if flavor == "latex" else ("✓", "✗")
         return marks[0] if fragment.ok else marks[1]
-    return html.html_escape(fragment) if flavor == "html" else str(fragment)
+    return context.environment.filters["esc"](fragment)  # literal text is prose: escaped like it
 
 
 # --- prose escaping -----------------------------------------------------------
@@ -187,17 +241,26 @@ _LATEX_SPECIAL = re.compile("|".join(re.escape(c) for c in _LATEX_SPECIALS))
 def latex_escape(text) -> str:
     r"""Prose made inert for TeX: every special character printed literally, so
     ``\input{/etc/passwd}``, ``\write18`` and ``^^5c`` come out as text."""
-    return _LATEX_SPECIAL.sub(lambda m: _LATEX_SPECIALS[m.group()], str(text))
+    one_line = re.sub(r"\s*\n\s*", " ", str(text))  # a blank line would end a paragraph inside \title{}
+    return _LATEX_SPECIAL.sub(lambda m: _LATEX_SPECIALS[m.group()], one_line)
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|$~&])|^([#+\-=>])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|$~&{}])|^([#+\-=>])")
 
 
 def markdown_escape(text) -> str:
     """Prose made literal for CommonMark: the ASCII punctuation that starts inline
     markup (emphasis, code, links, HTML, math, tables, entities) is backslash-escaped,
-    and so is a leading character that would start a block; newlines become spaces."""
+    and so is a leading character that would start a block; newlines become spaces.
+    Braces too, for kramdown: ``{::nomarkdown}`` and ``{: .class}`` come out as text."""
     return _MARKDOWN_SPECIAL.sub(lambda m: "\\" + m.group(), re.sub(r"\s*\n\s*", " ", str(text)))
+
+
+def fence(text) -> str:
+    """A Markdown code fence longer than any run of backquotes in ``text`` (at least three),
+    so that nothing inside can close it."""
+    longest = max((len(run) for run in re.findall(r"`+", str(text))), default=0)
+    return "`" * max(3, longest + 1)
 
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -232,6 +295,8 @@ def _inline(context, tex: str) -> str:
 def _markdown_display(context, rows) -> str:
     """A fenced ``math`` block for GitHub; ``$$`` on their own lines otherwise."""
     body = math_lines(rows)
+    if not body.strip():
+        return ""  # no rows: no empty math block
     if context["flavor"] == "github":
         return f"```math\n{body}\n```"
     return f"$$\n{body}\n$$"
@@ -241,6 +306,9 @@ def _latex_display(rows) -> str:
     r"""``\[ ... \]`` for one equation, ``align*`` for aligned rows."""
     if isinstance(rows, str):
         rows = [rows]
+    rows = [r for r in rows if r.strip()]
+    if not rows:
+        return ""  # an empty align* is a LaTeX error
     if len(rows) == 1:
-        return "\\[\n" + rows[0].replace("&", "").strip() + "\n\\]"
+        return "\\[\n" + without_alignment(rows[0]).strip() + "\n\\]"
     return "\\begin{align*}\n" + " \\\\\n".join(r.strip() for r in rows) + "\n\\end{align*}"

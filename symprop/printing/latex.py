@@ -11,6 +11,9 @@ subclass with one ``_print_SympropFunction`` for all of symprop's functions.
 * ``HadamardProduct`` prints with ``\odot``.
 * Symbols take their LaTeX from the graph (``graph.latex_names``); an adjoint
   symbol with no name of its own prints as ``\frac{\partial E}{\partial v}``.
+* A symbol's name is escaped, whatever its source, by :mod:`symprop.model.tex_names`
+  (the one home for it): ``\input{/etc/passwd}`` prints its characters upright, and
+  two symbols of one graph never print alike (``Graph.printed_names``).
 
 Every string that leaves :func:`latex` is safe inside Markdown math: no ``*``,
 ``\{``, ``\}`` or ``|`` (they become ``\ast``, ``\lbrace``, ``\rbrace``,
@@ -28,6 +31,7 @@ from sympy.printing.repr import ReprPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from symprop.model import functions
+from symprop.model.tex_names import is_safe_tex, symbol_tex
 # One definition in printing.numbers; document/ still imports these three from here.
 from symprop.printing.numbers import number_names
 
@@ -114,6 +118,14 @@ class SympropLatexPrinter(PrintsSharedOnce, LatexPrinter):
     def doprint(self, expr) -> str:
         text = super().doprint(expr)
         return markdown_safe(text) if self._settings["markdown_safe"] else text
+
+    def _print_Symbol(self, expr, style="plain") -> str:
+        r"""A symbol's name from ``symbol_names`` (the graph's), else SymPy's for a plain
+        identifier and the escaped, upright name for any other
+        (:func:`symprop.model.tex_names.symbol_tex`: ``\input{x}`` prints those characters)."""
+        if expr in self._settings["symbol_names"] or is_safe_tex(expr.name):
+            return super()._print_Symbol(expr, style)
+        return symbol_tex(expr.name)
 
     def _power(self, tex: str, exp) -> str:
         return tex if exp is None else rf"{tex}^{{{exp}}}"

@@ -17,7 +17,7 @@ def math_lines(rows) -> str:
         rows = [rows]
     lines = [r.strip() for r in rows]
     if len(lines) > 1:
-        lines = [line if "&" in line else line.replace(" = ", " &= ", 1) for line in lines]
+        lines = [line if ALIGNMENT.search(line) else line.replace(" = ", " &= ", 1) for line in lines]
         lines = [r"\begin{aligned}", *(line + r" \\" for line in lines[:-1]), lines[-1], r"\end{aligned}"]
     # A row break inside a row (``cases``, ``matrix``) ends its line too.
     lines = [part.strip() for line in lines for part in split_after_row_breaks(line)]
@@ -25,6 +25,13 @@ def math_lines(rows) -> str:
 
 
 _BACKSLASHES = re.compile(r"\\+")
+#: An alignment point ``&``: not ``\&`` (an ampersand a name prints), but after ``\\`` it is one.
+ALIGNMENT = re.compile(r"(?<!\\)((?:\\\\)*)&")
+
+
+def without_alignment(row: str) -> str:
+    r"""``row`` with its alignment points removed, its ``\&`` kept."""
+    return ALIGNMENT.sub(r"\1", row)
 
 
 def split_after_row_breaks(line: str) -> list[str]:

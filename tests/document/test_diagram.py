@@ -1,6 +1,8 @@
 """Pictures of a network or graph: positioned nodes and labelled edges for TikZ and Mermaid."""
 from __future__ import annotations
 
+import re
+
 from symprop.document import diagram
 from symprop.document.formulas import Formulas
 from symprop.document.options import DocumentOptions
@@ -76,3 +78,10 @@ def test_bias_edges_carry_their_own_gradient_or_the_units_delta(mazur_solution):
     assert labels == [f"∂C/∂b1_1 = {diagram.plain_number(nielsen.example.gradients[b], 9)}"]
     shared = [e["label"] for e in picture(mazur_solution)["edges"] if e["source"] == "n_b1"]
     assert shared == ["∂E_total/∂net_h1 = 0.00877135469", "∂E_total/∂net_h2 = 0.00995425471"]
+
+
+def test_mermaid_ids_are_distinct_for_distinct_names():
+    names = ["out_h1[2]", "out_h1_2_", "a$b", "a%b", "a_b", "a b", "a_1[2]", "a[12]", "가"]
+    ids = [diagram.mermaid_id(n) for n in names]
+    assert len(set(ids)) == len(ids) and all(re.fullmatch(r"\w+", i, flags=re.ASCII) for i in ids)
+    assert diagram.mermaid_text("a`b#c\nd") == "a#96;b#35;c d"

@@ -180,3 +180,77 @@ def test_read_stream_reads_utf8_and_refuses_the_rest_in_one_line():
             spec_file.read_stream(io.BytesIO(b"x" * 11), "<stdin>")
         finally:
             spec_file.MAX_TEXT_LENGTH = original
+
+
+# --- only regular files are read, and no more than the bound --------------------
+
+import os
+import signal
+from contextlib import contextmanager
+
+
+@contextmanager
+def no_longer_than(seconds: int):
+    """Fail instead of hanging when a read blocks."""
+    def hung(signum, frame):
+        raise AssertionError(f"the read blocked for {seconds} s")
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_fifo_with_no_writer_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "net.toml"
+    os.mkfifo(fifo)
+    with no_longer_than(10), pytest.raises(SpecError) as raised:
+        read_text(fifo)
+    assert str(raised.value) == (f"{fifo}: file: is a pipe (FIFO): expected a network file (a regular file), "
+                                 "or - for standard input")
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom", "/dev/null"])
+def test_devices_are_refused_without_reading(device):
+    with no_longer_than(10), pytest.raises(SpecError, match=r"is a character device: expected a network file"):
+        read_text(device)
+
+
+def test_a_link_to_a_device_and_a_folder_are_refused(tmp_path):
+    link = tmp_path / "zero.toml"
+    link.symlink_to("/dev/zero")
+    with no_longer_than(10), pytest.raises(SpecError, match="is a character device"):
+        read_text(link)
+    with pytest.raises(SpecError, match=r"is a folder: expected a network file"):
+        read_text(tmp_path)
+
+
+def test_the_bound_holds_while_reading_whatever_the_size_says(monkeypatch):
+    """``/proc`` files report size 0: the bound is the bytes read, not the size claimed."""
+    from symprop.files import spec_file
+
+    monkeypatch.setattr(spec_file, "MAX_TEXT_LENGTH", 10)
+    with pytest.raises(SpecError, match=r"^/proc/self/status: file: more than 10 bytes"):
+        read_text("/proc/self/status")
+
+
+def test_a_file_swapped_for_a_fifo_after_the_look_is_refused(tmp_path, monkeypatch):
+    """Between the look and the open a file may be replaced: the open does not block, the
+    opened file is looked at again."""
+    from symprop.files import spec_file
+
+    regular, fifo = tmp_path / "net.toml", tmp_path / "pipe"
+    regular.write_text("a = 1\n")
+    os.mkfifo(fifo)
+    real_open = os.open
+    monkeypatch.setattr(spec_file.os, "open", lambda path, *args: real_open(fifo, *args))
+    with no_longer_than(10), pytest.raises(SpecError, match="is a pipe"):
+        read_text(regular)
+
+
+def test_required_names_reads_text_given_with_its_source():
+    names = spec.required_names('[graph]\ninputs = ["x"]\nparameters = ["x"]\nnodes = [["f", "3*x"]]\n'
+                                'output = "f"\n[values]\nx = 1\n', source="<stdin>")
+    assert [n["name"] for n in names] == ["x"]

@@ -211,3 +211,20 @@ def test_solve_reports_each_phase_as_it_ends():
     phases = []
     pipeline.solve(spec.load_builtin("mazur"), on_step=phases.append)
     assert phases == ["derive", "numbers", "check"]
+
+
+def test_write_documents_writes_the_set_whole_or_not_at_all(graph_solution, tmp_path, monkeypatch):
+    import errno
+    import os
+
+    written = pipeline.write_documents(graph_solution, ["md", "tex", "json"], tmp_path, stem="graph")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.json", "graph.md", "graph.tex"]
+    earlier = {p: p.read_bytes() for p in written}
+    def full(handle):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(export.os, "fsync", full)
+    with pytest.raises(export.ExportError, match="the disk is full"):
+        pipeline.write_documents(graph_solution, ["md", "tex", "json"], tmp_path, stem="graph", digits=3)
+    assert {p: p.read_bytes() for p in written} == earlier
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.json", "graph.md", "graph.tex"]

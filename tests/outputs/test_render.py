@@ -486,3 +486,52 @@ def test_every_writer_takes_only_and_sections(mazur_solution, render_name):
     assert "w_{5}" in text and len(text) < len(full)
     assert ("Node rules" in text) and ("Node rules" not in full)
     assert "Matrix form" in full and "Matrix form" not in text
+
+
+# --- escaping, one-node graphs, what pdflatex cannot set ---------------------------
+
+def _one_node(name="x"):
+    Symbol = sympy.Symbol
+    x, f = Symbol(name, real=True), Symbol("f", real=True)
+    return backprop.derive(Graph.from_pairs([(f, 3 * x)], parameters=[x]))
+
+
+def test_a_one_node_graph_has_no_empty_display(tmp_path):
+    derivation = _one_node()
+    tex = render.render_latex(derivation)
+    assert not re.search(r"\\begin\{align\*\}\s*\\end\{align\*\}", tex) and "\\[\n\n\\]" not in tex
+    for flavor in ("github", "kramdown", "dollar"):
+        markdown = render.render_markdown(derivation, flavor=flavor)
+        assert "```math\n\n```" not in markdown and "$$\n\n$$" not in markdown
+    from symprop.outputs import export
+
+    assert export.build_pdf(tex, tmp_path / "one.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_hangul_anywhere_loads_kotex_and_angles_are_defined_only_when_used():
+    plain = render.render_latex(_one_node())
+    assert "kotex" not in plain and "providecommand{\\lt}" not in plain
+    assert "\\usepackage{kotex}" in render.render_latex(_one_node(), title="역전파")
+    assert "\\usepackage{kotex}" in render.render_latex(_one_node("가중치"))
+    assert "\\providecommand{\\lt}{<}" in render.render_latex(_one_node("<x>"))
+
+
+@pytest.mark.parametrize("title, code", [("שלום", "U+05E9"), ("a\u200bb", "U+200B"), ("🙂", "U+1F642")])
+def test_a_title_pdflatex_cannot_set_is_refused_in_one_line(title, code):
+    with pytest.raises(render.TypesettingError) as raised:
+        render.render_latex(_one_node(), title=title)
+    assert str(raised.value).startswith(f"the title has {code} (") and "\n" not in str(raised.value)
+    assert render.render_markdown(_one_node(), title=title).startswith("# ")
+
+
+def test_markdown_prose_neutralises_kramdown_braces_and_code_cannot_close_its_fence():
+    assert render.markdown_escape("{::nomarkdown}<b>{:/}") == r"\{::nomarkdown\}\<b\>\{:/\}"
+    assert render.fence("a ```` b") == "`````" and render.fence("plain") == "```"
+
+
+def test_a_literal_table_cell_is_escaped_like_prose():
+    from symprop.document.model import Table, Prose, Section, Document
+
+    document = Document("t", "en", (Section("check", (Table((Prose("col_node"),), "l", (("<b>*x*</b>",),)),)),))
+    assert r"\<b\>\*x\*\</b\>" in render.write_markdown(document)
+    assert r"\textless{}b\textgreater{}" in render.write_latex(document, fragment=True)

@@ -136,3 +136,33 @@ def test_signs_of_negative_values_are_folded_into_the_line_of_numbers():
     assert latex(a - b, **settings) == "0.5 + 0.3"
     assert latex(b + a * net, **settings, mul_symbol="dot") == r"0.5 \cdot \left(-0.4469\right) - 0.3"
     assert latex(a + b, symbol_names=names) == r"0.5 + \left(-0.3\right)"  # without magnitudes, as given
+
+
+# --- names of any source are escaped, and distinct names print distinctly ----------
+
+@pytest.mark.parametrize("name, tex", [
+    (r"\input{/etc/passwd}", r"\mathrm{\backslash{}input\lbrace{}/etc/passwd\rbrace{}}"),
+    ("a$b", r"\mathrm{a\$b}"), ("<script>", r"\mathrm{\lt{}script\gt{}}"), ("a%b", r"\mathrm{a\%b}"),
+    ("w1", "w_{1}"), ("z^{(1)}", "z^{(1)}"),
+])
+def test_a_symbol_prints_its_name_escaped_without_a_graph(name, tex):
+    assert latex(Symbol(name, real=True)) == tex
+
+
+def test_the_graph_prints_clashing_names_distinctly():
+    symbols = [Symbol(n, real=True) for n in ("w1", "w_1", "x__2", "x^2")]
+    f = Symbol("f", real=True)
+    from symprop.model.graph import Graph
+
+    graph = Graph.from_pairs([(f, sum(symbols))], parameters=symbols)
+    printer = SympropLatexPrinter({"graph": graph})
+    printed = [printer.doprint(s) for s in symbols]
+    assert printed == [r"\mathrm{w1}", r"\mathrm{w\_1}", r"\mathrm{x\_\_2}", r"\mathrm{x\hat{\ }2}"]
+    assert len(set(printed)) == len(printed)
+
+
+def test_hostile_unit_and_input_names_are_escaped_inside_the_notation():
+    network = nn.mlp(["a$b"], [nn.Dense(1, "sigmoid", names=["}{\\input{x}"])], "half_sse", notation="mazur")
+    printed = {s.name: network.graph.latex_name(s) for s in network.graph.nodes}
+    assert printed["out_}{\\input{x}"] == r"out_{\rbrace{}\lbrace{}\backslash{}input\lbrace{}x\rbrace{}}"
+    assert network.graph.latex_name(network.graph.inputs[0]) == r"\mathrm{a\$b}"

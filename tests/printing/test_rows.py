@@ -54,3 +54,11 @@ def test_a_row_break_before_a_command_keeps_the_command_whole():
     body = math_lines(r"y = \begin{cases} z & z > 0 \\\frac{z}{100} & \text{otherwise} \end{cases}")
     assert body.split("\n") == [r"y = \begin{cases} z & z > 0 \\", r"\frac{z}{100} & \text{otherwise} \end{cases}"]
     assert math_lines(r"a \, b") == r"a \, b"  # a lone backslash is a command, not a row break
+
+
+def test_an_escaped_ampersand_is_not_an_alignment_point():
+    from symprop.printing.rows import without_alignment
+
+    assert without_alignment(r"\mathrm{g\&h} &= 3") == r"\mathrm{g\&h} = 3"
+    assert without_alignment(r"a \\&= b") == r"a \\= b"
+    assert math_lines([r"\mathrm{g\&h} = 1", "x = 2"]).splitlines()[1] == r"\mathrm{g\&h} &= 1 \\"
