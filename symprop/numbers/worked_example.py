@@ -107,7 +107,7 @@ def worked_example(
     reduction="mean",
     precision="float",
     vectorised=None,
-    on_phase=None,
+    on_phase=lambda phase: None,
 ) -> WorkedExample:
     """Every number of a derivation at the given point, and ``steps`` steps of training.
 
@@ -124,8 +124,8 @@ def worked_example(
     (:mod:`symprop.numbers.vectorised`): its numbers in float precision, and its
     gradient check (float64) in any precision. ``vectorised``: None does so from
     VECTORISED_PARAMETERS parameters, True whenever the network is covered,
-    False never (the scalar program for everything). ``on_phase``, when given, is told
-    ``"numbers"`` and then ``"check"`` as each phase ends (for a progress bar).
+    False never (the scalar program for everything). ``on_phase`` is told ``"numbers"``
+    and then ``"check"`` as each phase ends (for a progress bar).
     """
     _expect_arguments(derivation, values)
     check_options(reduction, steps)
@@ -141,8 +141,7 @@ def worked_example(
         with arithmetic.context():
             report = _worked_numbers(derivation, arithmetic, raw_rows, raw_parameters, learning_rate, chosen,
                                      reduction, steps)
-    if on_phase is not None:
-        on_phase("numbers")
+    on_phase("numbers")
     checks = None
     if plan is not None:
         checks = vectorised_check(derivation, plan, raw_rows, raw_parameters, reduction, report["gradients"])
@@ -151,8 +150,7 @@ def worked_example(
                                 gradients=report["gradients"])
     inputs = input_gradient_values(derivation, report["local"], report["adjoints"])
     input_checks = input_gradient_check(derivation, values, inputs, examples=examples) if inputs else ()
-    if on_phase is not None:
-        on_phase("check")
+    on_phase("check")
     return WorkedExample(
         **report, updated_parameters=chosen, checks=checks, examples=len(raw_rows), reduction=reduction,
         input_gradients=inputs, input_checks=input_checks,
