@@ -51,7 +51,8 @@ class Graph:
 
     def __post_init__(self):
         object.__setattr__(self, "parameters", tuple(self.parameters))
-        object.__setattr__(self, "inputs", tuple(s for s in self.inputs if s not in self.parameters))
+        parameters = set(self.parameters)  # a set: a 784-16-10 network has 12,730 of them
+        object.__setattr__(self, "inputs", tuple(s for s in self.inputs if s not in parameters))
         equations = (e if isinstance(e, Equation) else Equation(*e) for e in self.equations)
         object.__setattr__(
             self, "equations", tuple(Equation(e.node, sympy.sympify(e.expr, strict=True)) for e in equations)
