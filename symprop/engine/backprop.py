@@ -27,7 +27,8 @@ import sympy
 from sympy import Expr, Symbol
 
 from symprop.engine.records import Adjoint, Derivation, Factor, Gradient, Path, Term, UnknownNameError
-from symprop.errors import WrongArgument
+from symprop.engine.matrix_gradients import matrix_gradients
+from symprop.errors import SympropError, WrongArgument
 from symprop.model.graph import Graph, adjoint_symbol
 from symprop.model.nn import Network
 
@@ -50,6 +51,7 @@ def derive(
     """
     network = _network_or_graph(network)
     graph = network if isinstance(network, Graph) else network.graph
+    refuse_absent_parameters(graph)
     local = local_derivatives(graph, backend=backend)
     adjoints = adjoint_walk(graph, local)
     counts = path_counts(graph)
@@ -57,7 +59,29 @@ def derive(
     gradients = {
         p: gradient(graph, local, adjoints, counts, p, max_paths, expanded_nodes) for p in graph.parameters
     }
-    return Derivation(graph, local, adjoints, gradients, max_paths, None if network is graph else network)
+    matrices = matrix_gradients(graph, gradients) if graph.arrays else {}
+    return Derivation(graph, local, adjoints, gradients, max_paths, None if network is graph else network, matrices)
+
+
+class UndifferentiableError(SympropError, ValueError):
+    """What symprop cannot differentiate (a parameter the graph never uses, an
+    expression SymPy leaves unevaluated), said in one line rather than given a zero."""
+
+
+def refuse_absent_parameters(graph: Graph) -> None:
+    """A parameter that no equation uses has no gradient to give: refused, naming it, rather
+    than reported as 0. (One that is used, but only off the output's paths, gets its true
+    zero; so does an entry of a matrix the graph uses, such as ``W[1, 0]`` when only row 0
+    is read.)"""
+    consumers = graph.consumers
+    used = {p for p in graph.parameters if consumers[p] or p == graph.output}
+    owner = graph.arrays.entry_owner if graph.arrays else {}
+    used_matrices = {owner[s] for s in used if s in owner}
+    for p in graph.parameters:
+        if p not in used and (p not in owner or owner[p] not in used_matrices):
+            name = owner.get(p, p)
+            raise UndifferentiableError(f"parameter {name} occurs in no node: it does not reach the output {graph.output}"
+                                        "; remove it from the parameters or use it")
 
 
 def _network_or_graph(value):
@@ -82,6 +106,9 @@ def local_derivatives(graph: Graph, backend: str = "auto") -> dict[tuple[Symbol,
     for eq in graph.equations:
         parents = graph.parents[eq.node]
         for parent, derivative in diff_each(eq.expr, parents).items():
+            if not derivative.is_Atom and derivative.has(sympy.Derivative, sympy.Subs):
+                raise UndifferentiableError(f"node {eq.node} = {eq.expr} has no closed-form derivative by {parent} "
+                                            "(SymPy leaves it unevaluated): use functions SymPy or symprop differentiates")
             local[(eq.node, parent)] = _in_forward_quantities(derivative, forward_names)
     return local
 

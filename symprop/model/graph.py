@@ -14,6 +14,7 @@ import sympy
 from sympy import Expr, Symbol
 
 from symprop.errors import SympropError
+from symprop.model import matrices
 
 
 class GraphError(SympropError, ValueError):
@@ -37,7 +38,9 @@ class Graph:
 
     ``output`` is the node whose gradient is taken: a loss, or any output.
     Construction checks that every name is assigned once and only refers to
-    what came before it.
+    what came before it. Matrix inputs, parameters and nodes (``MatrixSymbol``,
+    ``Matrix``) are split into their scalar entries (``W[0, 1]``, set as ``W_{0,1}``);
+    ``arrays`` records which entries form which matrix (:mod:`symprop.model.matrices`).
     """
 
     inputs: tuple[Symbol, ...]
@@ -45,8 +48,10 @@ class Graph:
     equations: tuple[Equation, ...]
     output: Symbol
     latex_names: Mapping[Symbol, str] = field(default_factory=dict, compare=False)
+    arrays: matrices.Arrays = field(default_factory=matrices.Arrays, compare=False)
 
     def __post_init__(self):
+        _split_matrices(self)
         object.__setattr__(self, "inputs", tuple(self.inputs))
         object.__setattr__(self, "parameters", tuple(self.parameters))
         equations = (e if isinstance(e, Equation) else Equation(*e) for e in self.equations)
@@ -132,6 +137,17 @@ class Graph:
         for node in self.nodes:
             names.setdefault(adjoint_symbol(node), rf"\frac{{\partial {output}}}{{\partial {self.latex_name(node)}}}")
         return names
+
+
+def _split_matrices(graph: Graph) -> None:
+    """Every matrix of ``graph``'s declarations and equations replaced by its entries."""
+    pairs = tuple(tuple(e) for e in graph.equations)
+    if not matrices.needs_splitting(graph.inputs, graph.parameters, pairs, graph.output):
+        return
+    split = matrices.split_into_entries(graph.inputs, graph.parameters, pairs, graph.output)
+    for name in ("inputs", "parameters", "equations", "output", "arrays"):
+        object.__setattr__(graph, name, getattr(split, name))
+    object.__setattr__(graph, "latex_names", {**split.latex_names, **graph.latex_names})
 
 
 def adjoint_symbol(node: Symbol) -> Symbol:
