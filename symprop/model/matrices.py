@@ -60,9 +60,9 @@ class MatrixRecord:
 class Arrays(Mapping):
     """name -> the Matrix of entry symbols of each matrix input, parameter and node.
 
-    ``records`` holds the :class:`MatrixRecord` of each; ``written`` every node whose
-    expression used a matrix, in graph order: node (as written, a MatrixSymbol or a
-    Symbol) -> its expression as written, so a loss can be rebuilt in matrices."""
+    ``records`` holds the :class:`MatrixRecord` of each; ``written`` every node in graph
+    order: node (as written, a MatrixSymbol or a Symbol) -> its expression as written,
+    so that the output can be rebuilt in matrices."""
 
     records: Mapping[str, MatrixRecord] = field(default_factory=dict)
     written: Mapping[object, object] = field(default_factory=dict)
@@ -257,11 +257,7 @@ def _entry(expr, out, where):
     parent, i, j = expr.args
     if not (i.is_Integer and j.is_Integer):
         raise MatrixError(f"{where} takes the entry [{i}, {j}] of {parent}: give the row and column as numbers")
-    matrix = out(parent)
-    if not (0 <= i < matrix.rows and 0 <= j < matrix.cols):
-        raise MatrixError(f"{where} takes the entry [{i}, {j}] of the {matrix.rows}x{matrix.cols} matrix {parent}: "
-                          "it has no such entry")
-    return matrix[int(i), int(j)]
+    return out(parent)[int(i), int(j)]  # SymPy itself refuses an entry out of range
 
 
 def _elementwise(expr, out, where):
@@ -336,8 +332,7 @@ def split_into_entries(inputs, parameters, equations, output) -> Split:
     for number, (node, expr) in enumerate(equations, 1):
         where = f"node {_label(node, number)}"
         value = written_out(expr, table, where)
-        if has_matrices(expr):
-            written[node] = expr
+        written[node] = expr
         pairs.extend(_node_entries(node, value, where, table, records, latex_names))
     return Split(declared["input"], declared["parameter"], tuple(pairs), _scalar_output(output, table),
                  Arrays(records, written), latex_names)
