@@ -22,6 +22,7 @@ def entries_of(expr):
     """``expr`` (a scalar or 1x1 matrix expression) written out by SymPy alone, each
     ``W[i, j]`` as the real symbol of that name."""
     explicit = expr.xreplace({m: m.as_explicit() for m in expr.atoms(MatrixSymbol)}).doit()
+    explicit = explicit.as_explicit() if isinstance(explicit, sympy.MatrixExpr) else explicit
     explicit = explicit[0, 0] if isinstance(explicit, sympy.MatrixBase) else explicit
     elements = explicit.atoms(MatrixElement)
     return explicit.xreplace({e: Symbol(str(e), real=True) for e in elements})
