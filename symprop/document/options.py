@@ -33,7 +33,9 @@ class DocumentOptions:
     form proven entry by entry in the document, when their closed forms print
     as trees of at most ``proof_tree_limit`` nodes (the proof walks them);
     ``closed_form_limit``: a closed form whose printed tree has more nodes than
-    this is left in delta form (it grows exponentially with depth).
+    this is left in delta form (it grows exponentially with depth);
+    ``matrix_entries``: a matrix parameter is one matrix equation (False), followed by
+    each entry's own derivation (True).
     """
 
     lang: str = "en"
@@ -48,6 +50,7 @@ class DocumentOptions:
     verify_matrix_up_to: int = 400
     proof_tree_limit: int = 20000
     closed_form_limit: int = 400
+    matrix_entries: bool = False
 
     def __post_init__(self):
         if self.lang not in LANGUAGES:

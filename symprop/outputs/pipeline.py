@@ -150,8 +150,9 @@ NON_FINITE = {math.inf: "Infinity", -math.inf: "-Infinity"}
 def json_document(solution: Solution) -> dict:
     """The JSON for tools: the schema version, the starting values, parameters, forward
     values, loss, gradients, the update (none when no step was taken), the loss history,
-    checks, every closed-form gradient (LaTeX and exact ``srepr``) and, for layered
-    networks, the matrix form per layer. Every number is finite: an infinite or NaN
+    checks, every closed-form gradient (LaTeX and exact ``srepr``), for layered
+    networks the matrix form per layer, and for a graph with matrix parameters their
+    gradients as nested lists under ``matrices``. Every number is finite: an infinite or NaN
     value is written as the string ``"Infinity"``, ``"-Infinity"`` or ``"NaN"``."""
 
     from symprop.printing.latex import SharedReprPrinter, SympropLatexPrinter
@@ -188,7 +189,27 @@ def json_document(solution: Solution) -> dict:
         from symprop.layers.matrix import layers_json
 
         document["layers"] = layers_json(derivation.network, example)
+    if derivation.matrix_gradients:
+        document["matrices"] = _matrices_json(derivation, example, latex)
     return finite_json(document)
+
+
+def _matrices_json(derivation, example, latex) -> dict:
+    """Per matrix parameter: its gradient at the example as a nested list (rows of
+    entries), the entries' names in the same layout, and the matrix form (LaTeX, or null
+    with the reason)."""
+    matrices = {}
+    for name, gradient in derivation.matrix_gradients.items():
+        rows, columns = gradient.shape
+        layout = [gradient.entries[i * columns:(i + 1) * columns] for i in range(rows)]
+        form = gradient.matrix_form
+        matrices[name] = {
+            "gradient": [[_float(example.gradients[g.symbol]) for g in row] for row in layout],
+            "entries": [[g.symbol.name for g in row] for row in layout],
+            "matrix_form": None if form is None else latex(form),
+            "matrix_form_note": gradient.matrix_form_note,
+        }
+    return matrices
 
 
 def finite_json(value):
