@@ -107,8 +107,9 @@ def local_derivatives(graph: Graph, backend: str = "auto") -> dict[tuple[Symbol,
         parents = graph.parents[eq.node]
         for parent, derivative in diff_each(eq.expr, parents).items():
             if not derivative.is_Atom and derivative.has(sympy.Derivative, sympy.Subs):
-                raise UndifferentiableError(f"node {eq.node} = {eq.expr} has no closed-form derivative by {parent} "
-                                            "(SymPy leaves it unevaluated): use functions SymPy or symprop differentiates")
+                left = min(derivative.atoms(sympy.Derivative, sympy.Subs), key=sympy.count_ops)
+                raise UndifferentiableError(f"node {eq.node} has no closed-form derivative by {parent}: SymPy leaves "
+                                            f"{left} unevaluated; use functions SymPy or symprop differentiates")
             local[(eq.node, parent)] = _in_forward_quantities(derivative, forward_names)
     return local
 

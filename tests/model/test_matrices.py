@@ -165,3 +165,9 @@ def test_undefined_functions_and_derivatives_in_matrices_are_refused():
 
 def test_matrix_errors_are_value_errors_too():
     assert issubclass(MatrixError, ValueError) and issubclass(MatrixError, SympropError)
+
+
+def test_graph_itself_splits_matrices_as_from_pairs_does(linear):
+    direct = Graph((x, y), (W, b), ((z, W * x + b), (L, (z - y).T * (z - y))), L)
+    assert direct == linear
+    assert direct.arrays.records == linear.arrays.records
