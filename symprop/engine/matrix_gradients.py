@@ -90,6 +90,8 @@ def _proven_matrix_form(graph: Graph, record: MatrixRecord, loss: _Loss, entries
     expr, note = loss.get()
     if expr is None:
         return None, note
+    if not expr.has(record.written):
+        return None, f"the output is written in the entries of {record.name}, not in {record.name} itself"
     form = _sympy_matrix_derivative(expr, record.written)
     if form is None:
         return None, f"SymPy's matrix calculus gives no matrix expression for the derivative by {record.name}"

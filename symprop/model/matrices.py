@@ -92,6 +92,12 @@ class Arrays(Mapping):
                 return record
         return None
 
+    def with_written(self, written: Mapping) -> Arrays:
+        """These arrays, with ``written`` (node -> its expression in matrices) added: after a
+        bare matrix expression is written out (:func:`explicit_entries`) and decomposed into
+        scalar nodes, ``{output: the expression}`` lets the engine still find its matrix form."""
+        return Arrays(self.records, {**self.written, **written})
+
     @property
     def entry_owner(self) -> dict[Symbol, str]:
         """entry symbol -> the name of its matrix."""

@@ -56,7 +56,8 @@ def assert_form_is_the_entries(derivation, matrix):
     gradient = derivation[matrix]
     form = gradient.matrix_form
     assert form is not None, gradient.matrix_form_note
-    explicit = form.as_explicit()
+    explicit = form.xreplace({m: m.as_explicit() for m in form.atoms(MatrixSymbol)}).doit()
+    explicit = explicit.as_explicit() if isinstance(explicit, sympy.MatrixExpr) else explicit
     written = explicit.xreplace({e: Symbol(str(e), real=True) for e in explicit.atoms(MatrixElement)})
     closed = gradient.closed_form.xreplace(derivation.graph.expanded_nodes)
     graph = derivation.graph
@@ -198,3 +199,24 @@ def test_reference_agrees_on_the_split_graph(linear):
     for symbol in linear.graph.parameters:
         assert exactly_equal(linear[symbol].closed_form.xreplace(linear.graph.expanded_nodes),
                              reference_gradient(linear.graph, symbol))
+
+
+def test_a_bare_matrix_expression_written_out_then_split_into_nodes_keeps_its_matrix_form():
+    """The pre-step for a bare expression: explicit_entries, scalar nodes over the entries,
+    the matrices declared as they are, and the expression remembered for the output."""
+    import dataclasses
+
+    from symprop.model.matrices import explicit_entries
+
+    A, X, B = (MatrixSymbol(n, 2, 2) for n in "AXB")
+    s = Symbol("s", real=True)
+    expr = Trace(A * X * B) ** 2
+    scalar, _ = explicit_entries(expr)
+    graph = Graph.from_pairs([(s, scalar.base), (L, s ** 2)], parameters=[X], inputs=[A, B])
+    assert derive(graph)[X].matrix_form is None
+    assert derive(graph)[X].matrix_form_note == "the output is written in the entries of X, not in X itself"
+    remembered = dataclasses.replace(graph, arrays=graph.arrays.with_written({L: expr}))
+    derivation = derive(remembered)
+    assert_entries_are_sympy_diff(derivation, X, expr)
+    assert_form_is_the_entries(derivation, X)
+    assert same_matrix(derivation[X].matrix_form, 2 * Trace(A * X * B) * A.T * B.T)
