@@ -13,11 +13,13 @@ the record has no matrix form and says why.
 from __future__ import annotations
 
 import random
+import warnings
 from functools import partial
 
 import sympy
 from sympy import ImmutableMatrix, MatrixSymbol, Symbol
 from sympy.matrices.expressions import MatrixExpr, Trace
+from sympy.utilities.exceptions import SymPyDeprecationWarning
 
 from symprop.engine.records import Gradient, MatrixGradient
 from symprop.model.graph import Graph
@@ -110,7 +112,9 @@ def _proven_matrix_form(graph: Graph, record: MatrixRecord, loss: _Loss, entries
 def _sympy_matrix_derivative(expr, matrix: MatrixSymbol):
     """``d expr / d matrix`` from SymPy's matrix calculus as a matrix expression, or None."""
     try:
-        form = expr.diff(matrix)
+        with warnings.catch_warnings():  # SymPy's own array calculus warns about its internals
+            warnings.simplefilter("ignore", SymPyDeprecationWarning)
+            form = expr.diff(matrix)
     except Exception:  # SymPy raises many kinds of error on what its matrix calculus lacks
         return None
     if not isinstance(form, MatrixExpr):
