@@ -57,6 +57,15 @@ ENGLISH: Mapping[str, str] = {
     "parameters": "Parameters",
     "parameters_intro": "The gradient of the output with respect to each parameter, by the chain rule.",
     "gradient_of": "The gradient with respect to {parameter}",
+    "matrix_gradient_form": (
+        "The whole gradient as one matrix expression, from SymPy's matrix calculus, proven equal to the gradient of "
+        "every entry such as {entry} at random points:"
+    ),
+    "matrix_gradient_entrywise": (
+        "SymPy's matrix calculus gives no matrix form proven here, so the gradient of {parameter} is the matrix of "
+        "the gradients of its entries:"
+    ),
+    "matrix_entries_hidden": "The derivation of each entry of {parameter} is shown with the option matrix_entries.",
     "chain_rule": "By the chain rule:",
     "branch_upstream": "{node} feeds {count} nodes. The gradients at those nodes, reusing the factors already worked out:",
     "branch_sum": "The gradient at {node} is a sum with one term for each node it feeds:",
@@ -199,6 +208,15 @@ KOREAN: Mapping[str, str] = {
     "parameters": "매개변수",
     "parameters_intro": "연쇄법칙으로 구한 각 매개변수에 대한 출력의 기울기입니다.",
     "gradient_of": "{parameter}에 대한 기울기",
+    "matrix_gradient_form": (
+        "SymPy의 행렬 미적분으로 구한 기울기 전체를 하나의 행렬 식으로 나타내며, 임의의 점에서 {entry} 같은 각 성분의 "
+        "기울기와 같음을 확인했습니다:"
+    ),
+    "matrix_gradient_entrywise": (
+        "SymPy의 행렬 미적분으로 확인된 행렬 식이 없으므로, {parameter}에 대한 기울기는 각 성분의 기울기로 이루어진 "
+        "행렬입니다:"
+    ),
+    "matrix_entries_hidden": "{parameter}의 각 성분에 대한 유도는 matrix_entries 옵션으로 볼 수 있습니다.",
     "chain_rule": "연쇄법칙에 의해:",
     "branch_upstream": "{node|는} 노드 {count}개로 이어집니다. 앞에서 구한 인수를 다시 써서 그 노드들의 기울기를 구하면:",
     "branch_sum": "{node}에 대한 기울기는 이어지는 노드마다 항이 하나인 합입니다:",

@@ -73,7 +73,9 @@ class DocumentOptions:
     ``only``: the names of the parameters whose derivations the document shows (all when
     empty), with what they need: the network, the forward pass, the deltas they use;
     ``sections``: section switches (:func:`section_switches`), ``+name`` on, ``-name`` off,
-    each section otherwise shown by its default in :data:`SECTIONS`.
+    each section otherwise shown by its default in :data:`SECTIONS`;
+    ``matrix_entries``: a matrix parameter is one matrix equation (False), followed by
+    each entry's own derivation (True).
     """
 
     lang: str = "en"
@@ -90,6 +92,7 @@ class DocumentOptions:
     closed_form_limit: int = 400
     only: tuple[str, ...] = ()
     sections: tuple[str, ...] = ()
+    matrix_entries: bool = False
 
     def __post_init__(self):
         if not isinstance(self.only, (str, list, tuple, type(None))):

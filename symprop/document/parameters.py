@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from symprop.document.formulas import Formulas, is_activation_of, tree_size
+from symprop.document.matrix_parameters import matrix_parameter_blocks
 from symprop.document.model import Heading, Math, Prose, equation, heading, paragraph, section
 from symprop.printing.latex import ordered_product, partial, prime
 from symprop.printing.numbers import number_names
@@ -72,7 +73,7 @@ class ParameterSections:
         """``(key, [(layer, parameters), ...])`` in reading order, empty groups left out."""
         f = self.f
         if f.network is None:
-            return [("parameters", [(None, list(f.graph.parameters))])]
+            return [("parameters", [(None, self.derived_one_by_one(f.graph.parameters))])]
         layers = f.network.layers
         groups = [
             ("output_parameters", [(layers[-1], list(layers[-1].weight_parameters))]),
@@ -80,6 +81,19 @@ class ParameterSections:
             ("biases", [(layer, list(layer.bias_parameters)) for layer in reversed(layers)]),
         ]
         return [(key, per_layer) for key, per_layer in groups if any(ps for _, ps in per_layer)]
+
+    def derived_one_by_one(self, parameters) -> list:
+        """The parameters with a derivation of their own: a matrix parameter's entries only
+        when the document asks for them (``matrix_entries``)."""
+        owner = self.f.graph.arrays.entry_owner if self.f.graph.arrays else {}
+        shown = self.f.options.matrix_entries
+        return [p for p in parameters if p not in owner or shown]
+
+    def matrix_blocks(self) -> list:
+        """One matrix equation per matrix parameter (:mod:`symprop.document.matrix_parameters`)."""
+        f = self.f
+        return [block for gradient in f.derivation.matrix_gradients.values()
+                for block in matrix_parameter_blocks(f, gradient)]
 
     def shown(self, per_layer) -> list:
         """The parameters derived one by one: the chosen ones (``only``), or all, or the first
@@ -95,8 +109,11 @@ class ParameterSections:
         return Plan.of(self.f, [p for _, per_layer in self.groups for p in self.shown(per_layer)])
 
     def sections(self) -> list:
-        """One section per group; a group none of whose parameters is shown is left out."""
-        return [self.group(key, per_layer) for key, per_layer in self.groups if self.shown(per_layer)]
+        """One section per group; a group none of whose parameters is shown is left out (the
+        group of a graph's parameters stays while it has matrix parameters to show)."""
+        matrices = bool(self.f.derivation.matrix_gradients) and self.f.chosen is None
+        return [self.group(key, per_layer) for key, per_layer in self.groups
+                if self.shown(per_layer) or (key == "parameters" and matrices)]
 
     def group(self, key: str, per_layer):
         f = self.f
@@ -109,7 +126,8 @@ class ParameterSections:
             updated = any(p in f.updated for _, ps in per_layer for p in ps)
             note = paragraph("biases_updated" if updated else "biases_not_updated")
         derivations = [block for p in self.shown(per_layer) for block in self.parameter(p)]
-        return section(key, heading(key), paragraph(key + "_intro"), note, *derivations, *omitted)
+        matrices = self.matrix_blocks() if key == "parameters" else []
+        return section(key, heading(key), paragraph(key + "_intro"), note, *matrices, *derivations, *omitted)
 
     def parameter(self, p) -> list:
         """One parameter's derivation: Leibniz chain, branch sum, factors, paths, product, update."""

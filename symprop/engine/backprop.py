@@ -27,7 +27,8 @@ import sympy
 from sympy import Expr, Symbol
 
 from symprop.engine.records import Adjoint, Derivation, Factor, Gradient, Path, Term, UnknownNameError
-from symprop.errors import WrongArgument
+from symprop.engine.matrix_gradients import matrix_gradients
+from symprop.errors import SympropError, WrongArgument
 from symprop.model.graph import Graph, adjoint_symbol
 from symprop.model.nn import Network
 
@@ -60,6 +61,7 @@ def derive(
     """
     network = _network_or_graph(network, parameters, inputs)
     graph = network if isinstance(network, Graph) else network.graph
+    refuse_absent_parameters(graph)
     wanted = inputs_wanted(graph, wrt)
     local = local_derivatives(graph, backend=backend, inputs=wanted)
     adjoints = adjoint_walk(graph, local)
@@ -71,8 +73,30 @@ def derive(
 
     gradients = {p: gradient_of(p) for p in graph.parameters}
     input_gradients = {x: gradient_of(x) for x in wanted}
+    matrices = matrix_gradients(graph, gradients) if graph.arrays else {}
     return Derivation(graph, local, adjoints, gradients, max_paths, None if network is graph else network,
-                      input_gradients)
+                      input_gradients=input_gradients, matrix_gradients=matrices)
+
+
+class UndifferentiableError(SympropError, ValueError):
+    """What symprop cannot differentiate (a parameter the graph never uses, an
+    expression SymPy leaves unevaluated), said in one line rather than given a zero."""
+
+
+def refuse_absent_parameters(graph: Graph) -> None:
+    """A parameter that no equation uses has no gradient to give: refused, naming it, rather
+    than reported as 0. (One that is used, but only off the output's paths, gets its true
+    zero; so does an entry of a matrix the graph uses, such as ``W[1, 0]`` when only row 0
+    is read.)"""
+    consumers = graph.consumers
+    used = {p for p in graph.parameters if consumers[p] or p == graph.output}
+    owner = graph.arrays.entry_owner if graph.arrays else {}
+    used_matrices = {owner[s] for s in used if s in owner}
+    for p in graph.parameters:
+        if p not in used and (p not in owner or owner[p] not in used_matrices):
+            name = owner.get(p, p)
+            raise UndifferentiableError(f"parameter {name} occurs in no node: it does not reach the output {graph.output}"
+                                        "; remove it from the parameters or use it")
 
 
 def inputs_wanted(graph: Graph, wrt) -> tuple[Symbol, ...]:
@@ -129,6 +153,10 @@ def local_derivatives(
             used = eq.expr.free_symbols & wanted
             parents = (*parents, *(x for x in graph.inputs if x in used))
         for parent, derivative in diff_each(eq.expr, parents).items():
+            if not derivative.is_Atom and derivative.has(sympy.Derivative, sympy.Subs):
+                left = min(derivative.atoms(sympy.Derivative, sympy.Subs), key=sympy.count_ops)
+                raise UndifferentiableError(f"node {eq.node} has no closed-form derivative by {parent}: SymPy leaves "
+                                            f"{left} unevaluated; use functions SymPy or symprop differentiates")
             local[(eq.node, parent)] = _in_forward_quantities(derivative, forward_names)
     return local
 

@@ -170,11 +170,62 @@ class Gradient:
 
 
 @dataclass(frozen=True)
+class MatrixGradient:
+    r"""``d output / d M`` for a matrix parameter ``M`` (a ``MatrixSymbol``, or a Matrix of symbols).
+
+    ``entries``: the :class:`Gradient` of each entry, row by row (``shape`` rows and
+    columns); ``closed_form``: the Matrix of their closed forms. ``matrix_form``: a
+    matrix expression of the whole gradient from SymPy's matrix calculus
+    (``2 (W x + b - y) x^T``), given only once it has been proven equal to the entries;
+    otherwise None, and ``matrix_form_note`` says why (it also says how the form was proven).
+    """
+
+    name: str
+    matrix: Any
+    output: Symbol
+    shape: tuple[int, int]
+    entries: tuple[Gradient, ...]
+    find_matrix_form: Callable[[], tuple[Any, str]] | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def closed_form(self) -> sympy.ImmutableMatrix:
+        return sympy.ImmutableMatrix(*self.shape, [g.closed_form for g in self.entries])
+
+    @cached_property
+    def _matrix_form(self) -> tuple[Any, str]:
+        if self.find_matrix_form is None:
+            return None, "no matrix form was asked for"
+        return self.find_matrix_form()
+
+    @property
+    def matrix_form(self):
+        return self._matrix_form[0]
+
+    @property
+    def matrix_form_note(self) -> str:
+        return self._matrix_form[1]
+
+    def entry(self, row: int, column: int) -> Gradient:
+        return self.entries[row * self.shape[1] + column]
+
+    def latex(self, graph: Graph | None = None) -> str:
+        r"""``\frac{\partial E}{\partial W} = matrix form``, or the Matrix of closed forms."""
+        form = self.matrix_form
+        body = sympy.latex(form) if form is not None else latex(self.closed_form, graph)
+        return rf"\frac{{\partial {latex(self.output, graph)}}}{{\partial {sympy.latex(self.matrix)}}} = {body}"
+
+    def _repr_latex_(self) -> str:
+        return f"$$ {self.latex()} $$"
+
+
+@dataclass(frozen=True)
 class Derivation:
     """A whole derivation: the graph, every local derivative, every adjoint, every gradient.
 
     ``gradients`` holds one :class:`Gradient` per parameter, in the graph's
-    parameter order; index the derivation by a parameter (or its name).
+    parameter order (a matrix parameter's entries, ``W[0, 1]``, each count as one);
+    index the derivation by a parameter (or its name). ``matrix_gradients`` holds a
+    :class:`MatrixGradient` per matrix parameter: ``derivation[W]`` or ``derivation["W"]``.
     """
 
     graph: Graph
@@ -185,12 +236,22 @@ class Derivation:
     network: Any = field(default=None, compare=False)
     #: input -> its Gradient, for the inputs ``derive(..., wrt=...)`` asked for.
     input_gradients: Mapping[Symbol, Gradient] = field(default_factory=dict)
+    matrix_gradients: Mapping[str, MatrixGradient] = field(default_factory=dict, compare=False)
 
-    def __getitem__(self, key: Symbol | str) -> Gradient:
+    def __getitem__(self, key) -> Gradient | MatrixGradient:
         for symbol, found in self.input_gradients.items():
             if symbol == key or symbol.name == key:
                 return found
-        return self.gradients[self.symbol(key)]
+        matrix = self.matrix_gradient(key)
+        return matrix if matrix is not None else self.gradients[self.symbol(key)]
+
+    def matrix_gradient(self, key) -> MatrixGradient | None:
+        """The :class:`MatrixGradient` of the matrix parameter ``key`` (its name, its
+        MatrixSymbol or its Matrix of symbols), or None when ``key`` is no matrix parameter."""
+        if isinstance(key, str):
+            return self.matrix_gradients.get(key)
+        record = self.graph.arrays.record_of(key) if isinstance(key, (sympy.MatrixBase, sympy.MatrixExpr)) else None
+        return self.matrix_gradients.get(record.name) if record is not None else None
 
     def __iter__(self):
         return iter(self.gradients.values())
@@ -203,7 +264,7 @@ class Derivation:
         for symbol in self.gradients:
             if symbol == key or symbol.name == key:
                 return symbol
-        names = ", ".join(s.name for s in self.gradients)
+        names = ", ".join([*self.matrix_gradients, *(s.name for s in self.gradients)])
         raise UnknownNameError(f"{key} is not a parameter of this network (parameters: {names})")
 
     @property

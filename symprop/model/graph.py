@@ -14,6 +14,7 @@ import sympy
 from sympy import Expr, Symbol
 
 from symprop.errors import SympropError
+from symprop.model import matrices
 from symprop.model.decompose import ExpressionNetworkError, expression_network
 from symprop.model.tex_names import distinct_names, first_clash, symbol_tex
 
@@ -40,7 +41,9 @@ class Graph:
     ``output`` is the node whose gradient is taken: a loss, or any output.
     Construction checks that every name is assigned once and only refers to
     what came before it. An input that is also a parameter is a parameter:
-    gradients are taken for it.
+    gradients are taken for it. Matrix inputs, parameters and nodes (``MatrixSymbol``,
+    ``Matrix``) are split into their scalar entries (``W[0, 1]``, set as ``W_{0,1}``);
+    ``arrays`` records which entries form which matrix (:mod:`symprop.model.matrices`).
     """
 
     inputs: tuple[Symbol, ...]
@@ -48,8 +51,10 @@ class Graph:
     equations: tuple[Equation, ...]
     output: Symbol
     latex_names: Mapping[Symbol, str] = field(default_factory=dict, compare=False)
+    arrays: matrices.Arrays = field(default_factory=matrices.Arrays, compare=False)
 
     def __post_init__(self):
+        _split_matrices(self)
         object.__setattr__(self, "parameters", tuple(self.parameters))
         parameters = set(self.parameters)  # a set: a 784-16-10 network has 12,730 of them
         object.__setattr__(self, "inputs", tuple(s for s in self.inputs if s not in parameters))
@@ -188,6 +193,17 @@ class Graph:
         for node in self.nodes:
             names.setdefault(adjoint_symbol(node), rf"\frac{{\partial {output}}}{{\partial {self.latex_name(node)}}}")
         return names
+
+
+def _split_matrices(graph: Graph) -> None:
+    """Every matrix of ``graph``'s declarations and equations replaced by its entries."""
+    pairs = tuple(tuple(e) for e in graph.equations)
+    if not matrices.needs_splitting(graph.inputs, graph.parameters, pairs, graph.output):
+        return
+    split = matrices.split_into_entries(graph.inputs, graph.parameters, pairs, graph.output)
+    for name in ("inputs", "parameters", "equations", "output", "arrays"):
+        object.__setattr__(graph, name, getattr(split, name))
+    object.__setattr__(graph, "latex_names", {**split.latex_names, **graph.latex_names})
 
 
 def adjoint_symbol(node: Symbol) -> Symbol:

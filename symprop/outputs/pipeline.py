@@ -166,7 +166,8 @@ def json_document(solution: Solution, options=None) -> dict:
     ``options`` (:class:`~symprop.document.options.DocumentOptions`) summarise a layered
     network per layer, as its documents do), the gradients by the inputs when they were
     asked for (the first example's loss) and, for layered networks, the matrix and index
-    forms per layer. Every number is finite: an infinite or NaN value is written as the
+    forms per layer, and for a graph with matrix parameters their gradients as nested
+    lists under ``matrices``. Every number is finite: an infinite or NaN value is written as the
     string ``"Infinity"``, ``"-Infinity"`` or ``"NaN"``."""
 
     from symprop.printing.latex import SharedReprPrinter, SympropLatexPrinter
@@ -212,7 +213,27 @@ def json_document(solution: Solution, options=None) -> dict:
         from symprop.layers.matrix import layers_json
 
         document["layers"] = layers_json(derivation.network, example)
+    if derivation.matrix_gradients:
+        document["matrices"] = _matrices_json(derivation, example, latex)
     return finite_json(document)
+
+
+def _matrices_json(derivation, example, latex) -> dict:
+    """Per matrix parameter: its gradient at the example as a nested list (rows of
+    entries), the entries' names in the same layout, and the matrix form (LaTeX, or null
+    with the reason)."""
+    matrices = {}
+    for name, gradient in derivation.matrix_gradients.items():
+        rows, columns = gradient.shape
+        layout = [gradient.entries[i * columns:(i + 1) * columns] for i in range(rows)]
+        form = gradient.matrix_form
+        matrices[name] = {
+            "gradient": [[_float(example.gradients[g.symbol]) for g in row] for row in layout],
+            "entries": [[g.symbol.name for g in row] for row in layout],
+            "matrix_form": None if form is None else latex(form),
+            "matrix_form_note": gradient.matrix_form_note,
+        }
+    return matrices
 
 
 def finite_json(value):

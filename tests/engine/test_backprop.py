@@ -413,9 +413,9 @@ def test_wide_layer_matches_reference_with_every_backend():
 
 def test_parameter_that_never_reaches_the_output():
     p, r, dead, used = symbols("p r dead used")
-    graph = Graph.from_pairs([(dead, p * x), (used, r * x), (g, used ** 2)], inputs=[x], parameters=[p, r, y])
+    graph = Graph.from_pairs([(dead, p * x), (used, r * x), (g, used ** 2)], inputs=[x], parameters=[p, r])
     derivation = derive(graph)
-    for name in ("p", "y"):  # p feeds a dead node; y is used by nothing
+    for name in ("p",):  # p feeds a dead node: its gradient is truly 0
         gradient = derivation[name]
         assert gradient.closed_form == 0 and gradient.delta_form == 0
         assert gradient.path_count == 0 and gradient.paths == () and gradient.terms == ()
@@ -426,6 +426,24 @@ def test_parameter_that_never_reaches_the_output():
     assert derivation["r"].closed_form == 2 * used * x
     assert_gradients_exact(derivation)
     assert_gradients_match_reference(derivation)
+
+
+def test_a_parameter_no_node_uses_is_refused_rather_than_given_zero():
+    used = Symbol("used", real=True)
+    graph = Graph.from_pairs([(used, x * z), (g, used ** 2)], inputs=[x], parameters=[z, y])
+    with pytest.raises(SympropError) as raised:
+        derive(graph)
+    assert str(raised.value) == ("parameter y occurs in no node: it does not reach the output g; remove it from the "
+                                 "parameters or use it")
+
+
+def test_an_undefined_function_is_refused_rather_than_left_as_a_derivative():
+    f_undefined = sympy.Function("f")
+    graph = Graph.from_pairs([(g, f_undefined(x) * z)], inputs=[z], parameters=[x])
+    with pytest.raises(SympropError) as raised:
+        derive(graph)
+    assert str(raised.value) == ("node g has no closed-form derivative by x: SymPy leaves Derivative(f(x), x) "
+                                 "unevaluated; use functions SymPy or symprop differentiates")
 
 
 def test_output_may_be_an_inner_node_or_a_parameter():
