@@ -41,7 +41,7 @@ def structure(spec: SpecFile, notation: str, title: str = "") -> tuple[nn.Networ
     if has_graph:
         return None, build_graph(spec)
     raise spec.error(("network",), "missing: give a [network] table (layers) or a [graph] table (nodes)"
-                     + spec.misspelling(("network",)))
+                     + (spec.misspelling(("network",)) or spec.misspelling(("graph",))))
 
 
 # ---------------------------------------------------------------- [network]
