@@ -30,6 +30,7 @@ from sympy.printing.pycode import MpmathPrinter, PythonCodePrinter
 
 from symprop.errors import SympropError
 from symprop.model import functions
+from symprop.numbers.bounded import BOUNDED_MPMATH, NumberTooLarge
 from symprop.numbers.digits import numeric_value
 from symprop.numbers.straight_line import HeavisideMixin, stable_form, straight_line_function
 
@@ -183,7 +184,13 @@ class _FloatPrinter(HeavisideMixin, PythonCodePrinter):
 
 
 class _MpmathPrinter(HeavisideMixin, MpmathPrinter):
-    """Python code over ``mpmath``; symprop's functions print as calls to the scalar helpers."""
+    """Python code over ``mpmath``; symprop's functions print as calls to the scalar helpers,
+    a power with a symbolic exponent as ``mpmath.power`` (its size is checked there)."""
+
+    def _print_Pow(self, expr, rational=False):
+        if expr.exp.is_Number:
+            return super()._print_Pow(expr, rational=rational)
+        return f"mpmath.power({self._print(expr.base)}, {self._print(expr.exp)})"
 
 
 _PRINTER_SETTINGS = {"allow_unknown_functions": True}
@@ -267,7 +274,9 @@ class _Precise:
         return x / n
 
     def compile(self, derivation) -> _Program:
-        return _compiled_program(derivation, _MpmathPrinter(_PRINTER_SETTINGS), {"mpmath": mpmath, **_scalar_helpers(mpmath)})
+        # Bounded: no argument so large that one function call would run for minutes.
+        return _compiled_program(derivation, _MpmathPrinter(_PRINTER_SETTINGS),
+                                 {"mpmath": BOUNDED_MPMATH, **_scalar_helpers(BOUNDED_MPMATH)})
 
 
 class _Exact:
@@ -401,7 +410,11 @@ def _exact_program(derivation) -> _Program:
         def evaluate(*numbers):
             known = dict(zip(names, numbers))
             for target, expr in assignments:
-                known[target] = expr.xreplace(known)
+                try:
+                    known[target] = expr.xreplace(known)
+                except (OverflowError, ValueError) as error:  # SymPy compares huge exact numbers in floats
+                    raise NumericError(f"exact arithmetic cannot compute {target}: its value is too large "
+                                       f"({str(error)[:60]}); use a number of digits (precision 30)") from None
             return tuple(known[o] if o in known else sympy.sympify(o).xreplace(known) for o in outputs)
         return evaluate
 
@@ -428,6 +441,8 @@ def _guarded(fast, precise: Callable, what: str):
         with mpmath.workdps(FALLBACK_DIGITS):
             try:
                 result = precise(*map(mpmath.mpf, numbers))
+            except NumberTooLarge as error:
+                raise NumericError(f"the {what} cannot be computed: {error}") from None
             except (ArithmeticError, ValueError, TypeError) as error:  # TypeError: a complex value was compared
                 reason = str(error) or type(error).__name__
                 raise NumericError(
