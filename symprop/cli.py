@@ -167,12 +167,14 @@ NOTATIONS = tuple(PRESETS)
 @click.option("-o", "--output-dir", type=click.Path(file_okay=False, allow_dash=True), default="output",
               show_default=True, help="Folder to write into; - writes the one format asked for to standard output.")
 @click.option("-q", "--quiet", is_flag=True, help="No notes and no progress on standard error.")
+@click.option("--max-seconds", type=click.IntRange(1, 10**6), default=60, show_default=True,
+              help="Refuse up front a job estimated to take longer than this.")
 @reports_errors
 def derive(file, formats, notation, lang, flavor, digits, steps, precision, fragment, per_parameter, template_dir,
-           output_dir, quiet):
+           output_dir, quiet, max_seconds):
     """Write the derivation of FILE (default: the built-in Mazur example; - reads standard input)."""
     from symprop.outputs.export import safe_stem
-    from symprop.outputs.pipeline import expected_seconds, render_documents, solve, write_documents
+    from symprop.outputs.pipeline import check_work, render_documents, solve, write_documents
 
     to_stdout = output_dir == STDIO
     if to_stdout and len(dict.fromkeys(formats)) > 1:
@@ -180,9 +182,10 @@ def derive(file, formats, notation, lang, flavor, digits, steps, precision, frag
              EXIT_BAD_INPUT)
     problem = load_problem(file, notation)
     stem = safe_stem(Path(file).stem if file and file != STDIO else "mazur" if not file else "stdin")
-    if expected_seconds(problem) > SLOW_SECONDS and not quiet:
-        click.echo(f"symprop: note: {len(problem.graph.parameters)} parameters; the worked example and its gradient "
-                   f"check will take about {expected_seconds(problem):.0f} s", err=True)
+    estimate = check_work(problem, steps=steps, precision=precision, max_seconds=max_seconds)
+    if estimate.seconds > SLOW_SECONDS and not quiet:
+        click.echo(f"symprop: note: {estimate.what}; the worked example and its gradient "
+                   f"check will take about {estimate.seconds:.0f} s", err=True)
     show_progress = sys.stderr.isatty() and not quiet
     settings = dict(stem=stem, lang=lang, flavor=flavor, digits=digits, fragment=fragment, per_parameter=per_parameter,
                     template_dir=template_dir)

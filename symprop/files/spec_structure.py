@@ -19,7 +19,7 @@ from symprop.files.spec_file import UNIT_NAME, SpecFile, check_name, refuse_unkn
 from symprop.files.toml_text import Key, describe
 
 #: Beyond these a derivation (or its document) would take very long: refused up front.
-MAX_PARAMETERS = 200_000
+MAX_PARAMETERS = 50_000  # building 50,000 takes 15 s, and time grows faster than the count
 MAX_LAYERS = 200  # the closed forms nest one level per layer: time grows with depth squared
 MAX_NODES = 400  # like MAX_LAYERS: a chain of 400 nodes takes seconds, of 1000 most of a minute
 LOSSES = nn.LOSSES
