@@ -32,6 +32,9 @@ class Formulas:
         self.digits = options.digits
         self._printers: dict = {}
         self._ordered_adjoints: dict = {}
+        #: Printed sizes of sub-expressions, shared by every closed form of the document: the
+        #: closed forms of a deep network share most of their DAG, counted once this way.
+        self.tree_sizes: dict = {}
 
     # --- the derivation ---------------------------------------------------------
 
