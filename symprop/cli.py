@@ -7,6 +7,7 @@ failed check), never a traceback unless ``--debug`` is given.
 from __future__ import annotations
 
 import functools
+import re
 import sys
 from pathlib import Path
 
@@ -60,7 +61,13 @@ def one_line(error: BaseException) -> str:
     return " ".join(str(text).split()) or type(error).__name__
 
 
+#: The longest error line: a message quoting a hostile input is cut here, to stay readable.
+MAX_MESSAGE_LENGTH = 800
+
+
 def fail(message: str, code: int):
+    if len(message) > MAX_MESSAGE_LENGTH:
+        message = f"{message[:MAX_MESSAGE_LENGTH]}... ({len(message)} characters in all)"
     click.echo(f"symprop: error: {message}", err=True)
     sys.exit(code)
 
@@ -103,6 +110,11 @@ def load_problem(file: str | None, notation: str | None = None):
     return spec.load(file, notation=notation)
 
 
+#: What an option looks like (``--points``, ``--points=3``); ``--x`` or ``---1`` may be a formula too,
+#: but is read as an option, as click does, unless it is none of the command's options.
+OPTION_NAME = re.compile(r"--[A-Za-z][A-Za-z0-9-]*(=.*)?\Z")
+
+
 class ClaimArguments(click.Command):
     """A command whose last argument is a formula that may start with ``-`` (a claim
     ``-(t1 - out_o1)*...``): an argument that starts with one ``-`` and is not one of the
@@ -113,7 +125,7 @@ class ClaimArguments(click.Command):
         options = {name for p in params for name in (*p.opts, *p.secondary_opts)}
         valued = {name for p in params if not p.is_flag and not p.count for name in p.opts}
         end = args.index("--") if "--" in args else len(args)
-        formulas = [i for i, a in enumerate(args[:end]) if a.startswith("-") and not a.startswith("--") and len(a) > 1
+        formulas = [i for i, a in enumerate(args[:end]) if a.startswith("-") and not OPTION_NAME.match(a) and len(a) > 1
                     and a not in options and (i == 0 or args[i - 1] not in valued)]
         if formulas:
             rest = [a for i, a in enumerate(args[:end]) if i not in formulas]

@@ -125,6 +125,10 @@ class Messages:
         """A power of numbers alone too large to compute; ``reason`` says how."""
         return self.refuse(reason)
 
+    def too_deep(self, depth: int, most: int) -> Exception:
+        """Operations nested past the grammar's bound (a sum of many terms nests one level per term)."""
+        return self.refuse(f"nested {depth} levels deep: at most {most}; split it into several nodes")
+
 
 @dataclass(frozen=True)
 class Grammar:
@@ -302,8 +306,7 @@ def _check_nesting(tree: ast.AST, grammar: Grammar) -> None:
             depth[child] = depth[part] + isinstance(child, ast.expr)
     deepest = max(depth.values())
     if deepest > grammar.max_nesting:
-        raise grammar.messages.refuse(f"nested {deepest} levels deep: at most {grammar.max_nesting}; split it into "
-                                      "several nodes")
+        raise grammar.messages.too_deep(deepest, grammar.max_nesting)
 
 
 _ARITHMETIC = {ast.Add: float.__add__, ast.Sub: float.__sub__, ast.Mult: float.__mul__, ast.Div: float.__truediv__,
