@@ -247,16 +247,35 @@ def json_document(solution: Solution) -> dict:
                                "relative_error": float(c.relative_error), "ok": bool(c.ok)}
             for c in example.checks
         },
-        "formulas": {
-            g.symbol.name: {"latex": latex(g.closed_form), "srepr": srepr(g.closed_form)}
-            for g in derivation
-        },
+        "formulas": _formulas(derivation, latex, srepr),
     }
     if derivation.network is not None:
         from symprop.layers.matrix import layers_json
 
         document["layers"] = layers_json(derivation.network, example)
     return finite_json(document)
+
+
+#: Closed forms printed in the JSON up to this printed size; a deep network's double with every
+#: layer (20 layers of width 4: millions of nodes), so larger ones give their delta form instead.
+JSON_CLOSED_FORM_LIMIT = 20_000
+
+
+def _formulas(derivation, latex, srepr) -> dict:
+    """Each gradient's closed form (LaTeX and exact ``srepr``), or, when its printed tree is
+    larger than JSON_CLOSED_FORM_LIMIT nodes, ``null`` for both, its size, and its delta form."""
+    from symprop.document.formulas import tree_size
+
+    sizes: dict = {}
+    formulas = {}
+    for g in derivation:
+        size = tree_size(g.closed_form, sizes)
+        if size <= JSON_CLOSED_FORM_LIMIT:
+            formulas[g.symbol.name] = {"latex": latex(g.closed_form), "srepr": srepr(g.closed_form)}
+        else:
+            formulas[g.symbol.name] = {"latex": None, "srepr": None, "closed_form_size": size,
+                                       "delta_latex": latex(g.delta_form), "delta_srepr": srepr(g.delta_form)}
+    return formulas
 
 
 def finite_json(value):
