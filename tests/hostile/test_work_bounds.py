@@ -91,7 +91,7 @@ def test_max_seconds_must_be_positive():
 
 
 def test_too_many_examples_are_refused_up_front():
-    examples = "".join(f"[[examples]]\ni1 = 0.05\ni2 = 0.1\nt1 = 0.01\nt2 = 0.99\n" for _ in range(10_001))
+    examples = "".join("[[examples]]\ni1 = 0.05\ni2 = 0.1\nt1 = 0.01\nt2 = 0.99\n" for _ in range(10_001))
     text = MAZUR.replace("i1 = 0.05\ni2 = 0.10\nt1 = 0.01\nt2 = 0.99\n", "") + examples
     refused(text, "10001 examples: at most 10000", seconds=20)
 
