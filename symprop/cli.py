@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 import sys
 from pathlib import Path
 
@@ -61,7 +62,13 @@ def one_line(error: BaseException) -> str:
     return " ".join(str(text).split()) or type(error).__name__
 
 
+#: The longest error line: a message quoting a hostile input is cut here, to stay readable.
+MAX_MESSAGE_LENGTH = 800
+
+
 def fail(message: str, code: int):
+    if len(message) > MAX_MESSAGE_LENGTH:
+        message = f"{message[:MAX_MESSAGE_LENGTH]}... ({len(message)} characters in all)"
     click.echo(f"symprop: error: {message}", err=True)
     sys.exit(code)
 
@@ -104,6 +111,11 @@ def load_problem(file: str | None, notation: str | None = None):
     return spec.load(file, notation=notation)
 
 
+#: What an option looks like (``--points``, ``--points=3``); ``--x`` or ``---1`` may be a formula too,
+#: but is read as an option, as click does, unless it is none of the command's options.
+OPTION_NAME = re.compile(r"--[A-Za-z][A-Za-z0-9-]*(=.*)?\Z")
+
+
 class ClaimArguments(click.Command):
     """A command whose last argument is a formula that may start with ``-`` (a claim
     ``-(t1 - out_o1)*...``): an argument that starts with one ``-`` and is not one of the
@@ -114,7 +126,7 @@ class ClaimArguments(click.Command):
         options = {name for p in params for name in (*p.opts, *p.secondary_opts)}
         valued = {name for p in params if not p.is_flag and not p.count for name in p.opts}
         end = args.index("--") if "--" in args else len(args)
-        formulas = [i for i, a in enumerate(args[:end]) if a.startswith("-") and not a.startswith("--") and len(a) > 1
+        formulas = [i for i, a in enumerate(args[:end]) if a.startswith("-") and not OPTION_NAME.match(a) and len(a) > 1
                     and a not in options and (i == 0 or args[i - 1] not in valued)]
         if formulas:
             rest = [a for i, a in enumerate(args[:end]) if i not in formulas]
@@ -181,12 +193,14 @@ PHASES = {"start": "deriving", "derive": "working the example", "numbers": "chec
 @click.option("-o", "--output-dir", type=click.Path(file_okay=False, allow_dash=True), default="output",
               show_default=True, help="Folder to write into; - writes the one format asked for to standard output.")
 @click.option("-q", "--quiet", is_flag=True, help="No notes and no progress on standard error.")
+@click.option("--max-seconds", type=click.IntRange(1, 10**6), default=60, show_default=True,
+              help="Refuse up front a job estimated to take longer than this.")
 @reports_errors
 def derive(file, formats, notation, lang, flavor, digits, steps, input_gradients, precision, fragment, per_parameter,
-           only, sections, template_dir, output_dir, quiet):
+           only, sections, template_dir, output_dir, quiet, max_seconds):
     """Write the derivation of FILE (default: the built-in Mazur example; - reads standard input)."""
     from symprop.outputs.export import safe_stem
-    from symprop.outputs.pipeline import expected_seconds, render_documents, solve, write_documents
+    from symprop.outputs.pipeline import check_work, render_documents, solve, write_documents
 
     to_stdout = output_dir == STDIO
     if to_stdout and len(dict.fromkeys(formats)) > 1:
@@ -196,9 +210,10 @@ def derive(file, formats, notation, lang, flavor, digits, steps, input_gradients
     if input_gradients:
         problem = dataclasses.replace(problem, input_gradients=True)
     stem = safe_stem(Path(file).stem if file and file != STDIO else "mazur" if not file else "stdin")
-    if expected_seconds(problem) > SLOW_SECONDS and not quiet:
-        click.echo(f"symprop: note: {len(problem.graph.parameters)} parameters; the worked example and its gradient "
-                   f"check will take about {expected_seconds(problem):.0f} s", err=True)
+    estimate = check_work(problem, steps=steps, precision=precision, max_seconds=max_seconds)
+    if estimate.seconds > SLOW_SECONDS and not quiet:
+        click.echo(f"symprop: note: {estimate.what}; the worked example and its gradient "
+                   f"check will take about {estimate.seconds:.0f} s", err=True)
     show_progress = sys.stderr.isatty() and not quiet
     settings = dict(stem=stem, lang=lang, flavor=flavor, digits=digits, fragment=fragment, per_parameter=per_parameter,
                     only=only, sections=sections, template_dir=template_dir)

@@ -95,7 +95,7 @@ class ClaimMessages(Messages):
         self.text, self.known = text, known
 
     def refuse(self, message: str) -> Exception:
-        return ClaimError(f"cannot read the claim {self.text!r}: {message}")
+        return ClaimError(f"cannot read the claim {_quoted(self.text)}: {message}")
 
     def unreadable(self, text: str, detail: str) -> Exception:
         return self.refuse(detail)
@@ -104,17 +104,27 @@ class ClaimMessages(Messages):
         return self.refuse("unbalanced parentheses or an unfinished expression")
 
     def unknown_name(self, name: str) -> Exception:
-        return ClaimError(f"unknown name {name!r} in the claim (known: {_short_list(self.known)})")
+        return ClaimError(f"unknown name {_quoted(name)} in the claim (known: {_short_list(self.known)})")
 
     hidden_name = unknown_name
 
     def not_arithmetic(self, token: str) -> Exception:
         return ClaimError(f"the claim may only use names, numbers, + - * / ** ^, parentheses and commas; "
-                          f"found {token!r}")
+                          f"found {_quoted(token)}")
+
+    def too_deep(self, depth: int, most: int) -> Exception:
+        return self.refuse(f"nested {depth} levels deep (each + or * of a long sum is a level): at most {most}; "
+                           "group the terms in parentheses or write a shorter claim")
 
     def power_too_large(self, base: float, exponent: float, reason: str) -> Exception:
         return ClaimError(f"the claim raises {_number(base)} to the power {_number(exponent)[:20]}: too large "
                           "to compute")
+
+
+def _quoted(text: str, limit: int = 60) -> str:
+    """``text`` quoted for a message, its first ``limit`` characters only: a claim may be
+    thousands of characters long, and a refusal stays one readable line."""
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text)} characters)"
 
 
 def _number(value: float) -> str:

@@ -34,6 +34,9 @@ class Formulas:
         self.digits = options.digits
         self._printers: dict = {}
         self._ordered_adjoints: dict = {}
+        #: Printed sizes of sub-expressions, shared by every closed form of the document: the
+        #: closed forms of a deep network share most of their DAG, counted once this way.
+        self.tree_sizes: dict = {}
 
     # --- the derivation ---------------------------------------------------------
 
@@ -147,9 +150,19 @@ class Formulas:
             return sympy.S.One
         key = (node, primes)
         if key not in self._ordered_adjoints:
-            self._ordered_adjoints[key] = self.sum_over_consumers(
-                node, lambda c: self.closed_adjoint(c, primes), lambda of, wrt: self.local_form(of, wrt, primes))
+            # The nodes after this one first, from the output back: each sum then finds its
+            # consumers' forms already made, and a chain of 400 nodes never recurses 400 deep.
+            nodes = self.graph.nodes
+            for later in reversed(nodes[nodes.index(node):] if node in nodes else nodes):
+                if later != self.output and (later, primes) not in self._ordered_adjoints:
+                    self._ordered_adjoints[(later, primes)] = self._adjoint_sum(later, primes)
+            if key not in self._ordered_adjoints:  # not a node: an input's sum over its consumers
+                self._ordered_adjoints[key] = self._adjoint_sum(node, primes)
         return self._ordered_adjoints[key]
+
+    def _adjoint_sum(self, node, primes):
+        return self.sum_over_consumers(
+            node, lambda c: self.closed_adjoint(c, primes), lambda of, wrt: self.local_form(of, wrt, primes))
 
     def closed_gradient(self, p, primes=False):
         return self.sum_over_consumers(

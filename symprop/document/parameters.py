@@ -214,7 +214,7 @@ class ParameterSections:
             numbers = f.product_of_numbers(f.chain(head + factor_values) if chain else [])
             value = f.first_example_gradient(p)
         closed = f.closed_gradient(p)
-        if tree_size(closed) <= f.options.closed_form_limit:
+        if tree_size(closed, f.tree_sizes) <= f.options.closed_form_limit:
             key, forms = "product", [f.closed_gradient(p, primes=True), closed]
         else:
             key, forms = "product_through", [self.through(top, chain, primes) for primes in (True, False)]

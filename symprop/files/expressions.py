@@ -34,6 +34,9 @@ from symprop.files.toml_text import describe
 MAX_EXPRESSION_LENGTH = 2_000
 MAX_NESTING = 30  # SymPy differentiates nested calls recursively: deeper nesting is slow, then overflows
 MAX_DIGITS = 20_000  # digits of the exact numbers a node expression may make SymPy compute
+#: Arguments of one Max or Min: SymPy's derivative of Max(a_1..a_n) by each a_k builds a Max of the
+#: others, comparing every pair, so a node's derivatives cost about n^4 (8: 0.4 s, 16: 5 s, 32: 70 s).
+MAX_EXTREMUM_ARGUMENTS = 8
 
 #: Names SymPy's own parser would read as something other than a symbol.
 SYMPY_MEANINGS = {
@@ -50,7 +53,7 @@ class ExpressionError(SympropError, ValueError):
 #: Elementary functions a text may call, beside symprop's own: name -> (SymPy callable, fewest, most arguments).
 ELEMENTARY_FUNCTIONS = {
     "exp": (sympy.exp, 1, 1), "log": (sympy.log, 1, 1), "sqrt": (sympy.sqrt, 1, 1), "Abs": (sympy.Abs, 1, 1),
-    "Max": (sympy.Max, 1, 64), "Min": (sympy.Min, 1, 64),
+    "Max": (sympy.Max, 1, MAX_EXTREMUM_ARGUMENTS), "Min": (sympy.Min, 1, MAX_EXTREMUM_ARGUMENTS),
 }
 
 
@@ -121,6 +124,10 @@ class Messages:
     def power_too_large(self, base: float, exponent: float, reason: str) -> Exception:
         """A power of numbers alone too large to compute; ``reason`` says how."""
         return self.refuse(reason)
+
+    def too_deep(self, depth: int, most: int) -> Exception:
+        """Operations nested past the grammar's bound (a sum of many terms nests one level per term)."""
+        return self.refuse(f"nested {depth} levels deep: at most {most}; split it into several nodes")
 
 
 @dataclass(frozen=True)
@@ -299,8 +306,7 @@ def _check_nesting(tree: ast.AST, grammar: Grammar) -> None:
             depth[child] = depth[part] + isinstance(child, ast.expr)
     deepest = max(depth.values())
     if deepest > grammar.max_nesting:
-        raise grammar.messages.refuse(f"nested {deepest} levels deep: at most {grammar.max_nesting}; split it into "
-                                      "several nodes")
+        raise grammar.messages.too_deep(deepest, grammar.max_nesting)
 
 
 _ARITHMETIC = {ast.Add: float.__add__, ast.Sub: float.__sub__, ast.Mult: float.__mul__, ast.Div: float.__truediv__,
@@ -411,3 +417,7 @@ def _check_value(expr: Expr, messages: Messages) -> None:
     for sub in sympy.preorder_traversal(expr):
         if isinstance(sub, Expr) and sub.is_number and sub.is_extended_real is False:
             raise messages.refuse(f"it holds the complex number {str(sub)[:40]}: every value must be real")
+        if isinstance(sub, (sympy.Max, sympy.Min)) and len(sub.args) > MAX_EXTREMUM_ARGUMENTS:
+            # Max(Max(a, b), Max(c, d)) is one Max of four: SymPy flattens nested calls.
+            raise messages.refuse(f"a {type(sub).__name__} of {len(sub.args)} arguments (nested calls are merged): "
+                                  f"at most {MAX_EXTREMUM_ARGUMENTS}; split it into several nodes")

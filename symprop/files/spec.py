@@ -47,6 +47,8 @@ from symprop.files.toml_text import MISSING, describe
 
 MAX_STEPS = 100_000
 MAX_EXAMPLES = 10_000
+#: The largest size of ``[train] init``'s low, high, mean and std: draws stay finite in float64.
+MAX_INIT_SIZE = 1e300
 REDUCTIONS = ("mean", "sum")
 UPDATES = ("weights", "all")
 INIT_METHODS = ("uniform", "normal", "xavier")
@@ -266,10 +268,20 @@ def _init(spec: SpecFile, network: nn.Network | None) -> dict | None:
     elif network is None:
         raise spec.error((*key, "method"), "xavier draws from each layer's sizes: a [graph] has no layers, use "
                          "uniform or normal")
+    _check_init_range(spec, key, init)
     if spec.get((*key, "decimals")) is not MISSING:
         init["decimals"] = spec.integer((*key, "decimals"), low=0, high=15, what="a number of decimals, 0 to 15",
                                         too_large="decimals: at most {high}")
     return init
+
+
+def _check_init_range(spec: SpecFile, key, init: dict) -> None:
+    """Drawing stays inside float64: NumPy refuses a uniform range wider than the largest
+    float (``high - low`` overflows), and a normal draw near it overflows to infinity."""
+    for name in ("low", "high", "mean", "std"):
+        if name in init and abs(init[name]) > MAX_INIT_SIZE:
+            raise spec.error((*key, name), f"{init[name]!r} is too large: {name} is at most {MAX_INIT_SIZE:g} in "
+                             "size, as larger draws overflow float64")
 
 
 def draw_parameters(init: Mapping[str, Any], parameters, network: nn.Network | None) -> dict[Symbol, float]:

@@ -54,9 +54,7 @@ def read_text(path) -> str:
     """The text of the file at ``path``, refused in one line when it is not a regular
     file (a pipe, a device, a folder), too large, not UTF-8 or unreadable."""
     try:
-        return read_bytes(path).decode("utf-8-sig")  # a byte-order mark (Windows editors) is dropped
-    except UnicodeDecodeError as error:
-        raise SpecError(str(path), "file", f"not UTF-8 text (byte {error.start})") from None
+        return decoded(read_bytes(path), str(path))
     except OSError as error:
         raise SpecError(str(path), "file", f"cannot be read: {error.strerror or error}") from None
 
@@ -97,6 +95,17 @@ def read_stream(stream, source: str) -> str:
     if len(data) > MAX_TEXT_LENGTH:
         raise SpecError(source, "file", f"more than {MAX_TEXT_LENGTH} bytes: a network file is at most "
                         f"{MAX_TEXT_LENGTH} bytes")
+    return decoded(data, source)
+
+
+def decoded(data: bytes, source: str) -> str:
+    """``data`` as UTF-8 text, a byte-order mark (Windows editors) dropped. A NUL byte is
+    refused first: UTF-16 text without a byte-order mark decodes as UTF-8, one NUL
+    after each letter, and would otherwise be reported as broken TOML."""
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        hint = "UTF-16 or UTF-32 text? save it as UTF-8" if nul < 4 else "a binary file?"
+        raise SpecError(source, "file", f"not UTF-8 text (a NUL byte at byte {nul}: {hint})")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -151,8 +160,8 @@ class SpecFile:
         parent = self.get(key[:-1])
         if not isinstance(parent, dict) or not isinstance(key[-1], str):
             return ""
-        close = difflib.get_close_matches(key[-1], [k for k in parent if isinstance(k, str)], n=1)
-        return f" (is {close[0]!r} a misspelling of {key[-1]!r}?)" if close else ""
+        close = nearest(key[-1], [k for k in parent if isinstance(k, str)], cutoff=0.6)
+        return f" (is {close!r} a misspelling of {key[-1]!r}?)" if close else ""
 
     def table(self, key: Key, *, required: str | None = None) -> dict:
         value = self.require(key, required) if required else self.get(key, {})
@@ -225,11 +234,19 @@ def refuse_unknown_keys(spec: SpecFile, key: Key, allowed, where: str) -> None:
 def unknown_key_message(name: str, allowed, where: str, *, table: bool = False) -> str:
     """``unknown key 'x' in [train]: did you mean 'y'?`` (or ``expected one of ...`` when nothing is close)."""
     shown = (lambda k: f"[{k}]") if table else repr
-    close = difflib.get_close_matches(name, list(allowed), n=1, cutoff=0.6)
+    close = nearest(name, list(allowed), cutoff=0.6)
     head = f"unknown table [{name}]" if table else f"unknown key {name!r} {where}".rstrip()
     if close:
-        return f"{head}: did you mean {shown(close[0])}?"
+        return f"{head}: did you mean {shown(close)}?"
     return f"{head}: expected one of {', '.join(map(str, allowed))}"
+
+
+def nearest(name: str, candidates: list[str], *, cutoff: float) -> str | None:
+    """The candidate closest to ``name``, letter case aside (``ACTIVATION`` is near
+    ``activation``), or None when none is close enough."""
+    folded = {candidate.lower(): candidate for candidate in reversed(candidates)}
+    close = difflib.get_close_matches(name.lower(), list(folded), n=1, cutoff=cutoff)
+    return folded[close[0]] if close else None
 
 
 def finite_number(value) -> float | None:

@@ -23,7 +23,7 @@ from symprop.files.spec_file import NAME, UNIT_NAME, SpecFile, check_name, refus
 from symprop.files.toml_text import MISSING, Key, describe
 
 #: Beyond these a derivation (or its document) would take very long: refused up front.
-MAX_PARAMETERS = 200_000
+MAX_PARAMETERS = 50_000  # building 50,000 takes 15 s, and time grows faster than the count
 MAX_LAYERS = 200  # the closed forms nest one level per layer: time grows with depth squared
 MAX_NODES = 400  # like MAX_LAYERS: a chain of 400 nodes takes seconds, of 1000 most of a minute
 LOSSES = nn.LOSSES
@@ -45,7 +45,7 @@ def structure(spec: SpecFile, notation: str, title: str = "") -> tuple[nn.Networ
     if has_graph:
         return None, build_graph(spec)
     raise spec.error(("network",), "missing: give a [network] table (layers) or a [graph] table (nodes)"
-                     + spec.misspelling(("network",)))
+                     + (spec.misspelling(("network",)) or spec.misspelling(("graph",))))
 
 
 # ---------------------------------------------------------------- [network]

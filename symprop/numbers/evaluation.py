@@ -30,6 +30,8 @@ from sympy.printing.pycode import MpmathPrinter, PythonCodePrinter
 
 from symprop.errors import SympropError
 from symprop.model import functions
+from symprop.numbers.checked import finite_real
+from symprop.numbers.bounded import BOUNDED_MPMATH, NumberTooLarge
 from symprop.numbers.digits import numeric_value
 from symprop.numbers.straight_line import HeavisideMixin, stable_form, straight_line_function
 
@@ -53,24 +55,24 @@ def given_values(graph, values, examples=None) -> tuple[list[tuple], tuple]:
     given = _by_symbol(values, known, "values")
     missing = [p.name for p in graph.parameters if p not in given]
     if missing:
-        raise ValueError(f"no value given for parameter {', '.join(missing)}")
+        raise NumericError(f"no value given for parameter {', '.join(missing)}")
     if examples is None:
         data = [given]
     else:
         data = [_by_symbol(e, known, f"example {i}") for i, e in enumerate(examples, start=1)]
         if not data:
-            raise ValueError("examples is empty: give at least one example, or None")
+            raise NumericError("examples is empty: give at least one example, or None")
         parameters = set(graph.parameters)
         for i, example in enumerate(data, start=1):
             stray = [s.name for s in example if s in parameters]
             if stray:
-                raise ValueError(f"example {i} gives parameter {', '.join(stray)}: parameters belong in values")
+                raise NumericError(f"example {i} gives parameter {', '.join(stray)}: parameters belong in values")
     rows = []
     for i, example in enumerate(data, start=1):
         absent = [s.name for s in graph.inputs if s not in example]
         if absent:
             where = "values" if examples is None else f"example {i}"
-            raise ValueError(f"{where} has no value for input {', '.join(absent)}")
+            raise NumericError(f"{where} has no value for input {', '.join(absent)}")
         rows.append(tuple(example[s] for s in graph.inputs))
     return rows, tuple(given[p] for p in graph.parameters)
 
@@ -80,19 +82,20 @@ def _by_symbol(mapping, known: Mapping[str, Symbol], where: str) -> dict[Symbol,
     for key, value in dict(mapping).items():
         name = key.name if isinstance(key, Symbol) else str(key)
         if name not in known:
-            raise ValueError(
+            raise NumericError(
                 f"{where}: {name} is not an input, target or parameter of the graph "
                 f"(expected some of {', '.join(known)})"
             )
+        finite_real(value, f"{where}: {name}")  # None, NaN or text would spread through every number
         result[known[name]] = value
     return result
 
 
 def check_options(reduction, steps):
     if reduction not in REDUCTIONS:
-        raise ValueError(f"unknown reduction {reduction!r}: expected mean or sum")
+        raise NumericError(f"unknown reduction {reduction!r}: expected mean or sum")
     if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
-        raise ValueError(f"steps must be a whole number >= 0, got {steps!r}")
+        raise NumericError(f"steps must be a whole number >= 0, got {steps!r}")
 
 
 # --- evaluation in graph order ---
@@ -183,7 +186,13 @@ class _FloatPrinter(HeavisideMixin, PythonCodePrinter):
 
 
 class _MpmathPrinter(HeavisideMixin, MpmathPrinter):
-    """Python code over ``mpmath``; symprop's functions print as calls to the scalar helpers."""
+    """Python code over ``mpmath``; symprop's functions print as calls to the scalar helpers,
+    a power with a symbolic exponent as ``mpmath.power`` (its size is checked there)."""
+
+    def _print_Pow(self, expr, rational=False):
+        if expr.exp.is_Number:
+            return super()._print_Pow(expr, rational=rational)
+        return f"mpmath.power({self._print(expr.base)}, {self._print(expr.exp)})"
 
 
 _PRINTER_SETTINGS = {"allow_unknown_functions": True}
@@ -267,7 +276,9 @@ class _Precise:
         return x / n
 
     def compile(self, derivation) -> _Program:
-        return _compiled_program(derivation, _MpmathPrinter(_PRINTER_SETTINGS), {"mpmath": mpmath, **_scalar_helpers(mpmath)})
+        # Bounded: no argument so large that one function call would run for minutes.
+        return _compiled_program(derivation, _MpmathPrinter(_PRINTER_SETTINGS),
+                                 {"mpmath": BOUNDED_MPMATH, **_scalar_helpers(BOUNDED_MPMATH)})
 
 
 class _Exact:
@@ -401,7 +412,11 @@ def _exact_program(derivation) -> _Program:
         def evaluate(*numbers):
             known = dict(zip(names, numbers))
             for target, expr in assignments:
-                known[target] = expr.xreplace(known)
+                try:
+                    known[target] = expr.xreplace(known)
+                except (OverflowError, ValueError) as error:  # SymPy compares huge exact numbers in floats
+                    raise NumericError(f"exact arithmetic cannot compute {target}: its value is too large "
+                                       f"({str(error)[:60]}); use a number of digits (precision 30)") from None
             return tuple(known[o] if o in known else sympy.sympify(o).xreplace(known) for o in outputs)
         return evaluate
 
@@ -428,6 +443,8 @@ def _guarded(fast, precise: Callable, what: str):
         with mpmath.workdps(FALLBACK_DIGITS):
             try:
                 result = precise(*map(mpmath.mpf, numbers))
+            except NumberTooLarge as error:
+                raise NumericError(f"the {what} cannot be computed: {error}") from None
             except (ArithmeticError, ValueError, TypeError) as error:  # TypeError: a complex value was compared
                 reason = str(error) or type(error).__name__
                 raise NumericError(

@@ -76,6 +76,9 @@ def gradient_check(derivation, values, *, examples=None, reduction="mean", gradi
         return loss_and_gradients(program, FLOAT, rows, point, reduction, gradients=False)[0]
 
     at_point = loss(parameters)
+    if not math.isfinite(at_point):
+        raise NumericError(f"the loss is {at_point} in float64 at the given values (it overflows), so finite "
+                           "differences cannot check the gradients: choose smaller values")
     checks = tuple(
         check_parameter(loss, parameters, i, p, s, at_point)
         for i, (p, s) in enumerate(zip(graph.parameters, symbolic))

@@ -113,12 +113,20 @@ def straight_line_source(
     if docstring:
         lines.append(f'    """{docstring}"""')
     for target, expr in assignments:
-        lines.append(f"    {identifiers[target]} = {printer.doprint(sympy.sympify(expr).xreplace(rename))}")
+        lines.append(f"    {identifiers[target]} = {printer.doprint(_renamed(expr, rename))}")
     if returns is None:
-        printed = [printer.doprint(sympy.sympify(r).xreplace(rename)) for r in results]
+        printed = [printer.doprint(_renamed(r, rename)) for r in results]
         returns = f"({', '.join(printed)},)" if printed else "()"
     lines.append(f"    return {returns}")
     return "\n".join(lines) + "\n"
+
+
+def _renamed(expr, rename: Mapping[Symbol, Symbol]) -> Expr:
+    """``expr`` with its symbols renamed, not evaluated again: the expressions are already
+    evaluated, and SymPy re-evaluating nested functions of the new plain symbols asks their
+    assumptions at every level (``tanh(tanh(...))``: three times the time per level)."""
+    with sympy.evaluate(False):
+        return sympy.sympify(expr).xreplace(rename)
 
 
 def straight_line_function(

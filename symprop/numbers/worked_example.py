@@ -30,6 +30,7 @@ from symprop.errors import WrongArgument
 from symprop.numbers.evaluation import (
     NumericError, arithmetic_of, check_options, first_example, given_values, loss_and_gradients, program_of,
 )
+from symprop.numbers.checked import positive_learning_rate
 from symprop.numbers.gradcheck import GradientCheck, gradient_check, input_gradient_check
 from symprop.numbers.vectorised import layered_plan
 from symprop.numbers.vectorised_example import vectorised_check, vectorised_numbers
@@ -129,6 +130,7 @@ def worked_example(
     """
     _expect_arguments(derivation, values)
     check_options(reduction, steps)
+    positive_learning_rate(learning_rate)
     _refuse_long_exact_training(precision, steps)
     arithmetic = arithmetic_of(precision)
     raw_rows, raw_parameters = given_values(derivation.graph, values, examples)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from symprop.document.options import document_options
+from symprop.errors import SympropError
 from symprop.outputs import export
 
 
@@ -32,15 +33,82 @@ class Solution:
 SECONDS_PER_PARAMETER = 0.002
 #: The same for a dense network large enough to be worked in arrays (measured: 784-16-10 in about 1 s).
 SECONDS_PER_PARAMETER_IN_ARRAYS = 0.0001
+#: One training step, per parameter: the scalar program (Mazur's 10 parameters, 2,000 steps in 0.2 s)
+#: and arrays (784-16-10, 200 steps in 0.2 s); N digits (mpmath) about 20 times the scalar program.
+STEP_SECONDS_PER_PARAMETER = 1e-5
+STEP_SECONDS_PER_PARAMETER_IN_ARRAYS = 1e-7
+DIGITS_SLOWDOWN = 20
+#: Exact arithmetic nests every value in the ones before it, and SymPy walks those trees as trees:
+#: the cost grows about four times per node of depth (Mazur, 10 parameters 5 deep: 3 s; a 3-3-3
+#: network, 24 parameters 5 deep: 8 s; 2-2-2-2, 7 deep: minutes).
+EXACT_SECONDS_PER_UNIT = 3e-4
+EXACT_GROWTH = 4
+#: Jobs estimated to take longer are refused before they start, unless ``--max-seconds`` is raised.
+MAX_SECONDS = 60
+
+
+class WorkTooLarge(SympropError, ValueError):
+    """A job whose estimated time is beyond the bound it was given: refused before it starts."""
+
+
+@dataclass(frozen=True)
+class WorkEstimate:
+    """A forecast of :func:`solve`'s time, and what makes it large (for the refusal)."""
+
+    seconds: float
+    what: str
+    remedy: str
 
 
 def expected_seconds(problem) -> float:
-    """A rough forecast of :func:`solve`'s time, to say so up front for large networks."""
+    """A rough forecast of :func:`solve`'s time in float64 before training: deriving every
+    gradient, the worked example and its gradient check."""
     from symprop.numbers.worked_example import VECTORISED_PARAMETERS
 
     count = len(problem.graph.parameters)
     in_arrays = problem.network is not None and count >= VECTORISED_PARAMETERS
     return count * (SECONDS_PER_PARAMETER_IN_ARRAYS if in_arrays else SECONDS_PER_PARAMETER)
+
+
+def work_estimate(problem, *, steps: int | None = None, precision="float") -> WorkEstimate:
+    """What :func:`solve` will cost: deriving and checking every parameter, the training
+    steps, and the arithmetic (exact values grow with the network's depth)."""
+    from symprop.numbers.worked_example import VECTORISED_PARAMETERS
+
+    count = len(problem.graph.parameters)
+    steps = problem.steps if steps is None else steps
+    in_arrays = problem.network is not None and count >= VECTORISED_PARAMETERS and precision == "float"
+    base = expected_seconds(problem) if in_arrays else count * SECONDS_PER_PARAMETER
+    per_step = STEP_SECONDS_PER_PARAMETER_IN_ARRAYS if in_arrays else STEP_SECONDS_PER_PARAMETER
+    if isinstance(precision, int):
+        base, per_step = base * DIGITS_SLOWDOWN, per_step * DIGITS_SLOWDOWN
+    training = steps * count * per_step
+    estimate = WorkEstimate(base + training, f"{count} parameters", "a smaller network")
+    if training > base:
+        estimate = WorkEstimate(base + training, f"{count} parameters x {steps} training steps", "fewer --steps")
+    if precision == "exact":
+        depth = graph_depth(problem.graph)
+        exact = count * float(EXACT_GROWTH) ** depth * EXACT_SECONDS_PER_UNIT
+        estimate = WorkEstimate(estimate.seconds + exact, f"exact arithmetic on {count} parameters, {depth} nodes deep",
+                                "--precision 30 (digits) or float")
+    return estimate
+
+
+def graph_depth(graph) -> int:
+    """The longest chain of nodes from an input or parameter to the output."""
+    depth: dict = {}
+    for node in graph.nodes:
+        depth[node] = 1 + max((depth.get(parent, 0) for parent in graph.parents[node]), default=0)
+    return depth.get(graph.output, 0)
+
+
+def check_work(problem, *, steps: int | None = None, precision="float", max_seconds: float = MAX_SECONDS) -> WorkEstimate:
+    """The job's :class:`WorkEstimate`, refused up front (:class:`WorkTooLarge`) beyond ``max_seconds``."""
+    estimate = work_estimate(problem, steps=steps, precision=precision)
+    if estimate.seconds > max_seconds:
+        raise WorkTooLarge(f"this job would take about {estimate.seconds:,.0f} s ({estimate.what}), more than "
+                           f"--max-seconds {max_seconds:g}: use {estimate.remedy}, or raise --max-seconds")
+    return estimate
 
 
 def solve(problem, *, steps: int | None = None, precision="float",
@@ -153,7 +221,8 @@ def render_documents(
 
 #: The version of :func:`json_document`'s layout; it grows when a key changes meaning or goes.
 #: 2: ``formulas`` holds per-parameter formulas only when they are asked for or the network is
-#: small (``formulas_per`` says which); a large layered network's are per layer, in ``layers``.
+#: small (``formulas_per`` says which); a large layered network's are per layer, in ``layers``;
+#: a closed form too large to print is ``null``, with its size and its delta form.
 JSON_SCHEMA = 2
 #: How a number that is not finite (a loss that overflowed in training) is written: JSON has no such numbers.
 NON_FINITE = {math.inf: "Infinity", -math.inf: "-Infinity"}
@@ -197,10 +266,7 @@ def json_document(solution: Solution, options=None) -> dict:
             for c in example.checks
         },
         "formulas_per": "layer" if per_layer else "parameter",
-        "formulas": {} if per_layer else {
-            g.symbol.name: {"latex": latex(g.closed_form), "srepr": srepr(g.closed_form)}
-            for g in derivation
-        },
+        "formulas": {} if per_layer else _formulas(derivation, latex, srepr),
         "input_gradients": {
             c.parameter.name: {"value": _float(example.input_gradients[c.parameter]), "numeric": float(c.numeric),
                                "ok": bool(c.ok), **({} if per_layer else {
@@ -234,6 +300,28 @@ def _matrices_json(derivation, example, latex) -> dict:
             "matrix_form_note": gradient.matrix_form_note,
         }
     return matrices
+
+
+#: Closed forms printed in the JSON up to this printed size; a deep network's double with every
+#: layer (20 layers of width 4: millions of nodes), so larger ones give their delta form instead.
+JSON_CLOSED_FORM_LIMIT = 20_000
+
+
+def _formulas(derivation, latex, srepr) -> dict:
+    """Each gradient's closed form (LaTeX and exact ``srepr``), or, when its printed tree is
+    larger than JSON_CLOSED_FORM_LIMIT nodes, ``null`` for both, its size, and its delta form."""
+    from symprop.document.formulas import tree_size
+
+    sizes: dict = {}
+    formulas = {}
+    for g in derivation:
+        size = tree_size(g.closed_form, sizes)
+        if size <= JSON_CLOSED_FORM_LIMIT:
+            formulas[g.symbol.name] = {"latex": latex(g.closed_form), "srepr": srepr(g.closed_form)}
+        else:
+            formulas[g.symbol.name] = {"latex": None, "srepr": None, "closed_form_size": size,
+                                       "delta_latex": latex(g.delta_form), "delta_srepr": srepr(g.delta_form)}
+    return formulas
 
 
 def finite_json(value):

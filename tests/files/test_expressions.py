@@ -32,7 +32,7 @@ from symprop.files.expressions import ExpressionError, parse_expression
         ("1j*x", "1j is not allowed: only numbers and names"),
         ("sigmoid(x, alpha=2)", "sigmoid(...) takes no keyword arguments"),
         ("sigmoid(x, y)", "sigmoid takes 1 argument, got 2"),
-        ("Max()", "Max takes 1 to 64 arguments, got 0"),
+        ("Max()", "Max takes 1 to 8 arguments, got 0"),
         ("sigmoid", "sigmoid is a function: call it, as in sigmoid(x)"),
         ("__builtins__", "'__builtins__': names starting with _ are not allowed"),
         ("exec('1')", "calling exec is not allowed: the functions are sigmoid, tanh, relu, leaky_relu, softplus, "

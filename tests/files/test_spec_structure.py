@@ -74,7 +74,7 @@ def test_a_network_table_builds_the_layers_it_describes_in_the_notation_given():
 
 
 def test_the_limits_are_the_documented_ones():
-    assert (spec_structure.MAX_PARAMETERS, spec_structure.MAX_LAYERS, spec_structure.MAX_NODES) == (200_000, 200, 400)
+    assert (spec_structure.MAX_PARAMETERS, spec_structure.MAX_LAYERS, spec_structure.MAX_NODES) == (50_000, 200, 400)
     assert spec_structure.LOSSES == ("half_sse", "sse", "mse", "half_mse", "cross_entropy", "softmax_cross_entropy",
                                     "upstream")
 
@@ -226,7 +226,7 @@ def test_empty_network_is_refused():
 
 def test_networks_too_large_to_derive_are_refused_up_front():
     assert refusal("[network]\ninputs = 784\nlayers = [{ units = 300 }, { units = 10 }]\n") == (
-        "f.toml: network.layers (line 3): 238510 parameters: deriving more than 200000 would take very long; use "
+        "f.toml: network.layers (line 3): 238510 parameters: deriving more than 50000 would take very long; use "
         "fewer or narrower layers"
     )
     deep = "[network]\ninputs = 1\nlayers = [" + "{ units = 1 }, " * 201 + "]\n"
