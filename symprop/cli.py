@@ -328,7 +328,8 @@ def check(file, parameter, claim, points, as_json):
 @main.command()
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
 @click.option("--style", type=click.Choice(("layers", "graph")), default="layers", show_default=True,
-              help="layers: NumPy, one matrix product per layer (layered networks); graph: one line per node.")
+              help="layers: NumPy over a batch, one matrix product per layer (layered networks); "
+                   "graph: one line per node, values read from a mapping.")
 @reports_errors
 def code(file, style):
     """Print Python source of FILE's backward pass, ready to paste into a project."""

@@ -1,22 +1,18 @@
-"""Generated code: straight-line Python for any graph, and vectorised NumPy for layered networks.
+"""Generated code for layered networks: NumPy over a batch, one matrix product per layer.
 
-Three products, all generated from what the engine derived, never from an
-expanded loss:
+* :func:`backward_source`: the textbook layer form to paste into a project,
+  ``backward(x, t, W1, b1, ...)`` over a batch (one row of ``x`` and ``t`` per example, or one
+  example as a 1-D vector): ``z^l = a^{l-1} (W^l)^T + b^l``, ``a^l = f(z^l)``, then
+  ``delta^l = (delta^{l+1} W^{l+1}) * f'(z^l)`` and ``dE/dW^l = (delta^l)^T a^{l-1}`` (one
+  product over the whole batch), the loss and gradients the batch mean or sum; and
+  ``forward(x, t, W1, b1, ...)``, the same forward pass alone;
+* :func:`numpy_functions`: that forward and gradient compiled, taking parameters by name.
 
-* :func:`graph_source`: readable Python for any :class:`~symprop.model.graph.Graph`,
-  one line per node forward and one per adjoint backward (the reverse-mode
-  recurrence ``delta_u = sum_v delta_v dv/du`` as the derivation states it);
-* :func:`backward_source`: the textbook layer form for a layered network,
-  one line per layer (``delta^l = (W^{l+1})^T delta^{l+1} * f'(z^l)``,
-  ``dE/dW^l = delta^l (a^{l-1})^T``), to paste into a project;
-* :func:`numpy_functions`: forward and gradient over a batch, one matrix
-  product per layer.
+Any graph gets one line per node instead (:mod:`symprop.codegen.graph_code`).
 
-Every activation is evaluated so that ``|z| = 1000`` raises no overflow (the
-helpers of :mod:`symprop.numpy_helpers`), and ``log`` of a sigmoid or softmax
-node is rewritten as ``log_sigmoid`` / ``log_softmax`` of the logits
-(:func:`~symprop.numbers.straight_line.stable_form`). The straight-line code itself is
-printed by :mod:`symprop.straight_line`.
+Every activation is evaluated so that ``|z| = 1000`` raises no overflow (the helpers of
+:mod:`symprop.codegen.numpy_helpers`), and a sigmoid or softmax output fused with its
+cross-entropy gives the logits' delta directly.
 """
 from __future__ import annotations
 
@@ -28,49 +24,13 @@ from sympy import Symbol
 
 from symprop.model.activations import ACTIVATION_RECORDS
 from symprop.model.losses import LOSS_RECORDS
-from symprop.codegen.numpy_helpers import NODE_HELPERS, NodePrinter, module_source
-from symprop.numbers.straight_line import python_identifiers, stable_form, straight_line_source
+from symprop.codegen.numpy_helpers import NodePrinter, module_source
 
+#: Networks with at most this many parameters have their names listed in the docstring too;
+#: beyond it the docstring states shapes only (784-16-10 would list 12,730 names).
+NAMED_PARAMETERS = 20
 
-# --- graph_source: any graph, one line per node and per adjoint ---
-
-def graph_source(derivation, *, name: str = "gradient") -> str:
-    """Python source (NumPy) of the forward and backward pass of any graph.
-
-    ``def gradient(<inputs>, <parameters>)`` assigns every node in graph order,
-    then every adjoint ``delta_u = sum_v delta_v dv/du`` from the output down,
-    then every parameter's ``dE/dw = sum_v delta_v dv/dw``, and returns
-    ``(output value, {parameter name: gradient})``. Arguments may be numbers or
-    arrays of a batch (every line is elementwise).
-
-    The forward pass is stable at any logit (logs of sigmoid and softmax nodes go
-    through the logits); the backward lines are the derivation's own, so a
-    sigmoid followed by a separate log-loss keeps its factor ``1/(1 - a)``, which
-    divides by zero once ``a`` rounds to 1 (``z`` above about 37). The fused losses, and
-    :func:`backward_source` / :func:`numpy_functions`, avoid that factor.
-    """
-    graph = derivation.graph
-    adjoints = list(derivation.adjoints.values())
-    gradients = list(derivation.gradients.values())
-    gradient_symbols = [Symbol(f"d{graph.output.name}_d{g.symbol.name}") for g in gradients]
-    identifiers = python_identifiers(
-        [*graph.inputs, *graph.parameters, *graph.nodes, *(a.symbol for a in adjoints), *gradient_symbols],
-        reserved=(name, "numpy", "functools", *NODE_HELPERS),
-    )
-    def readable(expr):
-        return stable_form(expr, graph, complements=False)
-
-    forward = [(e.node, readable(e.expr)) for e in graph.equations]
-    backward = [(a.symbol, readable(a.definition)) for a in adjoints]
-    backward += [(s, readable(g.delta_form)) for s, g in zip(gradient_symbols, gradients)]
-    printer = NodePrinter()
-    mapping = ", ".join(f"{p.name!r}: {identifiers[s]}" for p, s in zip(graph.parameters, gradient_symbols))
-    body = straight_line_source(
-        name, [*graph.inputs, *graph.parameters], [*forward, *backward], [], printer, identifiers,
-        returns=f"{identifiers[graph.output]}, {{{mapping}}}",
-        docstring=f"{graph.output.name} and its gradient: forward pass, adjoints from the output down, gradients.",
-    )
-    return module_source(body)
+REDUCTIONS = ("mean", "sum")
 
 
 # --- layered networks: one matrix product per layer ---
@@ -99,11 +59,12 @@ def _separable_loss_code(loss: str, m: int, a: str) -> tuple[str, str]:
 
 
 class _LayerCode:
-    """The names and formulas of one layer in generated code (``z2``, ``a2``, ``W2``...)."""
+    """The names and formulas of one layer in generated code (``z2``, ``a2``, ``W2``...), over a
+    batch: ``x`` and every ``a`` and ``z`` hold one row per example."""
 
-    def __init__(self, network, index: int, single: bool):
+    def __init__(self, network, index: int):
         layer = network.layers[index - 1]
-        self.layer, self.index, self.single = layer, index, single
+        self.layer, self.index = layer, index
         self.z, self.a, self.delta = f"z{index}", f"a{index}", f"delta{index}"
         self.W, self.b = f"W{index}", f"b{index}"
         self.source = "x" if index == 1 else f"a{index - 1}"
@@ -114,9 +75,9 @@ class _LayerCode:
         self.unit = network.graph.definition[layer.outs[0]]
 
     def forward_lines(self) -> list[str]:
-        product = f"{self.W} @ {self.source}" if self.single else f"{self.source} @ {self.W}.T"
+        """``z = a_below W^T + b`` (one product for the batch) and ``a = f(z)``."""
         bias = "" if self.bias == "none" else f" + {self.b}"
-        return [f"{self.z} = {product}{bias}", f"{self.a} = {self.activate()}"]
+        return [f"{self.z} = {self.source} @ {self.W}.T{bias}", f"{self.a} = {self.activate()}"]
 
     def _entry(self, expr) -> str:
         """``expr`` of the layer's first unit as NumPy code for the whole layer: its activation
@@ -137,7 +98,7 @@ class _LayerCode:
         return None if derivative == 1 else f"({self._entry(derivative)})"
 
     def delta_lines(self, upstream: str) -> list[str]:
-        """``delta = upstream * f'(z)`` (for softmax, its Jacobian times ``upstream``)."""
+        """``delta = upstream * f'(z)`` (for softmax, its Jacobian times ``upstream``, row by row)."""
         if self.kind == "softmax":
             g = f"g{self.index}"
             return [f"{g} = {upstream}",
@@ -146,20 +107,17 @@ class _LayerCode:
         return [f"{self.delta} = {upstream}" if factor is None else f"{self.delta} = {upstream} * {factor}"]
 
     def backpropagated(self) -> str:
-        """``(W^l)^T delta^l``: what this layer's delta sends to the layer below."""
-        return f"({self.W}.T @ {self.delta})" if self.single else f"({self.delta} @ {self.W})"
+        """``delta^l W^l``: what this layer's delta sends to the layer below, one row per example."""
+        return f"({self.delta} @ {self.W})"
 
     def gradient_items(self, scale: str) -> list[tuple[str, str]]:
-        if self.single:
-            weights = f"numpy.outer({self.delta}, {self.source})"
-            bias = self.delta if self.bias == "per_unit" else f"numpy.sum({self.delta})"
-        else:
-            weights = f"{self.delta}.T @ {self.source}{scale}"
-            bias = (f"numpy.sum({self.delta}, axis=0){scale}" if self.bias == "per_unit"
-                    else f"numpy.sum({self.delta}){scale}")
-        items = [(self.W, weights)]
-        if self.bias != "none":
-            items.append((self.b, bias))
+        """``dE/dW = delta^T a_below`` (the examples' outer products summed by one product), and
+        the bias's: per unit, summed over the examples; shared, over the units as well."""
+        items = [(self.W, f"{self.delta}.T @ {self.source}{scale}")]
+        if self.bias == "per_unit":
+            items.append((self.b, f"numpy.sum({self.delta}, axis=0){scale}"))
+        elif self.bias == "shared":
+            items.append((self.b, f"numpy.sum({self.delta}){scale}"))
         return items
 
 
@@ -186,25 +144,30 @@ def _output_terms(network, last: _LayerCode) -> tuple[str, str | None, str | Non
     return value, None, gradient
 
 
-def _layer_body(network, *, single: bool, reduction: str = "mean", gradients: bool = True) -> list[str]:
-    """The lines of the forward pass, the loss and (with ``gradients``) the backward pass."""
-    layers = [_LayerCode(network, i, single) for i in range(1, len(network.layers) + 1)]
-    lines = [line for layer in layers for line in layer.forward_lines()]
-    per_example, fused, upstream = _output_terms(network, layers[-1])
-    if single:
-        lines.append(f"loss = {per_example}")
-    else:
-        lines.append(f"loss = numpy.{'mean' if reduction == 'mean' else 'sum'}({per_example})")
-    if not gradients:
-        return lines
+#: The first line of both generated functions: one example, a 1-D vector, is a batch of one.
+AS_BATCH = "x, t = numpy.atleast_2d(x, t)"
+
+
+def _forward_body(network, layers: list[_LayerCode], reduction: str) -> list[str]:
+    """The batch as rows, one product per layer, and the loss: the examples' losses combined
+    by ``reduction`` (their mean or sum), as the gradients are."""
+    lines = [AS_BATCH, *(line for layer in layers for line in layer.forward_lines())]
+    per_example, _, _ = _output_terms(network, layers[-1])
+    return [*lines, f"loss = numpy.{reduction}({per_example})"]
+
+
+def _backward_body(network, layers: list[_LayerCode], reduction: str) -> list[str]:
+    """The forward lines, then ``delta^L`` from the loss, ``delta^l = (delta^{l+1} W^{l+1}) * f'(z^l)``
+    down the layers, and the gradients (divided by the batch size for a mean)."""
+    lines = _forward_body(network, layers, reduction)
     last = layers[-1]
+    _, fused, upstream = _output_terms(network, last)
     lines += [f"{last.delta} = {fused}"] if fused is not None else last.delta_lines(upstream)
     for upper, layer in zip(reversed(layers), list(reversed(layers))[1:]):
         lines += layer.delta_lines(upper.backpropagated())
-    scale = "" if single or reduction == "sum" else " / len(x)"
+    scale = " / len(x)" if reduction == "mean" else ""
     items = [item for layer in layers for item in layer.gradient_items(scale)]
-    lines.append("return loss, {" + ", ".join(f"{name!r}: {code}" for name, code in items) + "}")
-    return lines
+    return [*lines, "return loss, {" + ", ".join(f"{name!r}: {code}" for name, code in items) + "}"]
 
 
 def _arguments(network) -> list[str]:
@@ -216,32 +179,31 @@ def _arguments(network) -> list[str]:
     return names
 
 
-def _layout(network) -> list[str]:
-    """Docstring lines: which parameter sits where in the arrays."""
-    lines = [f"x = ({', '.join(s.name for s in network.inputs)}); t = ({', '.join(s.name for s in network.targets)})"]
+def _names(symbols, named: bool) -> str:
+    return f": {', '.join(str(s) for s in symbols)}" if named else ""
+
+
+def _shapes(network, reduction: str) -> list[str]:
+    """Docstring lines: each argument's shape and what its rows and columns are; for a network of
+    at most :data:`NAMED_PARAMETERS` parameters, which name sits where as well."""
+    named = len(network.parameters) <= NAMED_PARAMETERS
+    n, m = len(network.inputs), len(network.targets)
+    target_kind = "upstream gradients" if network.loss == "upstream" else "targets"
+    lines = [f"x: (batch, {n}) or ({n},), one row of inputs per example{_names(network.inputs, named)}",
+             f"t: (batch, {m}) or ({m},), the examples' {target_kind}{_names(network.targets, named)}"]
     for i, layer in enumerate(network.layers, start=1):
         rows = "; ".join(", ".join(w.name for w in row) for row in layer.weights)
-        sources = ", ".join(s.name for s in layer.inputs)
-        lines.append(f"W{i} = [{rows}] (rows: units {', '.join(layer.units)}; columns: {sources})")
-        mode = layer.bias_mode
-        if mode == "shared":
-            lines.append(f"b{i} = {layer.bias_parameters[0].name} (one bias shared by the layer)")
-        elif mode == "per_unit":
-            lines.append(f"b{i} = ({', '.join(b.name for b in layer.biases)})")
-    return lines
-
-
-def backward_source(network, *, name: str = "backward") -> str:
-    """Readable NumPy source of backpropagation through a layered network, for one example.
-
-    One line per layer each way: ``z^l = W^l a^{l-1} + b^l``, ``a^l = f(z^l)``; then
-    ``delta^L`` from the loss, ``delta^l = ((W^{l+1})^T delta^{l+1}) * f'(z^l)`` (the
-    transpose rule) and ``dE/dW^l = delta^l (a^{l-1})^T`` (an outer product). Returns
-    ``def name(x, t, W1, b1, ...)`` giving ``(loss, {"W1": dE/dW1, "b1": dE/db1, ...})``.
-    """
-    lines = _layer_body(network, single=True)
-    doc = [f"{network.loss} of one example and its gradient, layer by layer.", "", *_layout(network)]
-    return module_source(_function(name, _arguments(network), doc, lines))
+        lines.append(f"W{i}: ({len(layer.nets)}, {len(layer.inputs)}), rows are the units of layer {i}, "
+                     f"columns its inputs" + (f": [{rows}]" if named else ""))
+        if layer.bias_mode == "shared":
+            lines.append(f"b{i}: a number, one bias shared by the units of layer {i}"
+                         f"{_names(layer.bias_parameters, named)}")
+        elif layer.bias_mode == "per_unit":
+            lines.append(f"b{i}: ({len(layer.nets)},), one bias per unit of layer {i}{_names(layer.biases, named)}")
+    return [*lines, "",
+            f"Returns (loss, gradients): the loss, the {reduction} over the examples, and each parameter's",
+            f"gradient in its shape ({{'W1': dE/dW1, ...}}), the {reduction} of the examples' gradients.",
+            "One example given as 1-D vectors is a batch of one."]
 
 
 def _function(name: str, arguments: list[str], doc: list[str], lines: list[str]) -> str:
@@ -250,25 +212,32 @@ def _function(name: str, arguments: list[str], doc: list[str], lines: list[str])
     return f'def {name}({", ".join(arguments)}):\n    """{docstring}\n    """\n{body}\n'
 
 
-def batch_source(network, *, reduction: str = "mean") -> str:
-    """NumPy source of ``forward`` and ``gradient`` over a batch (one row of ``x`` and ``t``
-    per example), one matrix product per layer; the loss and gradients are the batch
-    ``mean`` or ``sum``."""
-    if reduction not in ("mean", "sum"):
+def backward_source(network, *, reduction: str = "mean") -> str:
+    """Readable NumPy source of backpropagation through a layered network, over a batch.
+
+    ``backward(x, t, W1, b1, ...)`` takes one row of ``x`` and ``t`` per example (or one example
+    as 1-D vectors) and returns ``(loss, {"W1": dE/dW1, "b1": dE/db1, ...})``, the loss and the
+    gradients the batch ``mean`` or ``sum`` (``reduction``); one line per layer each way, each a
+    matrix product over the whole batch. ``forward(x, t, W1, b1, ...)`` returns
+    ``(loss, output)``, the output layer's activations one row per example.
+    """
+    if reduction not in REDUCTIONS:
         raise ValueError(f"unknown reduction {reduction!r}: expected mean or sum")
-    forward = _layer_body(network, single=False, reduction=reduction, gradients=False)
-    outs = ", ".join(f"a{i}" for i in range(1, len(network.layers) + 1))
-    forward.append(f"return loss, ({outs},)")
-    gradient = _layer_body(network, single=False, reduction=reduction)
+    layers = [_LayerCode(network, i) for i in range(1, len(network.layers) + 1)]
     arguments = _arguments(network)
-    doc = [f"{network.loss}, the batch {reduction}: one row of x and t per example.", "", *_layout(network)]
-    return module_source(_function("forward", arguments, doc, forward), _function("gradient", arguments, doc, gradient))
+    doc = [f"{network.loss} and its gradient over a batch of examples, layer by layer.", "",
+           *_shapes(network, reduction)]
+    backward = _function("backward", arguments, doc, _backward_body(network, layers, reduction))
+    forward = _function("forward", arguments, [
+        f"{network.loss} (the batch {reduction}) and the output layer's activations, one row per example;",
+        "the arguments are backward's."], [*_forward_body(network, layers, reduction), f"return loss, {layers[-1].a}"])
+    return module_source(backward, forward)
 
 
 def numpy_functions(network, *, reduction: str = "mean"):
-    """``(forward, gradient)`` over a batch, compiled from :func:`batch_source`.
+    """``(forward, gradient)`` over a batch, compiled from :func:`backward_source`.
 
-    ``forward(values, inputs, targets) -> (loss, (a1, ..., aL))`` and
+    ``forward(values, inputs, targets) -> (loss, output)`` and
     ``gradient(values, inputs, targets) -> {parameter name: dE/dparameter}``, where
     ``values`` maps parameter names (or symbols) to numbers, and ``inputs`` and
     ``targets`` hold one row per example (a single example may be one flat row).
@@ -277,17 +246,17 @@ def numpy_functions(network, *, reduction: str = "mean"):
     ``{"W1": dE/dW1, "b1": dE/db1, ...}`` without naming every weight.
     """
     scope: dict = {}
-    exec(compile(batch_source(network, reduction=reduction), "<symprop batch>", "exec"), scope)
+    exec(compile(backward_source(network, reduction=reduction), "<symprop batch>", "exec"), scope)
 
     def arrays_of(values):
         return parameter_arrays(network, values) if isinstance(values, Mapping) else list(values)
 
     def forward(values, inputs, targets):
-        loss, outs = scope["forward"](*_batch(network, inputs, targets), *arrays_of(values))
-        return float(loss), outs
+        loss, output = scope["forward"](*_batch(network, inputs, targets), *arrays_of(values))
+        return float(loss), output
 
     def gradient(values, inputs, targets, *, as_arrays: bool = False):
-        _, arrays = scope["gradient"](*_batch(network, inputs, targets), *arrays_of(values))
+        _, arrays = scope["backward"](*_batch(network, inputs, targets), *arrays_of(values))
         return arrays if as_arrays else gradients_by_name(network, arrays)
 
     return forward, gradient

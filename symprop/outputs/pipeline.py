@@ -382,10 +382,12 @@ def gradient_text(solution: Solution, parameter: str, *, digits: int = 9) -> str
 
 def backward_code(problem, *, style: str = "layers") -> str:
     """Python source of ``problem``'s backward pass: NumPy with one matrix product per
-    layer (``layers``, for layered networks), or one line per node (``graph``)."""
-    from symprop.codegen import numpy_code as codegen
+    layer over a batch, the loss and gradients combined by the file's ``reduction``
+    (``layers``, for layered networks), or one line per node reading its values from a
+    mapping (``graph``)."""
+    from symprop.codegen import graph_code, numpy_code as codegen
     from symprop.engine.backprop import derive
 
     if style == "layers" and problem.network is not None:
-        return codegen.backward_source(problem.network)
-    return codegen.graph_source(derive(problem.network or problem.graph))
+        return codegen.backward_source(problem.network, reduction=problem.reduction)
+    return graph_code.graph_source(derive(problem.network or problem.graph))

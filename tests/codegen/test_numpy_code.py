@@ -1,23 +1,16 @@
-"""Generated code: executed, and compared with the engine's gradients."""
+"""Generated layer code: executed over batches, and compared with the engine's worked example."""
 import warnings
 
 import numpy
 import pytest
 import sympy
-from sympy import Symbol
 
 from symprop.model import nn
 from symprop.engine.backprop import derive
-from symprop.codegen.numpy_code import (
-    backward_source,
-    batch_source,
-    graph_source,
-    gradients_by_name,
-    numpy_functions,
-    parameter_arrays,
-)
+from symprop.codegen.numpy_code import backward_source, gradients_by_name, numpy_functions, parameter_arrays
+from symprop.files import spec
+from symprop.outputs.pipeline import backward_code
 from symprop.model.functions import sigmoid
-from symprop.model.graph import Graph
 from symprop.numbers.worked_example import worked_example
 from tests.conftest import mazur_network
 
@@ -48,72 +41,7 @@ def arrays_of(network, data):
     return x, t
 
 
-# --- graph_source: any graph ---
-
-def test_graph_source_of_a_small_graph_reads_as_the_recurrence():
-    x, y, z, q, f = (Symbol(n, real=True) for n in "xyzqf")
-    graph = Graph.from_pairs([(q, x + y), (f, q * z)], parameters=[x, y, z])
-    assert graph_source(derive(graph)) == '''import numpy
-
-
-def gradient(x, y, z):
-    """f and its gradient: forward pass, adjoints from the output down, gradients."""
-    q = x + y
-    f = q*z
-    delta_f = 1
-    delta_q = z
-    df_dx = delta_q
-    df_dy = delta_q
-    df_dz = q
-    return f, {'x': df_dx, 'y': df_dy, 'z': df_dz}
-'''
-    assert run(graph_source(derive(graph)), "gradient")(-2.0, 5.0, -4.0) == (-12.0, {"x": -4.0, "y": -4.0, "z": 3.0})
-
-
-def test_graph_source_of_mazur_matches_the_engine_at_random_points():
-    network = mazur_network()
-    derivation = derive(network)
-    source = graph_source(derivation)
-    assert "    delta_out_h1 = delta_net_o1*w5 + delta_net_o2*w7\n" in source
-    assert "    delta_net_h1 = delta_out_h1*out_h1*(1 - out_h1)\n" in source
-    assert "    dE_total_dw1 = delta_net_h1*i1\n" in source
-    gradient = run(source, "gradient")
-    rng = numpy.random.default_rng(3)
-    for _ in range(3):
-        parameters, (example,) = random_point(network, rng, examples=1)
-        expected = worked_example(derivation, {**parameters, **example})
-        arguments = [{**parameters, **example}[s.name] for s in (*network.graph.inputs, *network.parameters)]
-        loss, gradients = gradient(*arguments)
-        assert loss == pytest.approx(expected.loss, rel=1e-13)
-        assert gradients == pytest.approx({p.name: g for p, g in expected.gradients.items()}, rel=1e-12, abs=1e-15)
-
-
-def test_graph_source_names_batched_nodes_as_python_identifiers():
-    network = nn.mlp(["x"], [nn.Dense(1, "sigmoid")], "cross_entropy", targets=["y"])
-    graph = nn.batched(network.graph, 2)
-    source = graph_source(derive(graph))
-    assert "def gradient(x_1, y_1, x_2, y_2, w1, b1):" in source
-    assert "    L_1 = -y_1*log_sigmoid(z1_1) - (1 - y_1)*log_sigmoid(-z1_1)\n" in source
-    loss, gradients = run(source, "gradient")(0.5, 1.0, -1.5, 0.0, 0.7, -0.2)
-    expected = worked_example(derive(graph), {"x[1]": 0.5, "y[1]": 1.0, "x[2]": -1.5, "y[2]": 0.0, "w1": 0.7, "b1": -0.2})
-    assert loss == pytest.approx(expected.loss, rel=1e-14)
-    assert gradients == pytest.approx({p.name: g for p, g in expected.gradients.items()}, rel=1e-13)
-
-
-@pytest.mark.parametrize("activation, loss, expected_loss", [
-    ("sigmoid", "half_sse", 1.0), ("softmax", "softmax_cross_entropy", 2000.0), ("tanh", "sse", 5.0),
-])
-def test_graph_source_is_stable_at_large_logits(activation, loss, expected_loss):
-    network = nn.mlp(["x"], [nn.Dense(2, activation)], loss, targets=["y1", "y2"])
-    gradient = run(graph_source(derive(network)), "gradient")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        value, gradients = gradient(1.0, 0.0, 1.0, 1000.0, -1000.0, 0.0, 0.0)
-    assert float(value) == pytest.approx(expected_loss, rel=1e-12)
-    assert all(numpy.isfinite(list(gradients.values())))
-
-
-# --- backward_source: the layer form, for one example ---
+# --- backward_source: the layer form, over a batch ---
 
 MAZUR_BACKWARD = '''import numpy
 
@@ -125,46 +53,84 @@ def sigmoid(z):
 
 
 def backward(x, t, W1, b1, W2, b2):
-    """half_sse of one example and its gradient, layer by layer.
+    """half_sse and its gradient over a batch of examples, layer by layer.
 
-    x = (i1, i2); t = (t1, t2)
-    W1 = [w1, w2; w3, w4] (rows: units h1, h2; columns: i1, i2)
-    b1 = b1 (one bias shared by the layer)
-    W2 = [w5, w6; w7, w8] (rows: units o1, o2; columns: out_h1, out_h2)
-    b2 = b2 (one bias shared by the layer)
+    x: (batch, 2) or (2,), one row of inputs per example: i1, i2
+    t: (batch, 2) or (2,), the examples' targets: t1, t2
+    W1: (2, 2), rows are the units of layer 1, columns its inputs: [w1, w2; w3, w4]
+    b1: a number, one bias shared by the units of layer 1: b1
+    W2: (2, 2), rows are the units of layer 2, columns its inputs: [w5, w6; w7, w8]
+    b2: a number, one bias shared by the units of layer 2: b2
+
+    Returns (loss, gradients): the loss, the mean over the examples, and each parameter's
+    gradient in its shape ({'W1': dE/dW1, ...}), the mean of the examples' gradients.
+    One example given as 1-D vectors is a batch of one.
     """
-    z1 = W1 @ x + b1
+    x, t = numpy.atleast_2d(x, t)
+    z1 = x @ W1.T + b1
     a1 = sigmoid(z1)
-    z2 = W2 @ a1 + b2
+    z2 = a1 @ W2.T + b2
     a2 = sigmoid(z2)
-    loss = 1/2 * numpy.sum((-a2 + t)**2, axis=-1)
+    loss = numpy.mean(1/2 * numpy.sum((-a2 + t)**2, axis=-1))
     delta2 = (a2 - t) * (a2*(1 - a2))
-    delta1 = (W2.T @ delta2) * (a1*(1 - a1))
-    return loss, {'W1': numpy.outer(delta1, x), 'b1': numpy.sum(delta1), 'W2': numpy.outer(delta2, a1), 'b2': numpy.sum(delta2)}
+    delta1 = (delta2 @ W2) * (a1*(1 - a1))
+    return loss, {'W1': delta1.T @ x / len(x), 'b1': numpy.sum(delta1) / len(x), 'W2': delta2.T @ a1 / len(x), 'b2': numpy.sum(delta2) / len(x)}
+
+
+def forward(x, t, W1, b1, W2, b2):
+    """half_sse (the batch mean) and the output layer's activations, one row per example;
+    the arguments are backward's.
+    """
+    x, t = numpy.atleast_2d(x, t)
+    z1 = x @ W1.T + b1
+    a1 = sigmoid(z1)
+    z2 = a1 @ W2.T + b2
+    a2 = sigmoid(z2)
+    loss = numpy.mean(1/2 * numpy.sum((-a2 + t)**2, axis=-1))
+    return loss, a2
 '''
+
+MAZUR_VALUES = dict(w1=0.15, w2=0.20, w3=0.25, w4=0.30, w5=0.40, w6=0.45, w7=0.50, w8=0.55, b1=0.35, b2=0.60)
 
 
 def test_backward_source_of_mazur():
     network = mazur_network()
     assert backward_source(network) == MAZUR_BACKWARD
-    values = dict(w1=0.15, w2=0.20, w3=0.25, w4=0.30, w5=0.40, w6=0.45, w7=0.50, w8=0.55, b1=0.35, b2=0.60)
     loss, arrays = run(MAZUR_BACKWARD, "backward")(numpy.array([0.05, 0.10]), numpy.array([0.01, 0.99]),
-                                                   *parameter_arrays(network, values))
+                                                   *parameter_arrays(network, MAZUR_VALUES))
     assert f"{loss:.9f}" == "0.298371109"
     assert f"{arrays['W2'][0, 0]:.9f}" == "0.082167041"     # dE/dw5
     assert gradients_by_name(network, arrays)["w1"] == pytest.approx(0.000438567734, rel=1e-9)
 
 
+def test_one_example_as_vectors_is_a_batch_of_one():
+    network = mazur_network()
+    backward = run(MAZUR_BACKWARD, "backward")
+    forward = run(MAZUR_BACKWARD, "forward")
+    arrays = parameter_arrays(network, MAZUR_VALUES)
+    x, t = numpy.array([0.05, 0.10]), numpy.array([0.01, 0.99])
+    loss, gradients = backward(x, t, *arrays)
+    batch_loss, batch_gradients = backward(x[None, :], t[None, :], *arrays)
+    assert loss == batch_loss and gradients.keys() == batch_gradients.keys()
+    assert all(numpy.array_equal(gradients[k], batch_gradients[k]) for k in gradients)
+    assert gradients["W1"].shape == (2, 2) and numpy.ndim(gradients["b1"]) == 0
+    forward_loss, output = forward(x, t, *arrays)
+    assert forward_loss == loss and output == pytest.approx(numpy.array([[0.75136507, 0.77292847]]), rel=1e-8)
+
+
 CONFIGURATIONS = {
     "tanh-sigmoid half_sse": (3, [nn.Dense(4, "tanh"), nn.Dense(2, "sigmoid")], "half_sse"),
     "relu-identity mse, no bias": (2, [nn.Dense(3, "relu", bias="none"), nn.Dense(2, "identity")], "mse"),
+    "relu per unit, shared": (3, [nn.Dense(4, "relu"), nn.Dense(2, "sigmoid", bias="shared")], "half_sse"),
     "leaky-softplus sse, shared": (2, [nn.Dense(3, "leaky_relu", alpha=0.2, bias="shared"),
                                        nn.Dense(1, "softplus")], "sse"),
+    "silu-identity half_mse": (2, [nn.Dense(3, "silu"), nn.Dense(2, "identity")], "half_mse"),
     "softmax hidden, half_mse": (3, [nn.Dense(3, "softmax"), nn.Dense(2, "sigmoid")], "half_mse"),
     "sigmoid binary cross-entropy": (3, [nn.Dense(3, "tanh"), nn.Dense(1, "sigmoid")], "cross_entropy"),
     "sigmoid multi cross-entropy": (2, [nn.Dense(2, "sigmoid")], "cross_entropy"),
     "softmax cross-entropy": (2, [nn.Dense(3, "relu"), nn.Dense(3, "softmax")], "cross_entropy"),
     "softmax_cross_entropy fused": (3, [nn.Dense(2, "sigmoid"), nn.Dense(3, "identity")], "softmax_cross_entropy"),
+    "upstream gradient": (3, [nn.Dense(3, "tanh", bias="shared"), nn.Dense(2, "sigmoid")], "upstream"),
     "custom activations, binary cross-entropy": (
         2, [nn.Dense(3, lambda z: z * sigmoid(z)), nn.Dense(1, lambda z: 1 / (1 + sympy.exp(-z)))], "cross_entropy"),
     "custom output, multi cross-entropy": (2, [nn.Dense(2, lambda z: 1 / (1 + sympy.exp(-z)))], "cross_entropy"),
@@ -180,46 +146,90 @@ def configuration(request):
     derivation = derive(network)
     mean = worked_example(derivation, parameters, examples=data, reduction="mean")
     total = worked_example(derivation, parameters, examples=data, reduction="sum")
-    return network, parameters, data, mean, total
+    first = worked_example(derivation, {**parameters, **data[0]})
+    return network, parameters, data, {"mean": mean, "sum": total, "first": first}
 
 
 def named(mapping):
     return {p.name: v for p, v in mapping.items()}
 
 
-def test_backward_source_matches_the_engine_example_by_example(configuration):
-    network, parameters, data, mean, _ = configuration
-    backward = run(backward_source(network), "backward")
-    arrays = parameter_arrays(network, parameters)
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_backward_source_over_a_batch_matches_the_worked_example(configuration, reduction):
+    network, parameters, data, expected = configuration
+    backward = run(backward_source(network, reduction=reduction), "backward")
     x, t = arrays_of(network, data)
-    results = [backward(xi, ti, *arrays) for xi, ti in zip(x, t)]
-    averaged = {name: numpy.mean([gradients_by_name(network, g)[name] for _, g in results]) for name in parameters}
-    assert numpy.mean([loss for loss, _ in results]) == pytest.approx(mean.loss, rel=1e-12)
-    assert averaged == pytest.approx(named(mean.gradients), rel=1e-10, abs=1e-13)
+    loss, arrays = backward(x, t, *parameter_arrays(network, parameters))
+    assert loss == pytest.approx(expected[reduction].loss, rel=1e-12)
+    assert gradients_by_name(network, arrays) == pytest.approx(named(expected[reduction].gradients),
+                                                               rel=1e-10, abs=1e-13)
+
+
+def test_backward_source_of_one_example_as_vectors_matches_the_worked_example(configuration):
+    network, parameters, data, expected = configuration
+    backward = run(backward_source(network), "backward")
+    x, t = arrays_of(network, data)
+    loss, arrays = backward(x[0], t[0], *parameter_arrays(network, parameters))
+    assert loss == pytest.approx(expected["first"].loss, rel=1e-12)
+    assert gradients_by_name(network, arrays) == pytest.approx(named(expected["first"].gradients),
+                                                               rel=1e-10, abs=1e-13)
 
 
 def test_numpy_functions_match_the_engine_over_a_batch(configuration):
-    network, parameters, data, mean, total = configuration
+    network, parameters, data, expected = configuration
     x, t = arrays_of(network, data)
-    for reduction, expected in (("mean", mean), ("sum", total)):
+    for reduction in ("mean", "sum"):
         forward, gradient = numpy_functions(network, reduction=reduction)
-        loss, outs = forward(parameters, x, t)
-        assert loss == pytest.approx(expected.loss, rel=1e-12)
-        assert gradient(parameters, x, t) == pytest.approx(named(expected.gradients), rel=1e-10, abs=1e-13)
+        loss, output = forward(parameters, x, t)
+        assert loss == pytest.approx(expected[reduction].loss, rel=1e-12)
+        assert gradient(parameters, x, t) == pytest.approx(named(expected[reduction].gradients), rel=1e-10, abs=1e-13)
+    assert output.shape == (len(data), len(network.targets))
     last = network.layers[-1].outs
-    assert outs[-1][0] == pytest.approx([mean.forward[a] for a in last], rel=1e-12)
+    assert output[0] == pytest.approx([expected["mean"].forward[a] for a in last], rel=1e-12)
     arrays = gradient(parameter_arrays(network, parameters), x, t, as_arrays=True)
     assert gradients_by_name(network, arrays) == gradient(parameters, x, t)
 
 
+def test_a_shared_bias_sums_over_units_and_examples():
+    network = nn.mlp(2, [nn.Dense(3, "relu", bias="shared"), nn.Dense(2, "identity", bias="shared")], "sse")
+    rng = numpy.random.default_rng(5)
+    parameters, data = random_point(network, rng, examples=6)
+    x, t = arrays_of(network, data)
+    W1, b1, W2, b2 = parameter_arrays(network, parameters)
+    _, arrays = run(backward_source(network, reduction="sum"), "backward")(x, t, W1, b1, W2, b2)
+    a2 = numpy.maximum(x @ W1.T + b1, 0) @ W2.T + b2
+    assert numpy.ndim(arrays["b2"]) == 0 and numpy.ndim(b2) == 0
+    assert arrays["b2"] == pytest.approx(numpy.sum(2 * (a2 - t)), rel=1e-12)   # dE/dz2 = 2 (a2 - t), every entry
+
+
 def test_one_matrix_product_per_layer():
     network = nn.mlp(4, [nn.Dense(5, "relu"), nn.Dense(5, "tanh"), nn.Dense(3, "softmax")], "cross_entropy")
-    source = batch_source(network)
-    forward, gradient = source.split("def gradient(")
+    source = backward_source(network)
+    gradient, forward = source.split("def forward(")
     assert forward.count(" @ ") == 3            # z^l = a^{l-1} W^T + b
     assert gradient.count(" @ ") == 3 + 2 + 3   # forward, delta^l = delta^{l+1} W^{l+1}, dW^l = delta^T a
+    assert "for " not in source.split("def backward(")[1].split('"""')[2]   # no loop over the examples
     assert "    delta2 = (delta3 @ W3) * (1 - a2**2)\n" in gradient
     assert "'W1': delta1.T @ x / len(x), 'b1': numpy.sum(delta1, axis=0) / len(x)" in gradient
+
+
+def test_the_file_chooses_the_reduction():
+    text = spec.builtin_examples()["mazur"].replace('notation = "mazur"', 'notation = "mazur"\nreduction = "sum"')
+    source = backward_code(spec.loads(text))
+    assert "loss = numpy.sum(" in source and "/ len(x)" not in source and "the sum over the examples" in source
+    assert "loss = numpy.mean(" in backward_code(spec.loads(spec.builtin_examples()["mazur"]))
+
+
+def test_the_docstring_of_a_wide_network_states_shapes_not_names():
+    network = nn.mlp(784, [nn.Dense(16, "sigmoid"), nn.Dense(10, "softmax")], "cross_entropy")
+    source = backward_source(network)
+    docstring = source.split("def backward(")[1].split('"""')[1]
+    assert len(docstring) < 3000 and len(source) < 6000
+    assert "x: (batch, 784) or (784,), one row of inputs per example\n" in docstring
+    assert "W1: (16, 784), rows are the units of layer 1, columns its inputs\n" in docstring
+    assert "b2: (10,), one bias per unit of layer 2\n" in docstring
+    assert "w1_1_1" not in source and "x1," not in source
+    assert "def backward(x, t, W1, b1, W2, b2):" in source
 
 
 # --- |z| = 1000 ---
@@ -266,4 +276,4 @@ def test_missing_parameters_and_bad_shapes_are_said_in_one_line():
                                          r"got \(1, 3\) and \(1, 2\)$"):
         forward(values, [1.0, 2.0, 3.0], [0.0, 1.0])
     with pytest.raises(ValueError, match="^unknown reduction 'max': expected mean or sum$"):
-        batch_source(network, reduction="max")
+        backward_source(network, reduction="max")
