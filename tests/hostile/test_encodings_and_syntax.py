@@ -32,7 +32,7 @@ def test_a_utf8_byte_order_mark_is_dropped():
 
 def test_a_utf8_byte_order_mark_from_standard_input_is_dropped():
     outcome = derived(None, ("derive", "-", "-f", "json", "-o", "-"), formats=None, stdin=b"\xef\xbb\xbf" + MAZUR.encode())
-    assert '"schema": 1' in outcome.stdout
+    assert '"schema": 2' in outcome.stdout
 
 
 def test_utf16_on_standard_input_is_refused_naming_it():

@@ -129,7 +129,7 @@ GRAPH_TYPOS = [
     ("[graph]", "[graph]\noutputs = \"f\"", "did you mean 'output'"),
     ("[graph]", "[graph]\noutput = \"g\"", "'g' is not a node"),
     ("[graph]", "[graph]\noutput = 3", "output"),
-    ("[graph]", "[graph]\nparameters = [\"z\"]", "z not in graph.inputs"),
+    ("[graph]", "[graph]\nparameters = [\"z\"]", "missing values for z"),  # a parameter need not be an input
     ("[graph]", "[graph]\nparameters = []", "no parameters"),
     ('[["q", "x + y"], ["f", "q*x"]]', "[]", "the graph is empty"),
     ('[["q", "x + y"], ["f", "q*x"]]', '[["q", "x + y", "z"]]', "expected a pair"),
