@@ -6,7 +6,7 @@ f = q z`` as much as a deep MLP, and one node may feed several others.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Iterable, Mapping
 
@@ -84,13 +84,64 @@ class Graph:
         data, as Symbols or names; any other symbol of ``expr`` is an input.
         ``output`` names the output node (default ``f``, or ``f1``, ... when ``expr``
         has a symbol ``f``). See :mod:`symprop.model.decompose`.
+
+        An expression over matrices (``MatrixSymbol``, ``Matrix``: ``(W*x + b - y).T*(W*x + b - y)``,
+        ``Trace(A*X*B)``) is first written out over their entries (:func:`matrices.explicit_entries`),
+        a matrix declared by itself or its name; its gradient then has its matrix form too.
         """
+        if matrices.has_matrices(expr):
+            return cls._from_matrix_expression(expr, parameters, inputs, output)
         try:
             network = expression_network(expr, parameters=parameters, inputs=inputs, output=output)
         except ExpressionNetworkError as error:
             raise GraphError(str(error)) from None
         return cls.from_pairs(network.pairs, inputs=network.inputs, parameters=network.parameters,
                               output=network.output, latex_names=network.latex_names)
+
+    @classmethod
+    def _from_matrix_expression(cls, expr, parameters, inputs, output) -> "Graph":
+        """:meth:`from_expression` of an expression holding matrices: decomposed over the
+        entries, each matrix then declared as a whole, the expression kept for the output."""
+        try:
+            scalar, arrays = matrices.explicit_entries(expr)
+        except matrices.MatrixError as error:
+            raise GraphError(str(error)) from None
+        if isinstance(scalar, sympy.MatrixBase):
+            raise GraphError(f"the expression is a {scalar.rows}x{scalar.cols} matrix: expected a scalar (a loss, a "
+                             "trace, a 1x1 product or one entry)")
+        owners = {r.name: r for r in arrays.records.values()}
+        used = scalar.free_symbols
+
+        def entries(declared):
+            """The declared names with each matrix (or its name) stood for by the entries the
+            expression reads (an entry it never reads keeps its true gradient, 0)."""
+            found = []
+            for item in declared or ():
+                record = owners.get(getattr(item, "name", item))
+                if record is None:
+                    found.append(item)
+                    continue
+                read = [e for e in record.entries if e in used]
+                if not read:
+                    raise GraphError(f"{record.name} is declared but the expression reads none of its entries")
+                found += read
+            return found
+
+        try:
+            network = expression_network(scalar, parameters=None if parameters is None else entries(parameters),
+                                         inputs=entries(inputs), output=output)
+        except ExpressionNetworkError as error:
+            raise GraphError(str(error)) from None
+        owner = arrays.entry_owner
+
+        def as_matrices(symbols):
+            wholes = [owners[owner[s]].written if s in owner else s for s in symbols]
+            return list(dict.fromkeys(wholes))
+
+        graph = cls.from_pairs(network.pairs, inputs=as_matrices(network.inputs),
+                               parameters=as_matrices(network.parameters), output=network.output,
+                               latex_names=network.latex_names)
+        return replace(graph, arrays=graph.arrays.with_written({graph.output: expr}))
 
     @cached_property
     def nodes(self) -> tuple[Symbol, ...]:

@@ -12,7 +12,7 @@ from symprop.engine.matrix_gradients import equal_at_random_points
 from symprop.engine.records import Gradient, MatrixGradient
 from symprop.errors import SympropError
 from symprop.model.activations import sigmoid
-from symprop.model.graph import Graph
+from symprop.model.graph import Graph, GraphError
 from tests.reference import exactly_equal, reference_gradient, assert_equal_at_random_points
 
 L = Symbol("L", real=True)
@@ -220,3 +220,33 @@ def test_a_bare_matrix_expression_written_out_then_split_into_nodes_keeps_its_ma
     assert_entries_are_sympy_diff(derivation, X, expr)
     assert_form_is_the_entries(derivation, X)
     assert same_matrix(derivation[X].matrix_form, 2 * Trace(A * X * B) * A.T * B.T)
+
+
+# --- bare expressions in matrices: derive(expr, parameters=[...]) ----------------------------------
+
+@pytest.mark.parametrize("build, parameters, has_form", [
+    (lambda W, x, b, y: ((W * x + b - y).T * (W * x + b - y)), ["W", "b"], True),
+    (lambda W, x, b, y: Trace((W * x + b) * (W * x + b).T), ["W"], True),
+    # SymPy's matrix derivative of an indexed entry is wrong here: the proof refuses the form
+    (lambda W, x, b, y: (x.T * W.T * W * x)[0, 0] + sympy.sin(b[0, 0]), ["W", "b"], False),
+])
+def test_a_bare_matrix_expression_is_derived_entry_by_entry_with_its_matrix_form(build, parameters, has_form):
+    W, x, b, y = MatrixSymbol("W", 2, 3), MatrixSymbol("x", 3, 1), MatrixSymbol("b", 2, 1), MatrixSymbol("y", 2, 1)
+    expr = build(W, x, b, y)
+    derivation = derive(expr, parameters=parameters)
+    for name in parameters:
+        matrix = {"W": W, "b": b}[name]
+        assert_entries_are_sympy_diff(derivation, matrix, expr)
+        if derivation[matrix].matrix_form is not None:
+            assert_form_is_the_entries(derivation, matrix)
+    assert (derivation["W"].matrix_form is not None) == has_form
+
+
+def test_a_bare_matrix_expression_that_is_not_a_scalar_is_refused_in_one_line():
+    W, x = MatrixSymbol("W", 2, 3), MatrixSymbol("x", 3, 1)
+    with pytest.raises(GraphError, match=r"^the expression is a 2x1 matrix: expected a scalar") as caught:
+        derive(W * x, parameters=[W])
+    assert "\n" not in str(caught.value)
+    with pytest.raises(SympropError, match="Inverse|inverse") as caught:
+        derive(Trace(sympy.Inverse(MatrixSymbol("A", 2, 2))), parameters=["A"])
+    assert "\n" not in str(caught.value)
