@@ -220,16 +220,20 @@ X = sympy.MatrixSymbol("X", 2, 2)
         (sympy.Eq(w, x), "Eq(w, x) (an Equality) is not a scalar expression: expected sums, products, powers and "
                          "functions of symbols"),
         (w * sympy.Wild("k"), "k_ is a pattern symbol (Wild): expected plain symbols"),
-        (X[0, 0] * w, "matrices: X is a matrix, and an expression network takes a scalar expression: write the "
-                      "entries as symbols"),
-        (sympy.Matrix([w, x]), "matrices: Matrix([[w], [x]]) is a matrix, and an expression network takes a scalar "
-                               "expression: write the entries as symbols"),
+        (sympy.Matrix([w, x]), "the expression is a 2x1 matrix: expected a scalar (a loss, a trace, a 1x1 product "
+                               "or one entry)"),
         (Symbol("w") * Symbol("w", positive=True), "two different symbols are named w (their assumptions differ): "
                                                    "give each its own name"),
     ],
 )
 def test_what_cannot_be_differentiated_is_refused_in_one_line_naming_it(expr, message):
     assert one_line(lambda: Graph.from_expression(expr, parameters=["w"])) == message
+
+
+def test_an_entry_of_a_matrix_input_is_read_as_that_entry():
+    graph = Graph.from_expression(X[0, 0] * w, parameters=["w"])
+    assert [s.name for s in graph.inputs] == [f"X[{i}, {j}]" for i in range(X.rows) for j in range(X.cols)]
+    assert str(derive(graph)["w"].closed_form) == "X[0, 0]"
 
 
 def test_the_refusals_are_expression_network_errors_below_the_graph():
