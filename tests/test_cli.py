@@ -506,3 +506,13 @@ def test_an_output_folder_under_a_file_is_one_line(tmp_path):
     (tmp_path / "file").write_text("x")
     result = CliRunner().invoke(main, ["derive", "-f", "md", "-o", str(tmp_path / "file" / "out")])
     assert result.exit_code == 2 and "part of the path is a file" in result.output
+
+
+def test_a_broken_user_template_exits_2_in_one_line_and_writes_nothing(tmp_path):
+    (tmp_path / "tpl" / "latex").mkdir(parents=True)
+    (tmp_path / "tpl" / "latex" / "blocks.tex.j2").write_text("((* if *))\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["derive", "-f", "md,tex", "-o", str(tmp_path / "out"), "--templates",
+                                       str(tmp_path / "tpl")])
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1 and "template latex/blocks.tex.j2, line 1" in result.output
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

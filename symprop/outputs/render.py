@@ -22,6 +22,7 @@ from pathlib import Path
 import jinja2
 
 from symprop.errors import SympropError
+from symprop.outputs.user_templates import reported_template_errors
 from symprop.document.build import build_document, expect_derivation
 from symprop.document.i18n import prose, with_particles
 from symprop.document.model import Document, Mark, Math
@@ -157,7 +158,8 @@ def _render(fmt: str, template_dir, document: Document, **format_options) -> str
     blocks = BLOCK_TEMPLATES[fmt] if template_dir is not None else packaged
     context = {"document": document, "text": prose(document.lang), "blocks_template": blocks,
                "packaged_blocks": packaged, **format_options}
-    text = environment.get_template(TEMPLATE_NAMES[fmt]).render(context)
+    with reported_template_errors(template_dir):
+        text = environment.get_template(TEMPLATE_NAMES[fmt]).render(context)
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 
