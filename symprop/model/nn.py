@@ -7,7 +7,7 @@ documents.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, cmp_to_key
 from typing import Callable, Sequence
 
@@ -407,8 +407,10 @@ def with_upstream_gradient(graph: Graph, outputs, name: str = "L") -> Graph:
     r"""``graph`` ending in ``L = sum_k g_k y_k`` over the nodes ``outputs`` (``y_k``), with the
     upstream gradient ``g_k`` as new inputs: ``dL/dy_k = g_k``, so the reverse walk starts
     from a given ``dout`` as a layer's ``backward(dout)`` does. ``g_k`` is named ``g`` for one
-    output and ``g1, g2, ...`` otherwise (LaTeX ``g_{k}``)."""
+    output and ``g1, g2, ...`` otherwise (LaTeX ``g_{k}``); a matrix node stands for its
+    entries, row by row."""
     nodes = {s.name: s for s in graph.nodes}
+    outputs = _with_matrix_entries(graph, outputs)
     chosen = [nodes.get(getattr(y, "name", y)) for y in outputs]
     missing = [str(getattr(y, "name", y)) for y, s in zip(outputs, chosen) if s is None]
     if missing or not chosen:
@@ -425,8 +427,20 @@ def with_upstream_gradient(graph: Graph, outputs, name: str = "L") -> Graph:
     latex.update({g: tex.format(j=index(k)).replace("_{}", "") for k, g in enumerate(gradients, 1)})
     loss = Symbol(name, real=True)
     equations = [*((e.node, e.expr) for e in graph.equations), (loss, record.expression(chosen, gradients, ()))]
-    return Graph.from_pairs(equations, inputs=(*graph.inputs, *gradients), parameters=graph.parameters, output=loss,
-                            latex_names=latex)
+    result = Graph.from_pairs(equations, inputs=(*graph.inputs, *gradients), parameters=graph.parameters,
+                              output=loss, latex_names=latex)
+    return replace(result, arrays=graph.arrays)  # the matrices stay known: derivation[W] still gathers W
+
+
+def _with_matrix_entries(graph: Graph, outputs) -> list:
+    """``outputs`` with each matrix node (by itself or its name) replaced by its entries, row by
+    row: the upstream gradient of a matrix-valued output is given entry by entry, nested like it."""
+    records = graph.arrays.records if graph.arrays else {}
+    expanded = []
+    for y in outputs:
+        record = records.get(getattr(y, "name", y))
+        expanded += list(record.entries) if record is not None and record.role == "node" else [y]
+    return expanded
 
 
 def upstream_inputs(graph: Graph) -> tuple[Symbol, ...]:

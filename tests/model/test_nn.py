@@ -348,3 +348,18 @@ def test_a_network_describes_itself_in_one_line_in_a_notebook():
     network = mlp(["i1", "i2"], [Dense(2, "sigmoid"), Dense(2, "sigmoid", bias="shared")], "half_sse", notation="mazur")
     assert network._repr_markdown_() == ("**Network** (mazur notation): 2 inputs -> 2 sigmoid -> 2 sigmoid, loss "
                                          "half_sse; 11 parameters (8 weights, 3 biases)\n")
+
+
+def test_an_upstream_gradient_for_a_matrix_node_is_given_entry_by_entry():
+    from symprop.engine.backprop import derive
+    from symprop.model.graph import Graph
+    from symprop.model.nn import with_upstream_gradient
+
+    W, x, z = sympy.MatrixSymbol("W", 2, 3), sympy.MatrixSymbol("x", 3, 1), sympy.MatrixSymbol("z", 2, 1)
+    s = Symbol("s", real=True)
+    graph = with_upstream_gradient(Graph.from_pairs([(z, W * x), (s, (z.T * z)[0, 0])], parameters=[W], inputs=[x]),
+                                   ["z"])
+    g1, g2 = graph.inputs[-2:]
+    # L = g . (W x): dL/dW = g x^T, the layer's backward(dout) with dout = g
+    expected = sympy.Matrix([[g, ] for g in (g1, g2)]) * sympy.Matrix(3, 1, lambda i, j: Symbol(f"x[{i}, 0]", real=True)).T
+    assert derive(graph)[W].closed_form == expected
