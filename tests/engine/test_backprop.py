@@ -649,10 +649,10 @@ def test_derive_of_an_expression_without_parameters_says_what_to_declare():
         derive(w * x)
 
 
-def test_derive_of_a_matrix_is_refused_in_one_line_for_now():
+def test_derive_of_a_1x1_matrix_is_its_entry_and_a_larger_one_is_refused():
     from symprop.model.graph import GraphError
 
     w, x = symbols("w x")
-    with pytest.raises(GraphError, match=r"^matrices: Matrix\(\[\[w\*x\]\]\) is a matrix, and an expression "
-                                         r"network takes a scalar expression: write the entries as symbols$"):
-        derive(sympy.Matrix([[w * x]]), parameters=[w])
+    assert derive(sympy.Matrix([[w * x]]), parameters=[w])["w"].closed_form == x
+    with pytest.raises(GraphError, match=r"^the expression is a 2x1 matrix: expected a scalar"):
+        derive(sympy.Matrix([[w * x], [w]]), parameters=[w])

@@ -185,28 +185,14 @@ def test_read_stream_reads_utf8_and_refuses_the_rest_in_one_line():
 # --- only regular files are read, and no more than the bound --------------------
 
 import os
-import signal
-from contextlib import contextmanager
 
-
-@contextmanager
-def no_longer_than(seconds: int):
-    """Fail instead of hanging when a read blocks."""
-    def hung(signum, frame):
-        raise AssertionError(f"the read blocked for {seconds} s")
-    previous = signal.signal(signal.SIGALRM, hung)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
+from tests.deadlines import time_bound
 
 
 def test_a_fifo_with_no_writer_is_refused_without_blocking(tmp_path):
     fifo = tmp_path / "net.toml"
     os.mkfifo(fifo)
-    with no_longer_than(10), pytest.raises(SpecError) as raised:
+    with time_bound(10, "the read"), pytest.raises(SpecError) as raised:
         read_text(fifo)
     assert str(raised.value) == (f"{fifo}: file: is a pipe (FIFO): expected a network file (a regular file), "
                                  "or - for standard input")
@@ -214,14 +200,14 @@ def test_a_fifo_with_no_writer_is_refused_without_blocking(tmp_path):
 
 @pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom", "/dev/null"])
 def test_devices_are_refused_without_reading(device):
-    with no_longer_than(10), pytest.raises(SpecError, match=r"is a character device: expected a network file"):
+    with time_bound(10, "the read"), pytest.raises(SpecError, match=r"is a character device: expected a network file"):
         read_text(device)
 
 
 def test_a_link_to_a_device_and_a_folder_are_refused(tmp_path):
     link = tmp_path / "zero.toml"
     link.symlink_to("/dev/zero")
-    with no_longer_than(10), pytest.raises(SpecError, match="is a character device"):
+    with time_bound(10, "the read"), pytest.raises(SpecError, match="is a character device"):
         read_text(link)
     with pytest.raises(SpecError, match=r"is a folder: expected a network file"):
         read_text(tmp_path)
@@ -246,7 +232,7 @@ def test_a_file_swapped_for_a_fifo_after_the_look_is_refused(tmp_path, monkeypat
     os.mkfifo(fifo)
     real_open = os.open
     monkeypatch.setattr(spec_file.os, "open", lambda path, *args: real_open(fifo, *args))
-    with no_longer_than(10), pytest.raises(SpecError, match="is a pipe"):
+    with time_bound(10, "the read"), pytest.raises(SpecError, match="is a pipe"):
         read_text(regular)
 
 

@@ -16,9 +16,7 @@ that runs past its bound is stopped by ``SIGALRM`` and fails at once.
 """
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -29,33 +27,13 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from symprop.cli import main
+from tests.deadlines import CaseTimeout, time_bound
 
 #: The folder the cases run from: ``python -m symprop`` must find this package.
 ROOT = Path(__file__).resolve().parents[2]
 #: Seconds a case may take unless it says otherwise.
 DEFAULT_SECONDS = 10.0
 PREFIX = "symprop: error: "
-
-
-class CaseTimeout(BaseException):
-    """A case ran past its time bound. A ``BaseException``, so the command line's
-    ``except Exception`` cannot turn it into an internal error and hide the hang."""
-
-
-@contextlib.contextmanager
-def time_bound(seconds: float, what: str):
-    """Fail with :class:`CaseTimeout` when the body runs longer than ``seconds``."""
-
-    def expire(signum, frame):
-        raise CaseTimeout(f"{what}: still running after {seconds:g} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,6 +24,7 @@ from symprop import Graph, derive, nn
 from symprop.cli import main
 from symprop.outputs import export, render
 from symprop.printing.latex import SympropLatexPrinter
+from tests.deadlines import time_bound
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,19 +47,6 @@ HOSTILE_NAMES = [
 ]
 #: The characters whose raw appearance in an output would mean the name was not escaped.
 FORMATS = ["latex", "github", "kramdown", "dollar", "html"]
-
-
-@contextmanager
-def no_longer_than(seconds: int):
-    def hung(signum, frame):
-        raise AssertionError(f"blocked for {seconds} s")
-    previous = signal.signal(signal.SIGALRM, hung)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def one_line_refusal(result, *words):
@@ -306,7 +293,7 @@ COMMANDS = {"derive": [], "describe": [], "check": ["w", "x"], "grad": ["w"], "c
                                          ("link", "character device")])
 def test_a_pipe_or_a_device_is_refused_without_blocking(tmp_path, command, kind, words):
     path = _special(tmp_path, kind)
-    with no_longer_than(20):
+    with time_bound(20, "the call"):
         result = CliRunner().invoke(main, [command, path, *COMMANDS[command]])
     one_line_refusal(result, words)
 

@@ -9,7 +9,6 @@ import subprocess
 from pathlib import Path
 from types import SimpleNamespace
 
-import jinja2
 import pytest
 import sympy
 from markdown_it import MarkdownIt
@@ -23,6 +22,7 @@ from symprop.model import nn
 from symprop.model.graph import Graph
 from symprop.numbers import worked_example as numeric
 from symprop.outputs import pipeline, render
+from symprop.outputs.user_templates import UserTemplateError
 from symprop.printing.rows import math_lines
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -357,7 +357,7 @@ def test_a_section_added_to_the_model_reaches_every_format(mazur_example, monkey
 def test_strict_undefined_and_tex_safe_delimiters(tmp_path, mazur_example):
     (tmp_path / "latex").mkdir()
     (tmp_path / "latex" / "document.tex.j2").write_text("\\newcommand{\\x}[1]{{#1}} a^{{2}} ((( no_such_field )))")
-    with pytest.raises(jinja2.UndefinedError):
+    with pytest.raises(UserTemplateError, match="^template latex/document.tex.j2, line 1: 'no_such_field' is undefined$"):
         render.render_latex(*mazur_example, template_dir=tmp_path)
     (tmp_path / "latex" / "document.tex.j2").write_text("\\newcommand{\\x}[1]{{#1}} a^{{2}} ((( document.lang )))")
     assert render.render_latex(*mazur_example, template_dir=tmp_path) == "\\newcommand{\\x}[1]{{#1}} a^{{2}} en\n"
