@@ -186,6 +186,8 @@ def _constant_ratio(claimed, would_be, digits: int):
     if len(ratios) < 2 or any(w == 0 and not close(c, 0, digits) for c, w in known):
         return None
     first = ratios[0]
+    if close(first, 0, digits) and not all(close(c, 0, digits) for c, _ in known):
+        return None  # a ratio that only looks like 0 (the gradient is astronomically large), not a zero claim
     return first if all(close(r, first, digits) for r in ratios) else None
 
 

@@ -220,3 +220,11 @@ def test_siblings_differ_in_one_number_only():
     assert _siblings(out_h1, names) == []
     assert _siblings(a, names) == [b]  # w1_2_2 and w2_2_1 differ from w2_1_2 in two numbers
     assert _siblings(b, names) == [a, c, d]
+
+
+def test_a_nonzero_claim_against_an_astronomically_large_gradient_is_not_called_zero():
+    w, x, f = (Symbol(n, real=True) for n in "wxf")
+    graph = Graph.from_pairs([(f, sympy.exp(sympy.exp(sympy.exp(sympy.exp(sympy.exp(w * x))))))],
+                             inputs=[x], parameters=[w])
+    assert "0 at every point" not in (diagnosis(graph, "w", "-1") or "")
+    assert diagnosis(graph, "w", "0") == "the claim is 0 at every point"
