@@ -62,3 +62,9 @@ def test_an_escaped_ampersand_is_not_an_alignment_point():
     assert without_alignment(r"\mathrm{g\&h} &= 3") == r"\mathrm{g\&h} = 3"
     assert without_alignment(r"a \\&= b") == r"a \\= b"
     assert math_lines([r"\mathrm{g\&h} = 1", "x = 2"]).splitlines()[1] == r"\mathrm{g\&h} &= 1 \\"
+
+
+def test_widths_at_measure_a_row_holding_a_nul_segment_by_segment():
+    tex = "\\frac{a}{b} + \\left( x \\right) + c\x00d + e"
+    cuts = [0, 12, 13, len(tex)]
+    assert widths_at(tex, cuts) == {c: visible_width(tex[:c]) for c in cuts}
