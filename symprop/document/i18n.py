@@ -188,7 +188,7 @@ KOREAN: Mapping[str, str] = {
     "loss_intro": "손실 함수는 출력의 오차를 잽니다:",
     "loss_upstream": (
         "역전파는 주어진 상류 기울기 {g}에서 시작합니다. 계층의 backward(dout)가 받는 것처럼 출력마다 수가 하나씩 "
-        "있습니다. 아래 손실 함수는 각 출력에 대한 기울기가 바로 그 수가 되도록, 곧 {rule}가 되도록 정한 것입니다:"
+        "있습니다. 아래 손실 함수는 각 출력에 대한 기울기가 바로 그 수가 되도록, 곧 {rule|가} 되도록 정한 것입니다:"
     ),
     "loss_over_examples_mean": "위는 첫 번째 예제의 값이며, 예제 {count}개에 대한 손실 함수의 평균은 {value}입니다.",
     "loss_over_examples_sum": "위는 첫 번째 예제의 값이며, 예제 {count}개에 대한 손실 함수의 합은 {value}입니다.",
