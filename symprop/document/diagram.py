@@ -22,7 +22,9 @@ MAX_DRAWN = 80
 
 def diagram(doc) -> dict:
     """``{"kind", "nodes", "edges"}`` for ``doc`` (a :class:`symprop.document.formulas.Formulas`)."""
-    if doc.summarised or len(doc.graph.nodes) + len(doc.graph.parameters) > MAX_DRAWN:
+    # A graph over matrices would be drawn entry by entry, a tangle of scalars that says less
+    # than its matrix equations: such graphs, like very large ones, get no picture.
+    if doc.summarised or len(doc.graph.nodes) + len(doc.graph.parameters) > MAX_DRAWN or doc.graph.arrays:
         return {"kind": "none", "nodes": [], "edges": []}
     return _network_diagram(doc) if doc.network is not None else _graph_diagram(doc)
 

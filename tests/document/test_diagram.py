@@ -85,3 +85,16 @@ def test_mermaid_ids_are_distinct_for_distinct_names():
     ids = [diagram.mermaid_id(n) for n in names]
     assert len(set(ids)) == len(ids) and all(re.fullmatch(r"\w+", i, flags=re.ASCII) for i in ids)
     assert diagram.mermaid_text("a`b#c\nd") == "a#96;b#35;c d"
+
+
+def test_a_graph_over_matrices_gets_no_picture_of_its_scalar_entries():
+    import sympy
+
+    from symprop.document.diagram import diagram
+    from symprop.document.formulas import Formulas
+    from symprop.document.options import document_options
+    from symprop.engine.backprop import derive
+
+    W, x = sympy.MatrixSymbol("W", 2, 2), sympy.MatrixSymbol("x", 2, 1)
+    derivation = derive((x.T * W * x)[0, 0], parameters=[W])
+    assert diagram(Formulas(derivation, None, document_options()))["kind"] == "none"
