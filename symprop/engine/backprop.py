@@ -233,8 +233,20 @@ def _diff_each(expr: Expr, symbols: tuple[Symbol, ...]) -> dict[Symbol, Expr]:
     parts: dict[Symbol, list[Expr]] = defaultdict(list)
     for term in expr.args:
         for s in term.free_symbols & wanted:
-            parts[s].append(term.diff(s))
+            parts[s].append(_term_derivative(term, s))
     return {s: sympy.Add(*parts[s]) for s in symbols}
+
+
+def _term_derivative(term: Expr, symbol: Symbol) -> Expr:
+    """``d term / d symbol``; for a product holding ``symbol`` once as a plain factor and
+    nowhere else (a dense layer's ``w a``), the other factors, read off without SymPy's
+    general product rule: in their canonical order, as ``diff`` would give them."""
+    if term.is_Mul and term.is_commutative:
+        args = term.args
+        others = tuple(a for a in args if a != symbol)
+        if len(others) == len(args) - 1 and not any(a.has(symbol) for a in others):
+            return others[0] if len(others) == 1 else sympy.Mul._from_args(others)
+    return term.diff(symbol)
 
 
 def _applied_to_symbols(expr: Expr) -> bool:

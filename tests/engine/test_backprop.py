@@ -656,3 +656,15 @@ def test_derive_of_a_1x1_matrix_is_its_entry_and_a_larger_one_is_refused():
     assert derive(sympy.Matrix([[w * x]]), parameters=[w])["w"].closed_form == x
     with pytest.raises(GraphError, match=r"^the expression is a 2x1 matrix: expected a scalar"):
         derive(sympy.Matrix([[w * x], [w]]), parameters=[w])
+
+
+def test_a_products_derivative_read_off_is_what_sympy_diff_gives():
+    from symprop.engine.backprop import _term_derivative
+
+    a, b, w, x = symbols("a b w x")
+    rng = random.Random(0)
+    for _ in range(500):
+        factors = [rng.choice((a, b, w, x)) for _ in range(rng.randint(1, 4))]
+        term = rng.choice((1, 2, -1, Rational(1, 2))) * sympy.Mul(*factors) * rng.choice((1, sympy.exp(a), sin(w)))
+        for s in (a, b, w, x):
+            assert _term_derivative(term, s) == term.diff(s) and _term_derivative(term, s).args == term.diff(s).args
