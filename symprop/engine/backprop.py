@@ -368,5 +368,5 @@ def node_gradient(derivation: Derivation, node: Symbol | str, *, max_paths: int 
 
 def _input_local(graph: Graph, symbol: Symbol) -> dict[tuple[Symbol, Symbol], Expr]:
     """``(v, x) -> dv/dx`` for the nodes ``v`` that use the input ``x``."""
-    return {(v, symbol): _in_forward_quantities(graph.definition[v].diff(symbol), graph.forward_names)
+    return {(v, symbol): _in_forward_quantities(_diff_each(graph.definition[v], (symbol,))[symbol], graph.forward_names)
             for v in graph.input_consumers[symbol]}

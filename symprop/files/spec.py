@@ -417,9 +417,9 @@ def _examples(spec: SpecFile, roles, data: list[Symbol]) -> list[dict[Symbol, fl
         raise spec.error(key, f"{len(examples)} examples: at most {MAX_EXAMPLES}, as more would take very long")
     by_name = {s.name: s for s in data}
     known = {s.name for s in roles}
-    result = []
+    result, vectors = [], _vectors(roles)
     for i, table in enumerate(examples):
-        example = _value_keys(spec, (*key, i), table, _vectors(roles))
+        example = _value_keys(spec, (*key, i), table, vectors)
         wrong = [name for name in example if name not in by_name]
         if wrong:
             first = wrong[0]

@@ -75,18 +75,7 @@ def gradient_check(derivation, values, *, examples=None, reduction="mean", gradi
     def loss(point):
         return loss_and_gradients(program, FLOAT, rows, point, reduction, gradients=False)[0]
 
-    at_point = loss(parameters)
-    if not math.isfinite(at_point):
-        raise NumericError(f"the loss is {at_point} in float64 at the given values (it overflows), so finite "
-                           "differences cannot check the gradients: choose smaller values")
-    checks = tuple(
-        check_parameter(loss, parameters, i, p, s, at_point)
-        for i, (p, s) in enumerate(zip(graph.parameters, symbolic))
-    )
-    failures = [c for c in checks if not c.ok]
-    if failures:
-        raise GradientCheckError(failure_message(failures))
-    return checks
+    return central_checks(loss, parameters, [(i, p, s) for i, (p, s) in enumerate(zip(graph.parameters, symbolic))])
 
 
 def input_gradient_check(derivation, values, gradients, *, examples=None) -> tuple[GradientCheck, ...]:
@@ -103,17 +92,26 @@ def input_gradient_check(derivation, values, gradients, *, examples=None) -> tup
     def loss(point):
         return loss_and_gradients(program, FLOAT, [point], parameters, "sum", gradients=False)[0]
 
-    at_point = loss(row)
     position = {x: i for i, x in enumerate(graph.inputs)}
-    checks = tuple(check_parameter(loss, row, position[x], x, to_float(gradients[x]), at_point)
-                   for x in derivation.input_gradients)
+    return central_checks(loss, row, [(position[x], x, to_float(gradients[x])) for x in derivation.input_gradients])
+
+
+# --- gradient check internals ---
+
+def central_checks(loss, point, targets) -> tuple[GradientCheck, ...]:
+    """A :func:`check_parameter` row for each ``(index, symbol, symbolic value)`` of ``targets``,
+    ``loss`` taken at ``point`` with the index-th coordinate moved; a :class:`NumericError`
+    when the loss overflows at ``point``, a :class:`GradientCheckError` naming the first
+    symbol that disagrees."""
+    at_point = loss(point)
+    if not math.isfinite(at_point):
+        raise NumericError(f"the loss is {at_point} in float64 at the given values (it overflows), so finite "
+                           "differences cannot check the gradients: choose smaller values")
+    checks = tuple(check_parameter(loss, point, i, symbol, value, at_point) for i, symbol, value in targets)
     failures = [c for c in checks if not c.ok]
     if failures:
         raise GradientCheckError(failure_message(failures))
     return checks
-
-
-# --- gradient check internals ---
 
 def check_parameter(loss, parameters, index, parameter, symbolic, at_point) -> GradientCheck:
     """One parameter's row: the central quotient, or at a kink a one-sided one (see gradient_check);
