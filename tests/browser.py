@@ -1,0 +1,61 @@
+"""Debian's Chromium and chromedriver through Selenium, headless, with nothing downloaded:
+the one way the browser tests and the benchmarks open the HTML pages.
+
+``available()`` says whether the pieces are installed; ``chromium()`` starts one browser
+(share it: starting one takes a second or two); ``load_times()`` opens a page and reads
+the browser's own clock (Navigation Timing, and the page's ``symprop-math`` mark, set
+when KaTeX has set the last formula)."""
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import tempfile
+from pathlib import Path
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+
+
+def available() -> bool:
+    return importlib.util.find_spec("selenium") is not None and Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()
+
+
+@contextlib.contextmanager
+def chromium(size=(1280, 900)):
+    """A headless Chromium, its console log kept, closed (and its profile removed) on exit."""
+    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must not fetch a browser or a driver
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    with tempfile.TemporaryDirectory() as profile:
+        for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                         "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
+                         f"--user-data-dir={profile}", f"--window-size={size[0]},{size[1]}"):
+            options.add_argument(argument)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+        try:
+            yield driver
+        finally:
+            driver.quit()
+
+
+def load_times(driver, path: Path) -> dict:
+    """Open ``path`` from file:// and return, in milliseconds from the start of navigation,
+    ``load`` (the load event has finished: the page shows and its script answers) and
+    ``math`` (KaTeX has set the last formula)."""
+    driver.get(path.as_uri())
+    math_done(driver)
+    return driver.execute_script(
+        "const n = performance.getEntriesByType('navigation')[0];"
+        "return {load: n.loadEventEnd, math: performance.getEntriesByName('symprop-math')[0].startTime};")
+
+
+def math_done(driver, timeout: float = 20) -> None:
+    """Wait until the page has set its last formula (it sets them in slices)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, timeout, poll_frequency=0.05).until(
+        lambda d: d.execute_script("return document.documentElement.dataset.math === 'done'"))
