@@ -4,7 +4,7 @@ the one way the browser tests and the benchmarks open the HTML pages.
 ``available()`` says whether the pieces are installed; ``chromium()`` starts one browser
 (share it: starting one takes a second or two); ``load_times()`` opens a page and reads
 the browser's own clock (Navigation Timing, and the page's ``symprop-math`` mark, set
-when KaTeX has set the last formula)."""
+when KaTeX has set the last formula); ``screenshot()`` writes to ``SHOTS``."""
 from __future__ import annotations
 
 import contextlib
@@ -14,6 +14,16 @@ import tempfile
 from pathlib import Path
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+#: Where the browser tests write their screenshots (a CI artefact); SYMPROP_SCREENSHOTS moves it.
+SHOTS = Path(os.environ.get("SYMPROP_SCREENSHOTS", Path(__file__).resolve().parents[1] / "output" / "screenshots"))
+#: The screenshots written in this run, named at the end of it (tests/outputs/conftest.py).
+TAKEN: list[Path] = []
+
+
+def screenshot(driver, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(SHOTS / f"{name}.png"))
+    TAKEN.append(SHOTS / f"{name}.png")
 
 
 def available() -> bool:

@@ -88,7 +88,20 @@
     clearTimeout(scrollTimer);
     scrollTimer = setTimeout(function () {
       var section = derivationOf(param);
-      if (section && shown === param) section.scrollIntoView({ block: "start", behavior: smooth ? "smooth" : "auto" });
+      if (!section || shown !== param) return;
+      section.scrollIntoView({ block: "start", behavior: smooth ? "smooth" : "auto" });
+      // blocks passed on the way are laid out as they show and may grow past their
+      // estimated height, moving the derivation: once the scroll ends, land on it again
+      var tries = 0;
+      function settle() {
+        var off = section.getBoundingClientRect().top - parseFloat(getComputedStyle(section).scrollMarginTop);
+        if (Math.abs(off) > 3 && tries++ < 6 && shown === param) {
+          section.scrollIntoView({ block: "start" });
+          requestAnimationFrame(function () { requestAnimationFrame(settle); });
+        }
+      }
+      if (smooth && "onscrollend" in window) window.addEventListener("scrollend", settle, { once: true });
+      else requestAnimationFrame(function () { requestAnimationFrame(settle); });
     }, delay);
   }
   all("[data-param]", svg).forEach(function (el) {
