@@ -154,6 +154,8 @@ def test_a_summarised_network_has_a_small_page_without_a_picture():
     assert 'class="picture"' not in page and 'class="stepper"' not in page
     assert len(page.encode()) < 1_200_000
     assert page_json(page)["paths"] == {}
+    # summarised per layer: one worked parameter of each kind of each layer stands for the rest
+    assert re.findall(r'<div class="derivation" data-param="(\w+)"', page) == ["w2_1_1", "w1_1_1", "b2_1", "b1_1"]
 
 
 def test_prose_and_code_are_escaped():

@@ -144,6 +144,14 @@ def test_the_picture_on_a_phone_has_readable_labels_and_long_equations_scroll_in
     assert len(sizes["labels"]) == 8 and min(sizes["labels"]) >= 9
     assert min(sizes["names"]) >= 8
     chromium.screenshot(browser, "mazur-picture-390")
+    # the panel folds away, and a derivation scrolled to then clears only its toggle
+    folded = browser.execute_script("""
+        const panel = document.querySelector('.panel'), toggle = panel.querySelector('.panel-toggle');
+        const open = panel.offsetHeight; toggle.click();
+        const result = [open, panel.offsetHeight, toggle.getAttribute('aria-expanded'),
+          getComputedStyle(document.documentElement).getPropertyValue('--panel-height')];
+        toggle.click(); return result;""")
+    assert folded[0] > 200 and folded[1] < 60 and folded[2] == "false" and folded[3] == f"{folded[1]}px"
 
 
 def test_dark_theme_follows_the_system(browser, site):
