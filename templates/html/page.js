@@ -28,7 +28,12 @@
     var tex = el.textContent, derivation = el.closest(".derivation");
     var path = derivation && data.paths[derivation.getAttribute("data-param")];
     var display = el.classList.contains("display"), key = (display ? "D" : "T") + (path ? marked(tex, path.factors) : tex);
-    if (done[key]) { el.replaceChildren(done[key].cloneNode(true)); return; }
+    if (done[key]) {
+      var copy = done[key].cloneNode(true);
+      all(".highlight", copy).forEach(function (f) { f.classList.remove("highlight"); });  // hovered meanwhile
+      el.replaceChildren(copy);
+      return;
+    }
     options.displayMode = display;
     try {
       katex.render(key.slice(1), el, options);
@@ -130,7 +135,6 @@
   // --- the panel: its height keeps a scrolled-to derivation clear of it -----------
   var panel = document.querySelector(".panel"), toggle = document.querySelector(".panel-toggle");
   function measurePanel() {
-    fitLabels();
     if (!panel) return;
     var overlaps = getComputedStyle(panel).position === "sticky" && panel.getBoundingClientRect().width > 0.8 * window.innerWidth;
     document.documentElement.style.setProperty("--panel-height", overlaps ? panel.offsetHeight + "px" : "0px");
@@ -140,8 +144,11 @@
     toggle.setAttribute("aria-expanded", folded ? "false" : "true");
     measurePanel();
   });
+  fitLabels();
   measurePanel();
-  window.addEventListener("resize", measurePanel);
+  window.addEventListener("resize", function () { fitLabels(); measurePanel(); });
+  // the stepper's and a node's lines change the panel's height as they change
+  if (panel && window.ResizeObserver) new ResizeObserver(measurePanel).observe(panel);
 
   // --- a node's value and adjoint -------------------------------------------------
   var info = document.querySelector(".node-info");
