@@ -69,3 +69,27 @@ def math_done(driver, timeout: float = 20) -> None:
 
     WebDriverWait(driver, timeout, poll_frequency=0.05).until(
         lambda d: d.execute_script("return document.documentElement.dataset.math === 'done'"))
+
+
+def cpu_seconds(driver) -> float:
+    """The processor time (user and system) used so far by the browser: every process
+    under the driver's, read from /proc. Unlike wall time, it does not grow when other
+    work shares the machine."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    ticks, stack = 0, list(children.get(driver.service.process.pid, []))
+    while stack:
+        pid = stack.pop()
+        stack += children.get(pid, [])
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
