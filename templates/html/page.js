@@ -126,6 +126,14 @@
   // (--k in page.css); the picture grows at the bottom by what the numbers under the
   // lowest nodes move down
   var figure = svg.closest(".picture"), box = svg.viewBox.baseVal, drawnHeight = box.height;
+  // biases the picture draws side by side leave no room for bigger numbers under them
+  var centres = all(".node.bias rect", svg).map(function (r) {
+    return [r.x.baseVal.value + r.width.baseVal.value / 2, r.y.baseVal.value];
+  });
+  var crowded = centres.some(function (a) {
+    return centres.some(function (b) { return a !== b && a[1] === b[1] && Math.abs(a[0] - b[0]) < 70; });
+  });
+  figure.classList.toggle("crowded", crowded);
   function fitLabels() {
     var k = Math.min(1.9, Math.max(1, box.width / (svg.getBoundingClientRect().width || box.width)));
     svg.style.setProperty("--k", k.toFixed(2));
