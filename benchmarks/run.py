@@ -207,6 +207,42 @@ def bench_documents() -> None:
     report("Mazur PDF through latexmk", f"{elapsed:.2f} s", "< 3 s", elapsed < 3)
 
 
+def bench_html_page() -> None:
+    """The Mazur page's size, and its load in headless Chromium from file:// (the best of
+    five loads in one browser): the load event (the page shows, its script answers), the
+    page's mark once KaTeX has set the last formula (it sets them in slices), and the
+    processor time all the browser's processes spent on the load."""
+    from symprop.outputs import render
+    from symprop.files import spec
+    from symprop.outputs.pipeline import solve
+    from tests import browser
+
+    solution = solve(spec.load_builtin("mazur"))
+    page = render.render_html(solution.derivation, solution.example)
+    size = len(page.encode())
+    report("Mazur HTML page (KaTeX, its fonts, the numbers inlined)", f"{size / 1e6:.2f} MB", "< 1.5 MB", size < 1_500_000)
+    large = render.render_html(backprop.derive(sigmoid_mlp((784, 16, 10)), max_paths=0))
+    size = len(large.encode())
+    report("784-16-10 HTML page (summarised per layer)", f"{size / 1e6:.2f} MB", "< 3 MB", size < 3_000_000)
+    if not browser.available():
+        report("Mazur HTML page in Chromium", "no Chromium", "< 1 s", None)
+        return
+    times, cpu = [], []
+    with tempfile.TemporaryDirectory() as folder, browser.chromium() as driver:
+        path = Path(folder) / "mazur.html"
+        path.write_text(page, encoding="utf-8")
+        for _ in range(5):
+            driver.get("about:blank")
+            before = browser.cpu_seconds(driver)
+            times.append(browser.load_times(driver, path))
+            cpu.append(browser.cpu_seconds(driver) - before)
+    load, math = min(t["load"] for t in times) / 1000, min(t["math"] for t in times) / 1000
+    report("Mazur HTML page in Chromium, load event (file://)", f"{load:.3f} s", "< 1 s", load < 1)
+    report("  ... until KaTeX has set every formula", f"{math:.3f} s", "< 1 s", math < 1)
+    # wall time grows with whatever else the machine runs; the browser's processor time does not
+    report("  ... processor time of the browser for all of it", f"{min(cpu):.2f} s", "< 1 s", min(cpu) < 1)
+
+
 BIG_NETWORK_HEADER = """\
 title = "784-16-10 sigmoid network"
 notation = "plain"
@@ -343,7 +379,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     print(f"{'figure':<58} {'measured':>16}  {'target':<22} result")
     for bench in (bench_derivation_scaling, bench_memory, lambda: bench_against_expanded_diff(args.quick),
-                  bench_backends_agree, bench_cli_help, bench_documents, bench_big_network_file, bench_deep_documents, bench_generated_code):
+                  bench_backends_agree, bench_cli_help, bench_documents, bench_html_page, bench_big_network_file, bench_deep_documents, bench_generated_code):
         try:
             bench()
         except Exception as error:  # a missing piece is reported, the other figures still print

@@ -154,6 +154,7 @@ ENGLISH: Mapping[str, str] = {
     # the interactive page (HTML): its controls and the lines of its stepper
     "page_hint": "Hover over or focus a weight or a bias to see its paths to the loss and its derivation; click a node for its value and adjoint.",
     "page_stepper": "Step through the example",
+    "page_picture": "The network picture",
     "page_reset": "Reset",
     "page_back": "Back",
     "page_next": "Next",
@@ -289,6 +290,7 @@ KOREAN: Mapping[str, str] = {
     "training_plot_of_output": "경사하강법 단계에 따른 출력.",
     "page_hint": "가중치나 편향에 마우스를 올리거나 포커스를 두면 손실 함수까지의 경로와 그 유도가 강조됩니다. 노드를 누르면 그 값과 역전파 기울기가 나옵니다.",
     "page_stepper": "예제를 한 단계씩",
+    "page_picture": "신경망 그림",
     "page_reset": "처음으로",
     "page_back": "이전",
     "page_next": "다음",

@@ -17,6 +17,7 @@ from markupsafe import escape
 
 from symprop.document.diagram import PICTURE_DIGITS
 from symprop.document.model import Math
+from symprop.printing.latex import latex, partial
 from symprop.printing.numbers import plain_number
 from symprop.printing.rows import math_lines
 
@@ -28,6 +29,8 @@ MARGIN = 46
 RADIUS = 23
 #: Half width and half height of the boxes of biases and of the loss.
 BOX = {"bias": (20, 13), "loss": (34, 16)}
+#: Past this many paths to one parameter the page marks no factors (the equations sum the paths unlisted).
+MAX_MARKED_PATHS = 64
 
 
 # --- the inlined files -----------------------------------------------------------------
@@ -213,8 +216,25 @@ def paths(drawn, derivation) -> dict:
                     frontier.append(e["to"])
         if edges or p in nodes:
             result[p] = {"edges": sorted(seen_edges, key=lambda i: int(i[1:])), "nodes": sorted(nodes),
-                         "count": derivation.gradients[derivation.symbol(p)].path_count}
+                         "count": derivation.gradients[derivation.symbol(p)].path_count,
+                         "factors": path_factors(derivation, p)}
     return result
+
+
+def path_factors(derivation, name: str) -> list[str]:
+    """The factors of the paths from the loss to ``name``, as the equations print them:
+    the local derivative ``d a / d b`` of each step of each path, and ``d loss / d b``
+    for each node ``b`` on it (the run of factors the derivation groups), but not the
+    whole gradient ``d loss / d name``. Longest first, so that a page marking them in a
+    formula's TeX finds each whole. None past ``MAX_MARKED_PATHS`` paths."""
+    graph, gradient = derivation.graph, derivation[name]
+    if gradient.path_count > MAX_MARKED_PATHS:
+        return []
+    pairs = set()
+    for path in gradient.paths:
+        pairs |= set(zip(path.nodes, path.nodes[1:]))
+        pairs |= {(graph.output, b) for b in path.nodes[1:-1]}
+    return sorted({latex(partial(a, b), graph) for a, b in pairs}, key=lambda tex: (-len(tex), tex))
 
 
 class Numbers:

@@ -1,6 +1,7 @@
 // symprop's interactive page: KaTeX sets every formula; the picture's parameters
-// highlight their paths to the loss and their derivations; nodes show their values;
-// the stepper walks the worked example. Everything it needs is in #symprop-data.
+// highlight their paths to the loss, the factors of those paths in their derivations,
+// and scroll the derivation into view; nodes show their values; the stepper walks the
+// worked example. Everything it needs is in #symprop-data.
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("symprop-data").textContent);
@@ -11,55 +12,151 @@
       return values[name] === undefined || values[name] === null ? "—" : values[name];
     });
   }
+  function all(selector, root) { return Array.prototype.slice.call((root || document).querySelectorAll(selector)); }
 
   // --- math --------------------------------------------------------------------
-  document.querySelectorAll(".tex").forEach(function (el) {
-    var tex = el.textContent;
+  // Each parameter's path factors are marked in the TeX of its own derivation, so that
+  // KaTeX sets them in a span of class "factor" the highlight can find.
+  function marked(tex, factors) {
+    factors.forEach(function (f) { tex = tex.split(f).join("\\htmlClass{factor}{" + f + "}"); });
+    return tex;
+  }
+  var options = { throwOnError: false, strict: false,
+    trust: function (context) { return context.command === "\\htmlClass"; } };
+  var done = {};  // a formula the page sets again (a name in a heading, a table) is copied
+  function setMath(el) {
+    var tex = el.textContent, derivation = el.closest(".derivation");
+    var path = derivation && data.paths[derivation.getAttribute("data-param")];
+    var display = el.classList.contains("display"), key = (display ? "D" : "T") + (path ? marked(tex, path.factors) : tex);
+    if (done[key]) {
+      var copy = done[key].cloneNode(true);
+      all(".highlight", copy).forEach(function (f) { f.classList.remove("highlight"); });  // hovered meanwhile
+      el.replaceChildren(copy);
+      return;
+    }
+    options.displayMode = display;
     try {
-      katex.render(tex, el, { displayMode: el.classList.contains("display"), throwOnError: false, strict: false });
+      katex.render(key.slice(1), el, options);
+      done[key] = el.firstChild;
     } catch (error) {
       console.warn("KaTeX could not set " + tex);
     }
-  });
+  }
+  // In slices of ~40 ms, in the order of the page (the panel's, then from the top): the
+  // first slice before the page shows, the rest between frames, so that the page shows
+  // and answers before the last formula is set.
+  var pending = all(".tex");
+  function setRest() {
+    var start = performance.now();
+    while (pending.length && performance.now() - start < 40) setMath(pending.shift());
+    if (pending.length) { setTimeout(setRest, 0); return; }
+    performance.mark("symprop-math");
+    document.documentElement.setAttribute("data-math", "done");
+  }
+  setRest();
 
   var svg = document.querySelector(".picture svg");
   if (!svg) return;
 
-  function all(selector) { return Array.prototype.slice.call(document.querySelectorAll(selector)); }
   function byName(attr, name) { return all("[" + attr + "]").filter(function (el) { return el.getAttribute(attr) === name; }); }
 
   // --- paths from the loss to a parameter ----------------------------------------
-  var shown = null;
+  var shown = null, scrollTimer = null;
+  var smooth = !window.matchMedia("(prefers-reduced-motion: reduce)").matches;
   function clear() {
     all(".highlight").forEach(function (el) { el.classList.remove("highlight"); });
+    clearTimeout(scrollTimer);
     shown = null;
   }
-  function highlight(param, scroll) {
+  function derivationOf(param) {
+    return all(".derivation").filter(function (el) { return el.getAttribute("data-param") === param; })[0];
+  }
+  function highlight(param) {
     clear();
     var path = data.paths[param];
     if (!path) return;
     shown = param;
     path.edges.forEach(function (id) { byName("data-edge", id).forEach(function (el) { el.classList.add("highlight"); }); });
     path.nodes.forEach(function (name) {
-      svg.querySelectorAll(".node").forEach(function (el) {
+      all(".node", svg).forEach(function (el) {
         if (el.getAttribute("data-node") === name) el.classList.add("highlight");
       });
     });
-    var section = all(".derivation").filter(function (el) { return el.getAttribute("data-param") === param; })[0];
+    var section = derivationOf(param);
     if (section) {
       section.classList.add("highlight");
-      if (scroll) section.scrollIntoView({ block: "start", behavior: "smooth" });
+      all(".factor", section).forEach(function (f) { f.classList.add("highlight"); });
     }
   }
-  svg.querySelectorAll("[data-param]").forEach(function (el) {
+  function reveal(param, delay) {
+    // a pointer sweeping across the picture scrolls only to where it rests
+    clearTimeout(scrollTimer);
+    scrollTimer = setTimeout(function () {
+      var section = derivationOf(param);
+      if (!section || shown !== param) return;
+      section.scrollIntoView({ block: "start", behavior: smooth ? "smooth" : "auto" });
+      // blocks passed on the way are laid out as they show and may grow past their
+      // estimated height, moving the derivation: once the scroll ends, land on it again
+      var tries = 0;
+      function settle() {
+        var off = section.getBoundingClientRect().top - parseFloat(getComputedStyle(section).scrollMarginTop);
+        if (Math.abs(off) > 3 && tries++ < 6 && shown === param) {
+          section.scrollIntoView({ block: "start" });
+          requestAnimationFrame(function () { requestAnimationFrame(settle); });
+        }
+      }
+      if (smooth && "onscrollend" in window) window.addEventListener("scrollend", settle, { once: true });
+      else requestAnimationFrame(function () { requestAnimationFrame(settle); });
+    }, delay);
+  }
+  all("[data-param]", svg).forEach(function (el) {
     var param = el.getAttribute("data-param");
-    el.addEventListener("mouseenter", function () { highlight(param, false); });
+    el.addEventListener("mouseenter", function () { highlight(param); reveal(param, 150); });
     el.addEventListener("mouseleave", function () { if (document.activeElement !== el) clear(); });
-    el.addEventListener("focus", function () { highlight(param, el.matches(":focus-visible")); });
+    el.addEventListener("focus", function () {
+      highlight(param);
+      if (el.matches(":focus-visible")) reveal(param, 0);
+    });
     el.addEventListener("blur", clear);
     // a click on an edge goes to the derivation; a bias node's click shows its numbers instead
-    if (!el.classList.contains("node")) el.addEventListener("click", function () { highlight(param, true); });
+    if (!el.classList.contains("node")) el.addEventListener("click", function () { highlight(param); reveal(param, 0); });
   });
+
+  // --- the picture's labels keep their size on screen as it shrinks ---------------
+  // (--k in page.css); the picture grows at the bottom by what the numbers under the
+  // lowest nodes move down
+  var figure = svg.closest(".picture"), box = svg.viewBox.baseVal, drawnHeight = box.height;
+  // biases the picture draws side by side leave no room for bigger numbers under them
+  var centres = all(".node.bias rect", svg).map(function (r) {
+    return [r.x.baseVal.value + r.width.baseVal.value / 2, r.y.baseVal.value];
+  });
+  var crowded = centres.some(function (a) {
+    return centres.some(function (b) { return a !== b && a[1] === b[1] && Math.abs(a[0] - b[0]) < 70; });
+  });
+  figure.classList.toggle("crowded", crowded);
+  function fitLabels() {
+    var k = Math.min(1.9, Math.max(1, box.width / (svg.getBoundingClientRect().width || box.width)));
+    svg.style.setProperty("--k", k.toFixed(2));
+    box.height = drawnHeight + Math.round((k - 1) * 22);
+    figure.classList.toggle("small", k > 1.35);
+  }
+  // --- the panel: its height keeps a scrolled-to derivation clear of it -----------
+  var panel = document.querySelector(".panel"), toggle = document.querySelector(".panel-toggle");
+  function measurePanel() {
+    if (!panel) return;
+    var overlaps = getComputedStyle(panel).position === "sticky" && panel.getBoundingClientRect().width > 0.8 * window.innerWidth;
+    document.documentElement.style.setProperty("--panel-height", overlaps ? panel.offsetHeight + "px" : "0px");
+  }
+  if (toggle) toggle.addEventListener("click", function () {
+    var folded = panel.classList.toggle("folded");
+    toggle.setAttribute("aria-expanded", folded ? "false" : "true");
+    measurePanel();
+  });
+  fitLabels();
+  measurePanel();
+  window.addEventListener("resize", function () { fitLabels(); measurePanel(); });
+  // the stepper's and a node's lines change the panel's height as they change
+  if (panel && window.ResizeObserver) new ResizeObserver(measurePanel).observe(panel);
 
   // --- a node's value and adjoint -------------------------------------------------
   var info = document.querySelector(".node-info");
@@ -70,7 +167,7 @@
     if (info) info.textContent = say("page_node", { node: name, output: data.output,
       value: node ? node.value : null, adjoint: node ? node.adjoint : null });
   }
-  svg.querySelectorAll(".node").forEach(function (el) {
+  all(".node", svg).forEach(function (el) {
     el.addEventListener("click", function () { showNode(el); });
     el.addEventListener("keydown", function (event) {
       if (event.key === "Enter" || event.key === " ") { event.preventDefault(); showNode(el); }

@@ -154,6 +154,8 @@ def test_a_summarised_network_has_a_small_page_without_a_picture():
     assert 'class="picture"' not in page and 'class="stepper"' not in page
     assert len(page.encode()) < 1_200_000
     assert page_json(page)["paths"] == {}
+    # summarised per layer: one worked parameter of each kind of each layer stands for the rest
+    assert re.findall(r'<div class="derivation" data-param="(\w+)"', page) == ["w2_1_1", "w1_1_1", "b2_1", "b1_1"]
 
 
 def test_prose_and_code_are_escaped():
@@ -180,3 +182,32 @@ def test_the_command_writes_the_page(tmp_path):
     written = sorted(p.name for p in tmp_path.iterdir())
     assert written == ["mazur.html"]
     assert symprop.render_html is render.render_html
+
+
+def test_the_factors_marked_for_w1_are_the_factors_of_its_paths(pages, solutions):
+    """Each marked factor of w1 is d a / d b for one step a -> b of one of its paths, or
+    d loss / d b for a node b on one; every step of both paths is marked, and printed in
+    w1's derivation just so, where the page finds it."""
+    from symprop.printing.latex import latex, partial
+
+    derivation = solutions["mazur"].derivation
+    graph, paths = derivation.graph, derivation["w1"].paths
+    factors = page_json(pages["mazur", "en"])["paths"]["w1"]["factors"]
+    steps = {latex(partial(a, b), graph) for p in paths for a, b in zip(p.nodes, p.nodes[1:])}
+    runs = {latex(partial(graph.output, b), graph) for p in paths for b in p.nodes[1:-1]}
+    assert set(factors) == steps | runs and len(steps) == 8  # 5 steps per path, 2 shared
+    assert latex(partial(graph.output, derivation.symbol("w1")), graph) not in factors
+    page = pages["mazur", "en"]
+    start = page.index('<div class="derivation" data-param="w1">')
+    own = page[start:page.index('<div class="derivation"', start + 1)]
+    assert all(html.html_escape(f) in own for f in steps)
+
+
+def test_the_picture_stands_once_in_the_panel_and_the_policy_refuses_requests(pages):
+    page = pages["mazur", "en"]
+    panel = page[page.index('<aside class="panel"'):page.index("</aside>")]
+    assert page.count('<figure class="picture') == 1 and '<figure class="picture' in panel
+    assert page.index("</aside>") < page.index("<main>")
+    policy = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', page).group(1)
+    assert "default-src 'none'" in policy and "http" not in policy
+    assert '<aside class="panel"' not in pages["mazur", "en"].replace(panel, "")
