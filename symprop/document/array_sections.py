@@ -24,6 +24,10 @@ from symprop.printing.numbers import latex_number
 
 #: Matrices shown per array; a larger array's first ones are shown, then a row of dots.
 MAX_BLOCKS = 8
+#: Layer kind -> blocks its backward section adds after the index forms and the one derivation per
+#: kind of entry, ``blocks(document, layer)`` (a :class:`StackDocument` and the built layer): what a
+#: layer type explains beyond its forms (the sum over time of a recurrent layer, say).
+EXTRA_BLOCKS: dict = {}
 
 
 class StackDocument:
@@ -127,10 +131,17 @@ class StackDocument:
         outputs = layer.outputs
         blocks += self.upstream(layer, outputs)
         proven = 0
-        for form in index_forms(layer):
+        forms = index_forms(layer)
+        if forms:
+            seen = layer.pre_activations if layer.pre_activations is not None else outputs
+            blocks.append(paragraph("stack_delta", delta=Math(r"\delta"), upstream=Math(rf"\frac{{\partial L}}{{\partial {self.base(seen)}}}"),
+                                    x=Math(self.base(layer.inputs))))
+        for form in forms:
             proven += prove(self.derivation, form)
             blocks += [paragraph(form.words), aligned(form.tex)]
         blocks += self.one_entry_per_kind(layer)
+        extra = EXTRA_BLOCKS.get(layer.kind)
+        blocks += extra(self, layer) if extra is not None else []
         gradients = self.gradient_rows(layer)
         if gradients:
             blocks += [paragraph("stack_numbers"), aligned(gradients)]

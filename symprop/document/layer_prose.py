@@ -32,6 +32,8 @@ ENGLISH: Mapping[str, str] = {
     "stack_upstream": "The gradient arriving at this layer, {delta}, at the example:",
     "stack_activation": "The activation is applied entry by entry, so {delta} = {upstream} times its derivative "
                         "at each entry:",
+    "stack_delta": "In the index forms, {delta} stands for the gradient arriving, {upstream}, and x for the layer's input "
+                   "{x}; indices count from 0.",
     "stack_one_entry": "One derivation per kind of entry: the engine's chain rule for {entry} sums over every node "
                        "the entry feeds:",
     "stack_numbers": "The gradients as arrays, at the example:",
@@ -91,7 +93,8 @@ KOREAN: Mapping[str, str] = {
     "stack_loss": "예제에서의 손실은 {value}입니다.",
     "stack_backward": "{layer}번째 계층({kind}): 역전파",
     "stack_upstream": "이 계층에 도착하는 기울기 {delta}, 예제에서의 값:",
-    "stack_activation": "활성화 함수는 원소마다 적용되므로 {delta}는 각 원소에서 {upstream}에 그 도함수를 곱한 것입니다:",
+    "stack_activation": "활성화 함수는 원소마다 적용되므로 {delta|는} 각 원소에서 {upstream}에 그 도함수를 곱한 것입니다:",
+    "stack_delta": "인덱스 식에서 {delta|는} 도착하는 기울기 {upstream}, x는 계층의 입력 {x|를} 뜻합니다. 인덱스는 0부터 셉니다.",
     "stack_one_entry": "원소의 종류마다 유도 하나: {entry}에 대한 엔진의 연쇄법칙은 그 원소가 들어가는 모든 노드에 걸친 합입니다:",
     "stack_numbers": "예제에서의 기울기 배열:",
     "stack_proven": "위의 각 인덱스 식을 엔진이 구한 {count}개 원소의 기울기와 비교했고, 모두 같습니다.",
@@ -117,8 +120,8 @@ KOREAN: Mapping[str, str] = {
     "stack_check_result": "중앙 차분이 {count}개 기울기 모두와 일치합니다. 가장 큰 상대 오차는 {error}입니다.",
     "stack_check_failed": "중앙 차분이 {count}개 중 {failed}개 기울기와 일치하지 않습니다.",
     "stack_after": "갱신 후",
-    "stack_after_values": "학습률 {eta}로 경사하강법을 한 번 적용하면:",
-    "stack_after_loss": "손실이 {before}에서 {after}(으)로 줄어듭니다.",
+    "stack_after_values": "학습률 {eta|로} 경사하강법을 한 번 적용하면:",
+    "stack_after_loss": "손실이 {before}에서 {after|로} 줄어듭니다.",
 }
 
 #: Language -> the sentences above, merged into :data:`symprop.document.i18n.LANGUAGES`.
