@@ -54,7 +54,7 @@ ENGLISH: Mapping[str, str] = {
     "maxpool_dX": (
         "Max pooling routes the upstream gradient to the entry that was the maximum of its window, H being the step "
         "function. The scalar graph takes the maximum's derivative as SymPy's Max does, H(0) = 1/2: when two entries "
-        "tie, each receives half."
+        "tie, each receives half (and so does each of three or more tied entries)."
     ),
     "avgpool_dX": "Average pooling spreads the upstream gradient evenly over its window:",
     "dense_dW": "A weight's gradient is the upstream gradient of its unit times the input it multiplies (summed over "
@@ -109,7 +109,7 @@ KOREAN: Mapping[str, str] = {
     ),
     "maxpool_dX": (
         "최대 풀링은 위에서 온 기울기를 창에서 최댓값이었던 원소로 보냅니다 (H는 계단 함수). 스칼라 그래프는 최댓값의 도함수를 "
-        "SymPy의 Max처럼 H(0) = 1/2로 둡니다: 두 원소가 같으면 각각 절반을 받습니다."
+        "SymPy의 Max처럼 H(0) = 1/2로 둡니다: 두 원소가 같으면 각각 절반을 받습니다 (셋 이상이 같아도 각각 절반)."
     ),
     "avgpool_dX": "평균 풀링은 위에서 온 기울기를 창에 고르게 나눕니다:",
     "dense_dW": "가중치의 기울기는 그 유닛의 위에서 온 기울기에 그 가중치가 곱해지는 입력을 곱한 것입니다 (계층이 매 단계에 "

@@ -8,7 +8,8 @@ Each writes its forward equations only (the gradients come from the engine's rev
 - :class:`Pool2d`: ``y_{c,i,j} = max`` (or the mean) of the window ``x_{c, i s + u, j s + v}``,
   ``0 <= u < kh``, ``0 <= v < kw``. A maximum is SymPy's ``Max``, whose derivative by its
   argument ``x_k`` is ``H(x_k - max of the others)`` with ``H(0) = 1/2``: at a tie of two
-  entries each receives half the upstream gradient;
+  entries each receives half the upstream gradient (and so does each of three or more tied
+  entries, whose shares then add up to more than the whole: the maximum has no derivative there);
 - :class:`Flatten`: the same entries in C order (channel, then row, then column), no equation.
 """
 from __future__ import annotations

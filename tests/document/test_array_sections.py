@@ -71,3 +71,15 @@ def page_count(pdf: bytes) -> int:
 def test_korean_documents_use_the_korean_sentences(conv):
     document = pipeline.render_documents(conv, ["md"], lang="ko")[".md"]
     assert "가중치 공유" in document and "Weight sharing" not in document
+
+
+def test_without_values_the_document_is_the_symbolic_derivation_in_every_format():
+    from symprop.engine.backprop import derive
+    from symprop.outputs import render
+
+    derivation = derive(spec.load_builtin("cnn").network)
+    document = build_document(derivation)
+    assert document.sections[0].blocks[0].prose.key == "symbolic_only"
+    assert not any(s.key in ("check", "after_update") for s in document.sections)
+    for write in (render.render_markdown, render.render_latex, render.render_html):
+        assert "maxpool" in write(derivation)

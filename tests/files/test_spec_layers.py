@@ -96,3 +96,21 @@ def test_the_command_line_refuses_a_bad_stack_with_exit_code_2(tmp_path):
     result = CliRunner().invoke(main, ["derive", str(path), "-o", str(tmp_path)])
     assert result.exit_code == 2
     assert "larger than the input's height (3)" in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_xavier_draws_kernels_from_pytorchs_fan_in_and_out_and_zero_biases():
+    text = HEAD + LAYERS + '[values]\nx = [[[0.1, 0.2, 0.3], [0.4, 0.5, 0.6], [0.7, 0.8, 0.9]]]\n' + \
+        '[train]\ninit = "xavier"\n'
+    problem = spec.loads(text, "f.toml")
+    layer = problem.network.layers[0]
+    limit = (6 / (1 * 4 + 1 * 4)) ** 0.5  # a 1x1x2x2 kernel: fan-in C kh kw = 4, fan-out F kh kw = 4
+    kernel = [problem.values[w] for w in layer.parameters["W1"].flat]
+    assert all(-limit <= v <= limit for v in kernel) and len(set(kernel)) == 4
+    assert problem.values[layer.parameters["b1"][0]] == 0.0
+    assert set(problem.drawn) == set(problem.network.parameters)
+
+
+def test_a_stack_too_large_to_derive_is_refused_before_it_is_built():
+    text = ('[network]\ninputs = { name = "x", shape = [3, 200, 200] }\nloss = "sum"\n'
+            'layers = [{ type = "conv2d", filters = 8, kernel = [3, 3] }]\n')
+    assert "nodes: at most 50000 and 20000, as more would take very long" in refusal(text)

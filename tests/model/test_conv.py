@@ -75,7 +75,10 @@ def test_max_pooling_at_a_tie_gives_each_tied_entry_half():
     example = worked_example(derivation, values)
     assert [example.input_gradients[x[0, 0, j]] for j in (0, 1)] == [0.5, 0.5]
     assert [example.input_gradients[x[0, 1, j]] for j in (0, 1)] == [0.0, 0.0]
-    values[x[0, 0, 1]] = 0.6  # no tie: the whole gradient goes to the maximum
+    values[x[0, 1, 0]] = 0.7  # three tied: each still gets H(0) = 1/2
+    example = worked_example(derivation, values)
+    assert [example.input_gradients[x[0, r, k]] for r, k in ((0, 0), (0, 1), (1, 0))] == [0.5, 0.5, 0.5]
+    values[x[0, 0, 1]], values[x[0, 1, 0]] = 0.6, 0.1  # no tie: the whole gradient goes to the maximum
     example = worked_example(derivation, values)
     assert example.input_gradients[x[0, 0, 0]] == 1.0 and example.input_gradients[x[0, 0, 1]] == 0.0
 
