@@ -21,6 +21,7 @@ from symprop.layers.array_forms import index_forms, prove, upstream_array
 from symprop.model.graph import adjoint_symbol
 from symprop.printing.latex import SympropLatexPrinter
 from symprop.printing.numbers import latex_number
+from symprop.printing.rows import break_long_row
 
 #: Matrices shown per array; a larger array's first ones are shown, then a row of dots.
 MAX_BLOCKS = 8
@@ -112,13 +113,14 @@ class StackDocument:
                 continue
             blocks.append(paragraph("stack_forward_layer", layer=str(layer.index), kind=layer.kind))
             firsts = [next(eq for eq in layer.equations if eq[0] is array.flat[0]) for array in layer.nodes.values()]
-            blocks.append(aligned([f"{self.tex(node)} &= {self.tex(expr)}" for node, expr in firsts]))
+            blocks.append(aligned([piece for node, expr in firsts
+                                   for piece in break_long_row(f"{self.tex(node)} &= {self.tex(expr)}")]))
             values = self.values_of(layer.outputs, self.value)
             if values is not None:
                 blocks += [paragraph("stack_values_out"), aligned(self.array_rows(self.base(layer.outputs), values))]
         loss = self.graph.definition[self.graph.output]
         blocks.append(paragraph("loss_intro"))
-        blocks.append(aligned(f"{self.tex(self.graph.output)} = {self.tex(loss)}"))
+        blocks.append(aligned(break_long_row(f"{self.tex(self.graph.output)} &= {self.tex(loss)}")))
         if self.example is not None:
             blocks.append(paragraph("stack_loss", value=Math(self.number(self.example.loss))))
         return section("forward", *blocks)
@@ -172,7 +174,7 @@ class StackDocument:
             gradient = self.derivation.gradients[entry]
             row = rf"\frac{{\partial L}}{{\partial {self.tex(entry)}}} &= {self.tex(gradient.delta_form)}"
             value = self.example.gradients[entry] if self.example is not None else None
-            rows = [row] + ([f"&= {self.number(value)}"] if value is not None and self.example.examples == 1 else [])
+            rows = break_long_row(row) + ([f"&= {self.number(value)}"] if value is not None and self.example.examples == 1 else [])
             blocks += [paragraph("stack_one_entry", entry=Math(self.tex(entry))), aligned(rows)]
         return blocks
 

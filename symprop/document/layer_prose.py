@@ -23,7 +23,7 @@ ENGLISH: Mapping[str, str] = {
     "stack_values": "The worked example starts from these arrays:",
     "stack_examples": "These are the first example's arrays; the gradients are combined over {count} examples.",
     "stack_forward": "Forward pass, layer by layer",
-    "stack_forward_layer": "Layer {layer} ({kind}) computes, for every index:",
+    "stack_forward_layer": "Layer {layer} ({kind}) computes every entry as it computes its first one:",
     "stack_flatten": "Layer {layer} (flatten) lays the entries out as one vector, channel by channel and row by row: "
                      "it only reshapes, so its gradient is the upstream gradient reshaped back.",
     "stack_values_out": "Its output at the example:",
@@ -86,7 +86,7 @@ KOREAN: Mapping[str, str] = {
     "stack_values": "예제는 다음 배열에서 시작합니다:",
     "stack_examples": "첫 번째 예제의 배열입니다. 기울기는 {count}개 예제에 걸쳐 합쳐집니다.",
     "stack_forward": "순전파, 계층별로",
-    "stack_forward_layer": "{layer}번째 계층({kind})은 모든 인덱스에 대해 다음을 계산합니다:",
+    "stack_forward_layer": "{layer}번째 계층({kind})은 모든 원소를 첫 번째 원소처럼 계산합니다:",
     "stack_flatten": "{layer}번째 계층(flatten)은 원소를 채널, 행 순서로 한 벡터로 늘어놓습니다. 모양만 바꾸므로 기울기는 "
                      "위에서 온 기울기를 원래 모양으로 되돌린 것입니다.",
     "stack_values_out": "예제에서의 출력:",
