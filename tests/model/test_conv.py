@@ -132,3 +132,19 @@ def test_flatten_makes_no_equation_and_keeps_c_order():
     flat = network.layers[0]
     assert flat.equations == () and list(flat.outputs) == list(network.input.flat)
     assert sympy.Symbol("x[1, 0, 1]", real=True) == flat.outputs[5]
+
+
+def test_a_window_maximum_is_sympys_max_built_without_comparing_its_entries():
+    from symprop.model.conv import WindowMax
+
+    a, b, c, d = sympy.symbols("a b c d", real=True)
+    window = WindowMax(a, b, c, d, evaluate=False)
+    reference = sympy.Max(a, b, c, d)
+    assert isinstance(window, sympy.Max) and sympy.latex(window) == sympy.latex(reference)
+    assert sympy.pycode(window) == sympy.pycode(reference)
+    rng = numpy.random.default_rng(3)
+    for _ in range(5):
+        point = dict(zip((a, b, c, d), (sympy.Rational(int(v), 97) for v in rng.integers(-500, 500, 4))))
+        assert window.xreplace(point) == reference.xreplace(point)
+        for s in (a, b, c, d):
+            assert window.diff(s).xreplace(point) == reference.diff(s).xreplace(point), s
