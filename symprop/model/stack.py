@@ -163,7 +163,8 @@ def stack(
     names.claimed.setdefault("L", "the loss")
     names.latex[loss_symbol] = "L"
     logits = built[-1].pre_activations
-    expression = record.expression(tuple(previous.flat), tuple(t.flat), tuple(logits.flat) if logits is not None else ())
+    logits = tuple(logits.flat) if logits is not None else ()
+    expression = record.expression(tuple(previous.flat), tuple(t.flat), logits)
     equations.append((loss_symbol, expression))
     parameters = [s for layer in built for s in layer.parameter_symbols]
     graph = Graph.from_pairs(equations, inputs=(*x.flat, *t.flat), parameters=parameters, output=loss_symbol,
