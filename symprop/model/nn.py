@@ -111,8 +111,9 @@ class Layer:
         return frozenset(self.weight_parameters)
 
 
-#: Loss names, in the order of their records (:data:`symprop.model.losses.LOSS_RECORDS`).
-LOSSES = tuple(LOSS_RECORDS)
+#: Loss names of a layered dense network, in the order of their records
+#: (:data:`symprop.model.losses.LOSS_RECORDS`); a loss without targets (``sum``) is for layer stacks.
+LOSSES = tuple(name for name, record in LOSS_RECORDS.items() if record.takes_targets)
 
 
 def loss_expression(loss: str, outputs: Sequence[Expr], targets: Sequence[Expr], logits: Sequence[Expr] = ()) -> Expr:
@@ -130,8 +131,22 @@ def activate(layer: Dense, j: int, nets: Sequence[Symbol]) -> Expr:
     return sympy.sympify(f(nets[j - 1]))
 
 
+class OfGraph:
+    """What a layered network (dense or a stack of layer types) reads off its ``graph``."""
+
+    graph: Graph
+
+    @property
+    def output(self) -> Symbol:
+        return self.graph.output
+
+    @property
+    def parameters(self) -> tuple[Symbol, ...]:
+        return self.graph.parameters
+
+
 @dataclass(frozen=True)
-class Network:
+class Network(OfGraph):
     """A layered network: its graph, and which symbol plays which part."""
 
     graph: Graph
@@ -141,14 +156,6 @@ class Network:
     loss: str
     notation: Notation
     title: str = ""
-
-    @property
-    def output(self) -> Symbol:
-        return self.graph.output
-
-    @property
-    def parameters(self) -> tuple[Symbol, ...]:
-        return self.graph.parameters
 
     @cached_property
     def weights(self) -> tuple[Symbol, ...]:
