@@ -23,9 +23,11 @@ The layout (a plain mapping, :class:`symprop.document.model.Figure`'s ``layout``
 """
 from __future__ import annotations
 
+import math
 import re
 
 from symprop.document.i18n import prose
+from symprop.document.options import DEFAULTS
 from symprop.document.picture_layout import (
     Edge, Node, Text, best_attempt, fit_scale, legend_entries, node_size, text_boxes,
 )
@@ -33,7 +35,7 @@ from symprop.document.placement import Box, union
 from symprop.printing.numbers import latex_number, plain_number
 
 #: Significant digits of the numbers written in a picture (the default of ``picture_digits``).
-PICTURE_DIGITS = 4
+PICTURE_DIGITS = DEFAULTS["picture_digits"]
 #: Graphs with more nodes and parameters than this are not drawn (a picture would not help).
 MAX_DRAWN = 80
 NONE = {"kind": "none", "nodes": [], "edges": []}
@@ -88,8 +90,7 @@ class Numbers:
 
     def __init__(self, doc):
         self.doc = doc
-        wanted = getattr(doc.options, "picture_digits", PICTURE_DIGITS)
-        self.digits = min(doc.digits, wanted)
+        self.digits = min(doc.digits, doc.options.picture_digits)
 
     def text(self, value, colour: str = "value", prefix_tex: str = "", prefix: str = "") -> Text | None:
         if value is None:
@@ -215,7 +216,7 @@ def laid_out(kind: str, nodes, edges, legend) -> dict:
     return {
         "kind": kind, "nodes": node_maps, "edges": edge_maps,
         "legend": [{**e, "box": _box_map(e["box"])} for e in entries],
-        "box": _box_map(extent), "scale": round(fit_scale(extent), 3),
+        "box": _box_map(extent), "scale": math.floor(fit_scale(extent) * 1000) / 1000,
         "unlabelled": placed["dropped"], "crossing": placed["crossing"], "summary": placed["summary"],
     }
 

@@ -22,8 +22,8 @@ MAX_WIDTH = 16.0
 MAX_HEIGHT = 14.0
 #: Gaps between columns and between the nodes of a column (below a node's texts) tried,
 #: smallest picture first, until every label has a place clear of the other edges.
-COLUMN_GAPS = (2.2, 2.7, 3.2, 3.8, 4.5, 5.3)
-ROW_GAPS = (0.45, 0.9, 1.4, 2.0)
+COLUMN_GAPS = (2.2, 2.9, 3.7, 4.6)
+ROW_GAPS = (0.45, 1.1, 1.9)
 #: The most nodes stacked in one column, and the space between the stacks of a wrapped column.
 MAX_ROWS = 7
 STACK_GAP = 0.5
@@ -86,7 +86,7 @@ def _slot_height(node: Node, row_gap: float) -> float:
 
 
 def _column_width(members) -> float:
-    return max(max(2 * node_size(n)[0], *(t.width for t in n.texts)) for n in members)
+    return max(max([2 * node_size(n)[0], *(t.width for t in n.texts)]) for n in members)
 
 
 def positions(nodes, gap: float, row_gap: float) -> dict:

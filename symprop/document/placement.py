@@ -178,14 +178,15 @@ class Segment:
 
 def candidates(segment: Segment, hw: float, hh: float):
     """Boxes of size ``hw`` by ``hh`` a label may take: centred on its edge at each of
-    :data:`ALONG`, then beside it, above and below."""
+    :data:`ALONG`, then beside it, above and below, one, two and three label heights away."""
     for t in ALONG:
         x, y = segment.at(t)
         yield Box(x, y, hw, hh)
-    for t in ALONG[:9]:
-        x, y = segment.at(t)
-        for side in (1, -1):
-            yield Box(x, y + side * (hh + CLEARANCE * 2), hw, hh)
+    for away in (1, 2, 3):
+        for t in ALONG:
+            x, y = segment.at(t)
+            for side in (1, -1):
+                yield Box(x, y + side * away * (hh + CLEARANCE * 2), hw, hh)
 
 
 def place_labels(labels, segments, obstacles) -> tuple[list, set]:
@@ -199,11 +200,17 @@ def place_labels(labels, segments, obstacles) -> tuple[list, set]:
     result: list = [None] * len(labels)
     crossing: set[int] = set()
     for k, (edge, hw, hh) in enumerate(labels):
-        free = [box for box in candidates(segments[edge], hw, hh) if _clear(box.grown(CLEARANCE), obstacles, placed)]
-        clear = (box for box in free if not _covers_edge(box.grown(CLEARANCE), segments, edge))
-        box = next(clear, None)
-        if box is None and free:
-            box = free[0]
+        box, first_free = None, None
+        for candidate in candidates(segments[edge], hw, hh):
+            roomy = candidate.grown(CLEARANCE)
+            if not _clear(roomy, obstacles, placed):
+                continue
+            if not _covers_edge(roomy, segments, edge):
+                box = candidate
+                break
+            first_free = first_free or candidate
+        if box is None and first_free is not None:
+            box = first_free
             crossing.add(k)
         if box is not None:
             placed.append(box)

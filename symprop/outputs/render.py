@@ -51,8 +51,9 @@ def render_markdown(derivation, example=None, *, template_dir=None, picture_file
                           picture_file=picture_file)
 
 
-def render_svg(derivation, example=None, **settings) -> str | None:
-    """The document's picture as an SVG file's text, or None when it has no picture."""
+def render_svg(derivation, example=None, *, template_dir=None, **settings) -> str | None:
+    """The document's picture as an SVG file's text, or None when it has no picture
+    (``template_dir`` is accepted as the other writers take it; the SVG has no template)."""
     expect_derivation("render_svg", derivation, example)
     return write_svg(document_of(derivation, example, document_options(**settings)))
 
