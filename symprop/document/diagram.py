@@ -179,7 +179,8 @@ def _graph_edge(doc, numbers, parent, node) -> Edge:
     backward = None
     if doc.example is not None and (node, parent) in doc.derivation.local:
         backward = doc.example.adjoints[node] * doc.example.local[(node, parent)]
-    lines = [numbers.text(doc.value(parent), "forward"), numbers.text(backward, "gradient")]
+    # the arrows say which way each number flows where no colour does (Mermaid)
+    lines = [numbers.text(doc.value(parent), "forward", prefix="→ "), numbers.text(backward, "gradient", prefix="← ")]
     param = parent.name if parent in doc.graph.parameters else None
     return Edge(parent.name, node.name, [t for t in lines if t], {"param": param})
 

@@ -114,7 +114,7 @@ def test_a_graph_is_drawn_with_forward_and_backward_values(graph_solution):
     assert columns["x"] == columns["y"] < columns["q"] == columns["z"] < columns["f"]
     x_to_q = drawn["edges"][0]
     assert (x_to_q["from"], x_to_q["to"]) == ("x", "q")
-    assert [(t["plain"], t["colour"]) for t in x_to_q["lines"]] == [("−2", "forward"), ("−4", "gradient")]
+    assert [(t["plain"], t["colour"]) for t in x_to_q["lines"]] == [("→ −2", "forward"), ("← −4", "gradient")]
     assert [(e["from"], e["to"]) for e in drawn["edges"]] == [("x", "q"), ("y", "q"), ("q", "f"), ("z", "f")]
 
 

@@ -292,7 +292,7 @@ def test_plain_graph_groups_its_parameters_without_layers():
     assert headings == ["## The computational graph", "## Forward pass", "## Output", "## Parameters", "## Delta form",
                         "## Node rules", "## Gradient check", "## After the update"]
     assert "The output falls from" in markdown and "loss" not in markdown.lower()
-    assert '  n_q -- "→ 3<br/>← -4" --> n_f' in markdown
+    assert '  n_q -- "→ 3<br/>← −4" --> n_f' in markdown
     assert "\\frac{\\partial f}{\\partial y} = \\frac{\\partial f}{\\partial q} \\frac{\\partial q}{\\partial y}" in markdown
     assert "| 3 | $-21.568762$ |" in markdown
     latex = render.render_latex(derivation, example)
