@@ -218,7 +218,8 @@ def laid_out(kind: str, nodes, edges, legend) -> dict:
         "kind": kind, "nodes": node_maps, "edges": edge_maps,
         "legend": [{**e, "box": _box_map(e["box"])} for e in entries],
         "box": _box_map(extent), "scale": math.floor(fit_scale(extent) * 1000) / 1000,
-        "unlabelled": placed["dropped"], "crossing": placed["crossing"], "summary": placed["summary"],
+        "unlabelled": placed["dropped"], "crossing": placed["crossing"], "far": placed["far"],
+        "summary": placed["summary"],
     }
 
 

@@ -22,7 +22,7 @@ MAX_WIDTH = 16.0
 MAX_HEIGHT = 14.0
 #: Gaps between columns and between the nodes of a column (below a node's texts) tried,
 #: smallest picture first, until every label has a place clear of the other edges.
-COLUMN_GAPS = (2.2, 2.9, 3.7, 4.6)
+COLUMN_GAPS = (2.2, 2.9, 3.7, 4.6, 5.7)
 ROW_GAPS = (0.45, 1.1, 1.9)
 #: The most nodes stacked in one column, and the space between the stacks of a wrapped column.
 MAX_ROWS = 7
@@ -149,10 +149,11 @@ def attempt(nodes, edges, gap: float, row_gap: float) -> dict:
     labelled = [k for k, e in enumerate(edges) if e.lines]
     # the shortest edges first: they have the fewest places to choose from
     labelled.sort(key=lambda k: _length(segments[k]))
-    boxes, crossing = place_labels([(k, *label_size(edges[k])) for k in labelled], segments, obstacles)
+    boxes, crossing, far = place_labels([(k, *label_size(edges[k])) for k in labelled], segments, obstacles)
     extent = union(obstacles + [b for b in boxes if b is not None])
     return {"at": at, "segments": segments, "obstacles": obstacles, "labels": dict(zip(labelled, boxes)),
-            "dropped": sum(b is None for b in boxes), "crossing": len(crossing), "scale": fit_scale(extent)}
+            "dropped": sum(b is None for b in boxes), "crossing": len(crossing), "far": len(far),
+            "scale": fit_scale(extent)}
 
 
 def _length(s: Segment) -> float:
@@ -171,16 +172,17 @@ def best_attempt(nodes, edges) -> dict:
 
 def spaced(nodes, edges) -> dict:
     """The smallest spacing (:data:`COLUMN_GAPS` by :data:`ROW_GAPS`) at which every label
-    has a place clear of the other edges; else the one that leaves out the fewest labels,
-    then puts the fewest over an edge, then shrinks the picture the least."""
+    has a place on or beside its edge clear of the other edges; else the one that leaves
+    out the fewest labels, then weighs labels moved off their edges (four times), labels
+    over an edge and how much the picture must shrink."""
     spacings = sorted(((g, r) for g in COLUMN_GAPS for r in ROW_GAPS), key=lambda s: s[0] + 1.5 * s[1])
     best = None
     for gap, row_gap in spacings:
         tried = attempt(nodes, edges, gap, row_gap)
-        score = (tried["dropped"], tried["crossing"] + 8 * (1 - tried["scale"]))
+        score = (tried["dropped"], 4 * tried["far"] + tried["crossing"] + 8 * (1 - tried["scale"]))
         if best is None or score < best[0]:
             best = (score, tried)
-        if score[0] == 0 and tried["crossing"] == 0:
+        if tried["dropped"] == tried["far"] == tried["crossing"] == 0:
             break
     return best[1]
 

@@ -176,46 +176,64 @@ class Segment:
         return self.p[0] + t * (self.q[0] - self.p[0]), self.p[1] + t * (self.q[1] - self.p[1])
 
 
-def candidates(segment: Segment, hw: float, hh: float):
+def candidates(segment: Segment, hw: float, hh: float, away: tuple = (1,)):
     """Boxes of size ``hw`` by ``hh`` a label may take: centred on its edge at each of
-    :data:`ALONG`, then beside it, above and below, one, two and three label heights away."""
+    :data:`ALONG`, then beside it, above and below, ``away`` label heights off it."""
     for t in ALONG:
         x, y = segment.at(t)
         yield Box(x, y, hw, hh)
-    for away in (1, 2, 3):
+    for distance in away:
         for t in ALONG:
             x, y = segment.at(t)
             for side in (1, -1):
-                yield Box(x, y + side * away * (hh + CLEARANCE * 2), hw, hh)
+                yield Box(x, y + side * distance * (hh + CLEARANCE * 2), hw, hh)
 
 
-def place_labels(labels, segments, obstacles) -> tuple[list, set]:
+#: Places tried in turn, each first clear of other edges, then over them: on or just beside
+#: the edge, then (where that is all taken) two to six label heights off it.
+TIERS = ((1,), (2, 3), (4, 5, 6))
+
+
+def place_labels(labels, segments, obstacles) -> tuple[list, set, set]:
     """A box for each label that overlaps no other label and no obstacle (nodes and their
-    texts), or None where no such place exists; and the labels that had to cover an edge
-    not their own (each label takes a place clear of every other edge when it has one).
+    texts), or None where no such place exists; the labels that had to cover an edge not
+    their own; and those that had to move off their edge by more than a label's height
+    (where a reader may take them for another edge's). A label stays on or beside its edge when it can, clear of every other
+    edge if it has such a place there, over one if not; only then does it move further off.
 
     ``labels``: ``(edge index, half width, half height)`` in the order they are placed;
     ``segments``: every edge as drawn; ``obstacles``: boxes nothing may cover."""
     placed: list[Box] = []
     result: list = [None] * len(labels)
     crossing: set[int] = set()
+    far: set[int] = set()
     for k, (edge, hw, hh) in enumerate(labels):
-        box, first_free = None, None
-        for candidate in candidates(segments[edge], hw, hh):
-            roomy = candidate.grown(CLEARANCE)
-            if not _clear(roomy, obstacles, placed):
-                continue
-            if not _covers_edge(roomy, segments, edge):
-                box = candidate
+        for tier, away in enumerate(TIERS):
+            box, covers = _best_place(candidates(segments[edge], hw, hh, away), segments, edge, obstacles, placed)
+            if box is not None:
                 break
-            first_free = first_free or candidate
-        if box is None and first_free is not None:
-            box = first_free
+        if covers:
             crossing.add(k)
         if box is not None:
             placed.append(box)
             result[k] = box
-    return result, crossing
+            if tier:
+                far.add(k)
+    return result, crossing, far
+
+
+def _best_place(boxes, segments, edge: int, obstacles, placed) -> tuple:
+    """The first of ``boxes`` clear of everything, else the first clear of all but edges;
+    and whether it covers an edge."""
+    first_free = None
+    for candidate in boxes:
+        roomy = candidate.grown(CLEARANCE)
+        if not _clear(roomy, obstacles, placed):
+            continue
+        if not _covers_edge(roomy, segments, edge):
+            return candidate, False
+        first_free = first_free or candidate
+    return first_free, first_free is not None
 
 
 def _clear(box: Box, obstacles, placed) -> bool:
