@@ -190,10 +190,16 @@ def _legend(doc, kind: str) -> list:
     if doc.example is None:
         return []
     text = prose(doc.options.lang)
-    output = doc.output.name
-    if kind == "graph":
-        return [("forward", text["picture_forward"]), ("gradient", text["picture_backward"].format(output=output))]
-    return [("value", text["picture_values"]), ("gradient", text["picture_gradients"].format(output=output))]
+    keys = {"graph": (("forward", "picture_forward"), ("gradient", "picture_backward"))}.get(
+        kind, (("value", "picture_values"), ("gradient", "picture_gradients")))
+    return [(colour, _words(text[key], doc.output.name, doc.tex(doc.output))) for colour, key in keys]
+
+
+def _words(sentence: str, name: str, tex: str) -> dict:
+    """A legend's words: as plain text, and as the prose before and after the output's name
+    (which LaTeX sets as math)."""
+    before, _, after = sentence.partition("{output}")
+    return {"text": sentence.replace("{output}", name), "before": before, "tex": tex if _ else "", "after": after}
 
 
 # --- the layout as the formats read it ------------------------------------------------

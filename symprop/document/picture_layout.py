@@ -188,13 +188,15 @@ def spaced(nodes, edges) -> dict:
 
 
 def legend_entries(entries, below: float, centre: float) -> list[dict]:
-    """The legend: one line of (sample line, words) entries centred under the picture."""
-    widths = [SWATCH + 0.15 + text_width(words) for _, words in entries]
+    """The legend: one line of (sample line, words) entries centred under the picture;
+    ``words`` as :func:`symprop.document.diagram._words` gives them."""
+    widths = [SWATCH + 0.15 + max(text_width(words["text"]), text_width(words["before"] + words["after"])
+                                  + tex_width(words["tex"])) for _, words in entries]
     total = sum(widths) + LEGEND_GAP * (len(entries) - 1)
     x, y = centre - total / 2, below - LINE_CM
     placed = []
     for (colour, words), width in zip(entries, widths):
-        placed.append({"colour": colour, "text": words, "x1": round(x, 3), "x2": round(x + SWATCH, 3),
+        placed.append({"colour": colour, **words, "x1": round(x, 3), "x2": round(x + SWATCH, 3),
                        "tx": round(x + SWATCH + 0.15, 3), "y": round(y, 3),
                        "box": Box(x + width / 2, y, width / 2, LINE_CM / 2)})
         x += width + LEGEND_GAP

@@ -419,7 +419,7 @@ def test_tikz_picture_of_the_network(showcase):
         f"\\draw[->, black!65] ({w5['x1']},{w5['y1']}) -- ({w5['x2']},{w5['y2']});",
     ):
         assert line + "\n" in tex, line
-    assert "weight or value" in tex and "gradient of E\\_total" in tex
+    assert "weight or value" in tex and "gradient of $E_{total}$" in tex
 
 
 def test_matrix_form_is_labelled_and_proven(showcase):
