@@ -95,6 +95,7 @@ class Numbers:
     def text(self, value, colour: str = "value", prefix_tex: str = "", prefix: str = "") -> Text | None:
         if value is None:
             return None
+        value = _as_float(value)
         return Text(prefix_tex + latex_number(value, self.digits), prefix + plain_picture_number(value, self.digits),
                     colour)
 
@@ -104,6 +105,15 @@ class Numbers:
         if value is None:
             return Text(self.doc.tex(symbol), symbol.name)
         return self.text(value, prefix_tex=self.doc.tex(symbol) + " = ", prefix=symbol.name + " = ")
+
+
+def _as_float(value):
+    """An exact value as a float (a picture's few digits need no more, and an exact value
+    would be evaluated anew by each printer), unless it lies beyond a float's range."""
+    if isinstance(value, (int, float)):
+        return value
+    approximate = float(value)
+    return approximate if math.isfinite(approximate) and (approximate != 0 or value.is_zero) else value
 
 
 def _node(doc, numbers, symbol, column, shape="circle", also=(), gradient=None) -> Node:

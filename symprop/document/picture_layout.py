@@ -82,7 +82,9 @@ def node_size(node: Node) -> tuple[float, float]:
 
 
 def _slot_height(node: Node, row_gap: float) -> float:
-    return 2 * node_size(node)[1] + len(node.texts) * LINE_CM + 2 * PAD + row_gap
+    """A node's share of its column; a bias keeps the narrowest gap, so that its edge stays short."""
+    gap = min(row_gap, ROW_GAPS[0]) if node.shape == "bias" else row_gap
+    return 2 * node_size(node)[1] + len(node.texts) * LINE_CM + 2 * PAD + gap
 
 
 def _column_width(members) -> float:
@@ -116,9 +118,10 @@ def _stack(members, x: float, shift: float, row_gap: float) -> dict:
     at = {}
     y = shift + sum(_slot_height(n, row_gap) for n in members) / 2
     for n in members:
-        y -= node_size(n)[1] + row_gap / 2
+        above = (_slot_height(n, row_gap) - _slot_height(n, 0)) / 2
+        y -= node_size(n)[1] + above
         at[n.name] = (x, y)
-        y -= _slot_height(n, row_gap) - node_size(n)[1] - row_gap / 2
+        y -= _slot_height(n, row_gap) - node_size(n)[1] - above
     return at
 
 
