@@ -12,7 +12,8 @@ Learning from Scratch" pictures). Numbers are rounded to the picture's digits
 The layout (a plain mapping, :class:`symprop.document.model.Figure`'s ``layout``):
 
 ``kind``     ``network``, ``graph`` or ``none``;
-``nodes``    per node its ``name``, ``id`` (for Mermaid and TikZ), ``tex``, ``label``
+``nodes``    per node its ``name``, ``id`` (for Mermaid and TikZ), ``param`` (its name when
+             it is a parameter, such as a bias), ``tex``, ``label``
              (Mermaid's text), ``shape`` (``circle``, ``bias``, ``loss``), centre ``x``,
              ``y`` and half sizes ``hw``, ``hh`` (centimetres), ``texts`` under it;
 ``edges``    per edge its ends (``source``, ``target`` ids and ``from``, ``to`` names),
@@ -119,8 +120,9 @@ def _as_float(value):
 def _node(doc, numbers, symbol, column, shape="circle", also=(), gradient=None) -> Node:
     """A node and the texts under it: its value, and for a bias its gradient."""
     texts = [numbers.text(doc.value(symbol)), numbers.text(gradient, "gradient")]
+    param = symbol.name if symbol in doc.graph.parameters else None
     return Node(symbol.name, mermaid_id(symbol.name), doc.tex(symbol), column, shape, [t for t in texts if t],
-                {"names": [symbol.name, *(s.name for s in also)]})
+                {"names": [symbol.name, *(s.name for s in also)], "param": param})
 
 
 def _network_sketch(doc, numbers):
@@ -254,6 +256,7 @@ def _node_map(node: Node, centre) -> dict:
     texts = [{**_text_map(t), **_box_map(b)} for t, b in zip(node.texts, text_boxes(node, centre))]
     return {
         "id": node.id, "ref": f"({node.id})", "name": node.name, "names": node.extra["names"], "tex": node.tex,
+        "param": node.extra["param"],
         "shape": node.shape, "x": round(centre[0], 3), "y": round(centre[1], 3), "hw": round(hw, 3),
         "hh": round(hh, 3), "at": f"({centre[0]:.3f},{centre[1]:.3f})", "texts": texts,
         "label": mermaid_text(" = ".join([node.name, *(t.plain for t in node.texts[:1])])),

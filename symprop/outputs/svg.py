@@ -80,7 +80,7 @@ def _edge(e) -> str:
 
 
 def _node(n) -> str:
-    param = f' data-param="{_attr(n["name"])}"' if n["shape"] == "bias" else ""
+    param = f' data-param="{_attr(n["param"])}"' if n["param"] else ""
     parts = [f'<g class="node {n["shape"]}" data-node="{_attr(n["name"])}"{param}>']
     if n["shape"] == "circle":
         parts.append(f'<circle cx="{n["x"]}" cy="{n["y"]}" r="{n["w"]}" fill="#ffffff" stroke="#222222"/>')

@@ -47,6 +47,10 @@ def test_the_svg_keeps_the_pages_parameter_and_node_attributes():
     nodes = [g.get("data-node") for g in root.iter("{http://www.w3.org/2000/svg}g") if g.get("data-node")]
     assert sorted(nodes) == sorted(n["name"] for n in layout("mazur")["nodes"])
     assert "0.0004386" in drawn and "weight or value" in drawn
+    # a graph's parameters are nodes of the picture too
+    graph = ET.fromstring(svg.svg_document(layout("graph"), "graph").split("?>", 1)[1])
+    nodes = {g.get("data-node"): g.get("data-param") for g in graph.iter("{http://www.w3.org/2000/svg}g") if g.get("data-node")}
+    assert nodes == {"x": "x", "y": "y", "z": "z", "q": None, "f": None}
 
 
 def test_svg_pixels_are_the_layouts_centimetres():
