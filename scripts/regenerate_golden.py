@@ -3,10 +3,10 @@
     python scripts/regenerate_golden.py
 
 The documents are Matt Mazur's 2-2-2 example ("A Step by Step Backpropagation
-Example"), rendered as Markdown in each flavor and as LaTeX, in English and
-Korean, and the built-in layer-stack examples (``conv``, ``cnn``) as GitHub Markdown
-and LaTeX in English and Markdown in Korean. tests/test_render.py fails when the
-renderer's output differs from them.
+Example"), rendered as Markdown in each flavor (kramdown and dollar with the picture as an SVG
+file beside them) and as LaTeX, in English and Korean, and the built-in layer-stack examples
+(``conv``, ``cnn``) as GitHub Markdown and LaTeX in English and Markdown in Korean.
+tests/test_render.py fails when the renderer's output differs from them.
 """
 from __future__ import annotations
 
@@ -71,16 +71,20 @@ def stack_documents() -> dict[str, str]:
 
 def showcase_documents() -> dict[str, str]:
     """File name -> document text, for every language and format."""
-    from symprop.outputs.render import render_latex, render_markdown
+    from symprop.outputs.render import render_latex, render_markdown, render_svg
 
     derivation, example = mazur()
     documents = stack_documents()
     for lang in LANGUAGES:
         suffix = "" if lang == "en" else f".{lang}"
         for flavor in FLAVORS:
+            # kramdown and dollar Markdown show the picture as the SVG file beside them
+            picture = None if flavor == "github" else f"mazur{suffix}.{flavor}.svg"
             documents[f"mazur{suffix}.{flavor}.md"] = render_markdown(
-                derivation, example, lang=lang, flavor=flavor, title=TITLES[lang]
+                derivation, example, lang=lang, flavor=flavor, title=TITLES[lang], picture_file=picture
             )
+            if picture:
+                documents[picture] = render_svg(derivation, example, lang=lang, title=TITLES[lang])
         documents[f"mazur{suffix}.tex"] = render_latex(derivation, example, lang=lang, title=TITLES[lang])
     return documents
 

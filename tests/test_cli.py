@@ -46,7 +46,9 @@ def test_derive_without_a_file_writes_the_mazur_documents(tmp_path):
 def test_derive_names_language_and_flavor_in_the_file_name(tmp_path):
     result = run("derive", "-o", str(tmp_path), "-f", "md", "--lang", "ko", "--flavor", "kramdown")
     assert result.exit_code == 0
-    assert result.output.strip() == str(tmp_path / "mazur-ko-kramdown.md")
+    # the kramdown Markdown's picture is an SVG file beside it, written and listed with it
+    assert result.output.split() == [str(tmp_path / "mazur-ko-kramdown.md"), str(tmp_path / "mazur-ko-kramdown.svg")]
+    assert "(mazur-ko-kramdown.svg)" in (tmp_path / "mazur-ko-kramdown.md").read_text(encoding="utf-8")
     assert "역전파" in (tmp_path / "mazur-ko-kramdown.md").read_text()
 
 

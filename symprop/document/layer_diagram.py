@@ -1,15 +1,12 @@
 """The picture of a layer stack: one box per layer in a row, the shape of the array between each two
 on the edge, the loss last. It stays one row of a few boxes whatever the layers' sizes (a scalar
-picture of a convolution would have thousands of nodes), and its width is fitted to the page.
+picture of a convolution would have thousands of nodes), and it is laid out like every other
+picture (:func:`symprop.document.diagram.laid_out`), so it fits the page and its labels do not overlap.
 """
 from __future__ import annotations
 
-from symprop.document.diagram import mermaid_id, mermaid_text
-
-#: The widest the row may be, in the picture's units (centimetres in TikZ); boxes sit at most
-#: ``COLUMN`` apart.
-ROW_WIDTH = 13.0
-COLUMN = 3.2
+from symprop.document.diagram import laid_out, mermaid_id
+from symprop.document.picture_layout import Edge, Node, Text
 
 
 def shape_text(shape, times: str = "×") -> str:
@@ -25,30 +22,26 @@ def _caption(layer) -> str:
     return f"{layer.kind} {settings['units']}" if "units" in settings else layer.kind
 
 
-def _node(name: str, tex: str, text: str, column: int, step: float, shape: str, names=()) -> dict:
-    node_id = mermaid_id(name)
-    return {"id": node_id, "ref": f"({node_id})", "tex": tex, "value": None, "label": mermaid_text(text),
-            "at": f"({column * step:.2f},0.00)", "shape": shape, "name": name, "names": [name, *names]}
+def _node(name: str, tex: str, column: int, shape: str, names=()) -> Node:
+    return Node(name, mermaid_id(name), tex, column, shape, [], {"names": [name, *names], "param": None})
 
 
-def _edge(source: dict, target: dict, shape) -> dict:
-    return {"source": source["id"], "target": target["id"], "source_ref": source["ref"], "target_ref": target["ref"],
-            "tex": shape_text(shape, r"{\times}"), "param": None, "caption": None, "pos": "0.50",
-            "label": mermaid_text(shape_text(shape)), "forward": None, "backward": None}
+def _edge(source: Node, target: Node, shape) -> Edge:
+    return Edge(source.name, target.name, [Text(shape_text(shape, r"{\times}"), shape_text(shape))], {"param": None})
 
 
 def layer_diagram(stack) -> dict:
-    """``{"kind": "layers", "nodes", "edges"}`` for a :class:`~symprop.model.stack.LayerStack`,
-    in the layout every writer draws (:func:`symprop.document.diagram.diagram`'s)."""
-    count = len(stack.layers) + 2
-    step = min(COLUMN, ROW_WIDTH / (count - 1))
+    """The layout of a :class:`~symprop.model.stack.LayerStack`'s picture: the input, one box per
+    layer captioned with its kind and size, the loss; each edge labelled with the shape it carries."""
     input_name = stack.input.flat[0].name.split("[")[0]
-    nodes = [_node(input_name, input_name, input_name, 0, step, "bias")]
-    for layer in stack.layers:
-        caption = _caption(layer)
+    nodes = [_node(input_name, input_name, 0, "bias")]
+    captions = [_caption(layer) for layer in stack.layers]
+    for layer, caption in zip(stack.layers, captions):
+        # a node is known by its caption; two layers alike ("dense 4" twice) are told apart by number
+        name = caption if captions.count(caption) == 1 else f"{caption} ({layer.index})"
         names = [s.name for array in (*layer.nodes.values(), *layer.parameters.values()) for s in array.flat]
-        nodes.append(_node(f"layer {layer.index}", rf"\text{{{caption}}}", caption, layer.index, step, "bias", names))
-    nodes.append(_node(stack.output.name, stack.output.name, stack.output.name, count - 1, step, "loss"))
+        nodes.append(_node(name, rf"\text{{{name}}}", layer.index, "bias", names))
+    nodes.append(_node(stack.output.name, stack.output.name, len(stack.layers) + 1, "loss"))
     shapes = [stack.input.shape, *(layer.output_shape for layer in stack.layers)]
     edges = [_edge(a, b, shape) for a, b, shape in zip(nodes, nodes[1:], shapes)]
-    return {"kind": "layers", "nodes": nodes, "edges": edges}
+    return laid_out("layers", nodes, edges, [])

@@ -76,6 +76,7 @@ class NetworkSections:
         if layout["kind"] != "none":
             key = "graph_picture" if layout["kind"] == "graph" else (
                 "network_picture_gradients" if f.example is not None else "network_picture")
+            key = "picture_summary" if layout["summary"] else key
             picture = [paragraph(key), Figure(layout)]
         definitions = [
             piece for node in self.shown_nodes

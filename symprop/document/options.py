@@ -75,7 +75,8 @@ class DocumentOptions:
     ``sections``: section switches (:func:`section_switches`), ``+name`` on, ``-name`` off,
     each section otherwise shown by its default in :data:`SECTIONS`;
     ``matrix_entries``: a matrix parameter is one matrix equation (False), followed by
-    each entry's own derivation (True).
+    each entry's own derivation (True);
+    ``picture_digits``: significant digits of the numbers in the picture (at most ``digits``).
     """
 
     lang: str = "en"
@@ -93,6 +94,7 @@ class DocumentOptions:
     only: tuple[str, ...] = ()
     sections: tuple[str, ...] = ()
     matrix_entries: bool = False
+    picture_digits: int = 4
 
     def __post_init__(self):
         if not isinstance(self.only, (str, list, tuple, type(None))):
@@ -106,6 +108,8 @@ class DocumentOptions:
             raise ValueError(f"unknown Markdown flavor {self.flavor!r}: expected one of {', '.join(FLAVORS)}")
         if not isinstance(self.digits, int) or isinstance(self.digits, bool) or not 1 <= self.digits <= 1000:
             raise ValueError(f"digits must be a whole number from 1 to 1000, got {self.digits!r}")
+        if not isinstance(self.picture_digits, int) or isinstance(self.picture_digits, bool) or not 1 <= self.picture_digits <= 30:
+            raise ValueError(f"picture_digits must be a whole number from 1 to 30, got {self.picture_digits!r}")
 
     def summarises(self, parameters: int) -> bool:
         """Whether a network of ``parameters`` parameters is written per layer rather than

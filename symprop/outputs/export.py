@@ -53,7 +53,7 @@ STALE_SCRATCH_SECONDS = 15 * 60
 MAX_STEM = 80
 #: A temporary file of :func:`write_set`: ``.<name>.<suffix>.XXXXXXXX.tmp``, a suffix symprop
 #: writes and ``tempfile.mkstemp``'s eight random characters (no other hidden file matches).
-TEMPORARY_NAME = re.compile(r"\..+\.(md|tex|pdf|json|html|toml)\.[A-Za-z0-9_]{8}\.tmp\Z")
+TEMPORARY_NAME = re.compile(r"\..+\.(md|svg|tex|pdf|json|html|toml)\.[A-Za-z0-9_]{8}\.tmp\Z")
 
 
 class ExportError(SympropError, ValueError):

@@ -20,15 +20,8 @@ from symprop.document.model import Math
 from symprop.printing.latex import latex, partial
 from symprop.printing.numbers import plain_number
 from symprop.printing.rows import math_lines
+from symprop.outputs.svg import pixels
 
-#: Pixels per unit of the layout (the layout is in TikZ centimetres), across and down.
-SCALE = (42, 56)
-#: Where a weight's label sits along its edge: near the source, where the edges fan out.
-LABEL_POS = 0.36
-MARGIN = 46
-RADIUS = 23
-#: Half width and half height of the boxes of biases and of the loss.
-BOX = {"bias": (20, 13), "loss": (34, 16)}
 #: Past this many paths to one parameter the page marks no factors (the equations sum the paths unlisted).
 MAX_MARKED_PATHS = 64
 
@@ -80,62 +73,19 @@ def display_tex(rows) -> str:
 
 
 def picture(layout) -> dict:
-    """The layout in SVG pixels: ``width``, ``height``, ``nodes`` (``x``, ``y``, ``w``,
-    ``h``, ``name``, ``shape``, ``param``) and ``edges`` (both ends cut at the nodes'
-    borders, ``lx``/``ly`` where the label sits, ``param``, ``id``)."""
-    nodes, seen = [], set()
-    for node in layout["nodes"]:
-        if node["name"] in seen:
-            continue
-        seen.add(node["name"])
-        x, y = (float(v) for v in node["at"].strip("()").split(","))
-        w, h = BOX.get(node["shape"], (RADIUS, RADIUS))
-        nodes.append({**node, "x": x, "y": y, "w": w, "h": h})
-    _spread(nodes)
-    left, top = min(n["x"] for n in nodes), max(n["y"] for n in nodes)
-    for n in nodes:
-        n["x"] = round(MARGIN + (n["x"] - left) * SCALE[0], 1)
-        n["y"] = round(MARGIN + (top - n["y"]) * SCALE[1], 1)
-    by_id = {n["id"]: n for n in nodes}
+    """The layout in SVG pixels, the geometry of the SVG file (:func:`symprop.outputs.svg.pixels`):
+    ``width``, ``height``, ``nodes`` (centre ``x``, ``y``, half sizes ``w``, ``h``, ``name``,
+    ``shape``, ``param``) and ``edges`` (the drawn segment ``x1 y1 x2 y2``, ``lx``/``ly``
+    where the label's first line sits, ``param``, ``id``); ``dense`` when some edge found
+    no free place for its label (labels then show on a highlighted path only)."""
+    drawn = pixels(layout)
     edges = []
-    for k, edge in enumerate(layout["edges"]):
-        a, b = by_id[edge["source"]], by_id[edge["target"]]
-        x1, y1 = _border(a, b)
-        x2, y2 = _border(b, a)
-        pos = LABEL_POS if edge.get("caption") else float(edge["pos"])
-        edges.append({**edge, "id": f"e{k}", "from": a["name"], "to": b["name"],
-                      "x1": x1, "y1": y1, "x2": x2, "y2": y2,
-                      "lx": round(x1 + pos * (x2 - x1), 1), "ly": round(y1 + pos * (y2 - y1), 1)})
-    width = max(n["x"] + n["w"] for n in nodes) + MARGIN
-    height = max(n["y"] for n in nodes) + MARGIN + 14
-    fan_in: dict[str, int] = {}
-    for e in edges:
-        if e.get("caption"):
-            fan_in[e["to"]] = fan_in.get(e["to"], 0) + 1
-    # more than two weights into a unit: their labels would cover each other, so they show on a path only
-    dense = max(fan_in.values(), default=0) > 2
-    return {"width": round(width), "height": round(height), "nodes": nodes, "edges": edges, "dense": dense}
-
-
-def _spread(nodes) -> None:
-    """Nodes the layout puts at one place (the biases of one layer's units) side by side."""
-    at: dict[tuple, list] = {}
-    for n in nodes:
-        at.setdefault((n["x"], n["y"]), []).append(n)
-    for group in at.values():
-        for k, n in enumerate(group):
-            n["x"] += (k - (len(group) - 1) / 2) * 2.6 * BOX["bias"][0] / SCALE[0]
-
-
-def _border(a, b) -> tuple[float, float]:
-    """Where the line from node ``a`` to node ``b`` leaves ``a``."""
-    dx, dy = b["x"] - a["x"], b["y"] - a["y"]
-    length = max((dx * dx + dy * dy) ** 0.5, 1e-9)
-    if a["shape"] == "circle":
-        t = (a["w"] + 2) / length
-    else:
-        t = min(a["w"] / max(abs(dx), 1e-9), a["h"] / max(abs(dy), 1e-9)) + 2 / length
-    return round(a["x"] + t * dx, 1), round(a["y"] + t * dy, 1)
+    for k, edge in enumerate(drawn["edges"]):
+        box = edge["label"] or {"x": round((edge["x1"] + edge["x2"]) / 2, 1), "y": round((edge["y1"] + edge["y2"]) / 2, 1)}
+        # the page sets the label's two lines 3 px above and 11 px below (lx, ly): centred on the box
+        edges.append({**edge, "id": f"e{k}", "lx": box["x"], "ly": round(box["y"] - 4, 1)})
+    return {"width": drawn["width"], "height": drawn["height"], "nodes": drawn["nodes"], "edges": edges,
+            "dense": layout.get("unlabelled", 0) > 0}
 
 
 def plot(points: str) -> dict:

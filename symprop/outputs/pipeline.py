@@ -159,9 +159,11 @@ def write_documents(
     """
     options = document_options(**settings)
     texts = render_documents(solution, formats, stem=stem, fragment=fragment, template_dir=template_dir,
-                             on_step=on_step, **settings)
+                             on_step=on_step, picture_files=True, **settings)
     return export.write_set({
-        export.output_path(output_dir, document_name(stem, suffix, options.lang, options.flavor), suffix): text
+        # the picture of a Markdown document is named as the Markdown is
+        export.output_path(output_dir, document_name(stem, ".md" if suffix == ".svg" else suffix, options.lang,
+                                                     options.flavor), suffix): text
         for suffix, text in texts.items()
     })
 
@@ -174,10 +176,15 @@ def render_documents(
     fragment: bool = False,
     template_dir: Path | None = None,
     on_step: Callable[[str], None] = lambda name: None,
+    picture_files: bool = False,
     **settings,
 ) -> dict[str, str | bytes]:
     """Each format rendered (the PDF compiled), by suffix (``.md``, ``.tex``, ``.json``, ``.pdf``), in that
-    order; ``settings``: the document options, the network's own title unless one is given."""
+    order; ``settings``: the document options, the network's own title unless one is given.
+
+    The kramdown and dollar Markdown show the picture as an SVG image: with ``picture_files``
+    a file of its own (suffix ``.svg``, named as the Markdown is), which the Markdown refers
+    to; without, inside the Markdown as a ``data:`` URL (a document written to standard output)."""
     from symprop.document.formulas import chosen_parameters
     from symprop.outputs import render
 
@@ -194,7 +201,8 @@ def render_documents(
     lang = chosen.lang
     texts: dict[str, str | bytes] = {}
     if "md" in formats:
-        texts[".md"] = render.render_markdown(solution.derivation, solution.example, **options)
+        texts.update(_markdown_and_picture(solution, options, document_name(stem, ".md", lang, chosen.flavor),
+                                           picture_files and chosen.flavor != "github"))
         on_step("md")
     if "tex" in formats or "pdf" in formats:
         latex = render.render_latex(solution.derivation, solution.example, **options)
@@ -219,6 +227,17 @@ def render_documents(
         texts[".pdf"] = export.compile_pdf(latex, name=document_name(stem, ".pdf", lang) + ".pdf")
         on_step("pdf")
     return texts
+
+
+def _markdown_and_picture(solution: Solution, options: dict, name: str, picture_file: bool) -> dict:
+    """The Markdown (``.md``) and, when ``picture_file`` and there is a picture, its SVG
+    (``.svg``), which the Markdown refers to by ``name.svg``."""
+    from symprop.outputs import render
+
+    picture = render.render_svg(solution.derivation, solution.example, **options) if picture_file else None
+    texts = {".md": render.render_markdown(solution.derivation, solution.example,
+                                           picture_file=f"{name}.svg" if picture else None, **options)}
+    return {**texts, ".svg": picture} if picture else texts
 
 
 #: The version of :func:`json_document`'s layout; it grows when a key changes meaning or goes.

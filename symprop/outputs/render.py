@@ -27,7 +27,7 @@ from symprop.document.build import build_document, expect_derivation
 from symprop.document.i18n import prose, with_particles
 from symprop.document.model import Document, Mark, Math
 from symprop.document.options import document_options
-from symprop.outputs import html
+from symprop.outputs import html, svg
 from symprop.printing.rows import math_lines, without_alignment
 
 FORMATS = ("markdown", "latex", "html")
@@ -38,14 +38,31 @@ BLOCK_TEMPLATES = {"markdown": "markdown/blocks.md.j2", "latex": "latex/blocks.t
                    "html": "html/blocks.html.j2"}
 
 
-def render_markdown(derivation, example=None, *, template_dir=None, **settings) -> str:
+def render_markdown(derivation, example=None, *, template_dir=None, picture_file=None, **settings) -> str:
     """The derivation as Markdown for ``flavor``: ``github`` (``$…$`` inline,
-    fenced ``math`` blocks), ``kramdown`` (``$$`` only, inline too; Jekyll) or
-    ``dollar`` (``$``/``$$``: Hugo passthrough, Obsidian, Jupyter, pandoc).
+    fenced ``math`` blocks, the picture in Mermaid), ``kramdown`` (``$$`` only, inline
+    too; Jekyll) or ``dollar`` (``$``/``$$``: Hugo passthrough, Obsidian, Jupyter,
+    pandoc), whose picture is an SVG image: ``picture_file`` (written beside the
+    Markdown, :func:`render_svg`), or without one the SVG itself as a ``data:`` URL.
     ``settings``: the document options (:mod:`symprop.document.options`)."""
     expect_derivation("render_markdown", derivation, example)
     options = document_options(**settings)
-    return write_markdown(document_of(derivation, example, options), flavor=options.flavor, template_dir=template_dir)
+    return write_markdown(document_of(derivation, example, options), flavor=options.flavor, template_dir=template_dir,
+                          picture_file=picture_file)
+
+
+def render_svg(derivation, example=None, *, template_dir=None, **settings) -> str | None:
+    """The document's picture as an SVG file's text, or None when it has no picture
+    (``template_dir`` is accepted as the other writers take it; the SVG has no template)."""
+    expect_derivation("render_svg", derivation, example)
+    return write_svg(document_of(derivation, example, document_options(**settings)))
+
+
+def write_svg(document: Document) -> str | None:
+    layout = next((b.layout for b in document.blocks if b.kind == "figure"), None)
+    if layout is None or layout["kind"] == "none":
+        return None
+    return svg.svg_document(layout, document.title)
 
 
 def render_latex(derivation, example=None, *, fragment=False, template_dir=None, **settings) -> str:
@@ -73,9 +90,12 @@ def write_html(document: Document, derivation, example=None, *, digits: int = 9,
                    **html.assets(str(packaged_templates() / "html")))
 
 
-def write_markdown(document: Document, *, flavor: str = "github", template_dir=None) -> str:
+def write_markdown(document: Document, *, flavor: str = "github", template_dir=None, picture_file=None) -> str:
     document_options(flavor=flavor)  # the options table refuses an unknown flavor
-    return _render("markdown", template_dir, document, flavor=flavor)
+    if flavor != "github" and picture_file is None:
+        drawn = write_svg(document)
+        picture_file = "" if drawn is None else svg.data_url(drawn)
+    return _render("markdown", template_dir, document, flavor=flavor, picture_file=picture_file or "")
 
 
 def write_latex(document: Document, *, fragment: bool = False, template_dir=None) -> str:

@@ -1,100 +1,158 @@
-"""Pictures of a network or graph: positioned nodes and labelled edges for TikZ and Mermaid."""
+"""Pictures of a network or graph, laid out once: every node its own place, labels that
+cover nothing, numbers at the picture's digits, a legend, a size that fits the page."""
 from __future__ import annotations
 
 import re
 
-from symprop.document import diagram
+import pytest
+
+from symprop.document import diagram, picture_layout
 from symprop.document.formulas import Formulas
 from symprop.document.options import DocumentOptions
+from tests.pictures import EXAMPLES, LANGUAGES, drawn_boxes, layout, overlapping, solution
 
 
-def picture(solution, example=True, per_parameter=None) -> dict:
-    options = DocumentOptions(per_parameter=per_parameter)
-    return diagram.diagram(Formulas(solution.derivation, solution.example if example else None, options))
+def picture(solution, example=True, **options) -> dict:
+    return diagram.diagram(Formulas(solution.derivation, solution.example if example else None, DocumentOptions(**options)))
 
 
-def test_mermaid_ids_and_labels_are_safe():
-    assert diagram.mermaid_id("out_h1[2]") == "n_out_h1_2_"
-    assert diagram.mermaid_text('a "b" <c>') == "a #quot;b#quot; #lt;c#gt;"
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_no_label_overlaps_another_label_a_node_or_a_text(name, lang):
+    drawn = layout(name, lang)
+    boxes = drawn_boxes(drawn)
+    assert len([b for b in boxes if b[0].startswith("label")]) == sum(bool(e["lines"]) for e in drawn["edges"])
+    assert overlapping(boxes) == []
+    assert drawn["unlabelled"] == 0
 
 
-def test_mazurs_network_is_drawn_in_columns_with_weights_and_gradients(mazur_solution):
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_every_node_has_a_place_of_its_own(name):
+    nodes = layout(name)["nodes"]
+    places = [(n["x"], n["y"]) for n in nodes]
+    assert len(set(places)) == len(places) == len({n["name"] for n in nodes})
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_the_picture_fits_the_text_width_and_the_first_page(name):
+    drawn = layout(name)
+    width, height = 2 * drawn["box"]["hw"] * drawn["scale"], 2 * drawn["box"]["hh"] * drawn["scale"]
+    assert width <= picture_layout.MAX_WIDTH + 1e-9 and height <= picture_layout.MAX_HEIGHT + 1e-9
+    assert drawn["scale"] >= picture_layout.MIN_SCALE  # the built-in examples are not shrunk to a summary
+    # and every drawn thing is inside the picture's extent
+    box = drawn["box"]
+    for what, b in drawn_boxes(drawn):
+        assert box["x"] - box["hw"] <= b.left and b.right <= box["x"] + box["hw"], what
+
+
+def test_per_unit_biases_each_have_their_own_place():
+    nodes = {n["name"]: n for n in layout("nielsen")["nodes"]}
+    biases = [n for n in nodes.values() if n["shape"] == "bias"]
+    assert sorted(n["name"] for n in biases) == ["b1_1", "b1_2", "b1_3", "b2_1", "b2_2"]
+    assert len({(n["x"], n["y"]) for n in biases}) == 5
+
+
+def test_mazurs_edges_carry_the_weights_values_and_gradients_to_four_digits():
+    drawn = layout("mazur")
+    w1 = next(e for e in drawn["edges"] if e["param"] == "w1")
+    assert [(t["plain"], t["colour"]) for t in w1["lines"]] == [("w1 = 0.15", "value"), ("0.0004386", "gradient")]
+    assert w1["lines"][0]["tex"] == "w_{1} = 0.15"
+    w7 = next(e for e in drawn["edges"] if e["param"] == "w7")
+    assert [t["plain"] for t in w7["lines"]] == ["w7 = 0.5", "−0.0226"]  # a true minus sign
+    s = solution("mazur")
+    gradient = s.example.gradients[s.derivation.symbol("w5")]
+    assert next(e for e in drawn["edges"] if e["param"] == "w5")["lines"][1]["plain"] == diagram.plain_picture_number(gradient, 4)
+    # every number in the picture has at most 4 significant digits
+    for e in drawn["edges"]:
+        for t in e["lines"]:
+            digits = re.sub(r"^.*= ", "", t["plain"]).lstrip("−0.").replace(".", "")
+            assert len(digits) <= 4, t
+    assert [n["texts"][0]["plain"] for n in drawn["nodes"] if n["name"] == "out_h1"] == ["0.5933"]
+
+
+def test_a_shared_bias_is_one_box_with_its_value_and_gradient(mazur_solution):
     drawn = picture(mazur_solution)
-    assert (drawn["kind"], len(drawn["nodes"]), len(drawn["edges"])) == ("network", 9, 14)
-    assert drawn["nodes"][0] == {
-        "id": "n_i1", "ref": "(n_i1)", "tex": "i_{1}", "value": "0.05", "label": "i1 = 0.05", "at": "(0.00,1.20)",
-        "shape": "circle", "name": "i1", "names": ["i1"],
-    }
-    assert drawn["nodes"][-1] == {
-        "id": "n_E_total", "ref": "(n_E_total)", "tex": "E_{total}", "value": "0.298371109",
-        "label": "E_total = 0.298371109", "at": "(12.60,0.00)", "shape": "loss",
-        "name": "E_total", "names": ["E_total"],
-    }
-    assert drawn["edges"][0] == {
-        "source": "n_i1", "target": "n_out_h1", "source_ref": "(n_i1)", "target_ref": "(n_out_h1)", "tex": "w_{1}",
-        "param": "w1", "caption": "w1 = 0.15", "pos": "0.30", "label": "w1 = 0.15<br/>∂E_total/∂w1 = 0.000438567734", "forward": None, "backward": "0.0004386",
-    }
-    assert drawn["edges"][-1]["label"] == "∂E_total/∂out_o2 = -0.217071535"
-    assert [n["shape"] for n in drawn["nodes"]].count("bias") == 2
-    # what the HTML page needs: the symbols a unit stands for, the parameter of each edge
-    assert drawn["nodes"][2]["names"] == ["out_h1", "net_h1"]
-    assert [e["param"] for e in drawn["edges"] if e["source"] == "n_b1"] == ["b1", "b1"]
+    b1 = next(n for n in drawn["nodes"] if n["name"] == "b1")
+    gradient = mazur_solution.example.gradients[mazur_solution.derivation.symbol("b1")]
+    assert [t["plain"] for t in b1["texts"]] == ["0.35", diagram.plain_picture_number(gradient, 4)]
+    assert [e["to"] for e in drawn["edges"] if e["param"] == "b1"] == ["out_h1", "out_h2"]
+    # a bias edge runs from the column before its units, never across the picture
+    h = {n["name"]: n for n in drawn["nodes"]}
+    assert b1["x"] < h["out_h1"]["x"] < h["out_o1"]["x"]
 
 
-def test_without_an_example_edges_carry_the_weights_only(mazur_solution):
-    edge = picture(mazur_solution, example=False)["edges"][0]
-    assert (edge["label"], edge["backward"]) == ("w1", None)
+def test_the_legend_says_what_each_colour_means_in_the_documents_language():
+    assert [(e["colour"], e["text"]) for e in layout("mazur")["legend"]] == [
+        ("value", "weight or value"), ("gradient", "gradient of E_total")]
+    assert [e["text"] for e in layout("mazur", "ko")["legend"]] == ["가중치 또는 값", "E_total의 기울기"]
+    assert [e["colour"] for e in layout("graph")["legend"]] == ["forward", "gradient"]
+
+
+def test_the_picture_digits_option_rounds_the_labels(mazur_solution):
+    drawn = picture(mazur_solution, picture_digits=2)
+    assert next(e for e in drawn["edges"] if e["param"] == "w1")["lines"][1]["plain"] == "0.00044"
+    # never more digits than the document's own
+    drawn = picture(mazur_solution, digits=3)
+    assert next(e for e in drawn["edges"] if e["param"] == "w1")["lines"][1]["plain"] == "0.000439"
+
+
+def test_without_an_example_edges_carry_the_weights_names_only(mazur_solution):
+    drawn = picture(mazur_solution, example=False)
+    assert [t["plain"] for t in drawn["edges"][0]["lines"]] == ["w1"]
+    assert drawn["legend"] == []
 
 
 def test_a_summarised_document_has_no_picture(mazur_solution):
     assert picture(mazur_solution, per_parameter=False) == {"kind": "none", "nodes": [], "edges": []}
 
 
-def test_a_graph_is_drawn_one_column_per_depth_with_forward_and_backward_values(graph_solution):
+def test_a_graph_is_drawn_with_forward_and_backward_values(graph_solution):
     drawn = picture(graph_solution)
     assert drawn["kind"] == "graph"
-    assert [(n["id"], n["at"]) for n in drawn["nodes"]] == [
-        ("n_x", "(0.00,2.40)"), ("n_y", "(0.00,0.00)"), ("n_z", "(0.00,-2.40)"), ("n_q", "(4.20,0.00)"),
-        ("n_f", "(8.40,0.00)"),
-    ]
-    assert drawn["nodes"][-1]["shape"] == "loss"
-    assert drawn["edges"][0] == {
-        "source": "n_x", "target": "n_q", "source_ref": "(n_x)", "target_ref": "(n_q)", "tex": None, "param": None,
-        "caption": None, "pos": "0.50",
-        "label": "→ -2<br/>← -4", "forward": "-2", "backward": "-4",
-    }
-    assert [(e["source"], e["target"]) for e in drawn["edges"]] == [
-        ("n_x", "n_q"), ("n_y", "n_q"), ("n_q", "n_f"), ("n_z", "n_f"),
-    ]
+    columns = {n["name"]: n["x"] for n in drawn["nodes"]}
+    # x and y feed q; z is drawn in the column just before f, which it feeds
+    assert columns["x"] == columns["y"] < columns["q"] == columns["z"] < columns["f"]
+    x_to_q = drawn["edges"][0]
+    assert (x_to_q["from"], x_to_q["to"]) == ("x", "q")
+    assert [(t["plain"], t["colour"]) for t in x_to_q["lines"]] == [("→ −2", "forward"), ("← −4", "gradient")]
+    assert [(e["from"], e["to"]) for e in drawn["edges"]] == [("x", "q"), ("y", "q"), ("q", "f"), ("z", "f")]
 
 
-def test_bias_edges_carry_their_own_gradient_or_the_units_delta(mazur_solution):
-    from symprop.outputs import pipeline
+def test_a_wide_graph_is_summarised_to_fit_the_page():
     from symprop.files import spec
+    from symprop.outputs.pipeline import solve
+    from tests.pictures import drawn_boxes, overlapping
+    from tests.spec_pictures import CONV
 
-    nielsen = pipeline.solve(spec.load_builtin("nielsen"))  # per-unit biases, two examples
-    labels = [e["label"] for e in picture(nielsen)["edges"] if e["source"] == "n_b1_1"]
-    b = nielsen.derivation.symbol("b1_1")
-    assert labels == [f"∂C/∂b1_1 = {diagram.plain_number(nielsen.example.gradients[b], 9)}"]
-    shared = [e["label"] for e in picture(mazur_solution)["edges"] if e["source"] == "n_b1"]
-    assert shared == ["∂E_total/∂net_h1 = 0.00877135469", "∂E_total/∂net_h2 = 0.00995425471"]
+    solved = solve(spec.loads(CONV))
+    drawn = picture(solved)
+    assert drawn["summary"] and all(e["box"] is None and e["lines"] == [] for e in drawn["edges"])
+    assert drawn["scale"] * 2 * drawn["box"]["hh"] <= picture_layout.MAX_HEIGHT + 1e-9
+    assert overlapping(drawn_boxes(drawn)) == []
+    places = [(n["x"], n["y"]) for n in drawn["nodes"]]
+    assert len(set(places)) == len(places)
 
 
-def test_mermaid_ids_are_distinct_for_distinct_names():
+def test_mermaid_ids_and_labels_are_safe():
+    assert diagram.mermaid_id("out_h1[2]") == "n_out_h1_2_"
+    assert diagram.mermaid_text('a "b" <c>') == "a #quot;b#quot; #lt;c#gt;"
     names = ["out_h1[2]", "out_h1_2_", "a$b", "a%b", "a_b", "a b", "a_1[2]", "a[12]", "가"]
     ids = [diagram.mermaid_id(n) for n in names]
     assert len(set(ids)) == len(ids) and all(re.fullmatch(r"\w+", i, flags=re.ASCII) for i in ids)
     assert diagram.mermaid_text("a`b#c\nd") == "a#96;b#35;c d"
 
 
+def test_numbers_in_plain_text_have_true_minus_signs_and_powers_of_ten():
+    assert diagram.plain_picture_number(-0.0226, 4) == "−0.0226"
+    assert diagram.plain_picture_number(9.1e-9, 4) == "9.1×10⁻⁹"
+
+
 def test_a_graph_over_matrices_gets_no_picture_of_its_scalar_entries():
     import sympy
 
-    from symprop.document.diagram import diagram
-    from symprop.document.formulas import Formulas
     from symprop.document.options import document_options
     from symprop.engine.backprop import derive
 
     W, x = sympy.MatrixSymbol("W", 2, 2), sympy.MatrixSymbol("x", 2, 1)
     derivation = derive((x.T * W * x)[0, 0], parameters=[W])
-    assert diagram(Formulas(derivation, None, document_options()))["kind"] == "none"
+    assert diagram.diagram(Formulas(derivation, None, document_options()))["kind"] == "none"

@@ -188,7 +188,7 @@ def test_mazur_document_has_the_sections_and_numbers_in_order(showcase):
     assert "{w_{1}}^{+}" in markdown and "&= 0.149780716" in markdown
     assert "This example updates the weights only: the biases keep their values." in markdown
     assert "This example does not update $b_{1}$." in markdown
-    assert '  n_out_h1 -- "w5 = 0.4<br/>∂E_total/∂w5 = 0.0821670406" --> n_out_o1' in markdown
+    assert '  n_out_h1 -- "w5 = 0.4<br/>0.08217" --> n_out_o1' in markdown
     assert "| $w_{5}$ | $0.0821670406$ | $0.0821670406$ |" in markdown
     assert "The loss falls from $0.298371109$ to $0.291027774$." in markdown
 
@@ -292,7 +292,7 @@ def test_plain_graph_groups_its_parameters_without_layers():
     assert headings == ["## The computational graph", "## Forward pass", "## Output", "## Parameters", "## Delta form",
                         "## Node rules", "## Gradient check", "## After the update"]
     assert "The output falls from" in markdown and "loss" not in markdown.lower()
-    assert '  n_q -- "→ 3<br/>← -4" --> n_f' in markdown
+    assert '  n_q -- "→ 3<br/>← −4" --> n_f' in markdown
     assert "\\frac{\\partial f}{\\partial y} = \\frac{\\partial f}{\\partial q} \\frac{\\partial q}{\\partial y}" in markdown
     assert "| 3 | $-21.568762$ |" in markdown
     latex = render.render_latex(derivation, example)
@@ -404,16 +404,22 @@ def test_graph_document_with_training_plot_compiles(tmp_path):
 
 
 def test_tikz_picture_of_the_network(showcase):
+    """The TikZ is drawn from the layout's own coordinates, each text where the layout placed it."""
+    from tests.pictures import layout
+
     tex = showcase["mazur.tex"]
+    drawn = layout("mazur")
+    h1 = next(n for n in drawn["nodes"] if n["name"] == "out_h1")
+    w5 = next(e for e in drawn["edges"] if e["param"] == "w5")
     for line in (
-        r"\node[unit, label={below:{\scriptsize $0.593269992$}}] (n_out_h1) at (4.20,1.20) {$out_{h1}$};",
-        r"\node[bias, label={below:{\scriptsize $0.35$}}] (n_b1) at (0.00,3.60) {$b_{1}$};",
-        r"\node[loss, label={below:{\scriptsize $0.298371109$}}] (n_E_total) at (12.60,0.00) {$E_{total}$};",
-        r"\draw[->] (n_out_h1) -- node[weight, pos=0.30] {$w_{5}$\\\textcolor{red!70!black}{$0.08217$}} (n_out_o1);",
-        r"\draw[->] (n_out_h1) -- node[weight, pos=0.60] {$w_{7}$\\\textcolor{red!70!black}{$-0.0226$}} (n_out_o2);",
-        r"\draw[->] (n_b1) -- node[weight, pos=0.30] {\textcolor{red!70!black}{$0.008771$}} (n_out_h1);",
+        f"\\filldraw[fill=white] ({h1['x']},{h1['y']}) circle[radius={h1['hw']}];",
+        f"\\node[font=\\footnotesize] at ({h1['x']},{h1['y']}) {{$out_{{h1}}$}};",
+        f"\\node[fill=white, inner sep=1pt, align=center] at ({w5['box']['x']},{w5['box']['y']}) "
+        "{\\textcolor{black}{$w_{5} = 0.4$}\\\\\\textcolor{red!70!black}{$0.08217$}};",
+        f"\\draw[->, black!65] ({w5['x1']},{w5['y1']}) -- ({w5['x2']},{w5['y2']});",
     ):
         assert line + "\n" in tex, line
+    assert "weight or value" in tex and "gradient of $E_{total}$" in tex
 
 
 def test_matrix_form_is_labelled_and_proven(showcase):
