@@ -7,9 +7,11 @@ import itertools
 
 from symprop.document.diagram import diagram
 from symprop.document.formulas import Formulas
+from symprop.document.layer_diagram import layer_diagram
 from symprop.document.options import DocumentOptions
 from symprop.document.placement import Box
 from symprop.files import spec
+from symprop.model.stack import LayerStack
 
 EXAMPLES = tuple(spec.builtin_examples())
 LANGUAGES = ("en", "ko")
@@ -25,6 +27,8 @@ def solution(name: str):
 @functools.lru_cache(maxsize=None)
 def layout(name: str, lang: str = "en") -> dict:
     solved = solution(name)
+    if isinstance(solved.derivation.network, LayerStack):  # drawn by layer, as its document draws it
+        return layer_diagram(solved.derivation.network)
     return diagram(Formulas(solved.derivation, solved.example, DocumentOptions(lang=lang)))
 
 
