@@ -96,6 +96,11 @@ ENGLISH: Mapping[str, str] = {
         "The same computation for whole layers, one formula per layer whatever its width; "
         "the entries of each delta vector are the deltas above:"
     ),
+    "matrix_notation": (
+        "The notation changes here to the vectors of the matrix form: {z} holds the pre-activations of "
+        "layer 1 (its first entry is {net}), {a} their activations (the first is {out}), and {W} the "
+        "weights into the layer, one row per unit."
+    ),
     "matrix_layer": "Layer {layer}:",
     "matrix_batch": "For a batch of {m} examples, one column per example:",
     "matrix_verified": "Every entry of these matrix gradients was checked equal to the gradient of its weight above.",
@@ -240,6 +245,10 @@ KOREAN: Mapping[str, str] = {
     "delta_inputs_of_output": "입력에 대한 출력의 기울기도 같은 델타로 구합니다:",
     "matrix": "행렬 형태",
     "matrix_intro": "층 전체에 대한 같은 계산을 행렬로 쓰면 층의 너비와 상관없이 층마다 식 하나이며, 각 델타 벡터의 성분은 위의 델타입니다:",
+    "matrix_notation": (
+        "여기서부터는 행렬 형태의 벡터로 표기를 바꿉니다. {z}에는 1층의 활성화 전 값이 들어 있고(첫 성분이 {net}), "
+        "{a}에는 그 활성화 값이(첫 성분이 {out}), {W}에는 그 층으로 들어오는 가중치가 유닛마다 한 행씩 들어 있습니다."
+    ),
     "matrix_layer": "{layer}층:",
     "matrix_batch": "예제 {m}개의 배치에서는 예제마다 열 하나씩:",
     "matrix_verified": "이 행렬 기울기의 모든 성분이 위에서 구한 각 가중치의 기울기와 같음을 확인했습니다.",

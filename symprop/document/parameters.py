@@ -17,7 +17,7 @@ from functools import cached_property
 from symprop.document.formulas import Formulas, is_activation_of, tree_size
 from symprop.document.matrix_parameters import matrix_parameter_blocks
 from symprop.document.model import Heading, Math, Prose, equation, heading, paragraph, section
-from symprop.printing.latex import ordered_product, partial, prime
+from symprop.printing.latex import ordered_product, partial, prime, updated
 from symprop.printing.numbers import number_names
 from symprop.printing.rows import chain_rows
 
@@ -235,14 +235,14 @@ class ParameterSections:
         return paragraph(key, count=str(example.examples), value=Math(self.f.num(example.gradients[p])))
 
     def update(self, p) -> list:
-        """``{p}^{+} = p - eta dE/dp = numbers = value``, or that the example keeps ``p``."""
+        """``p^{+} = p - eta dE/dp = numbers = value`` (``w_{5}^{+}``), or that the example keeps ``p``."""
         f = self.f
         example = f.example
         if not f.updates:
             return []
         if example is not None and p not in f.updated:
             return [paragraph("not_updated", parameter=Math(f.tex(p)))]
-        new = "{" + f.tex(p) + "}^{+}"
+        new = updated(f.tex(p))
         step = rf"{f.tex(p)} - \eta {f.partial(f.output, p)}"
         numbers = value = None
         if example is not None:

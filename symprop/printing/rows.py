@@ -19,6 +19,7 @@ def math_lines(rows) -> str:
     lines = [r.strip() for r in rows]
     if len(lines) > 1:
         lines = [line if ALIGNMENT.search(line) else line.replace(" = ", " &= ", 1) for line in lines]
+        lines = [tag_as_column(line) for line in lines]
         lines = [r"\begin{aligned}", *(line + r" \\" for line in lines[:-1]), lines[-1], r"\end{aligned}"]
     # A row break inside a row (``cases``, ``matrix``) ends its line too.
     lines = [part.strip() for line in lines for part in split_after_row_breaks(line)]
@@ -31,8 +32,27 @@ ALIGNMENT = re.compile(r"(?<!\\)((?:\\\\)*)&")
 
 
 def without_alignment(row: str) -> str:
-    r"""``row`` with its alignment points removed, its ``\&`` kept."""
-    return ALIGNMENT.sub(r"\1", row)
+    r"""``row`` with its alignment points removed, its ``\&`` kept, and the column
+    separators of an environment inside it (``\begin{cases} 1 & x > 0 \\ 0 & \text{otherwise}
+    \end{cases}``) kept too: they belong to the environment, not to the row."""
+    out, position = [], 0
+    for environment in _ENVIRONMENT.finditer(row):
+        out += [ALIGNMENT.sub(r"\1", row[position:environment.start()]), environment.group()]
+        position = environment.end()
+    return "".join([*out, ALIGNMENT.sub(r"\1", row[position:])])
+
+
+#: An environment with no environment inside it (``cases``, ``matrix``), whole.
+_ENVIRONMENT = re.compile(r"\\begin\{(\w+\*?)\}.*?\\end\{\1\}", re.S)
+_TAG = re.compile(r"\s*\\tag\{([^{}]*)\}\s*$")
+
+
+def tag_as_column(row: str) -> str:
+    r"""An aligned row's equation tag ``\tag{BP1}`` as a label in a column of its own
+    (``&& \text{(BP1)}``): KaTeX sets one tag per display and MathJax none inside
+    ``aligned``, but both line the labels of such a column up. LaTeX's ``align*`` keeps the
+    real tags (:func:`symprop.outputs.render`'s LaTeX writer does not call this)."""
+    return _TAG.sub(lambda m: rf" && \text{{({m.group(1)})}}", row)
 
 
 def split_after_row_breaks(line: str) -> list[str]:
@@ -119,6 +139,7 @@ def break_long_row(row: str, limit: int = None) -> list[str]:
     if visible_width(row) <= limit:
         return [row]
     breaks = _top_level_breaks(row)
+    ranks = nesting_ranks(row, breaks)
     # a break stands at the space before its sign: both sides of that space are token boundaries
     widths = widths_at(row, [0, end, *(b for b, _ in breaks), *(b + 1 for b, _ in breaks)])
     rows, start, open_lefts, first = [], 0, 0, 0
@@ -131,15 +152,44 @@ def break_long_row(row: str, limit: int = None) -> list[str]:
         window = breaks[first:last] or breaks[first:first + 1]
         if not window:
             break
-        position, depth = min(window, key=lambda b: (b[1], -b[0]))
+        position, depth = min(window, key=lambda b: (ranks[b[0]], -b[0]))
         rows.append((start, position, open_lefts, depth))
         start, open_lefts = position + 1, depth
     pieces = []
     for begin, end, opened, closing in rows:
-        prefix = "&\\quad " + "\\left. " * opened if begin else ""
+        prefix = continuation(opened) if begin else ""
         pieces.append(prefix + row[begin:end] + " \\right." * closing)
-    pieces.append(("&\\quad " + "\\left. " * open_lefts if start else "") + row[start:])
+    pieces.append((continuation(open_lefts) if start else "") + row[start:])
     return pieces
+
+
+#: The start of a continuation row: an invisible ``=`` after the alignment point, so that
+#: its sign stands under the first term of the row it continues (a new step starts ``&=``).
+CONTINUATION = r"&\hphantom{{}={}} "
+
+
+def continuation(open_lefts: int) -> str:
+    r"""The prefix of a continuation row: :data:`CONTINUATION`, then one ``\left.`` per
+    sized delimiter still open, and an empty group, so that the sign that follows is a
+    binary operator (spaced as in the row it continues), not a unary one."""
+    return CONTINUATION + "\\left. " * open_lefts + "{} "
+
+
+_PARENTHESES = re.compile(r"[()]")
+
+
+def nesting_ranks(row: str, breaks) -> dict[int, int]:
+    """position -> how deep each break of ``breaks`` lies: its open ``\\left`` count plus
+    the plain parentheses open there (``(a + b)`` is plain since the printer keeps
+    ``\\left`` for tall content), so a long row breaks where its sum is outermost."""
+    ranks, depth, parens = {}, 0, list(_PARENTHESES.finditer(row))
+    index = 0
+    for position, lefts in breaks:
+        while index < len(parens) and parens[index].start() < position:
+            depth += 1 if parens[index].group() == "(" else -1
+            index += 1
+        ranks[position] = lefts + max(depth, 0)
+    return ranks
 
 
 def _top_level_breaks(row: str) -> list[tuple[int, int]]:
