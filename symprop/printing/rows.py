@@ -208,3 +208,61 @@ def _top_level_breaks(row: str) -> list[tuple[int, int]]:
         elif braces == 0:
             breaks.append((match.start(), lefts))
     return breaks
+
+
+#: A chain that fits in this many characters (:func:`visible_width`) is set on one line of a
+#: printed page, as Mazur writes them: ``lhs = a = b = value``.
+PAGE_LINE = 105
+
+
+def chains_on_one_line(rows, limit: int = PAGE_LINE) -> list[str]:
+    r"""Aligned rows with each chain (a row ``lhs &= a``, then its steps ``&= b``) joined into
+    one row ``lhs &= a = b`` when it fits in ``limit`` characters; a chain with a
+    continuation row, a tag or another alignment is kept as it was. For the page, where
+    a column of short steps wastes lines; a screen keeps one step per row."""
+    rows = [rows] if isinstance(rows, str) else list(rows)
+    chains: list[list[str]] = []
+    for row in rows:
+        step = row.strip()
+        if step.startswith("&= ") and chains:
+            chains[-1].append(step[3:])
+        else:
+            chains.append([step])
+    out = []
+    for chain in chains:
+        joined = " = ".join(chain)
+        simple = len(chain) > 1 and len(ALIGNMENT.findall(chain[0])) == 1 and not any(
+            ALIGNMENT.search(step) or "\\tag" in step for step in chain[1:])
+        if simple and printed_width(joined) <= limit:
+            out.append(joined)
+        else:
+            out += [chain[0], *(f"&= {step}" for step in chain[1:])]
+    return out
+
+
+_FRACTION = re.compile(r"\\frac\{")
+
+
+def printed_width(tex: str) -> float:
+    r"""About how many characters wide ``tex`` is set: as :func:`visible_width`, but a
+    fraction as wide as the wider of its numerator and denominator, not both."""
+    start = tex.find("\\frac{")
+    if start < 0:
+        return visible_width(tex)
+    numerator_end = _group_end(tex, start + 5)
+    denominator_end = _group_end(tex, numerator_end + 1) if tex[numerator_end + 1:numerator_end + 2] == "{" else -1
+    if numerator_end < 0 or denominator_end < 0:
+        return visible_width(tex)
+    numerator, denominator = tex[start + 6:numerator_end], tex[numerator_end + 2:denominator_end]
+    return (visible_width(tex[:start]) + max(printed_width(numerator), printed_width(denominator))
+            + printed_width(tex[denominator_end + 1:]))
+
+
+def _group_end(tex: str, opening: int) -> int:
+    """The index of the brace that closes the group opened at ``opening``, or -1."""
+    depth = 0
+    for i in range(opening, len(tex)):
+        depth += {"{": 1, "}": -1}.get(tex[i], 0)
+        if depth == 0:
+            return i
+    return -1
