@@ -26,7 +26,7 @@ def test_mazurs_network_is_drawn_in_columns_with_weights_and_gradients(mazur_sol
         "shape": "circle", "name": "i1", "names": ["i1"],
     }
     assert drawn["nodes"][-1] == {
-        "id": "n_E_total", "ref": "(n_E_total)", "tex": "E_{total}", "value": "0.298371109",
+        "id": "n_E_total", "ref": "(n_E_total)", "tex": r"E_{\mathrm{total}}", "value": "0.298371109",
         "label": "E_total = 0.298371109", "at": "(12.60,0.00)", "shape": "loss",
         "name": "E_total", "names": ["E_total"],
     }
