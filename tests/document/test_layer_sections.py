@@ -51,7 +51,7 @@ def test_mazurs_matrix_form_is_labelled_bp1_to_bp4_and_proven(mazur_solution):
         r"\delta^{(1)} = ((W^{(2)})^{T} \delta^{(2)}) \odot \sigma'(z^{(1)})"
         r" \tag{BP2}"
     )
-    assert [row.rsplit(" ", 1)[-1] for row in hidden[3:]] == [r"\text{(BP3)}", r"\text{(BP4)}", r"\text{(BP4)}"]
+    assert [row.rsplit(" ", 1)[-1] for row in hidden[3:]] == [r"\tag{BP3}", r"\tag{BP4}", r"\tag{BP4}"]
 
 
 def test_large_networks_are_not_proven_in_the_document(mazur_solution):
