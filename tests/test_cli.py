@@ -67,7 +67,7 @@ def test_json_has_the_documented_fields_and_mazur_numbers(tmp_path, mazur_file):
     w5 = document["formulas"]["w5"]
     t1, out_h1, out_o1 = (sympy.Symbol(n, real=True) for n in ("t1", "out_h1", "out_o1"))
     assert sympy.sympify(w5["srepr"]) == out_h1 * out_o1 * (1 - out_o1) * (out_o1 - t1)
-    assert "out_{o1}" in w5["latex"]
+    assert r"\mathrm{out}_{o1}" in w5["latex"]
     assert [layer["index"] for layer in document["layers"]] == [1, 2]
 
 
