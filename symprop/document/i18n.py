@@ -38,6 +38,7 @@ ENGLISH: Mapping[str, str] = {
     ),
     "loss_over_examples_mean": "These are the first example's numbers; over the {count} examples the mean loss is {value}.",
     "loss_over_examples_sum": "These are the first example's numbers; over the {count} examples the summed loss is {value}.",
+    "loss_split": "One term per output, each with its value, and their sum:",
     "output": "Output",
     "output_intro": "The output of the graph:",
     # 4. to 6. parameters
@@ -197,6 +198,7 @@ KOREAN: Mapping[str, str] = {
     ),
     "loss_over_examples_mean": "위는 첫 번째 샘플의 값이며, 샘플 {count}개에 대한 손실 함수의 평균은 {value}입니다.",
     "loss_over_examples_sum": "위는 첫 번째 샘플의 값이며, 샘플 {count}개에 대한 손실 함수의 합은 {value}입니다.",
+    "loss_split": "출력마다 항이 하나씩이며, 각 항의 값과 그 합은 다음과 같습니다:",
     "output": "출력",
     "output_intro": "그래프의 출력:",
     "output_parameters": "출력층 가중치",

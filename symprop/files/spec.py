@@ -181,7 +181,7 @@ def _example_order(filename: str) -> tuple[int, str]:
 
 
 def _problem(spec: SpecFile) -> Problem:
-    title = _title(spec)
+    title, title_ko = _title(spec), _title(spec, "title_ko")
     notation = _notation(spec)
     reduction = spec.choice(("reduction",), REDUCTIONS, "mean")
     network, graph = structure(spec, notation, title)
@@ -193,7 +193,7 @@ def _problem(spec: SpecFile) -> Problem:
         if "train" not in spec.data:
             steps = 0  # a graph is differentiated, not trained, unless its file asks
     return Problem(title, notation, spec.source, network, graph, values, examples, reduction, learning_rate, update,
-                   steps, drawn, init, spec.flag(("train", "input_gradients")), _title(spec, "title_ko"))
+                   steps, drawn, init, spec.flag(("train", "input_gradients")), title_ko)
 
 
 def _refuse_unknown_tables(spec: SpecFile) -> None:

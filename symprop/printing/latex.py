@@ -133,7 +133,7 @@ class SympropLatexPrinter(PrintsSharedOnce, LatexPrinter):
         r"""A symbol's name from ``symbol_names`` (the graph's), else SymPy's for a plain
         identifier and the escaped, upright name for any other
         (:func:`symprop.model.tex_names.symbol_tex`: ``\input{x}`` prints those characters)."""
-        if expr in self._settings["symbol_names"] or is_safe_tex(expr.name):
+        if expr in self._settings["symbol_names"] or (is_safe_tex(expr.name) and style != "plain"):
             return super()._print_Symbol(expr, style)
         return symbol_tex(expr.name)
 

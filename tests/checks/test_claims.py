@@ -227,7 +227,7 @@ def test_the_verdict_as_json():
     data = check_claim(MAZUR, "w5", "(t1 - out_o1)*out_o1*(1 - out_o1)*out_h1", points=2).to_dict()
     assert json.loads(json.dumps(data)) == data
     assert data["equal"] is False and data["method"] == "numeric" and data["points"] == 2
-    assert data["expected_latex"] == r"\mathrm{out}_{h1} \mathrm{out}_{o1} (1 - \mathrm{out}_{o1}) (\mathrm{out}_{o1} - t_{1})"
+    assert data["expected_latex"] == r"\mathrm{out}_{h1} \cdot \mathrm{out}_{o1} (1 - \mathrm{out}_{o1}) (\mathrm{out}_{o1} - t_{1})"
     assert data["point"]["w5"] == 0.1732
     assert data["claimed_value"] == pytest.approx(-data["expected_value"], rel=1e-15)
     assert data["diagnosis"] == "sign error: the claim has the opposite sign"

@@ -574,3 +574,18 @@ def test_the_latex_cases_keep_their_columns():
     tex = render.render_latex(solution.derivation, solution.example)
     cases = [line for line in tex.split("\n") if "\\begin{cases}" in line and "otherwise" in line]
     assert cases and all("& \\text{otherwise}" in line and "& \\text{for}" in line for line in cases)
+
+
+def test_the_readme_says_what_plain_commonmark_does_to_the_dollar_flavor(showcase):
+    """Without a math extension (Hugo without passthrough) a row break ``\\\\`` arrives as one
+    backslash and ``_`` pairs become emphasis: the README's figures, measured here."""
+    markdown = showcase["mazur.dollar.md"]
+    blocks = re.findall(r"^\$\$\n(.*?)\n\$\$$", markdown, re.M | re.S)
+    html = MarkdownIt("commonmark").enable("table").render(markdown)
+    broken = sum(1 for body in blocks if "\\\\" in body)
+    assert "\\\\" not in html  # every row break is lost
+    emphasis = html.count("<em>") + html.count("<strong>")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"{broken} of the {len(blocks)} display blocks of Mazur's document" in readme
+    assert f"{emphasis} emphasis tags" in readme
+    assert "[markup.goldmark.extensions.passthrough]" in readme
