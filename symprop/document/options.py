@@ -80,6 +80,8 @@ class DocumentOptions:
     each section otherwise shown by its default in :data:`SECTIONS`;
     ``matrix_entries``: a matrix parameter is one matrix equation (False), followed by
     each entry's own derivation (True);
+    ``rules``: each factor's derivation shows the rule that gives it term by term (the sum
+    rule, a constant multiple, the power rule with the inner derivative), as Mazur does;
     ``paper``: the LaTeX document's paper, one of :data:`PAPERS` (None: A4 for Korean, Letter otherwise).
     """
 
@@ -99,6 +101,7 @@ class DocumentOptions:
     sections: tuple[str, ...] = ()
     matrix_entries: bool = False
     paper: str | None = None
+    rules: bool = True
 
     def __post_init__(self):
         if not isinstance(self.only, (str, list, tuple, type(None))):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 from sympy import Symbol
 
+from symprop.document.build import build_document
 from symprop.document.formulas import Formulas
 from symprop.document.model import Equation, Paragraph
 from symprop.document.options import DocumentOptions
@@ -92,3 +93,23 @@ def test_a_deep_networks_closed_form_is_written_through_its_branch():
     assert max(len(row) for row in product) < 200
     last_weight = network.layers[-1].weight_parameters[0]
     assert "product" in sentences(ParameterSections(f).parameter(last_weight))
+
+
+def test_each_factor_shows_the_rule_that_gives_it_term_by_term(mazur_solution):
+    """Mazur's ``2 * 1/2 (target - out)^(2-1) * -1 + 0``: the sum rule, a constant multiple,
+    the power rule with its inner derivative; hidden with ``rules=False``."""
+    def factors(**options):
+        document = build_document(mazur_solution.derivation, mazur_solution.example, **options)
+        return [b.rows for b in document.blocks if isinstance(b, Equation) and b.rows[0].startswith(
+            (r"\frac{\partial E_{\mathrm{total}}}{\partial \mathrm{out}_{o1}} &=",
+             r"\frac{\partial \mathrm{net}_{o1}}{\partial w_{5}} &="))]
+    shown = factors()
+    assert shown[0][:2] == (
+        r"\frac{\partial E_{\mathrm{total}}}{\partial \mathrm{out}_{o1}} &= "
+        r"2 \cdot \frac{1}{2} \cdot (t_{1} - \mathrm{out}_{o1})^{2 - 1} \cdot (-1) + 0",
+        r"&= \mathrm{out}_{o1} - t_{1}",
+    )
+    assert shown[1][:2] == (r"\frac{\partial \mathrm{net}_{o1}}{\partial w_{5}} &= 0 + \mathrm{out}_{h1} + 0",
+                            r"&= \mathrm{out}_{h1}")
+    hidden = factors(rules=False)
+    assert hidden[0][0] == r"\frac{\partial E_{\mathrm{total}}}{\partial \mathrm{out}_{o1}} &= \mathrm{out}_{o1} - t_{1}"
