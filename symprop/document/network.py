@@ -150,7 +150,7 @@ class NetworkSections:
         for output, term in terms:
             script = top_level_script(f.tex(output), "_")
             name = f"{base}_{{{f.tex(output)[script[0] + 1:script[1] - 1]}}}" if script else f"{base}_{{{f.tex(output)}}}"
-            value = float(term.xreplace({s: sympy.Float(f.value(s)) for s in term.free_symbols}))
+            value = float(term.xreplace({s: sympy.Float(float(f.value(s))) for s in term.free_symbols}))
             rows += chain_rows([name, f.tex(term, order="none"), f.sub(term, order="none"), f.num(value)])
             names.append(name)
             values.append(value)
@@ -180,7 +180,7 @@ class NetworkSections:
 def per_output_terms(f) -> list:
     """``[(output, term)]`` when the loss is a sum of one term per output of a network of 2
     to 4 outputs with a worked example (Mazur's ``E_total = E_o1 + E_o2``), else ``[]``."""
-    if f.network is None or f.example is None:
+    if f.network is None or f.example is None or not float_values(f):
         return []
     outputs = list(f.network.layers[-1].outs)
     terms = sympy.Add.make_args(f.graph.definition[f.output])
@@ -193,6 +193,12 @@ def per_output_terms(f) -> list:
             return []
         found[used[0]] = term
     return [(o, found[o]) for o in outputs]
+
+
+def float_values(f) -> bool:
+    """Whether the worked example is in float64 (its loss a Python or NumPy float): the split's
+    terms are summed in float64, which exact or many-digit arithmetic would not want."""
+    return isinstance(f.value(f.output), float)
 
 
 def function_first(expr, applied):

@@ -212,7 +212,7 @@ def _top_level_breaks(row: str) -> list[tuple[int, int]]:
 
 #: A chain that fits in this many characters (:func:`visible_width`) is set on one line of a
 #: printed page, as Mazur writes them: ``lhs = a = b = value``.
-PAGE_LINE = 105
+PAGE_LINE = 107
 
 
 def chains_on_one_line(rows, limit: int = PAGE_LINE) -> list[str]:
@@ -246,6 +246,14 @@ _FRACTION = re.compile(r"\\frac\{")
 def printed_width(tex: str) -> float:
     r"""About how many characters wide ``tex`` is set: as :func:`visible_width`, but a
     fraction as wide as the wider of its numerator and denominator, not both."""
+    return _set_width(tex) + len(_SPACED.findall(tex))
+
+
+#: A binary operator or relation: TeX sets a space on either side, about a character in all.
+_SPACED = re.compile(r" [=+-] |\\cdot\b")
+
+
+def _set_width(tex: str) -> int:
     start = tex.find("\\frac{")
     if start < 0:
         return visible_width(tex)
@@ -254,8 +262,8 @@ def printed_width(tex: str) -> float:
     if numerator_end < 0 or denominator_end < 0:
         return visible_width(tex)
     numerator, denominator = tex[start + 6:numerator_end], tex[numerator_end + 2:denominator_end]
-    return (visible_width(tex[:start]) + max(printed_width(numerator), printed_width(denominator))
-            + printed_width(tex[denominator_end + 1:]))
+    return (visible_width(tex[:start]) + max(_set_width(numerator), _set_width(denominator))
+            + _set_width(tex[denominator_end + 1:]))
 
 
 def _group_end(tex: str, opening: int) -> int:

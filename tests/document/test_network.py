@@ -59,3 +59,12 @@ def test_a_loss_that_is_not_one_term_per_output_is_not_split():
     solution = pipeline.solve(spec.load_builtin("softmax"))
     f = Formulas(solution.derivation, solution.example, DocumentOptions())
     assert not any(getattr(b, "prose", None) and b.prose.key == "loss_split" for b in NetworkSections(f).loss_section().blocks)
+
+
+def test_exact_arithmetic_keeps_the_loss_whole():
+    from symprop.files import spec
+    from symprop.outputs import pipeline
+
+    solution = pipeline.solve(spec.load_builtin("mazur"), precision="exact")
+    f = Formulas(solution.derivation, solution.example, DocumentOptions())
+    assert not any(getattr(b, "prose", None) and b.prose.key == "loss_split" for b in NetworkSections(f).loss_section().blocks)
