@@ -172,6 +172,10 @@ PHASES = {"start": "deriving", "derive": "working the example", "numbers": "chec
               callback=comma_list(FORMATS), help=f"Formats to write, any of {','.join(FORMATS)}.")
 @click.option("--notation", type=click.Choice(NOTATIONS), help="Name quantities as this tutorial does (default: the file's).")
 @click.option("--lang", type=click.Choice(("en", "ko")), default="en", show_default=True, help="Language of the prose.")
+@click.option("--rules/--no-rules", default=True, show_default=True,
+              help="Show how each local derivative follows from its rules (sum, constant multiple, power), term by term.")
+@click.option("--paper", type=click.Choice(("a4", "letter")), default=None,
+              help="Paper of the LaTeX and PDF documents (default: A4 for Korean, Letter for English).")
 @click.option("--flavor", type=click.Choice(("github", "kramdown", "dollar")), default="github", show_default=True,
               help="Markdown math flavor: GitHub, Jekyll/kramdown ($$ only), or $/$$ (Hugo, Obsidian, pandoc).")
 @click.option("--digits", type=click.IntRange(1, 30), default=9, show_default=True, help="Significant digits of numbers.")
@@ -196,7 +200,7 @@ PHASES = {"start": "deriving", "derive": "working the example", "numbers": "chec
 @click.option("--max-seconds", type=click.IntRange(1, 10**6), default=60, show_default=True,
               help="Refuse up front a job estimated to take longer than this.")
 @reports_errors
-def derive(file, formats, notation, lang, flavor, digits, steps, input_gradients, precision, fragment, per_parameter,
+def derive(file, formats, notation, lang, rules, paper, flavor, digits, steps, input_gradients, precision, fragment, per_parameter,
            only, sections, template_dir, output_dir, quiet, max_seconds):
     """Write the derivation of FILE (default: the built-in Mazur example; - reads standard input)."""
     from symprop.outputs.export import safe_stem
@@ -215,7 +219,7 @@ def derive(file, formats, notation, lang, flavor, digits, steps, input_gradients
         click.echo(f"symprop: note: {estimate.what}; the worked example and its gradient "
                    f"check will take about {estimate.seconds:.0f} s", err=True)
     show_progress = sys.stderr.isatty() and not quiet
-    settings = dict(stem=stem, lang=lang, flavor=flavor, digits=digits, fragment=fragment, per_parameter=per_parameter,
+    settings = dict(stem=stem, lang=lang, rules=rules, paper=paper, flavor=flavor, digits=digits, fragment=fragment, per_parameter=per_parameter,
                     only=only, sections=sections, template_dir=template_dir)
     with click.progressbar(length=len(formats) + len(PHASES) - 1, label=PHASES["start"], file=sys.stderr,
                            hidden=not show_progress) as bar:

@@ -52,6 +52,20 @@ def test_derive_names_language_and_flavor_in_the_file_name(tmp_path):
     assert "역전파" in (tmp_path / "mazur-ko-kramdown.md").read_text()
 
 
+def test_derive_takes_the_paper_the_rules_and_the_korean_title(tmp_path):
+    assert run("derive", "-o", str(tmp_path / "a"), "-f", "tex", "--paper", "a4").exit_code == 0
+    assert r"\usepackage[a4paper, margin=1.5cm]{geometry}" in (tmp_path / "a" / "mazur.tex").read_text()
+    assert run("derive", "-o", str(tmp_path / "k"), "-f", "md,tex", "--lang", "ko").exit_code == 0
+    korean = (tmp_path / "k" / "mazur-ko.md").read_text()
+    assert korean.startswith("# 역전파 단계별 예제\n")
+    assert r"\usepackage[a4paper, margin=1.5cm]{geometry}" in (tmp_path / "k" / "mazur-ko.tex").read_text()
+    rule = r"2 \cdot \frac{1}{2} \cdot (t_{1} - \mathrm{out}_{o1})^{2 - 1} \cdot (-1) + 0"
+    assert rule in (tmp_path / "k" / "mazur-ko.md").read_text()
+    assert run("derive", "-o", str(tmp_path / "n"), "-f", "md", "--no-rules").exit_code == 0
+    assert rule not in (tmp_path / "n" / "mazur.md").read_text()
+    assert run("derive", "-o", str(tmp_path / "x"), "--paper", "a5").exit_code == 2
+
+
 def test_json_has_the_documented_fields_and_mazur_numbers(tmp_path, mazur_file):
     result = run("derive", str(mazur_file), "-f", "json", "-o", str(tmp_path), "--steps", "3")
     assert result.exit_code == 0
@@ -69,7 +83,7 @@ def test_json_has_the_documented_fields_and_mazur_numbers(tmp_path, mazur_file):
     w5 = document["formulas"]["w5"]
     t1, out_h1, out_o1 = (sympy.Symbol(n, real=True) for n in ("t1", "out_h1", "out_o1"))
     assert sympy.sympify(w5["srepr"]) == out_h1 * out_o1 * (1 - out_o1) * (out_o1 - t1)
-    assert "out_{o1}" in w5["latex"]
+    assert r"\mathrm{out}_{o1}" in w5["latex"]
     assert [layer["index"] for layer in document["layers"]] == [1, 2]
 
 

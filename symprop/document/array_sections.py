@@ -19,7 +19,7 @@ from symprop.document.layer_diagram import layer_diagram, shape_text
 from symprop.document.model import Document, Figure, Math, Prose, Table, equation, heading, paragraph, section
 from symprop.layers.array_forms import index_forms, prove, upstream_array
 from symprop.model.graph import adjoint_symbol
-from symprop.printing.latex import SympropLatexPrinter
+from symprop.printing.latex import SympropLatexPrinter, updated
 from symprop.printing.numbers import latex_number
 from symprop.printing.rows import break_long_row
 
@@ -59,7 +59,9 @@ class StackDocument:
         if values.ndim <= 2:
             return [f"{name} &= {self.matrix(values)}"]
         blocks = list(numpy.ndindex(values.shape[:-2]))
-        group = rf"\left({name}\right)" if name.startswith(r"\frac") else f"{{{name}}}"
+        # a subscript goes under the name's superscript (W^{(1)}_{0,0,:,:}); a name that has a
+        # subscript of its own, or a fraction, is grouped first
+        group = rf"\left({name}\right)" if name.startswith(r"\frac") else f"{{{name}}}" if "_" in name else name
         rows = [f"{group}_{{{','.join(map(str, i))},:,:}} &= {self.matrix(values[i])}" for i in blocks[:MAX_BLOCKS]]
         return rows + ([r"&\ \vdots"] if len(blocks) > MAX_BLOCKS else [])
 
@@ -211,7 +213,7 @@ class StackDocument:
         for layer in self.stack.layers:
             for array in layer.parameters.values():
                 values = self.values_of(array, lambda s: e.updated.get(s))
-                rows += self.array_rows(f"{{{self.base(array)}}}^{{+}}", values) if values is not None else []
+                rows += self.array_rows(updated(self.base(array)), values) if values is not None else []
         kept = set(self.stack.biases) - set(e.updated_parameters)
         return section("after_update", heading("stack_after"),
                        paragraph("stack_after_values", eta=Math(self.number(e.learning_rate))), aligned(rows),

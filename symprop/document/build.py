@@ -15,7 +15,7 @@ from symprop.numbers.worked_example import WorkedExample
 from symprop.document.formulas import Formulas
 from symprop.document.model import Document, paragraph, section
 from symprop.document.network import NetworkSections
-from symprop.document.options import DocumentOptions, SECTIONS, document_options, section_shown
+from symprop.document.options import DocumentOptions, SECTIONS, document_options, paper_of, section_shown
 from symprop.document.parameters import ParameterSections
 from symprop.document.results import DeltaSection, after_section, check_section
 from symprop.document.i18n import prose
@@ -53,7 +53,7 @@ def build_document(derivation, example=None, options: DocumentOptions | None = N
         sections += built if isinstance(built, list) else [built]
     shown = [s for s in sections if s.blocks and is_shown(options, s.key, f)]
     title = options.title or getattr(derivation.network, "title", "") or prose(options.lang)["default_title"]
-    return Document(title, options.lang, tuple(shown))
+    return Document(title, options.lang, tuple(shown), paper=paper_of(options))
 
 
 def is_shown(options: DocumentOptions, key: str, f: Formulas) -> bool:

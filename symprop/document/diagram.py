@@ -32,7 +32,7 @@ from symprop.document.options import DEFAULTS
 from symprop.document.picture_layout import (
     Edge, Node, Text, best_attempt, fit_scale, legend_entries, node_size, text_boxes,
 )
-from symprop.document.placement import Box, union
+from symprop.document.placement import LABEL_LEAD_PT, Box, union
 from symprop.printing.numbers import latex_number, plain_number
 
 #: Significant digits of the numbers written in a picture (the default of ``picture_digits``).
@@ -237,7 +237,7 @@ def laid_out(kind: str, nodes, edges, legend) -> dict:
         "legend": [{**e, "box": _box_map(e["box"])} for e in entries],
         "box": _box_map(extent), "scale": math.floor(fit_scale(extent) * 1000) / 1000,
         "unlabelled": placed["dropped"], "crossing": placed["crossing"], "far": placed["far"],
-        "summary": placed["summary"],
+        "summary": placed["summary"], "lead_pt": LABEL_LEAD_PT,
     }
 
 

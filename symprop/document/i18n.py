@@ -45,6 +45,7 @@ ENGLISH: Mapping[str, str] = {
     ),
     "loss_over_examples_mean": "These are the first example's numbers; over the {count} examples the mean loss is {value}.",
     "loss_over_examples_sum": "These are the first example's numbers; over the {count} examples the summed loss is {value}.",
+    "loss_split": "One term per output, each with its value, and their sum:",
     "output": "Output",
     "output_intro": "The output of the graph:",
     # 4. to 6. parameters
@@ -102,6 +103,11 @@ ENGLISH: Mapping[str, str] = {
     "matrix_intro": (
         "The same computation for whole layers, one formula per layer whatever its width; "
         "the entries of each delta vector are the deltas above:"
+    ),
+    "matrix_notation": (
+        "The notation changes here to the vectors of the matrix form: {z} holds the pre-activations of "
+        "layer 1 (its first entry is {net}), {a} their activations (the first is {out}), and {W} the "
+        "weights into the layer, one row per unit."
     ),
     "matrix_layer": "Layer {layer}:",
     "matrix_batch": "For a batch of {m} examples, one column per example:",
@@ -198,13 +204,14 @@ KOREAN: Mapping[str, str] = {
     "forward": "순전파",
     "forward_intro": "순전파의 각 식, 값을 대입한 식, 그 결과:",
     "loss": "손실 함수",
-    "loss_intro": "손실 함수는 출력의 오차를 잽니다:",
+    "loss_intro": "손실 함수는 출력이 목표값에서 얼마나 벗어났는지를 나타냅니다:",
     "loss_upstream": (
         "역전파는 주어진 상류 기울기 {g}에서 시작합니다. 계층의 backward(dout)가 받는 것처럼 출력마다 수가 하나씩 "
         "있습니다. 아래 손실 함수는 각 출력에 대한 기울기가 바로 그 수가 되도록, 곧 {rule|가} 되도록 정한 것입니다:"
     ),
-    "loss_over_examples_mean": "위는 첫 번째 예제의 값이며, 예제 {count}개에 대한 손실 함수의 평균은 {value}입니다.",
-    "loss_over_examples_sum": "위는 첫 번째 예제의 값이며, 예제 {count}개에 대한 손실 함수의 합은 {value}입니다.",
+    "loss_over_examples_mean": "위는 첫 번째 샘플의 값이며, 샘플 {count}개에 대한 손실 함수의 평균은 {value}입니다.",
+    "loss_over_examples_sum": "위는 첫 번째 샘플의 값이며, 샘플 {count}개에 대한 손실 함수의 합은 {value}입니다.",
+    "loss_split": "출력마다 항이 하나씩이며, 각 항의 값과 그 합은 다음과 같습니다:",
     "output": "출력",
     "output_intro": "그래프의 출력:",
     "output_parameters": "출력층 가중치",
@@ -212,7 +219,7 @@ KOREAN: Mapping[str, str] = {
     "hidden_parameters": "은닉층 가중치",
     "hidden_parameters_intro": (
         "은닉층 가중치는 그 유닛이 연결된 모든 노드를 거쳐 손실 함수에 닿습니다. "
-        "기울기는 경로에 대한 합으로, 아래쪽 노드마다 항이 하나씩이며 앞에서 구한 인수를 다시 씁니다."
+        "기울기는 경로에 대한 합으로, 아래쪽 노드마다 항이 하나씩이며 앞에서 구한 편미분은 다시 계산하지 않고 그대로 씁니다."
     ),
     "biases": "편향",
     "biases_intro": "편향도 가중치와 같은 매개변수이며 국소 도함수는 1입니다.",
@@ -230,18 +237,18 @@ KOREAN: Mapping[str, str] = {
         "행렬입니다:"
     ),
     "matrix_entries_hidden": "{parameter}의 각 성분에 대한 유도는 matrix_entries 옵션으로 볼 수 있습니다.",
-    "chain_rule": "연쇄법칙에 의해:",
-    "branch_upstream": "{node|는} 노드 {count}개로 이어집니다. 앞에서 구한 인수를 다시 써서 그 노드들의 기울기를 구하면:",
+    "chain_rule": "연쇄법칙을 적용하면:",
+    "branch_upstream": "{node|는} 노드 {count}개로 이어집니다. 앞에서 구한 편미분을 그대로 가져와 그 노드들의 기울기를 구하면:",
     "branch_sum": "{node}에 대한 기울기는 이어지는 노드마다 항이 하나인 합입니다:",
     "branch_again": "{node}에 대한 기울기는 앞에서 구했습니다:",
-    "each_factor": "각 인수를 계산하면:",
+    "each_factor": "각 편미분을 계산하면:",
     "paths": "손실 함수에서 {parameter}까지의 경로 {count}개를 모두 쓰면:",
     "paths_not_listed": "손실 함수에서 {parameter}까지의 경로는 {count}개이며, 위의 합이 이를 나열하지 않고 더합니다.",
-    "product": "인수를 모두 곱하면 순전파 값으로 쓴 기울기가 됩니다:",
-    "product_through": "인수를 모두 곱하면 기울기가 됩니다 (순전파 값으로 모두 풀어 쓰면 위의 분기 합이 층마다 되풀이되므로, "
+    "product": "편미분을 모두 곱하면 순전파 값으로 나타낸 기울기가 됩니다:",
+    "product_through": "편미분을 모두 곱하면 기울기가 됩니다 (순전파 값으로 모두 풀어 쓰면 위의 분기 합이 층마다 되풀이되므로, "
                        "그 합은 이름으로 남겨 둡니다):",
-    "examples_reduced": "예제 {count}개에 대한 기울기의 평균은 {value}입니다.",
-    "examples_summed": "예제 {count}개에 대한 기울기의 합은 {value}입니다.",
+    "examples_reduced": "샘플 {count}개에 대한 기울기의 평균은 {value}입니다.",
+    "examples_summed": "샘플 {count}개에 대한 기울기의 합은 {value}입니다.",
     "descent": "학습률 {eta|로} 경사하강법을 적용해 매개변수를 갱신합니다:",
     "descent_symbolic": "학습률 {eta}의 경사하강법:",
     "not_updated": "이 예제에서는 {parameter|를} 갱신하지 않습니다.",
@@ -253,12 +260,16 @@ KOREAN: Mapping[str, str] = {
     "delta_inputs_of_output": "입력에 대한 출력의 기울기도 같은 델타로 구합니다:",
     "matrix": "행렬 형태",
     "matrix_intro": "층 전체에 대한 같은 계산을 행렬로 쓰면 층의 너비와 상관없이 층마다 식 하나이며, 각 델타 벡터의 성분은 위의 델타입니다:",
+    "matrix_notation": (
+        "여기서부터는 행렬 형태의 벡터로 표기를 바꿉니다. {z}에는 1층의 활성화 전 값이 들어 있고(첫 성분이 {net}), "
+        "{a}에는 그 활성화 값이(첫 성분이 {out}), {W}에는 그 층으로 들어오는 가중치가 유닛마다 한 행씩 들어 있습니다."
+    ),
     "matrix_layer": "{layer}층:",
-    "matrix_batch": "예제 {m}개의 배치에서는 예제마다 열 하나씩:",
+    "matrix_batch": "샘플 {m}개로 이루어진 배치에서는 샘플마다 열이 하나씩입니다:",
     "matrix_verified": "이 행렬 기울기의 모든 성분이 위에서 구한 각 가중치의 기울기와 같음을 확인했습니다.",
     "layer_view": "계층의 순전파와 역전파",
     "layer_view_intro": "같은 신경망을 계층을 쌓은 것으로 보면, 계층마다 순전파와 역전파가 있습니다:",
-    "layer_forward": "{layer}번째 {name} 계층의 순전파:",
+    "layer_forward": "{name} 계층({layer}층)의 순전파:",
     "layer_backward": "역전파:",
     "node_rules": "노드별 역전파 규칙",
     "node_rules_intro": "계산 그래프의 각 노드가 기울기를 전달하는 방식:",
@@ -313,7 +324,7 @@ KOREAN: Mapping[str, str] = {
     "page_backward": "역전파: ∂{output}/∂{node} = {value}",
     "page_gradient": "기울기: ∂{output}/∂{node} = {value}",
     "page_update": "갱신: {node} = {before} → {value}",
-    "page_updated_loss": "갱신 후 오차: {output} = {value}",
+    "page_updated_loss": "갱신 후 손실: {output} = {value}",
     "page_node": "{node}: 값 {value}, 역전파 기울기 ∂{output}/∂{node} = {adjoint}",
     "page_theme": "밝은 테마와 어두운 테마는 시스템 설정을 따릅니다.",
 }

@@ -16,6 +16,7 @@ from symprop.printing.latex import ordered_product, partial
 from symprop.printing.rows import chain_rows
 
 from symprop.layers import matrix
+from symprop.layers.layer_symbols import network_symbols
 
 #: Nielsen's names of the four equations, by matrix-form key (BP1 for the output layer's delta).
 BP_LABELS = {"bias_gradient": "BP3", "weight_gradient": "BP4", "index_form": "BP4"}
@@ -41,7 +42,7 @@ def matrix_section(derivation, example, tex: Callable, verify_up_to: int, tree_l
     forms = matrix.matrix_form(network, reduction=getattr(example, "reduction", "mean"))
     last = forms[-1].index
     examples = example.examples if example is not None else 1
-    blocks = [heading("matrix"), paragraph("matrix_intro")]
+    blocks = [heading("matrix"), paragraph("matrix_intro"), notation_change(network, tex)]
     for form in forms:
         equations = dict(form.equations)
         rows = [_labelled(tex(equations[k]), _label(k, form.index == last))
@@ -53,6 +54,18 @@ def matrix_section(derivation, example, tex: Callable, verify_up_to: int, tree_l
     if verified:
         blocks.append(paragraph("matrix_verified"))
     return section("matrix", *blocks)
+
+
+def notation_change(network, tex: Callable):
+    r"""The sentence that says how the matrix form names what the per-unit sections named
+    otherwise (Mazur's ``\mathrm{net}_{h1}``, ``\mathrm{out}_{h1}`` become the entries of
+    ``z^{(1)}``, ``a^{(1)}``), or None when the letters are the same."""
+    first, symbols = network.layers[0], network_symbols(network).layers[0]
+    net, out = tex(first.nets[0]), tex(first.outs[0])
+    z, a = symbols.z.name, symbols.a.name
+    if net.startswith(z.split("^")[0]) and out.startswith(a.split("^")[0]):
+        return None
+    return paragraph("matrix_notation", z=Math(z), a=Math(a), W=Math(symbols.W.name), net=Math(net), out=Math(out))
 
 
 def largest_closed_form(derivation) -> int:
@@ -70,7 +83,10 @@ def _label(key: str, output_layer: bool) -> str | None:
 
 
 def _labelled(row: str, label: str | None) -> str:
-    return rf"{row} \qquad \text{{({label})}}" if label else row
+    r"""The row with its equation tag, ``\tag{BP1}``: LaTeX sets the tags at the margin, lined
+    up; the Markdown and HTML writers set them as a column of their own
+    (:func:`symprop.printing.rows.tag_as_column`)."""
+    return rf"{row} \tag{{{label}}}" if label else row
 
 
 def layer_view_section(derivation, tex: Callable):

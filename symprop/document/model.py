@@ -132,11 +132,13 @@ class Section:
 
 @dataclass(frozen=True)
 class Document:
-    """A whole derivation document: its title, language and sections in reading order."""
+    """A whole derivation document: its title, language and sections in reading order, and
+    the paper its LaTeX is set on (``a4`` or ``letter``)."""
 
     title: str
     lang: str
     sections: tuple[Section, ...]
+    paper: str = "letter"
 
     def section(self, key: str) -> Section | None:
         return next((s for s in self.sections if s.key == key), None)

@@ -12,7 +12,7 @@ from symprop.document.formulas import Formulas
 from symprop.document.model import Figure, Math, Prose, Table, equation, heading, paragraph, section
 from symprop.model import functions
 from symprop.model.nn import upstream_inputs
-from symprop.printing.latex import Dots, ordered_product, ordered_sum, prime
+from symprop.printing.latex import Dots, ordered_product, ordered_sum, prime, top_level_script
 from symprop.printing.rows import break_long_row, chain_rows
 
 
@@ -134,8 +134,31 @@ class NetworkSections:
         is_network = f.network is not None
         return section(
             "loss", heading("loss" if is_network or upstream_inputs(f.graph) else "output"), self.loss_intro(),
-            equation(self.node_equation(f.output)), self.loss_over_examples(),
+            equation(self.node_equation(f.output)), *self.loss_terms(), self.loss_over_examples(),
         )
+
+    def loss_terms(self) -> list:
+        r"""Mazur's split of a loss made of one term per output, each with its numbers and
+        value, then their sum: ``E_{o1} = \frac{(t_1 - \mathrm{out}_{o1})^2}{2} = ... = 0.2748``,
+        ``E_{\mathrm{total}} = E_{o1} + E_{o2} = 0.2748 + 0.02356 = 0.2984`` (2 to 4 outputs,
+        with an example; nothing for any other loss)."""
+        f = self.f
+        terms = per_output_terms(f)
+        if not terms:
+            return []
+        base = f.tex(f.output).split("_")[0]
+        rows, names, values = [], [], []
+        for output, term in terms:
+            script = top_level_script(f.tex(output), "_")
+            name = f"{base}_{{{f.tex(output)[script[0] + 1:script[1] - 1]}}}" if script else f"{base}_{{{f.tex(output)}}}"
+            value = float(term.xreplace({s: sympy.Float(float(f.value(s))) for s in term.free_symbols}))
+            rows += chain_rows([name, f.tex(term, order="none"), f.sub(term, order="none"), f.num(value)])
+            names.append(name)
+            values.append(value)
+        total = " + ".join(names)
+        numbers = " + ".join(f.num(v) for v in values).replace("+ -", "- ")
+        rows += chain_rows([f.tex(f.output), total, numbers, f.num(f.value(f.output))])
+        return [paragraph("loss_split"), equation(rows)]
 
     def loss_intro(self):
         """The sentence before the loss: a given upstream gradient says where it comes from,
@@ -153,6 +176,30 @@ class NetworkSections:
             return None
         key = "loss_over_examples_mean" if example.reduction == "mean" else "loss_over_examples_sum"
         return paragraph(key, count=str(example.examples), value=Math(self.f.num(example.loss)))
+
+
+def per_output_terms(f) -> list:
+    """``[(output, term)]`` when the loss is a sum of one term per output of a network of 2
+    to 4 outputs with a worked example (Mazur's ``E_total = E_o1 + E_o2``), else ``[]``."""
+    if f.network is None or f.example is None or not float_values(f):
+        return []
+    outputs = list(f.network.layers[-1].outs)
+    terms = sympy.Add.make_args(f.graph.definition[f.output])
+    if not 2 <= len(outputs) <= 4 or len(terms) != len(outputs):
+        return []
+    found = {}
+    for term in terms:
+        used = [o for o in outputs if term.has(o)]
+        if len(used) != 1 or used[0] in found or any(f.value(s) is None for s in term.free_symbols):
+            return []
+        found[used[0]] = term
+    return [(o, found[o]) for o in outputs]
+
+
+def float_values(f) -> bool:
+    """Whether the worked example is in float64 (its loss a Python or NumPy float): the split's
+    terms are summed in float64, which exact or many-digit arithmetic would not want."""
+    return isinstance(f.value(f.output), float)
 
 
 def function_first(expr, applied):

@@ -17,6 +17,10 @@ from symprop.errors import SympropError, WrongArgument
 #: ($$ only, inline too; Jekyll), ``dollar`` ($/$$: Hugo passthrough, Obsidian, pandoc).
 FLAVORS = ("github", "kramdown", "dollar")
 
+#: Paper sizes of the LaTeX document; with none chosen, Korean documents are set on A4 (the
+#: paper of Korea, as of most of the world) and English ones on US Letter.
+PAPERS = ("a4", "letter")
+
 #: Every section a document may have, by its name on the command line, in reading order, with
 #: whether it is shown by default: ``True`` always (when it applies: a check needs an example),
 #: ``"dlfs"`` with the dlfs notation only, ``"graph"`` for a computational graph only (not a
@@ -77,6 +81,9 @@ class DocumentOptions:
     ``matrix_entries``: a matrix parameter is one matrix equation (False), followed by
     each entry's own derivation (True);
     ``picture_digits``: significant digits of the numbers in the picture (at most ``digits``).
+    ``rules``: each factor's derivation shows the rule that gives it term by term (the sum
+    rule, a constant multiple, the power rule with the inner derivative), as Mazur does;
+    ``paper``: the LaTeX document's paper, one of :data:`PAPERS` (None: A4 for Korean, Letter otherwise).
     """
 
     lang: str = "en"
@@ -95,6 +102,8 @@ class DocumentOptions:
     sections: tuple[str, ...] = ()
     matrix_entries: bool = False
     picture_digits: int = 4
+    paper: str | None = None
+    rules: bool = True
 
     def __post_init__(self):
         if not isinstance(self.only, (str, list, tuple, type(None))):
@@ -106,6 +115,8 @@ class DocumentOptions:
             raise ValueError(f"unknown language {self.lang!r}: expected one of {', '.join(LANGUAGES)}")
         if self.flavor not in FLAVORS:
             raise ValueError(f"unknown Markdown flavor {self.flavor!r}: expected one of {', '.join(FLAVORS)}")
+        if self.paper is not None and self.paper not in PAPERS:
+            raise ValueError(f"unknown paper {self.paper!r}: expected one of {', '.join(PAPERS)}")
         if not isinstance(self.digits, int) or isinstance(self.digits, bool) or not 1 <= self.digits <= 1000:
             raise ValueError(f"digits must be a whole number from 1 to 1000, got {self.digits!r}")
         if not isinstance(self.picture_digits, int) or isinstance(self.picture_digits, bool) or not 1 <= self.picture_digits <= 30:
@@ -133,6 +144,11 @@ def document_options(options: DocumentOptions | None = None, **settings) -> Docu
             raise TypeError(f"unknown document option {key!r}{hint}")
     base = {f.name: getattr(options, f.name) for f in fields(DocumentOptions)} if options else dict(DEFAULTS)
     return DocumentOptions(**{**base, **settings})
+
+
+def paper_of(options: DocumentOptions) -> str:
+    """The paper of the document: the one chosen, else A4 for Korean and Letter otherwise."""
+    return options.paper or ("a4" if options.lang == "ko" else "letter")
 
 
 def section_shown(options: DocumentOptions, name: str, *, notation: str | None, graph: bool) -> bool:

@@ -14,10 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+import sympy
+
 from symprop.document.formulas import Formulas, is_activation_of, tree_size
 from symprop.document.matrix_parameters import matrix_parameter_blocks
 from symprop.document.model import Heading, Math, Prose, equation, heading, paragraph, section
-from symprop.printing.latex import ordered_product, partial, prime
+from symprop.printing.latex import ordered_product, partial, prime, updated
 from symprop.printing.numbers import number_names
 from symprop.printing.rows import chain_rows
 
@@ -155,9 +157,10 @@ class ParameterSections:
         if self.plan.factor_owner[(of, wrt)] != p:
             return chain_rows([f.partial(of, wrt), f.tex(derivative), f.num(f.local_value(of, wrt))])
         defined = f.graph.definition[of]
+        rule = rule_step(f, defined, wrt) if f.options.rules else None
         return chain_rows([
-            f.partial(of, wrt), f.tex(prime(defined)) if is_activation_of(defined, wrt) else None, f.tex(derivative),
-            f.sub(derivative), f.num(f.local_value(of, wrt)),
+            f.partial(of, wrt), rule, f.tex(prime(defined)) if is_activation_of(defined, wrt) else None,
+            f.tex(derivative), f.sub(derivative), f.num(f.local_value(of, wrt)),
         ])
 
     def branch(self, node, p) -> list:
@@ -235,14 +238,14 @@ class ParameterSections:
         return paragraph(key, count=str(example.examples), value=Math(self.f.num(example.gradients[p])))
 
     def update(self, p) -> list:
-        """``{p}^{+} = p - eta dE/dp = numbers = value``, or that the example keeps ``p``."""
+        """``p^{+} = p - eta dE/dp = numbers = value`` (``w_{5}^{+}``), or that the example keeps ``p``."""
         f = self.f
         example = f.example
         if not f.updates:
             return []
         if example is not None and p not in f.updated:
             return [paragraph("not_updated", parameter=Math(f.tex(p)))]
-        new = "{" + f.tex(p) + "}^{+}"
+        new = updated(f.tex(p))
         step = rf"{f.tex(p)} - \eta {f.partial(f.output, p)}"
         numbers = value = None
         if example is not None:
@@ -251,3 +254,36 @@ class ParameterSections:
             value = f.num(example.updated[p])
         key = "descent" if example is not None else "descent_symbolic"
         return [paragraph(key, eta=Math(r"\eta")), equation(chain_rows([new, step, numbers, value]))]
+
+
+#: A sum with more terms than this is differentiated without its term-by-term step.
+RULE_TERMS = 6
+
+
+def rule_step(f: Formulas, expression, wrt) -> str | None:
+    r"""The derivative of a sum by ``wrt`` written term by term, each by the rule that gives it,
+    as Mazur writes ``dE_total/dout_o1 = 2 \cdot \frac{1}{2} (t_1 - out_o1)^{2 - 1} \cdot (-1) + 0``
+    (sum rule: a term without ``wrt`` gives 0; constant multiple: ``c w`` gives ``c``; power
+    rule with the inner derivative: ``c u^n`` gives ``n c u^{n-1} u'``); None for any other
+    expression (an activation's derivative is its record's identity, shown as ``f'(z)``)."""
+    terms = sympy.Add.make_args(expression)
+    if not 2 <= len(terms) <= RULE_TERMS:
+        return None
+    pieces = [term_rule(f, term, wrt) for term in terms]
+    return None if None in pieces else " + ".join(pieces)
+
+
+def term_rule(f: Formulas, term, wrt) -> str | None:
+    """One term's derivative by ``wrt`` as its rule writes it (see :func:`rule_step`)."""
+    if not term.has(wrt):
+        return "0"
+    coefficient, rest = term.as_independent(wrt, as_Add=False)
+    if rest == wrt:
+        return f.tex(coefficient)
+    if rest.is_Pow and rest.exp.is_Integer and rest.exp > 1 and rest.base.is_Add:
+        base, power = rest.args
+        inner = f.tex(sympy.diff(base, wrt))
+        factors = [str(power), *([f.tex(coefficient)] if coefficient != 1 else []), f"({f.tex(base)})^{{{power} - 1}}",
+                   f"({inner})" if inner.startswith("-") else inner]
+        return r" \cdot ".join(factors)
+    return None

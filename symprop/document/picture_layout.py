@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from symprop.document.placement import (
-    LINE_CM, NAME_PT, Box, Segment, border_point, place_labels, tex_width, text_width, union,
+    CM_PER_PT, LABEL_LEAD_PT, LINE_CM, NAME_PT, Box, Segment, border_point, place_labels, tex_width, text_width, union,
 )
 
 #: The widest and tallest a picture may be on the page (an A4 or Letter page with 2 cm
@@ -133,7 +133,9 @@ def text_boxes(node: Node, centre) -> list[Box]:
 
 
 def label_size(edge: Edge) -> tuple[float, float]:
-    return max(t.width for t in edge.lines) / 2 + PAD, len(edge.lines) * LINE_CM / 2 + PAD
+    lines = len(edge.lines)
+    height = lines * LINE_CM + (lines - 1) * LABEL_LEAD_PT * CM_PER_PT
+    return max(t.width for t in edge.lines) / 2 + PAD, height / 2 + PAD
 
 
 def attempt(nodes, edges, gap: float, row_gap: float) -> dict:

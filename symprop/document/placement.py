@@ -19,6 +19,9 @@ NAME_PT = 9.0
 CM_PER_PT = 2.54 / 72.27
 #: The height of one line of label text (``\scriptsize``'s 9.5 pt baseline skip), in centimetres.
 LINE_CM = 9.5 * CM_PER_PT
+#: Extra space between the lines of an edge's label: a name with a subscript under a superscript
+#: (``w^{(2)}_{21}``) reaches below its line, and would touch the gradient under it.
+LABEL_LEAD_PT = 1.5
 #: Clearance kept between a label and anything else, in centimetres.
 CLEARANCE = 0.06
 #: Where along its edge a label may sit (fractions of the way from source to target), most wanted first.

@@ -55,7 +55,7 @@ REDUCTIONS = ("mean", "sum")
 UPDATES = ("weights", "all")
 INIT_METHODS = ("uniform", "normal", "xavier")
 #: The keys a file may have at its top level, in [train], and in [train] init for each method.
-TOP_KEYS = ("title", "notation", "reduction", "network", "graph", "values", "examples", "train")
+TOP_KEYS = ("title", "title_ko", "notation", "reduction", "network", "graph", "values", "examples", "train")
 TRAIN_KEYS = ("learning_rate", "update", "steps", "init", "input_gradients")
 INIT_KEYS = {
     "uniform": ("method", "seed", "low", "high", "decimals"),
@@ -89,6 +89,12 @@ class Problem:
     init: Mapping[str, Any] | None = field(default=None, compare=False)
     #: ``[train] input_gradients``: derive the gradient by every input as well
     input_gradients: bool = False
+    #: ``title_ko``: the title of the Korean documents ("" when the file gives none)
+    title_ko: str = ""
+
+    def title_in(self, lang: str) -> str:
+        """The title of a document in ``lang``: ``title_ko`` for Korean when the file has one."""
+        return self.title_ko if lang == "ko" and self.title_ko else self.title
 
     def _repr_markdown_(self) -> str:
         """Shown in a notebook: the title and source, the network (or graph), the examples and the training."""
@@ -178,7 +184,7 @@ def _example_order(filename: str) -> tuple[int, str]:
 
 
 def _problem(spec: SpecFile) -> Problem:
-    title = _title(spec)
+    title, title_ko = _title(spec), _title(spec, "title_ko")
     notation = _notation(spec)
     reduction = spec.choice(("reduction",), REDUCTIONS, "mean")
     network, graph = structure(spec, notation, title)
@@ -190,7 +196,7 @@ def _problem(spec: SpecFile) -> Problem:
         if "train" not in spec.data:
             steps = 0  # a graph is differentiated, not trained, unless its file asks
     return Problem(title, notation, spec.source, network, graph, values, examples, reduction, learning_rate, update,
-                   steps, drawn, init, spec.flag(("train", "input_gradients")))
+                   steps, drawn, init, spec.flag(("train", "input_gradients")), title_ko)
 
 
 def _refuse_unknown_tables(spec: SpecFile) -> None:
@@ -201,10 +207,11 @@ def _refuse_unknown_tables(spec: SpecFile) -> None:
                                                           table=isinstance(value, dict)))
 
 
-def _title(spec: SpecFile) -> str:
-    title = spec.string(("title",), "", what="a one-line title")
+def _title(spec: SpecFile, key: str = "title") -> str:
+    """``title`` (or ``title_ko``, the Korean documents' title): one line of at most 200 characters."""
+    title = spec.string((key,), "", what="a one-line title")
     if len(title) > 200 or re.search(r"[\x00-\x1f\x7f\u2028\u2029]", title):
-        raise spec.error(("title",), "expected a title of one line, at most 200 characters")
+        raise spec.error((key,), "expected a title of one line, at most 200 characters")
     return title
 
 

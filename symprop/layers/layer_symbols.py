@@ -134,10 +134,11 @@ def network_symbols(network) -> NetworkSymbols:
         ))
     last = layers[-1]
     loss = network.output
+    loss_tex = network.graph.latex_name(loss)  # the loss as the document names it (E_{\mathrm{total}})
     return NetworkSymbols(
         tuple(layers), loss, m, MatrixSymbol(target, last.n, 1), MatrixSymbol(target.upper(), last.n, m),
-        MatrixSymbol(r"\nabla_{%s} %s" % (last.a.name, sympy.latex(loss)), last.n, 1),
-        MatrixSymbol(r"\nabla_{%s} %s" % (last.A.name, sympy.latex(loss)), last.n, m),
+        MatrixSymbol(r"\nabla_{%s} %s" % (last.a.name, loss_tex), last.n, 1),
+        MatrixSymbol(r"\nabla_{%s} %s" % (last.A.name, loss_tex), last.n, m),
         Idx("j"), Idx("k"), Idx("i"),
     )
 

@@ -2,7 +2,8 @@
 
 One table per preset. Each entry is a pair of format strings, the plain
 name (what a network file uses as a key, and generated code as an
-identifier) and its LaTeX. The fields a format may use:
+identifier) and its LaTeX. A name longer than one letter is set upright (``\\mathrm{net}_{h1}``,
+``E_{\\mathrm{total}}``), one letter in italic (``w_{5}``, ``a^{(L)}``). The fields a format may use:
 
 ``l`` layer (1-based), ``L`` the layer's label (``L``, ``L-1``, ... in
 3Blue1Brown's style), ``j`` unit, ``k`` source unit, ``jk`` the index pair
@@ -57,12 +58,12 @@ PRESETS: dict[str, Notation] = {
             "mazur",
             "Matt Mazur, A Step by Step Backpropagation Example",
             input=("i{k}", "i_{{{k}}}"),
-            target=("t{j}", "target_{{{unit}}}"),
+            target=("t{j}", r"\mathrm{{target}}_{{{unit}}}"),
             weight=("w{n}", "w_{{{n}}}"),
             bias=("b{n}", "b_{{{n}}}"),
-            net=("net_{unit}", "net_{{{unit}}}"),
-            out=("out_{unit}", "out_{{{unit}}}"),
-            loss=("E_total", "E_{{total}}"),
+            net=("net_{unit}", r"\mathrm{{net}}_{{{unit}}}"),
+            out=("out_{unit}", r"\mathrm{{out}}_{{{unit}}}"),
+            loss=("E_total", r"E_{{\mathrm{{total}}}}"),
             delta=("delta_{unit}", r"\delta_{{{unit}}}"),
         ),
         _preset(

@@ -70,11 +70,30 @@ def is_safe_tex(name: str) -> bool:
 def symbol_tex(name: str) -> str:
     r"""The LaTeX of a symbol named ``name``: SymPy's for a plain identifier or safe TeX
     (:func:`is_safe_tex`), else :func:`upright` (``a$b`` -> ``\mathrm{a\$b}``)."""
+    if PLAIN_NAME.match(name):
+        return upright_words(_sympy_tex(name))
     if is_safe_tex(name):
-        import sympy  # here, not above: the command line's start-up imports the notations, which import this
-
-        return sympy.latex(sympy.Symbol(name))
+        return _sympy_tex(name)
     return upright(name)
+
+
+def _sympy_tex(name: str) -> str:
+    import sympy  # here, not above: the command line's start-up imports the notations, which import this
+
+    return sympy.latex(sympy.Symbol(name))
+
+
+#: A word of SymPy's printing of a plain name: its base at the start, or a script group.
+_WORD = re.compile(r"\A([A-Za-z]{2,})(?=[_^]|\Z)|(?<=[_^]\{)([A-Za-z]{3,})(?=\})")
+
+
+def upright_words(tex: str) -> str:
+    r"""SymPy's TeX of a plain name with its words upright, as a careful TeX author sets
+    them: a base of two letters or more (``net_{h1}`` -> ``\mathrm{net}_{h1}``) and a script
+    of three letters or more (``E_{total}`` -> ``E_{\mathrm{total}}``); one-letter names,
+    index pairs (``x_{ij}``), Greek letters and accents (``\alpha``, ``\dot{x}``) stay as
+    SymPy writes them."""
+    return _WORD.sub(lambda m: rf"\mathrm{{{m.group()}}}", tex)
 
 
 def upright(name: str) -> str:

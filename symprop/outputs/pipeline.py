@@ -194,7 +194,8 @@ def render_documents(
         raise export.ExportError(f"unknown format {unknown[0]!r}: expected any of {', '.join(export.FORMATS)}")
     if "pdf" in formats:
         export.require_tex()  # before any work: the one-line "install TeX" error
-    options = {"title": solution.problem.title or None, **settings, "template_dir": template_dir}
+    options = {"title": solution.problem.title_in(settings.get("lang", "en")) or None, **settings,
+               "template_dir": template_dir}
     chosen = document_options(**settings)  # refuses an unknown option or section before any work
     if chosen.only:
         chosen_parameters(solution.derivation, chosen.only)  # and an unknown parameter, whatever the formats

@@ -28,7 +28,7 @@ from symprop.document.i18n import prose, with_particles
 from symprop.document.model import Document, Mark, Math
 from symprop.document.options import document_options
 from symprop.outputs import html, svg
-from symprop.printing.rows import math_lines, without_alignment
+from symprop.printing.rows import chains_on_one_line, math_lines, without_alignment
 
 FORMATS = ("markdown", "latex", "html")
 #: Per format: its document template (extending the skeleton) and its block macros.
@@ -328,7 +328,7 @@ def _latex_display(rows) -> str:
     r"""``\[ ... \]`` for one equation, ``align*`` for aligned rows."""
     if isinstance(rows, str):
         rows = [rows]
-    rows = [r for r in rows if r.strip()]
+    rows = chains_on_one_line([r for r in rows if r.strip()])
     if not rows:
         return ""  # an empty align* is a LaTeX error
     if len(rows) == 1:

@@ -1,13 +1,20 @@
 r"""LaTeX as the tutorials write it: a :class:`~sympy.printing.latex.LatexPrinter`
 subclass with one ``_print_SympropFunction`` for all of symprop's functions.
 
-* ``sigmoid(z)`` prints ``\sigma\left(z\right)``: each function prints as the LaTeX
+* ``sigmoid(z)`` prints ``\sigma(z)``: each function prints as the LaTeX
   head of its record (:mod:`symprop.model.activations`, :mod:`symprop.model.losses`),
   ``relu`` and ``softmax`` as operator names; ``Heaviside(z, 0)`` (the derivative
-  of ReLU) as the unit step ``H\left(z\right)``.
+  of ReLU) as the unit step ``H(z)``.
+* Parentheses are plain ``(``, ``)`` around flat content and ``\left( \right)`` only
+  around tall content (a fraction, a sum sign, an environment): :func:`sized_parentheses`.
+* A product of factors sets ``\cdot`` where a factor's name is longer than one letter
+  (``w_{5} \cdot \mathrm{out}_{h1}``) and juxtaposes single letters (``a_{k} \delta_{j}``):
+  :func:`resolve_products`.
+* An entry of an indexed base with a superscript sets its subscript under it
+  (``w^{(1)}_{jk}``, not ``{w^{(1)}}_{j,k}``).
 * ``Derivative(E, w)`` prints as the partial-derivative fraction
   ``\frac{\partial E_{total}}{\partial w_{5}}``, always with ``\partial``.
-* :class:`ActivationPrime` ``(sigmoid(z))`` prints ``\sigma'\left(z\right)``.
+* :class:`ActivationPrime` ``(sigmoid(z))`` prints ``\sigma'(z)``.
 * ``HadamardProduct`` prints with ``\odot``.
 * Symbols take their LaTeX from the graph (``graph.latex_names``); an adjoint
   symbol with no name of its own prints as ``\frac{\partial E}{\partial v}``.
@@ -114,16 +121,19 @@ class SympropLatexPrinter(PrintsSharedOnce, LatexPrinter):
         if graph is not None:
             settings["symbol_names"] = {**graph_symbol_names(graph), **(settings.get("symbol_names") or {})}
         super().__init__(settings)
+        if self._settings["mul_symbol_latex"] == " ":
+            # juxtaposition is decided once the neighbours are printed (resolve_products)
+            self._settings["mul_symbol_latex"] = PRODUCT_MARK
 
     def doprint(self, expr) -> str:
-        text = super().doprint(expr)
+        text = sized_parentheses(resolve_products(super().doprint(expr)))
         return markdown_safe(text) if self._settings["markdown_safe"] else text
 
     def _print_Symbol(self, expr, style="plain") -> str:
         r"""A symbol's name from ``symbol_names`` (the graph's), else SymPy's for a plain
         identifier and the escaped, upright name for any other
         (:func:`symprop.model.tex_names.symbol_tex`: ``\input{x}`` prints those characters)."""
-        if expr in self._settings["symbol_names"] or is_safe_tex(expr.name):
+        if expr in self._settings["symbol_names"] or (is_safe_tex(expr.name) and style != "plain"):
             return super()._print_Symbol(expr, style)
         return symbol_tex(expr.name)
 
@@ -147,6 +157,17 @@ class SympropLatexPrinter(PrintsSharedOnce, LatexPrinter):
             head = rf"{head}_{{{self._print(subscript)}}}"
         args = "; ".join(", ".join(self._print(a) for a in group) for group in groups)
         return self._power(rf"{head}\left({args}\right)", exp)
+
+    def _print_Indexed(self, expr) -> str:
+        r"""An entry of an indexed base, its subscript under the base's superscript:
+        ``w^{(1)}_{jk}`` (one-letter indices run together), ``x_{i}``; a base that has a
+        subscript of its own keeps SymPy's braces (``{x_{1}}_{i}``)."""
+        base = self._print(expr.base)
+        indices = [self._print(i) for i in expr.indices]
+        joined = "".join(indices) if all(len(i) == 1 for i in indices) else ",".join(indices)
+        if top_level_script(base, "_") is not None:
+            return f"{{{base}}}_{{{joined}}}"
+        return f"{base}_{{{joined}}}"
 
     def _print_Heaviside(self, expr, exp=None) -> str:
         r"""The unit step ``H\left(z\right)`` (``H(0) = 0`` here, ReLU's derivative at 0)."""
@@ -182,8 +203,7 @@ class SympropLatexPrinter(PrintsSharedOnce, LatexPrinter):
         for factor in expr.args:
             printed = self.parenthesize(factor, PRECEDENCE["Mul"], strict=True)
             if text:
-                # "x 2 (a - y)" would read as a product of x2; write "x \cdot 2 (a - y)"
-                text += r" \cdot " if printed[:1].isdigit() and separator == " " else separator
+                text += separator  # "x 2": resolve_products writes "x \cdot 2"
             text += printed
         return text
 
@@ -250,6 +270,93 @@ def graph_symbol_names(graph) -> dict[Symbol, str]:
     r"""The graph's LaTeX names, adjoints without a name of their own as
     ``\frac{\partial E}{\partial v}`` (see :attr:`symprop.model.graph.Graph.symbol_latex`)."""
     return graph.symbol_latex
+
+
+#: What the printer writes between two factors of a product when the settings ask for
+#: juxtaposition; :func:`resolve_products` turns each into a space or ``\cdot``.
+PRODUCT_MARK = " \x01 "
+_MARK = re.compile(re.escape(PRODUCT_MARK))
+#: A name longer than one letter, set upright (``\mathrm{out}``), with its scripts.
+_LONG_NAME_START = re.compile(r"\\mathrm\{[A-Za-z]{2,}\}")
+_LONG_NAME_END = re.compile(r"\\mathrm\{[A-Za-z]{2,}\}(?:[_^]\{[^{}]*\})*\Z")
+
+
+def resolve_products(tex: str) -> str:
+    r"""Each :data:`PRODUCT_MARK` of ``tex`` as ``\cdot`` where juxtaposition would run names
+    together: before a name longer than one letter or a digit (``w_{5} \cdot \mathrm{out}_{h1}``,
+    ``x \cdot 2``), and after such a name unless a parenthesis follows
+    (``\mathrm{out}_{o1} (1 - \mathrm{out}_{o1})``); elsewhere a space (``a_{k} \delta_{j}``)."""
+    if PRODUCT_MARK not in tex:
+        return tex
+    pieces = _MARK.split(tex)
+    out = pieces[0]
+    for piece in pieces[1:]:
+        right = piece.lstrip()
+        dotted = (_LONG_NAME_START.match(right) or right[:1].isdigit()
+                  or (_LONG_NAME_END.search(out) and not right.startswith(("(", r"\left"))))
+        out += (r" \cdot " if dotted else " ") + piece
+    return out
+
+
+_SIZER = re.compile(r"\\(left|right)(?![A-Za-z])\s*(\\[A-Za-z]+|\\.|.)")
+#: What makes parenthesised content taller than a line of text.
+_TALL = re.compile(r"\\(?:frac|dfrac|tfrac|sum|prod|int|begin|binom|left)(?![A-Za-z])")
+
+
+def sized_parentheses(tex: str) -> str:
+    r"""``tex`` with each ``\left( ... \right)`` around flat content written as plain
+    parentheses (``\sigma(z)``, no gap after the function's name and no oversized
+    parentheses); a pair around something tall (``\frac``, ``\sum``, an environment, a
+    sized pair inside) keeps its ``\left``/``\right``. Linear in the text."""
+    if "\\left" not in tex:
+        return tex
+    buffers, openers, position = [[]], [], 0
+    for match in _SIZER.finditer(tex):
+        buffers[-1].append(tex[position:match.start()])
+        position = match.end()
+        if match.group(1) == "left":
+            openers.append(match.group())
+            buffers.append([])
+        elif not openers:
+            buffers[-1].append(match.group())
+        else:
+            opener, content = openers.pop(), "".join(buffers.pop())
+            flat = opener.endswith("(") and match.group(2) == ")" and not _TALL.search(content)
+            buffers[-1].append(f"({content})" if flat else opener + content + match.group())
+    buffers[-1].append(tex[position:])
+    while openers:  # an unmatched \left (none is printed): kept as it was
+        content = "".join(buffers.pop())
+        buffers[-1].append(openers.pop() + content)
+    return "".join(buffers[-1])
+
+
+def top_level_script(tex: str, script: str) -> tuple[int, int] | None:
+    """``(start, end)`` of the braced group after the first ``^`` or ``_`` (``script``)
+    outside every brace of ``tex``, or None."""
+    depth = 0
+    for i, c in enumerate(tex):
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+        elif c == script and depth == 0 and tex[i + 1:i + 2] == "{" and (i == 0 or tex[i - 1] != "\\"):
+            end, inner = i + 1, 0
+            for end in range(i + 1, len(tex)):
+                inner += {"{": 1, "}": -1}.get(tex[end], 0)
+                if inner == 0:
+                    return i + 1, end + 1
+            return None
+    return None
+
+
+def updated(tex: str, mark: str = "+") -> str:
+    r"""The name of a parameter after its update: ``w_{5}`` -> ``w_{5}^{+}``,
+    ``w^{(1)}_{jk}`` -> ``w^{(1)+}_{jk}`` (one superscript, never ``{w_{5}}^{+}``)."""
+    superscript = top_level_script(tex, "^")
+    if superscript is None:
+        return f"{tex}^{{{mark}}}"
+    end = superscript[1] - 1
+    return tex[:end] + mark + tex[end:]
 
 
 _MARKDOWN_UNSAFE = (

@@ -19,6 +19,7 @@ def math_lines(rows) -> str:
     lines = [r.strip() for r in rows]
     if len(lines) > 1:
         lines = [line if ALIGNMENT.search(line) else line.replace(" = ", " &= ", 1) for line in lines]
+        lines = [tag_as_column(line) for line in lines]
         lines = [r"\begin{aligned}", *(line + r" \\" for line in lines[:-1]), lines[-1], r"\end{aligned}"]
     # A row break inside a row (``cases``, ``matrix``) ends its line too.
     lines = [part.strip() for line in lines for part in split_after_row_breaks(line)]
@@ -31,8 +32,27 @@ ALIGNMENT = re.compile(r"(?<!\\)((?:\\\\)*)&")
 
 
 def without_alignment(row: str) -> str:
-    r"""``row`` with its alignment points removed, its ``\&`` kept."""
-    return ALIGNMENT.sub(r"\1", row)
+    r"""``row`` with its alignment points removed, its ``\&`` kept, and the column
+    separators of an environment inside it (``\begin{cases} 1 & x > 0 \\ 0 & \text{otherwise}
+    \end{cases}``) kept too: they belong to the environment, not to the row."""
+    out, position = [], 0
+    for environment in _ENVIRONMENT.finditer(row):
+        out += [ALIGNMENT.sub(r"\1", row[position:environment.start()]), environment.group()]
+        position = environment.end()
+    return "".join([*out, ALIGNMENT.sub(r"\1", row[position:])])
+
+
+#: An environment with no environment inside it (``cases``, ``matrix``), whole.
+_ENVIRONMENT = re.compile(r"\\begin\{(\w+\*?)\}.*?\\end\{\1\}", re.S)
+_TAG = re.compile(r"\s*\\tag\{([^{}]*)\}\s*$")
+
+
+def tag_as_column(row: str) -> str:
+    r"""An aligned row's equation tag ``\tag{BP1}`` as a label in a column of its own
+    (``&& \text{(BP1)}``): KaTeX sets one tag per display and MathJax none inside
+    ``aligned``, but both line the labels of such a column up. LaTeX's ``align*`` keeps the
+    real tags (:func:`symprop.outputs.render`'s LaTeX writer does not call this)."""
+    return _TAG.sub(lambda m: rf" && \text{{({m.group(1)})}}", row)
 
 
 def split_after_row_breaks(line: str) -> list[str]:
@@ -119,6 +139,7 @@ def break_long_row(row: str, limit: int = None) -> list[str]:
     if visible_width(row) <= limit:
         return [row]
     breaks = _top_level_breaks(row)
+    ranks = nesting_ranks(row, breaks)
     # a break stands at the space before its sign: both sides of that space are token boundaries
     widths = widths_at(row, [0, end, *(b for b, _ in breaks), *(b + 1 for b, _ in breaks)])
     rows, start, open_lefts, first = [], 0, 0, 0
@@ -131,15 +152,44 @@ def break_long_row(row: str, limit: int = None) -> list[str]:
         window = breaks[first:last] or breaks[first:first + 1]
         if not window:
             break
-        position, depth = min(window, key=lambda b: (b[1], -b[0]))
+        position, depth = min(window, key=lambda b: (ranks[b[0]], -b[0]))
         rows.append((start, position, open_lefts, depth))
         start, open_lefts = position + 1, depth
     pieces = []
     for begin, end, opened, closing in rows:
-        prefix = "&\\quad " + "\\left. " * opened if begin else ""
+        prefix = continuation(opened) if begin else ""
         pieces.append(prefix + row[begin:end] + " \\right." * closing)
-    pieces.append(("&\\quad " + "\\left. " * open_lefts if start else "") + row[start:])
+    pieces.append((continuation(open_lefts) if start else "") + row[start:])
     return pieces
+
+
+#: The start of a continuation row: an invisible ``=`` after the alignment point, so that
+#: its sign stands under the first term of the row it continues (a new step starts ``&=``).
+CONTINUATION = r"&\hphantom{{}={}} "
+
+
+def continuation(open_lefts: int) -> str:
+    r"""The prefix of a continuation row: :data:`CONTINUATION`, then one ``\left.`` per
+    sized delimiter still open, and an empty group, so that the sign that follows is a
+    binary operator (spaced as in the row it continues), not a unary one."""
+    return CONTINUATION + "\\left. " * open_lefts + "{} "
+
+
+_PARENTHESES = re.compile(r"[()]")
+
+
+def nesting_ranks(row: str, breaks) -> dict[int, int]:
+    """position -> how deep each break of ``breaks`` lies: its open ``\\left`` count plus
+    the plain parentheses open there (``(a + b)`` is plain since the printer keeps
+    ``\\left`` for tall content), so a long row breaks where its sum is outermost."""
+    ranks, depth, parens = {}, 0, list(_PARENTHESES.finditer(row))
+    index = 0
+    for position, lefts in breaks:
+        while index < len(parens) and parens[index].start() < position:
+            depth += 1 if parens[index].group() == "(" else -1
+            index += 1
+        ranks[position] = lefts + max(depth, 0)
+    return ranks
 
 
 def _top_level_breaks(row: str) -> list[tuple[int, int]]:
@@ -158,3 +208,69 @@ def _top_level_breaks(row: str) -> list[tuple[int, int]]:
         elif braces == 0:
             breaks.append((match.start(), lefts))
     return breaks
+
+
+#: A chain that fits in this many characters (:func:`visible_width`) is set on one line of a
+#: printed page, as Mazur writes them: ``lhs = a = b = value``.
+PAGE_LINE = 107
+
+
+def chains_on_one_line(rows, limit: int = PAGE_LINE) -> list[str]:
+    r"""Aligned rows with each chain (a row ``lhs &= a``, then its steps ``&= b``) joined into
+    one row ``lhs &= a = b`` when it fits in ``limit`` characters; a chain with a
+    continuation row, a tag or another alignment is kept as it was. For the page, where
+    a column of short steps wastes lines; a screen keeps one step per row."""
+    rows = [rows] if isinstance(rows, str) else list(rows)
+    chains: list[list[str]] = []
+    for row in rows:
+        step = row.strip()
+        if step.startswith("&= ") and chains:
+            chains[-1].append(step[3:])
+        else:
+            chains.append([step])
+    out = []
+    for chain in chains:
+        joined = " = ".join(chain)
+        simple = len(chain) > 1 and len(ALIGNMENT.findall(chain[0])) == 1 and not any(
+            ALIGNMENT.search(step) or "\\tag" in step for step in chain[1:])
+        if simple and printed_width(joined) <= limit:
+            out.append(joined)
+        else:
+            out += [chain[0], *(f"&= {step}" for step in chain[1:])]
+    return out
+
+
+_FRACTION = re.compile(r"\\frac\{")
+
+
+def printed_width(tex: str) -> float:
+    r"""About how many characters wide ``tex`` is set: as :func:`visible_width`, but a
+    fraction as wide as the wider of its numerator and denominator, not both."""
+    return _set_width(tex) + len(_SPACED.findall(tex))
+
+
+#: A binary operator or relation: TeX sets a space on either side, about a character in all.
+_SPACED = re.compile(r" [=+-] |\\cdot\b")
+
+
+def _set_width(tex: str) -> int:
+    start = tex.find("\\frac{")
+    if start < 0:
+        return visible_width(tex)
+    numerator_end = _group_end(tex, start + 5)
+    denominator_end = _group_end(tex, numerator_end + 1) if tex[numerator_end + 1:numerator_end + 2] == "{" else -1
+    if numerator_end < 0 or denominator_end < 0:
+        return visible_width(tex)
+    numerator, denominator = tex[start + 6:numerator_end], tex[numerator_end + 2:denominator_end]
+    return (visible_width(tex[:start]) + max(_set_width(numerator), _set_width(denominator))
+            + _set_width(tex[denominator_end + 1:]))
+
+
+def _group_end(tex: str, opening: int) -> int:
+    """The index of the brace that closes the group opened at ``opening``, or -1."""
+    depth = 0
+    for i in range(opening, len(tex)):
+        depth += {"{": 1, "}": -1}.get(tex[i], 0)
+        if depth == 0:
+            return i
+    return -1

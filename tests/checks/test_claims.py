@@ -227,7 +227,7 @@ def test_the_verdict_as_json():
     data = check_claim(MAZUR, "w5", "(t1 - out_o1)*out_o1*(1 - out_o1)*out_h1", points=2).to_dict()
     assert json.loads(json.dumps(data)) == data
     assert data["equal"] is False and data["method"] == "numeric" and data["points"] == 2
-    assert data["expected_latex"] == r"out_{h1} out_{o1} \left(1 - out_{o1}\right) \left(out_{o1} - t_{1}\right)"
+    assert data["expected_latex"] == r"\mathrm{out}_{h1} \cdot \mathrm{out}_{o1} (1 - \mathrm{out}_{o1}) (\mathrm{out}_{o1} - t_{1})"
     assert data["point"]["w5"] == 0.1732
     assert data["claimed_value"] == pytest.approx(-data["expected_value"], rel=1e-15)
     assert data["diagnosis"] == "sign error: the claim has the opposite sign"
@@ -311,8 +311,8 @@ def test_a_verdict_shows_its_formulas_as_math_in_a_notebook():
 
     network = mazur_network()
     wrong = check_claim(network, "w5", "(out_o1-t1)*out_h1")._repr_markdown_()
-    assert wrong.startswith(r"$\frac{\partial E_{total}}{\partial w_{5}}$: the claim is **not equal** to the gradient")
-    assert r"- claimed: $out_{h1} \left(out_{o1} - t_{1}\right)$" in wrong
+    assert wrong.startswith(r"$\frac{\partial E_{\mathrm{total}}}{\partial w_{5}}$: the claim is **not equal** to the gradient")
+    assert r"- claimed: $\mathrm{out}_{h1} (\mathrm{out}_{o1} - t_{1})$" in wrong
     assert r"- diagnosis: missing the factor sigmoid'(net\_o1) = out\_o1\*(1 - out\_o1)" in wrong
     right = check_claim(network, "w5", "out_o1*(1-out_o1)*(out_o1-t1)*out_h1")._repr_markdown_()
     assert "the claim is equal to the gradient (symbolic" in right and "diagnosis" not in right

@@ -22,8 +22,8 @@ def test_the_sum_over_consumers_is_the_engines_terms_in_chain_order(mazur_soluti
     out_h1 = Symbol("out_h1", real=True)
     assert f.tex(f.sum_over_consumers(out_h1, f.adjoint_or_one)) == r"\delta_{o1} w_{5} + \delta_{o2} w_{7}"
     assert f.tex(f.leibniz_sum(out_h1)) == (
-        r"\frac{\partial E_{total}}{\partial net_{o1}} \frac{\partial net_{o1}}{\partial out_{h1}} + "
-        r"\frac{\partial E_{total}}{\partial net_{o2}} \frac{\partial net_{o2}}{\partial out_{h1}}")
+        r"\frac{\partial E_{\mathrm{total}}}{\partial \mathrm{net}_{o1}} \frac{\partial \mathrm{net}_{o1}}{\partial \mathrm{out}_{h1}} + "
+        r"\frac{\partial E_{\mathrm{total}}}{\partial \mathrm{net}_{o2}} \frac{\partial \mathrm{net}_{o2}}{\partial \mathrm{out}_{h1}}")
     # the value of dE/dout_h1 is the sum of its terms at the example
     terms = f.terms(out_h1)
     expected = sum(f.adjoint_value(t.consumer) * f.local_value(t.consumer, out_h1) for t in terms)

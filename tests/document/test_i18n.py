@@ -38,20 +38,20 @@ def test_korean_uses_the_tutorials_terms():
 
 
 @pytest.mark.parametrize("before, topic, objective, ro", [
-    ("out_{h1}", "은", "을", "로"),      # 일: ㄹ, which takes 로
+    (r"\mathrm{out}_{h1}", "은", "을", "로"),      # 일: ㄹ, which takes 로
     ("b_{1}", "은", "을", "로"),
     ("w_{5}", "는", "를", "로"),         # 오
     ("x_{3}", "은", "을", "으로"),       # 삼
     ("z_{6}", "은", "을", "으로"),       # 육
     ("a_{0}", "은", "을", "으로"),       # 영
     ("t_{2}", "는", "를", "로"),         # 이
-    ("E_{total}", "은", "을", "로"),     # 엘
+    (r"E_{\mathrm{total}}", "은", "을", "로"),     # 엘
     ("\\mathrm{out}_{o2}", "는", "를", "로"),
     ("w_{n}", "은", "을", "으로"),       # 엔
     ("y", "는", "를", "로"),
     ("\\eta", "는", "를", "로"),         # 에타
     ("\\epsilon", "은", "을", "으로"),   # 입실론
-    ("\\sigma\\left(z\\right)", "는", "를", "로"),
+    (r"\sigma(z)", "는", "를", "로"),
     ("0.5", "는", "를", "로"),
     ("0.298371109", "는", "를", "로"),
     ("10", "은", "을", "으로"),          # 십
@@ -64,12 +64,12 @@ def test_particles_follow_the_final_sound_of_what_precedes_them(before, topic, o
 
 
 def test_final_sounds():
-    assert final_sound("out_{h1}") == "ㄹ" and final_sound("w_{5}") == "" and final_sound("x_{3}") == "ㅁ"
-    assert final_sound("") == "" and final_sound("\\left(\\right)") == ""
+    assert final_sound(r"\mathrm{out}_{h1}") == "ㄹ" and final_sound("w_{5}") == "" and final_sound("x_{3}") == "ㅁ"
+    assert final_sound("") == "" and final_sound("()") == ""
 
 
 def test_with_particles_writes_the_form_that_fits():
-    assert with_particles("{node|는} 노드입니다. {p|를} 갱신합니다.", {"node": "out_{h1}", "p": "w_{5}"}) == (
+    assert with_particles("{node|는} 노드입니다. {p|를} 갱신합니다.", {"node": r"\mathrm{out}_{h1}", "p": "w_{5}"}) == (
         "{node}은 노드입니다. {p}를 갱신합니다.")
     assert with_particles("{x}입니다", {"x": "1"}) == "{x}입니다"
 

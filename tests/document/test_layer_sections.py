@@ -37,21 +37,21 @@ def mazur_solution():
 def test_mazurs_matrix_form_is_labelled_bp1_to_bp4_and_proven(mazur_solution):
     derivation = mazur_solution.derivation
     section = layers_document.matrix_section(derivation, mazur_solution.example, printer(derivation), 400)
-    assert sentences(section) == ["matrix_intro", "matrix_layer", "matrix_layer", "matrix_verified"]
+    assert sentences(section) == ["matrix_intro", "matrix_notation", "matrix_layer", "matrix_layer", "matrix_verified"]
     assert [b.prose.values for b in section.blocks if getattr(b, "prose", None) and b.prose.key == "matrix_layer"] == [
         {"layer": "1"}, {"layer": "2"}]
     hidden, output = equations(section)
     assert list(output[:4]) == [
         r"z^{(2)} = b^{(2)} \mathbf{1} + W^{(2)} a^{(1)}",
-        r"a^{(2)} = \sigma\left(z^{(2)}\right)",
-        r"\nabla_{a^{(2)}} E_{total} = a^{(2)} - t",
-        r"\delta^{(2)} = \nabla_{a^{(2)}} E_{total} \odot \sigma'\left(z^{(2)}\right) \qquad \text{(BP1)}",
+        r"a^{(2)} = \sigma(z^{(2)})",
+        r"\nabla_{a^{(2)}} E_{\mathrm{total}} = a^{(2)} - t",
+        r"\delta^{(2)} = \nabla_{a^{(2)}} E_{\mathrm{total}} \odot \sigma'(z^{(2)}) \tag{BP1}",
     ]
     assert hidden[2] == (
-        r"\delta^{(1)} = \left(\left(W^{(2)}\right)^{T} \delta^{(2)}\right) \odot \sigma'\left(z^{(1)}\right) "
-        r"\qquad \text{(BP2)}"
+        r"\delta^{(1)} = ((W^{(2)})^{T} \delta^{(2)}) \odot \sigma'(z^{(1)})"
+        r" \tag{BP2}"
     )
-    assert [row.rsplit(" ", 1)[-1] for row in hidden[3:]] == [r"\text{(BP3)}", r"\text{(BP4)}", r"\text{(BP4)}"]
+    assert [row.rsplit(" ", 1)[-1] for row in hidden[3:]] == [r"\tag{BP3}", r"\tag{BP4}", r"\tag{BP4}"]
 
 
 def test_large_networks_are_not_proven_in_the_document(mazur_solution):
@@ -65,8 +65,8 @@ def test_several_examples_add_the_batch_form():
     section = layers_document.matrix_section(solution.derivation, solution.example, printer(solution.derivation), 400)
     assert sentences(section).count("matrix_batch") == 2
     assert list(equations(section)[-1]) == [
-        r"\Delta^{2} = \nabla_{A^{2}} C \odot \sigma'\left(Z^{2}\right)",
-        r"\frac{\partial C}{\partial W^{2}} = \frac{1}{m} \Delta^{2} \left(A^{1}\right)^{T}",
+        r"\Delta^{2} = \nabla_{A^{2}} C \odot \sigma'(Z^{2})",
+        r"\frac{\partial C}{\partial W^{2}} = \frac{1}{m} \Delta^{2} (A^{1})^{T}",
         r"\frac{\partial C}{\partial b^{2}} = \frac{1}{m} \Delta^{2} \mathbf{1}",
     ]
 
@@ -74,7 +74,7 @@ def test_several_examples_add_the_batch_form():
 def test_labels():
     assert (layers_document._label("delta", True), layers_document._label("delta", False)) == ("BP1", "BP2")
     assert layers_document._label("forward_net", True) is None
-    assert layers_document._labelled("x", "BP3") == r"x \qquad \text{(BP3)}"
+    assert layers_document._labelled("x", "BP3") == r"x \tag{BP3}"
     assert layers_document._labelled("x", None) == "x"
 
 
@@ -124,10 +124,10 @@ def test_node_rules_of_a_network_gather_each_branch_in_numbers(mazur_solution):
     section = layers_document.node_rules_section(f)
     branches = [b.prose.values["node"].tex for b in section.blocks
                 if isinstance(b, Paragraph) and b.prose.key == "rule_branch"]
-    assert branches == ["b_{1}", "b_{2}", "out_{h1}", "out_{h2}"]
+    assert branches == ["b_{1}", "b_{2}", r"\mathrm{out}_{h1}", r"\mathrm{out}_{h2}"]
     assert equations(section)[-2] == (
-        r"\frac{\partial E_{total}}{\partial out_{h1}} &= \delta_{o1} w_{5} + \delta_{o2} w_{7}",
-        r"&= 0.138498562 \cdot 0.4 + \left(-0.0380982365\right) \cdot 0.5", "&= 0.0363503064",
+        r"\frac{\partial E_{\mathrm{total}}}{\partial \mathrm{out}_{h1}} &= \delta_{o1} w_{5} + \delta_{o2} w_{7}",
+        r"&= 0.138498562 \cdot 0.4 + (-0.0380982365) \cdot 0.5", "&= 0.0363503064",
     )
 
 
@@ -144,8 +144,8 @@ def test_node_rules_of_chosen_parameters_keep_the_edges_on_their_paths(mazur_sol
     rules = [(b.prose.key, b.prose.values["node"].tex, b.prose.values["parent"].tex)
              for b in layers_document.node_rules_section(f).blocks if isinstance(b, Paragraph) and "node" in b.prose.values]
     assert rules == [
-        ("rule_add", "net_{o1}", "b_{2}"), ("rule_add", "net_{o2}", "b_{2}"),
-        ("rule_function", "out_{o1}", "net_{o1}"), ("rule_function", "out_{o2}", "net_{o2}"),
-        ("rule_function", "E_{total}", "out_{o1}"), ("rule_function", "E_{total}", "out_{o2}"),
+        ("rule_add", r"\mathrm{net}_{o1}", "b_{2}"), ("rule_add", r"\mathrm{net}_{o2}", "b_{2}"),
+        ("rule_function", r"\mathrm{out}_{o1}", r"\mathrm{net}_{o1}"), ("rule_function", r"\mathrm{out}_{o2}", r"\mathrm{net}_{o2}"),
+        ("rule_function", r"E_{\mathrm{total}}", r"\mathrm{out}_{o1}"), ("rule_function", r"E_{\mathrm{total}}", r"\mathrm{out}_{o2}"),
         ("rule_branch", "b_{2}", ""),
     ]

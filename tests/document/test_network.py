@@ -1,6 +1,7 @@
 """The network, forward-pass and loss sections."""
 from __future__ import annotations
 
+import pytest
 import sympy
 from sympy import Symbol
 
@@ -36,3 +37,34 @@ def test_small_helpers():
     assert (has_definition(sigmoid), has_definition(sympy.tanh)) == (True, True)
     assert has_definition(sympy.exp) is False
     assert uses_symprop_functions(z + sigmoid(z)) and not uses_symprop_functions(sympy.exp(z))
+
+
+def test_a_loss_of_one_term_per_output_is_split_with_each_value(mazur_solution):
+    f = Formulas(mazur_solution.derivation, mazur_solution.example, DocumentOptions())
+    blocks = NetworkSections(f).loss_section().blocks
+    split = blocks[blocks.index(next(b for b in blocks if getattr(b, "prose", None) and b.prose.key == "loss_split")) + 1]
+    assert split.rows == (
+        r"E_{o1} &= \frac{(t_{1} - \mathrm{out}_{o1})^{2}}{2}", r"&= \frac{(0.01 - 0.75136507)^{2}}{2}", "&= 0.274811083",
+        r"E_{o2} &= \frac{(t_{2} - \mathrm{out}_{o2})^{2}}{2}", r"&= \frac{(0.99 - 0.772928465)^{2}}{2}",
+        "&= 0.0235600256",
+        r"E_{\mathrm{total}} &= E_{o1} + E_{o2}", "&= 0.274811083 + 0.0235600256", "&= 0.298371109",
+    )
+    assert 0.274811083 + 0.0235600256 == pytest.approx(float(mazur_solution.example.loss), abs=1e-9)
+
+
+def test_a_loss_that_is_not_one_term_per_output_is_not_split():
+    from symprop.files import spec
+    from symprop.outputs import pipeline
+
+    solution = pipeline.solve(spec.load_builtin("softmax"))
+    f = Formulas(solution.derivation, solution.example, DocumentOptions())
+    assert not any(getattr(b, "prose", None) and b.prose.key == "loss_split" for b in NetworkSections(f).loss_section().blocks)
+
+
+def test_exact_arithmetic_keeps_the_loss_whole():
+    from symprop.files import spec
+    from symprop.outputs import pipeline
+
+    solution = pipeline.solve(spec.load_builtin("mazur"), precision="exact")
+    f = Formulas(solution.derivation, solution.example, DocumentOptions())
+    assert not any(getattr(b, "prose", None) and b.prose.key == "loss_split" for b in NetworkSections(f).loss_section().blocks)

@@ -25,6 +25,7 @@ def test_an_unknown_option_names_the_nearest_one():
     ({"flavor": "rst"}, "unknown Markdown flavor 'rst'"),
     ({"digits": 0}, "digits must be a whole number from 1 to 1000"),
     ({"digits": True}, "digits must be a whole number"),
+    ({"paper": "a5"}, "unknown paper 'a5': expected one of a4, letter"),
 ])
 def test_bad_values_are_refused(settings, message):
     with pytest.raises(ValueError, match=message):
@@ -77,3 +78,11 @@ def test_only_and_sections_of_the_wrong_kind_are_refused_in_one_line():
         document_options(only=5)
     with pytest.raises(WrongArgument, match="the sections option expects a string such as"):
         document_options(sections={"node-rules": True})
+
+
+def test_the_paper_is_a4_for_korean_and_letter_otherwise_unless_chosen():
+    from symprop.document.options import paper_of
+
+    assert (paper_of(document_options()), paper_of(document_options(lang="ko"))) == ("letter", "a4")
+    assert paper_of(document_options(paper="a4")) == "a4"
+    assert paper_of(document_options(lang="ko", paper="letter")) == "letter"

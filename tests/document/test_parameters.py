@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 from sympy import Symbol
 
+from symprop.document.build import build_document
 from symprop.document.formulas import Formulas
 from symprop.document.model import Equation, Paragraph
 from symprop.document.options import DocumentOptions
@@ -54,13 +55,13 @@ def test_an_output_weights_derivation_is_one_chain(sections):
     assert sentences(blocks) == ["chain_rule", "each_factor", "product", "descent"]
     rows = equations(blocks)
     assert rows[2] == (
-        r"\frac{\partial out_{o1}}{\partial net_{o1}} &= \sigma'\left(net_{o1}\right)",
-        r"&= out_{o1} \left(1 - out_{o1}\right)", r"&= 0.75136507 \cdot \left(1 - 0.75136507\right)",
+        r"\frac{\partial \mathrm{out}_{o1}}{\partial \mathrm{net}_{o1}} &= \sigma'(\mathrm{net}_{o1})",
+        r"&= \mathrm{out}_{o1} (1 - \mathrm{out}_{o1})", r"&= 0.75136507 \cdot (1 - 0.75136507)",
         "&= 0.186815602",
     )
     assert rows[-2][-2:] == (r"&= 0.74136507 \cdot 0.186815602 \cdot 0.593269992", "&= 0.0821670406")
     assert rows[-1] == (
-        r"{w_{5}}^{+} &= w_{5} - \eta \frac{\partial E_{total}}{\partial w_{5}}", r"&= 0.4 - 0.5 \cdot 0.0821670406",
+        r"w_{5}^{+} &= w_{5} - \eta \frac{\partial E_{\mathrm{total}}}{\partial w_{5}}", r"&= 0.4 - 0.5 \cdot 0.0821670406",
         "&= 0.35891648",
     )
 
@@ -70,10 +71,10 @@ def test_a_later_hidden_weight_refers_back_to_the_branch(sections):
     assert sentences(first)[:3] == ["chain_rule", "branch_upstream", "branch_sum"]
     assert sentences(later)[:2] == ["chain_rule", "branch_again"]
     # the shared factor dout_h1/dnet_h1 is derived for w1 and only evaluated for w2
-    factor = r"\frac{\partial out_{h1}}{\partial net_{h1}} &= \sigma'\left(net_{h1}\right)"
+    factor = r"\frac{\partial \mathrm{out}_{h1}}{\partial \mathrm{net}_{h1}} &= \sigma'(\mathrm{net}_{h1})"
     assert any(rows[0] == factor for rows in equations(first))
     assert not any(rows[0] == factor for rows in equations(later))
-    assert any(rows[0].startswith(r"\frac{\partial out_{h1}}{\partial net_{h1}} &= out_{h1}") for rows in equations(later))
+    assert any(rows[0].startswith(r"\frac{\partial \mathrm{out}_{h1}}{\partial \mathrm{net}_{h1}} &= \mathrm{out}_{h1}") for rows in equations(later))
 
 
 def test_a_deep_networks_closed_form_is_written_through_its_branch():
@@ -92,3 +93,23 @@ def test_a_deep_networks_closed_form_is_written_through_its_branch():
     assert max(len(row) for row in product) < 200
     last_weight = network.layers[-1].weight_parameters[0]
     assert "product" in sentences(ParameterSections(f).parameter(last_weight))
+
+
+def test_each_factor_shows_the_rule_that_gives_it_term_by_term(mazur_solution):
+    """Mazur's ``2 * 1/2 (target - out)^(2-1) * -1 + 0``: the sum rule, a constant multiple,
+    the power rule with its inner derivative; hidden with ``rules=False``."""
+    def factors(**options):
+        document = build_document(mazur_solution.derivation, mazur_solution.example, **options)
+        return [b.rows for b in document.blocks if isinstance(b, Equation) and b.rows[0].startswith(
+            (r"\frac{\partial E_{\mathrm{total}}}{\partial \mathrm{out}_{o1}} &=",
+             r"\frac{\partial \mathrm{net}_{o1}}{\partial w_{5}} &="))]
+    shown = factors()
+    assert shown[0][:2] == (
+        r"\frac{\partial E_{\mathrm{total}}}{\partial \mathrm{out}_{o1}} &= "
+        r"2 \cdot \frac{1}{2} \cdot (t_{1} - \mathrm{out}_{o1})^{2 - 1} \cdot (-1) + 0",
+        r"&= \mathrm{out}_{o1} - t_{1}",
+    )
+    assert shown[1][:2] == (r"\frac{\partial \mathrm{net}_{o1}}{\partial w_{5}} &= 0 + \mathrm{out}_{h1} + 0",
+                            r"&= \mathrm{out}_{h1}")
+    hidden = factors(rules=False)
+    assert hidden[0][0] == r"\frac{\partial E_{\mathrm{total}}}{\partial \mathrm{out}_{o1}} &= \mathrm{out}_{o1} - t_{1}"

@@ -21,10 +21,10 @@ def test_delta_rows_name_each_delta_then_each_gradient(mazur_solution):
     f = Formulas(mazur_solution.derivation, None, DocumentOptions())
     deltas, gradients = DeltaSection(f, NetworkSections(f).shown_parameters).rows()
     assert deltas[:2] == [
-        r"\delta_{o1} &= \frac{\partial E_{total}}{\partial net_{o1}}",
-        r"&= \left(out_{o1} - t_{1}\right) out_{o1} \left(1 - out_{o1}\right)",
+        r"\delta_{o1} &= \frac{\partial E_{\mathrm{total}}}{\partial \mathrm{net}_{o1}}",
+        r"&= (\mathrm{out}_{o1} - t_{1}) \cdot \mathrm{out}_{o1} (1 - \mathrm{out}_{o1})",
     ]
-    assert r"\frac{\partial E_{total}}{\partial w_{1}} &= \delta_{h1} i_{1}" in gradients
+    assert r"\frac{\partial E_{\mathrm{total}}}{\partial w_{1}} &= \delta_{h1} i_{1}" in gradients
 
 
 def test_the_check_table_has_one_row_per_parameter(formulas):
@@ -40,7 +40,7 @@ def test_after_the_update_the_loss_fell(formulas):
     verdict = section.blocks[3].prose
     assert verdict.key == "loss_fell"
     assert verdict.values == {"before": Math("0.298371109"), "after": Math("0.291027774")}
-    assert section.blocks[2].rows[0] == (Math("net_{h1}"), Math("0.3775"), Math("0.377445179"))
+    assert section.blocks[2].rows[0] == (Math(r"\mathrm{net}_{h1}"), Math("0.3775"), Math("0.377445179"))
     assert not any(isinstance(b, Plot) for b in section.blocks)
 
 

@@ -117,8 +117,8 @@ def test_a_bound_of_one_path_leaves_hidden_paths_unlisted(mazur):
 def test_a_gradient_shows_itself_as_its_equation():
     derivation = backprop.derive(mazur_network())
     assert derivation["w5"]._repr_latex_() == (
-        r"$$ \frac{\partial E_{total}}{\partial w_{5}} = "
-        r"out_{h1} out_{o1} \left(1 - out_{o1}\right) \left(out_{o1} - t_{1}\right) $$"
+        r"$$ \frac{\partial E_{\mathrm{total}}}{\partial w_{5}} = "
+        r"\mathrm{out}_{h1} \cdot \mathrm{out}_{o1} (1 - \mathrm{out}_{o1}) (\mathrm{out}_{o1} - t_{1}) $$"
     )
     assert derivation["w5"]._repr_markdown_() == "$$\n" + derivation["w5"]._repr_latex_()[3:-3].strip() + "\n$$\n"
 
@@ -127,7 +127,7 @@ def test_a_derivation_shows_its_deltas_and_gradients_not_a_document():
     derivation = backprop.derive(mazur_network())
     rows = derivation._repr_latex_()
     assert rows.startswith("$$ \\begin{aligned}\n")
-    assert r"\delta_{o1} &= \frac{\partial E_{total}}{\partial out_{o1}} out_{o1} \left(1 - out_{o1}\right) \\" in rows
-    assert r"\frac{\partial E_{total}}{\partial w_{1}} &= \delta_{h1} i_{1}" in rows
+    assert '\\delta_{o1} &= \\frac{\\partial E_{\\mathrm{total}}}{\\partial \\mathrm{out}_{o1}} \\cdot \\mathrm{out}_{o1} (1 - \\mathrm{out}_{o1}) \\\\' in rows
+    assert r"\frac{\partial E_{\mathrm{total}}}{\partial w_{1}} &= \delta_{h1} i_{1}" in rows
     assert "#" not in derivation._repr_markdown_() and "BP1" not in rows
     assert rows.count(r"\\") == len(derivation.adjoints) - 1 + len(derivation) - 1

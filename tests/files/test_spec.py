@@ -146,7 +146,7 @@ GRAPH_VALUES = GRAPH + "[values]\nx = 1\ny = 2\nz = 3\n"
     "extra, expected",
     [
         ("[trian]\nsteps = 2\n", "trian (line 8): unknown table [trian]: did you mean [train]?"),
-        ("[colour]\nanything = true\n", "colour (line 8): unknown table [colour]: expected one of title, notation, "
+        ("[colour]\nanything = true\n", "colour (line 8): unknown table [colour]: expected one of title, title_ko, notation, "
          "reduction, network, graph, values, examples, train"),
         ("[train]\nlearning_rte = 0.1\n", "train.learning_rte (line 9): unknown key 'learning_rte' in [train]: did "
          "you mean 'learning_rate'?"),
@@ -285,7 +285,7 @@ def test_a_file_with_a_byte_order_mark_and_crlf_line_ends_loads(tmp_path):
     path.write_bytes(b"\xef\xbb\xbf" + spec.builtin_examples()["graph"].replace("\n", "\r\n").encode())
     assert by_name(spec.load(path).values) == {"x": -2.0, "y": 5.0, "z": -4.0}
     path.write_bytes(path.read_bytes().replace(b"z = -4", b"z = nan"))
-    with pytest.raises(SpecError, match=r"windows\.toml: values\.z \(line 19\): expected a finite number, got nan$"):
+    with pytest.raises(SpecError, match=r"windows\.toml: values\.z \(line 20\): expected a finite number, got nan$"):
         spec.load(path)
 
 
@@ -385,7 +385,7 @@ def test_value_refusals(values, expected):
 def test_softmax_cross_entropy_targets_must_sum_to_one():
     text = spec.builtin_examples()["softmax"].replace("t1 = 0.0", "t1 = 0.5")
     assert refusal(text, "softmax.toml") == (
-        "softmax.toml: values (line 14): the targets t1, t2, t3 sum to 1.5: softmax_cross_entropy expects a one-hot "
+        "softmax.toml: values (line 15): the targets t1, t2, t3 sum to 1.5: softmax_cross_entropy expects a one-hot "
         "label or probabilities summing to 1"
     )
 
@@ -627,3 +627,14 @@ def test_a_graph_may_start_from_a_given_upstream_gradient():
 ])
 def test_graph_upstream_refusals(change, expected):
     assert expected in refusal(GRAPH_UPSTREAM.replace(*change))
+
+
+def test_a_korean_title_is_read_and_used_for_korean_documents():
+    problem = spec.load_builtin("mazur")
+    assert problem.title_ko == "역전파 단계별 예제"
+    assert (problem.title_in("ko"), problem.title_in("en")) == ("역전파 단계별 예제", problem.title)
+    assert all(spec.load_builtin(name).title_ko for name in spec.builtin_examples())
+    plain = spec.loads('title = "Plain"\n' + GRAPH_VALUES, source="p.toml")
+    assert plain.title_in("ko") == "Plain"
+    with pytest.raises(SpecError, match="title_ko"):
+        spec.loads('title_ko = "a\\u0007b"\n' + GRAPH, source="t.toml")

@@ -32,7 +32,7 @@ def test_mazurs_first_layer(mazur):
 def test_mazurs_loss_targets_and_output_gradient(mazur):
     symbols = network_symbols(mazur)
     assert (str(symbols.loss), str(symbols.t), str(symbols.T)) == ("E_total", "t", "T")
-    assert (str(symbols.grad_a), str(symbols.grad_A)) == (r"\nabla_{a^{(2)}} E_{total}", r"\nabla_{A^{(2)}} E_{total}")
+    assert (str(symbols.grad_a), str(symbols.grad_A)) == (r"\nabla_{a^{(2)}} E_{\mathrm{total}}", r"\nabla_{A^{(2)}} E_{\mathrm{total}}")
     assert symbols.t.shape == (symbols.layers[-1].n, 1)
 
 

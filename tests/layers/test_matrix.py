@@ -194,7 +194,7 @@ def test_layers_json_formulas_are_latex_strings_without_an_example(mazur):
         "batch_delta", "batch_weight_gradient", "batch_bias_gradient",
     ]
     assert output["formulas"]["weight_gradient"] == (
-        r"\frac{\partial E_{total}}{\partial W^{(2)}} = \delta^{(2)} \left(a^{(1)}\right)^{T}"
+        r"\frac{\partial E_{\mathrm{total}}}{\partial W^{(2)}} = \delta^{(2)} (a^{(1)})^{T}"
     )
     assert [rule["name"] for rule in output["layer_view"]] == ["Affine", "Sigmoid", "Half-Squared-Error-Loss"]
     assert output["layer_view"][0]["backward"][1] == r"\frac{\partial L}{\partial W^{(2)}} = X^{T} \frac{\partial L}{\partial Y}"
@@ -225,5 +225,5 @@ def test_project_printer_keeps_the_parentheses_of_the_transpose_rule(mazur):
 
     hidden, _ = matrix_form(mazur)
     assert latex(hidden["delta"]) == (
-        r"\delta^{(1)} = \left(\left(W^{(2)}\right)^{T} \delta^{(2)}\right) \odot \sigma'\left(z^{(1)}\right)"
+        r"\delta^{(1)} = ((W^{(2)})^{T} \delta^{(2)}) \odot \sigma'(z^{(1)})"
     )

@@ -59,9 +59,9 @@ def test_mazur_layers_record_weights_row_per_unit_and_shared_bias(mazur):
 def test_mazur_latex_names(mazur):
     names = {str(s): tex for s, tex in mazur.graph.latex_names.items()}
     assert names["w5"] == "w_{5}"
-    assert names["net_o1"] == "net_{o1}"
-    assert names["out_h2"] == "out_{h2}"
-    assert names["E_total"] == "E_{total}"
+    assert names["net_o1"] == r"\mathrm{net}_{o1}"
+    assert names["out_h2"] == r"\mathrm{out}_{h2}"
+    assert names["E_total"] == r"E_{\mathrm{total}}"
     assert names["delta_net_o1"] == r"\delta_{o1}"
     assert names["i1"] == "i_{1}"
 

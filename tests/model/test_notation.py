@@ -14,10 +14,10 @@ def test_the_presets_in_order():
 def test_mazur_names_units_and_numbers_parameters():
     mazur = PRESETS["mazur"]
     assert mazur.name("weight", n=5) == ("w5", "w_{5}")
-    assert mazur.name("net", unit="o1") == ("net_o1", "net_{o1}")
-    assert mazur.name("target", j=1, unit="o1") == ("t1", "target_{o1}")
+    assert mazur.name("net", unit="o1") == ("net_o1", r"\mathrm{net}_{o1}")
+    assert mazur.name("target", j=1, unit="o1") == ("t1", r"\mathrm{target}_{o1}")
     assert mazur.name("delta", unit="h2") == ("delta_h2", r"\delta_{h2}")
-    assert mazur.name("loss") == ("E_total", "E_{total}")
+    assert mazur.name("loss") == ("E_total", r"E_{\mathrm{total}}")
 
 
 def test_3b1b_labels_layers_from_the_last_and_orders_the_chain_parameter_first():

@@ -9,7 +9,7 @@ from symprop.model.graph import Graph, GraphError
 
 
 @pytest.mark.parametrize("name, tex", [
-    ("w1", "w_{1}"), ("out_h1", "out_{h1}"), ("alpha", r"\alpha"), ("x__2", "x^{2}"),
+    ("w1", "w_{1}"), ("out_h1", r"\mathrm{out}_{h1}"), ("alpha", r"\alpha"), ("x__2", "x^{2}"),
     ("z^{(1)}", "z^{(1)}"), (r"\delta^{(2)}", r"\delta^{(2)}"),
     (r"\input{/etc/passwd}", r"\mathrm{\backslash{}input\lbrace{}/etc/passwd\rbrace{}}"),
     ("a$b", r"\mathrm{a\$b}"), ("c#d", r"\mathrm{c\#d}"), ("e%f", r"\mathrm{e\%f}"), ("g&h", r"\mathrm{g\&h}"),

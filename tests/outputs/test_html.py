@@ -135,7 +135,7 @@ def test_the_numbers_are_the_markdowns(pages, solutions):
     assert data["loss_after"] == after == data["steps"][-1]["value"]
     assert data["nodes"]["E_total"]["value"] == before
     for node in ("out_h1", "out_o2"):
-        row = re.search(rf"\| \$out_{{{node[4:]}}}\$ \| \$([\d.]+)\$ \|", markdown).group(1)
+        row = re.search(rf"\| \$\\mathrm{{out}}_{{{node[4:]}}}\$ \| \$([\d.]+)\$ \|", markdown).group(1)
         assert data["nodes"][node]["value"] == row
     gradients = {st["name"]: st["value"] for st in data["steps"] if st["key"] == "page_gradient"}
     for name in ("w1", "w5", "b2"):

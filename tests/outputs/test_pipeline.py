@@ -61,7 +61,7 @@ def test_json_document_of_mazurs_network(mazur_solution):
         0.0821670405642308, 0.35891647971788465, 0.35)
     assert document["checks"]["w5"]["ok"] is True
     assert document["formulas"]["w5"]["latex"] == (
-        r"out_{h1} out_{o1} \left(1 - out_{o1}\right) \left(out_{o1} - t_{1}\right)"
+        r"\mathrm{out}_{h1} \cdot \mathrm{out}_{o1} (1 - \mathrm{out}_{o1}) (\mathrm{out}_{o1} - t_{1})"
     )
     assert len(document["layers"]) == 2
     assert json.loads(json.dumps(document, allow_nan=False)) == document

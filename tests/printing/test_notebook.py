@@ -16,7 +16,7 @@ def test_a_table_shows_its_first_rows_and_counts_the_rest():
 
 def test_a_formula_is_math_unless_too_long():
     x = sympy.Symbol("out_h1")
-    assert notebook.inline_math(x * 2) == "$2 out_{h1}$"
+    assert notebook.inline_math(x * 2) == r"$2 \cdot \mathrm{out}_{h1}$"
     huge = sympy.Add(*sympy.symbols("a0:600"))
     assert notebook.inline_math(huge).startswith("(a formula of ") and "characters of LaTeX)" in notebook.inline_math(huge)
 

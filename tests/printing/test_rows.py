@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import re
 
-from symprop.printing.rows import break_long_row, chain_rows, math_lines, visible_width, widths_at
+from symprop.printing.rows import (
+    CONTINUATION, break_long_row, chain_rows, chains_on_one_line, math_lines, printed_width, tag_as_column, visible_width,
+    widths_at, without_alignment,
+)
 
 
 def test_chains_drop_repeats_and_empty_sides():
@@ -30,9 +33,9 @@ def test_widths_at_agree_with_the_width_of_every_prefix_at_a_token_boundary():
 def test_long_rows_break_before_outermost_signs():
     row = r"L &= \left(a + b\right) + c + d"
     assert break_long_row(row, limit=100) == [row]
-    assert break_long_row(row, limit=10) == [r"L &= \left(a + b\right) + c", r"&\quad + d"]
+    assert break_long_row(row, limit=10) == [r"L &= \left(a + b\right) + c", r"&\hphantom{{}={}} {} + d"]
     assert break_long_row(r"x &= \left(a + b + c\right) y", limit=8) == [
-        r"x &= \left(a + b \right.", r"&\quad \left. + c\right) y",
+        r"x &= \left(a + b \right.", r"&\hphantom{{}={}} \left. {} + c\right) y",
     ]
 
 
@@ -40,8 +43,8 @@ def test_a_very_long_sum_breaks_into_rows_that_each_fit():
     row = "L &= " + " + ".join(f"w_{{{i}}} x_{{{i}}}" for i in range(5000))
     pieces = break_long_row(row, limit=120)
     assert len(pieces) > 100
-    assert all(visible_width(p.removeprefix("&\\quad ")) <= 120 for p in pieces)
-    assert all(p.startswith("&\\quad + w_") for p in pieces[1:])
+    assert all(visible_width(p.removeprefix(CONTINUATION + "{} ")) <= 120 for p in pieces)
+    assert all(p.startswith(CONTINUATION + "{} + w_") for p in pieces[1:])
     assert sum(p.count("w_") for p in pieces) == 5000
 
 
@@ -68,3 +71,35 @@ def test_widths_at_measure_a_row_holding_a_nul_segment_by_segment():
     tex = "\\frac{a}{b} + \\left( x \\right) + c\x00d + e"
     cuts = [0, 12, 13, len(tex)]
     assert widths_at(tex, cuts) == {c: visible_width(tex[:c]) for c in cuts}
+
+
+def test_a_tag_becomes_a_label_column_in_aligned_rows_and_stays_a_tag_alone():
+    assert tag_as_column(r"a &= b \tag{BP1}") == r"a &= b && \text{(BP1)}"
+    assert math_lines([r"a = b \tag{BP1}", r"c = d \tag{BP2}"]) == (
+        "\\begin{aligned}\na &= b && \\text{(BP1)} \\\\\nc &= d && \\text{(BP2)}\n\\end{aligned}"
+    )
+    assert math_lines(r"a = b \tag{BP1}") == r"a = b \tag{BP1}"
+
+
+def test_removing_the_alignment_keeps_the_columns_of_cases():
+    row = r"\frac{\partial L}{\partial x} &= \begin{cases} y & \text{for}\: x > 0 \\ 0 & \text{otherwise} \end{cases}"
+    assert without_alignment(row) == (
+        r"\frac{\partial L}{\partial x} = \begin{cases} y & \text{for}\: x > 0 \\ 0 & \text{otherwise} \end{cases}"
+    )
+
+
+def test_a_long_row_breaks_outside_plain_parentheses_first():
+    row = "L &= (a_{1} + a_{2} + a_{3}) + (b_{1} + b_{2} + b_{3})"
+    assert break_long_row(row, limit=20) == [
+        "L &= (a_{1} + a_{2} + a_{3})", CONTINUATION + "{} + (b_{1} + b_{2} + b_{3})",
+    ]
+
+
+def test_short_chains_are_set_on_one_line_for_the_page():
+    rows = [r"\frac{\partial a}{\partial b} &= c", "&= 0.5 - 0.1", "&= 0.4", r"d &= e", "&= 1"]
+    assert chains_on_one_line(rows) == [r"\frac{\partial a}{\partial b} &= c = 0.5 - 0.1 = 0.4", "d &= e = 1"]
+    long = ["x &= " + " + ".join(["y"] * 60), "&= 1"]
+    assert chains_on_one_line(long) == long
+    tagged = [r"a &= b", r"&= c \tag{BP1}"]
+    assert chains_on_one_line(tagged) == tagged
+    assert printed_width(r"\frac{abc}{de} + f") == 6 < visible_width(r"\frac{abc}{de} + f") == 8
