@@ -49,19 +49,20 @@ class Attention:
         parameters = {f"W{p}{index}": names.array(f"W{p}{index}", (dim, features), tex_array_name("W", index, p),
                                                   f"the {role} projection of layer {index}")
                       for p, role in (("q", "query"), ("k", "key"), ("v", "value"))}
-        nodes = {}
+        arrays = {}
         for name, shape, what in (("Q", (tokens, dim), "the queries"), ("K", (tokens, dim), "the keys"),
                                   ("V", (tokens, dim), "the values"), ("S", (tokens, tokens), "the scores"),
                                   ("A", (tokens, tokens), "the attention weights"), ("Y", (tokens, dim), "the outputs")):
-            nodes[name] = node_array(names, f"{name}{index}", shape, tex_array_name(name, index), f"{what} of layer "
+            arrays[name] = node_array(names, f"{name}{index}", shape, tex_array_name(name, index), f"{what} of layer "
                                      f"{index}")
-        equations = [(nodes[name.upper()][t, d], affine_row(parameters[f"W{name}{index}"][d], x[t]))
+        equations = [(arrays[name.upper()][t, d], affine_row(parameters[f"W{name}{index}"][d], x[t]))
                      for name in "qkv" for t, d in product(range(tokens), range(dim))]
-        Q, K, V, S, A, Y = (nodes[name] for name in "QKVSAY")
+        Q, K, V, S, A, Y = (arrays[name] for name in "QKVSAY")
         scale = 1 / sympy.sqrt(Integer(dim))
         equations += [(S[t, s], scale * affine_row(Q[t], K[s])) for t, s in product(range(tokens), repeat=2)]
         softmax = ACTIVATION_RECORDS["softmax"].function
         equations += [(A[t, s], softmax(Integer(s + 1), *S[t])) for t, s in product(range(tokens), repeat=2)]
         equations += [(Y[t, d], affine_row(A[t], V[:, d])) for t, d in product(range(tokens), range(dim))]
         settings = {"dim": dim, "tokens": tokens, "scale": scale}
+        nodes = {f"{name}{index}": array for name, array in arrays.items()}
         return ArrayLayer(index, self.kind, x, Y, parameters, tuple(equations), settings, nodes)

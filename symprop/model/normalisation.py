@@ -64,17 +64,18 @@ class _Normalisation:
             f"beta{index}": names.array(f"beta{index}", (features,), tex_array_name(r"\beta", index),
                                         f"the shift of layer {index}"),
         }
-        nodes = {name: node_array(names, f"{name}{index}", groups if name in _STATISTICS else shape, tex, f"{what} of "
-                                  f"layer {index}") for name, tex, what in self._node_names(index)}
+        arrays = {name: node_array(names, f"{name}{index}", groups if name in _STATISTICS else shape, tex, f"{what} of "
+                                   f"layer {index}") for name, tex, what in self._node_names(index)}
         equations = []
         for group in product(*(range(n) for n in groups)):
-            equations += self._group_equations(x, nodes, parameters, index, group, shape)
+            equations += self._group_equations(x, arrays, group, shape)
         for position in product(*(range(n) for n in shape)):
             feature = position[axis]
-            equations.append((nodes["y"][position], parameters[f"gamma{index}"][feature] * nodes["norm"][position]
+            equations.append((arrays["y"][position], parameters[f"gamma{index}"][feature] * arrays["norm"][position]
                               + parameters[f"beta{index}"][feature]))
         settings = {"epsilon": self.epsilon, "groups": self.groups_text, "shape": shape}
-        return ArrayLayer(index, self.kind, x, nodes["y"], parameters, tuple(equations), settings, nodes)
+        nodes = {f"{name}{index}": array for name, array in arrays.items()}
+        return ArrayLayer(index, self.kind, x, arrays["y"], parameters, tuple(equations), settings, nodes)
 
     def _node_names(self, index: int):
         return (("mean", tex_array_name(r"\mu", index), "the means"),
@@ -83,7 +84,7 @@ class _Normalisation:
                 ("norm", tex_array_name(r"\hat{x}", index), "the normalised inputs"),
                 ("y", tex_array_name("y", index), "the outputs"))
 
-    def _group_equations(self, x, nodes, parameters, index, group, shape):
+    def _group_equations(self, x, nodes, group, shape):
         """mean, var, rstd of one group, and its entries' ``norm``."""
         members = self.members(group, shape)
         n = Rational(1, len(members))

@@ -134,7 +134,7 @@ class RNN(_Recurrent):
             equations += [(h[t, j], elementwise(record, z[t, j])) for j in range(u)]
             previous = h[t]
         settings = {"units": u, "activation": self.activation, "bias": self.bias, "h0": self.h0, "steps": steps}
-        return RecurrentLayer(index, self.kind, x, h, parameters, tuple(equations), settings, {"z": z, "h": h},
+        return RecurrentLayer(index, self.kind, x, h, parameters, tuple(equations), settings, {f"z{index}": z, f"h{index}": h},
                               states)
 
 
@@ -209,7 +209,7 @@ class LSTM(_GatedCell):
             equations += [(c[t, j], f[j] * c_prev[j] + i[j] * g[j]) for j in range(u)]
             equations += [(h[t, j], o[j] * sympy.tanh(c[t, j])) for j in range(u)]
             h_prev, c_prev = h[t], c[t]
-        nodes = {**{f"a{g}": pre[g] for g in self.gates}, **gate, "c": c, "h": h}
+        nodes = _node_map(index, *((f"a{g}", pre[g]) for g in self.gates), *gate.items(), ("c", c), ("h", h))
         settings = {"units": u, "bias": self.bias, "h0": self.h0, "steps": steps}
         return RecurrentLayer(index, self.kind, x, h, parameters, tuple(equations), settings, nodes, states)
 
@@ -246,9 +246,14 @@ class GRU(_GatedCell):
             z, n = gate["z"][t], gate["n"][t]
             equations += [(h[t, j], (1 - z[j]) * n[j] + z[j] * h_prev[j]) for j in range(u)]
             h_prev = h[t]
-        nodes = {**{f"a{g}": pre[g] for g in self.gates}, "hn": hn, **gate, "h": h}
+        nodes = _node_map(index, *((f"a{g}", pre[g]) for g in self.gates), ("hn", hn), *gate.items(), ("h", h))
         settings = {"units": u, "bias": self.bias, "h0": self.h0, "steps": steps}
         return RecurrentLayer(index, self.kind, x, h, parameters, tuple(equations), settings, nodes, states)
+
+
+def _node_map(index: int, *arrays) -> dict[str, numpy.ndarray]:
+    """``{"ai1": ..., "i1": ..., "h1": ...}``: each node array under its full name."""
+    return {f"{name}{index}": array for name, array in arrays}
 
 
 def _sigmoid(z):
