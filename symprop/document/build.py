@@ -8,6 +8,7 @@ Which sections are shown is the options' business (``sections``, with the defaul
 from __future__ import annotations
 
 from symprop.document import layer_sections
+from symprop.document.array_sections import build_stack_document
 from symprop.engine.records import Derivation
 from symprop.errors import WrongArgument
 from symprop.numbers.worked_example import WorkedExample
@@ -18,6 +19,7 @@ from symprop.document.options import DocumentOptions, SECTIONS, document_options
 from symprop.document.parameters import ParameterSections
 from symprop.document.results import DeltaSection, after_section, check_section
 from symprop.document.i18n import prose
+from symprop.model.stack import LayerStack
 
 
 def build_document(derivation, example=None, options: DocumentOptions | None = None, **settings) -> Document:
@@ -25,6 +27,8 @@ def build_document(derivation, example=None, options: DocumentOptions | None = N
     ``settings`` as in :class:`~symprop.document.options.DocumentOptions`."""
     expect_derivation("build_document", derivation, example)
     options = document_options(options, **settings)
+    if isinstance(derivation.network, LayerStack):  # summarised by layer and shared weight
+        return build_stack_document(derivation, example, options)
     f = Formulas(derivation, example, options)
     network = NetworkSections(f)
     derived = list(f.chosen) if f.chosen is not None else network.shown_parameters

@@ -11,6 +11,8 @@ import re
 
 from typing import Mapping
 
+from symprop.document.layer_prose import LAYER_PROSE
+
 ENGLISH: Mapping[str, str] = {
     "default_title": "Backpropagation, step by step",
     "symbolic_only": "No values were given: this is the symbolic derivation only.",
@@ -304,6 +306,8 @@ KOREAN: Mapping[str, str] = {
     "page_theme": "밝은 테마와 어두운 테마는 시스템 설정을 따릅니다.",
 }
 
+#: The sentences of layer-stack documents live in their own module and join each table here.
+ENGLISH, KOREAN = {**ENGLISH, **LAYER_PROSE["en"]}, {**KOREAN, **LAYER_PROSE["ko"]}
 LANGUAGES: Mapping[str, Mapping[str, str]] = {"en": ENGLISH, "ko": KOREAN}
 
 

@@ -31,6 +31,7 @@ from symprop.engine.matrix_gradients import matrix_gradients
 from symprop.errors import SympropError, WrongArgument
 from symprop.model.graph import Graph, adjoint_symbol
 from symprop.model.nn import Network
+from symprop.model.stack import LayerStack
 
 #: Paths listed per symbol before the derivation gives only their count.
 DEFAULT_MAX_PATHS = 64
@@ -128,7 +129,7 @@ def _network_or_graph(value, parameters=None, inputs=None):
         given = "parameters" if parameters is not None else "inputs"
         raise WrongArgument("derive", f"{given}= only with a SymPy expression", value,
                             "a Graph, a Network or a loaded file declares its own parameters and inputs")
-    if isinstance(value, (Graph, Network)):
+    if isinstance(value, (Graph, Network, LayerStack)):
         return value
     if isinstance(getattr(value, "graph", None), Graph) and hasattr(value, "values"):  # a Problem (symprop.load)
         return value.network or value.graph

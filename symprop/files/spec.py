@@ -42,7 +42,9 @@ from symprop.model import nn
 from symprop.model.graph import Graph
 from symprop.model.notation import PRESETS
 from symprop.files.spec_file import SpecError, SpecFile, read_text, refuse_unknown_keys, unknown_key_message
+from symprop.files.spec_layers import array_value_keys
 from symprop.files.spec_structure import build_network, structure
+from symprop.model.stack import LayerStack
 from symprop.files.toml_text import MISSING, describe
 
 MAX_STEPS = 100_000
@@ -75,7 +77,7 @@ class Problem:
     title: str
     notation: str
     source: str
-    network: nn.Network | None
+    network: nn.Network | LayerStack | None
     graph: Graph
     values: Mapping[Symbol, float]
     examples: tuple[Mapping[Symbol, float], ...]
@@ -135,7 +137,7 @@ def required_names(path_or_text, *, source: str | None = None) -> list[dict]:
     _refuse_unknown_tables(spec)
     refuse_unknown_keys(spec, ("train",), TRAIN_KEYS, "in [train]")
     roles = _roles(network, graph)
-    given = _given_names(spec, roles)
+    given = _given_names(spec, roles, network)
     drawable = spec.get(("train", "init")) is not MISSING
     return [
         {
@@ -213,7 +215,7 @@ def _renamed(spec: SpecFile, problem: Problem, notation: str) -> Problem:
     """The problem named by another notation preset; values move with their symbols' positions."""
     if notation not in PRESETS:
         raise SpecError(spec.source, "notation", f"unknown notation {notation!r}: expected one of {', '.join(PRESETS)}")
-    if problem.network is None:
+    if not isinstance(problem.network, nn.Network):  # a stack names its arrays, whatever the notation
         return replace(problem, notation=notation)
     network = build_network(spec, notation, problem.title)
     old, new = problem.graph, network.graph
@@ -305,7 +307,15 @@ def draw_parameters(init: Mapping[str, Any], parameters, network: nn.Network | N
     return drawn
 
 
-def _xavier(rng: np.random.Generator, parameter: Symbol, network: nn.Network) -> float:
+def _xavier(rng: np.random.Generator, parameter: Symbol, network: nn.Network | LayerStack) -> float:
+    """Fan-in and fan-out as PyTorch counts them: a kernel ``(F, C, kh, kw)`` has ``C kh kw`` and ``F kh kw``."""
+    if isinstance(network, LayerStack):
+        if parameter not in set(network.weights):
+            return 0.0
+        shape = network.layer_of(parameter).parameters[network.array_of(parameter)].shape
+        field = math.prod(shape[2:])
+        limit = math.sqrt(6 / (shape[1] * field + shape[0] * field))
+        return rng.uniform(-limit, limit)
     layer = network.layer_of(parameter)
     if parameter not in layer.weight_set:
         return 0.0
@@ -331,10 +341,10 @@ def _roles(network: nn.Network | None, graph: Graph) -> dict[Symbol, str]:
 
 
 
-def _given_names(spec: SpecFile, roles: dict[Symbol, str]) -> set[str]:
+def _given_names(spec: SpecFile, roles: dict[Symbol, str], network=None) -> set[str]:
     """Names the file gives values for: in [values], or (data) in every example; a vector
-    (the upstream gradient ``g = [...]``) gives each of its entries."""
-    vectors = _vectors(roles)
+    (the upstream gradient ``g = [...]``) or an array (``W1 = [[[[...]]]]``) gives each of its entries."""
+    vectors = _vectors(roles, network)
     values = spec.get(("values",), {})
     given = set(_value_keys(spec, ("values",), values, vectors)) if isinstance(values, dict) else set()
     examples = spec.get(("examples",))
@@ -348,13 +358,13 @@ def _values(spec: SpecFile, network, graph: Graph, init) -> tuple[dict, tuple[di
     roles = _roles(network, graph)
     data = [s for s, role in roles.items() if role not in _PARAMETER_ROLES]
     parameters = [s for s, role in roles.items() if role in _PARAMETER_ROLES]
-    given = _given_values(spec, roles, graph)
+    given = _given_values(spec, roles, graph, network)
     has_examples = "examples" in spec.data
     shared = [s.name for s in data if s in given]
     if has_examples and shared:
         raise spec.error(("values", shared[0]), f"{', '.join(shared)}: data is given in each [[examples]] table "
                          "when there are examples; remove it from [values]")
-    examples = _examples(spec, roles, data) if has_examples else [{s: given[s] for s in data if s in given}]
+    examples = _examples(spec, roles, data, network) if has_examples else [{s: given[s] for s in data if s in given}]
     _check_batch_name(spec, graph, len(examples))
     missing_data = [s for s in data if s not in examples[0]]
     missing = [s for s in parameters if s not in given]
@@ -366,7 +376,7 @@ def _values(spec: SpecFile, network, graph: Graph, init) -> tuple[dict, tuple[di
     return values, tuple(examples), tuple(drawn)
 
 
-def _given_values(spec: SpecFile, roles: dict[Symbol, str], graph: Graph) -> dict[Symbol, float]:
+def _given_values(spec: SpecFile, roles: dict[Symbol, str], graph: Graph, network) -> dict[Symbol, float]:
     table = spec.table(("values",))
     by_name = {s.name: s for s in roles}
     nodes = {s.name for s in graph.nodes}
@@ -374,7 +384,7 @@ def _given_values(spec: SpecFile, roles: dict[Symbol, str], graph: Graph) -> dic
     if computed:
         raise spec.error(("values", computed[0]), f"{', '.join(computed)}: computed by the network from the inputs "
                          "and parameters; remove from [values]")
-    keys = _value_keys(spec, ("values",), table, _vectors(roles))
+    keys = _value_keys(spec, ("values",), table, _vectors(roles, network))
     extra = [name for name in keys if name not in by_name]
     if extra:
         raise spec.error(("values", extra[0]), f"{_listed(extra)}: not a name of the network; "
@@ -383,8 +393,12 @@ def _given_values(spec: SpecFile, roles: dict[Symbol, str], graph: Graph) -> dic
     return {by_name[name]: spec.number(key) for name, key in keys.items()}
 
 
-def _vectors(roles: dict[Symbol, str]) -> dict[str, tuple[Symbol, ...]]:
-    """Names a file may give as a list, one number per entry: the upstream gradient ``g``."""
+def _vectors(roles: dict[Symbol, str], network=None) -> dict[str, tuple[Symbol, ...] | np.ndarray]:
+    """Names a file may give as a list, one number per entry: the upstream gradient ``g``; in a
+    stack, every array (input, targets, parameters) as nested lists shaped like it."""
+    if isinstance(network, LayerStack):
+        arrays = [network.input, network.target, *(a for layer in network.layers for a in layer.parameters.values())]
+        return {a.flat[0].name.split("[")[0]: a for a in arrays if a.size}
     given = [s for s, role in roles.items() if role == "upstream"]
     return {nn.LOSS_RECORDS["upstream"].given_vector: tuple(given)} if given else {}
 
@@ -394,6 +408,9 @@ def _value_keys(spec: SpecFile, key, table: dict, vectors: dict[str, tuple[Symbo
     (``g = [0.1, -0.2]``, one number per output) stands for each of its entries."""
     keys = {}
     for name, value in table.items():
+        if isinstance(vectors.get(name), np.ndarray):
+            keys.update(array_value_keys(spec, (*key, name), value, vectors[name]))
+            continue
         if name not in vectors or not isinstance(value, list):
             keys[name] = (*key, name)
             continue
@@ -405,7 +422,7 @@ def _value_keys(spec: SpecFile, key, table: dict, vectors: dict[str, tuple[Symbo
     return keys
 
 
-def _examples(spec: SpecFile, roles, data: list[Symbol]) -> list[dict[Symbol, float]]:
+def _examples(spec: SpecFile, roles, data: list[Symbol], network=None) -> list[dict[Symbol, float]]:
     key = ("examples",)
     examples = spec.get(key)
     if not isinstance(examples, list) or not all(isinstance(e, dict) for e in examples):
@@ -417,7 +434,7 @@ def _examples(spec: SpecFile, roles, data: list[Symbol]) -> list[dict[Symbol, fl
         raise spec.error(key, f"{len(examples)} examples: at most {MAX_EXAMPLES}, as more would take very long")
     by_name = {s.name: s for s in data}
     known = {s.name for s in roles}
-    result, vectors = [], _vectors(roles)
+    result, vectors = [], _vectors(roles, network)
     for i, table in enumerate(examples):
         example = _value_keys(spec, (*key, i), table, vectors)
         wrong = [name for name in example if name not in by_name]

@@ -20,6 +20,8 @@ from symprop.model import nn
 from symprop.files.expressions import EXPRESSION_FUNCTIONS, SYMPY_MEANINGS, ExpressionError, parse_expression
 from symprop.model.graph import Graph, GraphError
 from symprop.files.spec_file import NAME, UNIT_NAME, SpecFile, check_name, refuse_unknown_keys
+from symprop.files.spec_layers import build_stack, is_stack
+from symprop.model.stack import LayerStack
 from symprop.files.toml_text import MISSING, Key, describe
 
 #: Beyond these a derivation (or its document) would take very long: refused up front.
@@ -29,11 +31,11 @@ MAX_NODES = 400  # like MAX_LAYERS: a chain of 400 nodes takes seconds, of 1000 
 LOSSES = nn.LOSSES
 #: The keys each table may have; any other is refused with the nearest of these.
 NETWORK_KEYS = ("inputs", "targets", "loss", "layers")
-LAYER_KEYS = ("units", "activation", "bias", "names", "alpha")
+LAYER_KEYS = ("units", "activation", "bias", "names", "alpha", "type")
 GRAPH_KEYS = ("inputs", "parameters", "nodes", "expression", "output", "loss")
 
 
-def structure(spec: SpecFile, notation: str, title: str = "") -> tuple[nn.Network | None, Graph]:
+def structure(spec: SpecFile, notation: str, title: str = "") -> tuple[nn.Network | LayerStack | None, Graph]:
     """The file's network and its graph, or (for a ``[graph]``) None and the graph; exactly one of the two tables."""
     has_network, has_graph = "network" in spec.data, "graph" in spec.data
     if has_network and has_graph:
@@ -51,9 +53,12 @@ def structure(spec: SpecFile, notation: str, title: str = "") -> tuple[nn.Networ
 # ---------------------------------------------------------------- [network]
 
 
-def build_network(spec: SpecFile, notation: str, title: str = "") -> nn.Network:
-    """The layered network of ``[network]``, named by ``notation``."""
+def build_network(spec: SpecFile, notation: str, title: str = "") -> nn.Network | LayerStack:
+    """The layered network of ``[network]``, named by ``notation``: dense layers, or a stack of
+    layer types over an array-shaped input (:mod:`symprop.files.spec_layers`)."""
     spec.table(("network",), required="a table")
+    if is_stack(spec):
+        return build_stack(spec, notation, title)
     refuse_unknown_keys(spec, ("network",), NETWORK_KEYS, "in [network]")
     inputs = _network_inputs(spec)
     layers = _layers(spec)
@@ -116,6 +121,7 @@ def _layers(spec: SpecFile) -> list[nn.Dense]:
 def _dense(spec: SpecFile, key: Key) -> nn.Dense:
     spec.table(key, required="a layer")
     refuse_unknown_keys(spec, key, LAYER_KEYS, f"in layer {key[-1] + 1}")
+    spec.choice((*key, "type"), ("dense",), "dense")  # any other type makes the network a stack
     units = spec.integer((*key, "units"), low=1, high=MAX_PARAMETERS, what="a positive whole number of units")
     activation = spec.choice((*key, "activation"), tuple(functions.ACTIVATIONS), "sigmoid")
     bias = spec.choice((*key, "bias"), nn.BIAS_MODES, "per_unit")

@@ -1,186 +1,245 @@
-r"""The backward equations of a layer type, worked with its concrete arrays and proven
-equal, entry by entry, to the engine's per-entry gradients.
+r"""The index forms of array layers, and their proof against the engine's per-entry gradients.
 
-A :class:`BackwardForm` is what a tutorial writes for a layer (backpropagation through time,
-the LSTM's gate-by-gate equations, ``dx = rstd (dnorm - mean(dnorm) - norm mean(dnorm norm))``,
-the softmax Jacobian): equations over matrix symbols, in order, within one *iteration*
-(a time step, a row, a feature, or the whole layer). Some define a quantity of the
-iteration (``\delta_t``); the ``summed`` ones add a term to a gradient, summed over the
-iterations (``dC/dW_h = sum_t \delta_t h_{t-1}^T``). The very equations a document prints
-are the ones :func:`work_backward` instantiates, with each symbol bound to the layer's
-nodes at that iteration (:meth:`BackwardForm.bind`) and the upstream gradient
-``dC/d(output)`` taken from the engine: the part of each output's adjoint that comes from
-outside the layer (:func:`upstream_gradient`), so the layer's own recurrences are the
-form's to work out.
+A layer type's backward pass is shown as index forms: for a convolution
+``dW_{f,c,u,v} = sum_{p,q} delta_{f,p,q} x_{c, p s + u - pad, q s + v - pad}`` (the correlation of
+the input with the upstream gradient), ``db_f = sum_{p,q} delta_{f,p,q}``, and ``dX`` the full
+convolution of the upstream gradient with the flipped kernel. Each :class:`IndexForm` carries its
+formula (LaTeX) and its instance for every entry, written in the engine's own symbols (the
+adjoints ``delta_z``, the forward nodes, the parameters). :func:`prove` compares every instance
+with the engine's per-entry gradient (a parameter's delta form, an input node's adjoint
+recurrence, a graph input's gradient): they are equal as polynomials in those symbols, or at
+random rational points when a maximum's Heaviside factors keep them apart in form. The forms are
+never used to compute a gradient; they are checked against the reverse walk's.
 
-:func:`prove_form` compares every parameter entry's gradient and every input entry's
-gradient (the part through this layer) with the engine's at random points with 40 digits,
-and raises :class:`~symprop.layers.matrix_proof.MatrixFormError` naming the first entry
-that differs.
+:data:`FORMS` maps a layer's ``kind`` to the function giving its forms; a new layer type adds one entry.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping
+import random
+from dataclasses import dataclass
+from itertools import product
+from typing import Callable, Mapping
 
 import numpy
 import sympy
-from sympy import Expr, ImmutableMatrix, Symbol
-from sympy.matrices.expressions import MatrixExpr
+from sympy import Expr, Rational, Symbol
 
-from symprop.engine.backprop import node_gradient
-from symprop.engine.records import Derivation
-from symprop.layers.matrix_expressions import work_out
-from symprop.layers.matrix_proof import MatrixFormError, _Comparer
+from symprop.errors import SympropError
+from symprop.model.conv import window_origin
+from symprop.model.graph import adjoint_symbol
 from symprop.model.layer_types import ArrayLayer
-from symprop.printing.latex import latex
 
-__all__ = ["BackwardForm", "FormEquation", "Mean", "column", "form_latex", "prove_form", "upstream_gradient",
-           "within_layer_gradient", "work_backward"]
+__all__ = ["FORMS", "IndexForm", "IndexFormError", "index_forms", "prove", "upstream_array"]
 
 
-class Mean(MatrixExpr):
-    r"""``mean(v)``: a matrix shaped like ``v`` whose every entry is the mean of ``v``'s entries
-    (the broadcast a tutorial writes as ``dnorm - mean(dnorm)``)."""
-
-    def __new__(cls, matrix):
-        return MatrixExpr.__new__(cls, matrix)
-
-    matrix = property(lambda self: self.args[0])
-    shape = property(lambda self: self.matrix.shape)
-
-    def doit(self, **hints):
-        matrix = self.matrix.doit(**hints)
-        if not isinstance(matrix, sympy.MatrixBase):
-            return self.func(matrix)
-        mean = sympy.Add(*matrix) / len(matrix)
-        return ImmutableMatrix(*matrix.shape, [mean] * len(matrix))
-
-    def _latex(self, printer):
-        return r"\operatorname{mean}\left(%s\right)" % printer._print(self.matrix)
+class IndexFormError(SympropError, AssertionError):
+    """An index form that differs from the engine's gradient at some entry (a bug, never a user's error)."""
 
 
 @dataclass(frozen=True)
-class FormEquation:
-    """``lhs = rhs`` within one iteration; ``summed``: ``lhs = sum over the iterations of rhs``;
-    ``at_end``: worked out at the last iteration only (a given initial state's gradient, at
-    ``t = 0``)."""
+class IndexForm:
+    """``gradient`` (``dW``, ``db``, ``dX``) of ``array`` (``W1``, or ``X`` for the layer's input)
+    as the index formula ``tex``; ``entries`` maps each entry's symbol to the formula's instance
+    there; ``words``: the key of the sentence that says what it is."""
 
-    key: str
-    lhs: Expr
-    rhs: Expr
-    summed: bool = False
-    at_end: bool = False
-
-
-@dataclass(frozen=True)
-class BackwardForm:
-    """A layer type's backward equations and how they meet a built layer.
-
-    ``iterations(layer)`` lists the iterations in the order the equations run (a recurrence
-    runs from the last step back); ``bind(layer, upstream, iteration)`` maps the form's
-    forward symbols to concrete matrices; ``carry`` maps a symbol of the next iteration
-    (``\delta_{t+1}``) to the one of this iteration it takes (``\delta_t``), zero before the
-    first; ``gradients(layer, per_iteration, sums)`` reads off each parameter and input entry's
-    gradient. ``names`` gives the symbols' LaTeX; ``over`` names the sum (``t``) and
-    ``sum_text`` says in words what it runs over."""
-
-    kind: str
-    equations: tuple[FormEquation, ...]
-    iterations: Callable[[ArrayLayer], Iterable]
-    bind: Callable[[ArrayLayer, numpy.ndarray, object], dict]
-    gradients: Callable[[ArrayLayer, dict, dict], dict]
-    carry: tuple[tuple[MatrixExpr, MatrixExpr], ...] = ()
-    names: Mapping[Expr, str] = field(default_factory=dict)
-    over: str = "t"
-    end: str = "t = 0"
-
-    def latex_rows(self) -> tuple[tuple[str, str], ...]:
-        """``(key, "lhs = rhs")`` per equation, a summed one with ``\\sum_{t}``, one worked out at the
-        end with its iteration (``\\quad (t = 0)``)."""
-        return tuple((eq.key, form_latex(eq, self.names, self.over, self.end)) for eq in self.equations)
+    gradient: str
+    array: str
+    tex: str
+    entries: Mapping[Symbol, Expr]
+    words: str
 
 
-def form_latex(equation: FormEquation, names: Mapping[Expr, str], over: str, end: str = "") -> str:
-    """One equation of a form as LaTeX, its symbols named by ``names``."""
-    total = rf"\sum_{{{over}}} " if equation.summed else ""
-    lhs, rhs = (latex(side, symbol_names=dict(names)) for side in (equation.lhs, equation.rhs))
-    tail = rf" \quad ({end})" if equation.at_end and end else ""
-    return f"{lhs} = {total}{rhs}{tail}"
+def upstream_array(layer: ArrayLayer) -> numpy.ndarray:
+    """The adjoints ``delta`` the layer's parameters see: of its pre-activations (``z``) when
+    it has them, else of its outputs."""
+    target = layer.pre_activations if layer.pre_activations is not None else layer.outputs
+    return _deltas(target)
 
 
-def column(entries) -> ImmutableMatrix:
-    """A column of the given entries (an array row, a time step's units)."""
-    entries = list(numpy.asarray(entries, dtype=object).flat)
-    return ImmutableMatrix(len(entries), 1, entries)
+def _deltas(array: numpy.ndarray) -> numpy.ndarray:
+    result = numpy.empty(array.shape, dtype=object)
+    for index in numpy.ndindex(array.shape):
+        result[index] = adjoint_symbol(array[index])
+    return result
 
 
-def work_backward(form: BackwardForm, layer: ArrayLayer, upstream: numpy.ndarray) -> tuple[dict, dict]:
-    """Every iteration's quantities (iteration -> symbol -> matrix) and the sums, by the form's
-    own equations with the layer's arrays bound."""
-    per_iteration, sums, carried = {}, {}, None
-    iterations = list(form.iterations(layer))
-    for iteration in iterations:
-        mapping = form.bind(layer, upstream, iteration)
-        for later, now in form.carry:
-            mapping[later] = carried[now] if carried is not None else ImmutableMatrix.zeros(*_shape(later, mapping))
-        for eq in form.equations:
-            if eq.at_end and iteration != iterations[-1]:
-                continue
-            value = work_out(eq.rhs, mapping)
-            if eq.summed:
-                sums[eq.key] = value if eq.key not in sums else sums[eq.key] + value
-            else:
-                mapping[eq.lhs] = value
-        per_iteration[iteration] = mapping
-        carried = mapping
-    return per_iteration, sums
+def _input_gradient(layer: ArrayLayer, entry: Callable[[tuple], list[Expr]]) -> dict[Symbol, Expr]:
+    """``dX`` over the layer's input entries, each the sum of ``entry(index)``'s terms."""
+    return {layer.inputs[index]: sympy.Add(*entry(index)) for index in numpy.ndindex(layer.inputs.shape)}
 
 
-def _shape(symbol: MatrixExpr, mapping: dict) -> tuple[int, int]:
-    return tuple(int(sympy.sympify(n).xreplace(mapping)) for n in symbol.shape)
+def _conv_forms(layer: ArrayLayer) -> list[IndexForm]:
+    x, delta, (sh, sw), (ph, pw) = layer.inputs, upstream_array(layer), layer.settings["stride"], layer.settings["padding"]
+    W = layer.parameters[f"W{layer.index}"]
+    filters, rows, columns = delta.shape
+
+    def seen(c, r, s):  # the input entry under a window, 0 in the padding
+        return x[c, r, s] if 0 <= r < x.shape[1] and 0 <= s < x.shape[2] else sympy.Integer(0)
+
+    dW = {W[f, c, u, v]: sympy.Add(*[delta[f, p, q] * seen(c, window_origin(p, sh, ph) + u, window_origin(q, sw, pw) + v)
+                                     for p, q in product(range(rows), range(columns))])
+          for f, c, u, v in numpy.ndindex(W.shape)}
+
+    def dx(index):
+        c, r, s = index
+        terms = []
+        for f, u, v in product(range(filters), range(W.shape[2]), range(W.shape[3])):
+            p, rest_p = divmod(r + ph - u, sh)
+            q, rest_q = divmod(s + pw - v, sw)
+            if not rest_p and not rest_q and 0 <= p < rows and 0 <= q < columns:
+                terms.append(delta[f, p, q] * W[f, c, u, v])
+        return terms
+
+    forms = [IndexForm("dW", f"W{layer.index}", _CONV_TEX["dW"], dW, "conv_dW")]
+    if f"b{layer.index}" in layer.parameters:
+        b = layer.parameters[f"b{layer.index}"]
+        db = {b[f]: sympy.Add(*delta[f].flat) for f in range(filters)}
+        forms.append(IndexForm("db", f"b{layer.index}", _CONV_TEX["db"], db, "conv_db"))
+    forms.append(IndexForm("dX", "X", _CONV_TEX["dX"], _input_gradient(layer, dx), "conv_dX"))
+    return forms
 
 
-def upstream_gradient(derivation: Derivation, layer: ArrayLayer) -> numpy.ndarray:
-    """``dC/d(output)`` entry by entry, as the layers above hand it down: the terms of each
-    output's adjoint whose consumer is not a node of this layer, in forward quantities."""
-    inside = _layer_nodes(layer)
-    adjoints = derivation.adjoints
-    values = numpy.empty(layer.outputs.shape, dtype=object)
-    for position, node in numpy.ndenumerate(layer.outputs):
-        adjoint = adjoints.get(node)
-        if adjoint is None or not adjoint.terms:
-            values[position] = sympy.S.One if adjoint is not None else sympy.S.Zero
+_CONV_TEX = {
+    "dW": r"\frac{\partial L}{\partial W_{f,c,u,v}} = \sum_{p,q} \delta_{f,p,q}\, x_{c,\, p s + u - P,\, q s + v - P}",
+    "db": r"\frac{\partial L}{\partial b_{f}} = \sum_{p,q} \delta_{f,p,q}",
+    "dX": r"\frac{\partial L}{\partial x_{c,r,k}} = \sum_{f} \sum_{u,v} W_{f,c,u,v}\, \delta_{f,\, (r + P - u)/s,\, "
+          r"(k + P - v)/s}",
+}
+
+
+def _pool_forms(layer: ArrayLayer) -> list[IndexForm]:
+    x, delta = layer.inputs, _deltas(layer.outputs)
+    (kh, kw), (sh, sw) = layer.settings["size"], layer.settings["stride"]
+    windows: dict[tuple, list[tuple]] = {}  # input entry -> the windows (c, i, j) it is in
+    for c, i, j in numpy.ndindex(delta.shape):
+        for u, v in product(range(kh), range(kw)):
+            windows.setdefault((c, i * sh + u, j * sw + v), []).append((c, i, j))
+    maximum = layer.kind == "maxpool"
+
+    def route(index, window):
+        c, i, j = window
+        if not maximum:
+            return delta[window] * Rational(1, kh * kw)
+        others = [x[c, i * sh + u, j * sw + v] for u, v in product(range(kh), range(kw))
+                  if (i * sh + u, j * sw + v) != index[1:]]
+        return delta[window] * (sympy.Heaviside(x[index] - sympy.Max(*others)) if others else 1)
+
+    entries = _input_gradient(layer, lambda index: [route(index, w) for w in windows.get(index, ())])
+    key = "maxpool_dX" if maximum else "avgpool_dX"
+    return [IndexForm("dX", "X", _POOL_TEX[layer.kind], entries, key)]
+
+
+_POOL_TEX = {
+    "maxpool": r"\frac{\partial L}{\partial x_{c,r,k}} = \sum_{(i,j) \ni (r,k)} \delta_{c,i,j}\, "
+               r"H\!\left(x_{c,r,k} - \max_{\text{rest of window } (i,j)} x\right)",
+    "avgpool": r"\frac{\partial L}{\partial x_{c,r,k}} = \sum_{(i,j) \ni (r,k)} \frac{\delta_{c,i,j}}{k_h k_w}",
+}
+
+
+def _dense_forms(layer: ArrayLayer) -> list[IndexForm]:
+    x, delta = layer.inputs, upstream_array(layer)
+    W = layer.parameters[f"W{layer.index}"]
+    lead = list(numpy.ndindex(x.shape[:-1]))
+    dW = {W[j, k]: sympy.Add(*[delta[(*t, j)] * x[(*t, k)] for t in lead]) for j, k in numpy.ndindex(W.shape)}
+    forms = [IndexForm("dW", f"W{layer.index}", r"\frac{\partial L}{\partial W_{j,k}} = \delta_{j}\, x_{k}",
+                       dW, "dense_dW")]
+    b = layer.parameters.get(f"b{layer.index}")
+    if b is not None:
+        groups = {b[0]: list(delta.flat)} if b.size == 1 else {b[j]: list(delta[..., j].flat) for j in range(b.size)}
+        forms.append(IndexForm("db", f"b{layer.index}", r"\frac{\partial L}{\partial b_{j}} = \delta_{j}",
+                               {s: sympy.Add(*terms) for s, terms in groups.items()}, "dense_db"))
+    dx = _input_gradient(layer, lambda index: [W[j, index[-1]] * delta[(*index[:-1], j)] for j in range(W.shape[0])])
+    forms.append(IndexForm("dX", "X", r"\frac{\partial L}{\partial x_{k}} = \sum_{j} W_{j,k}\, \delta_{j}", dx,
+                           "dense_dX"))
+    return forms
+
+
+#: Layer kind -> its index forms. Flatten reshapes only: it has none.
+FORMS: dict[str, Callable[[ArrayLayer], list[IndexForm]]] = {
+    "conv2d": _conv_forms, "maxpool": _pool_forms, "avgpool": _pool_forms, "dense": _dense_forms,
+}
+
+
+def index_forms(layer: ArrayLayer) -> list[IndexForm]:
+    """The layer's index forms (none for a kind without any, such as flatten)."""
+    forms = FORMS.get(layer.kind)
+    return forms(layer) if forms is not None else []
+
+
+def engine_gradient(derivation, symbol: Symbol) -> Expr | None:
+    """The engine's gradient of ``symbol`` in adjoint symbols: a parameter's delta form, a node's
+    adjoint recurrence, an input's delta form when input gradients were asked for; else None."""
+    if symbol in derivation.gradients:
+        return derivation.gradients[symbol].delta_form
+    if symbol in derivation.adjoints:
+        return derivation.adjoints[symbol].definition
+    if symbol in derivation.input_gradients:
+        return derivation.input_gradients[symbol].delta_form
+    return None
+
+
+def prove(derivation, form: IndexForm, points: int = 2, seed: int = 0) -> int:
+    """How many entries of ``form`` were compared with the engine's gradient, every one equal;
+    an :class:`IndexFormError` naming the first that is not."""
+    rng = random.Random(seed)
+    compared = 0
+    for symbol, instance in form.entries.items():
+        engine = engine_gradient(derivation, symbol)
+        if engine is None:
             continue
-        values[position] = sympy.Add(*[t.adjoint_closed * t.local for t in adjoint.terms if t.consumer not in inside])
-    return values
+        if not _equal(instance, engine, rng, points):
+            raise IndexFormError(f"the index form of {form.gradient} differs from the engine's gradient at {symbol}: "
+                                 f"{instance} against {engine}")
+        compared += 1
+    return compared
 
 
-def within_layer_gradient(derivation: Derivation, layer: ArrayLayer, symbol: Symbol) -> Expr:
-    """The engine's ``dC/dsymbol`` through this layer's nodes only: the whole gradient of a
-    parameter, the part of an input's that flows through this layer."""
-    inside = _layer_nodes(layer)
-    gradient = derivation.gradients.get(symbol) or derivation.input_gradients.get(symbol)
-    if gradient is None:
-        gradient = node_gradient(derivation, symbol, max_paths=0)
-    return sympy.Add(*[t.adjoint_closed * t.local for t in gradient.terms if t.consumer in inside])
+def _equal(a: Expr, b: Expr, rng: random.Random, points: int) -> bool:
+    difference = sympy.expand(a - b)
+    if difference == 0:
+        return True
+    symbols = sorted(difference.free_symbols, key=lambda s: s.name)
+    for _ in range(points):
+        point = {s: Rational(rng.randint(-10**6, 10**6), 10**6) for s in symbols}
+        if difference.xreplace(point) != 0:
+            return False
+    return True
 
 
-def _layer_nodes(layer: ArrayLayer) -> frozenset[Symbol]:
-    return frozenset(node for node, _ in layer.equations)
+def _nested(array: numpy.ndarray, lookup) -> list | None:
+    """The numbers ``lookup`` gives the entries of ``array``, as nested lists shaped like it;
+    None when one of them has none."""
+    values = [lookup(s) for s in array.flat]
+    if any(v is None for v in values):
+        return None
+    return numpy.array([float(v) for v in values], dtype=float).reshape(array.shape).tolist()
 
 
-def prove_form(form: BackwardForm, derivation: Derivation, layer: ArrayLayer, *, points: int = 2, digits: int = 40,
-               seed: int = 0) -> int:
-    """Every entry the form gives (parameters, then inputs and given states) against the
-    engine at ``points`` random points; the number of entries proven. A difference raises
-    :class:`MatrixFormError` naming the entry."""
-    per_iteration, sums = work_backward(form, layer, upstream_gradient(derivation, layer))
-    claimed = form.gradients(layer, per_iteration, sums)
-    comparer = _Comparer(derivation, "points", points, digits, seed)
-    for symbol, value in claimed.items():
-        engine = within_layer_gradient(derivation, layer, symbol)
-        if not comparer.equal(value, engine, False):
-            raise MatrixFormError(f"layer {layer.index} ({layer.kind}): d{derivation.graph.output}/d{symbol}: the "
-                                  f"backward equations give {value}, the per-entry gradient is {engine}")
-    return len(claimed)
+def stack_layers_json(derivation, example, latex: Callable[[Expr], str]) -> list[dict]:
+    """Per layer of the derivation's :class:`~symprop.model.stack.LayerStack`: its ``type``,
+    settings and shapes, its formulas (the forward equation of each node array's first entry,
+    the index forms by gradient name) and its ``arrays``: each parameter by its role (``W``,
+    ``b``) and its gradient (``dW``, ``db``) at the example, nested like the parameter, and
+    ``dX``, the gradient by the layer's input (the first example's), when input gradients
+    were asked for."""
+    inputs_asked = bool(derivation.input_gradients)
+
+    def gradient(s):
+        return example.gradients.get(s, example.adjoints.get(s, example.input_gradients.get(s)))
+
+    layers = []
+    for layer in derivation.network.layers:
+        forms = index_forms(layer)
+        forward = [latex(sympy.Eq(node, expr, evaluate=False)) for array in layer.nodes.values()
+                   for node, expr in layer.equations if node is array.flat[0]]
+        arrays = {}
+        for name, role in layer.roles.items():
+            arrays[role] = _nested(layer.parameters[name], example.values.get)
+            arrays[f"d{role}"] = _nested(layer.parameters[name], gradient)
+        if inputs_asked:
+            arrays["dX"] = _nested(layer.inputs, gradient)
+        layers.append({"index": layer.index, "type": layer.kind, "settings": dict(layer.settings),
+                       "input_shape": list(layer.input_shape), "output_shape": list(layer.output_shape),
+                       "formulas": {"forward": forward, **{form.gradient: form.tex for form in forms}},
+                       "arrays": arrays})
+    return layers

@@ -15,7 +15,7 @@ import numpy
 import sympy
 from sympy import HadamardProduct, ImmutableMatrix, MatrixSymbol, Symbol
 
-from symprop.layers.array_forms import BackwardForm, FormEquation
+from symprop.layers.backward_forms import BackwardForm, FormEquation
 from symprop.layers.matrix_expressions import MatrixPartial, Ones
 from symprop.model.layer_types import ArrayLayer
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy
 from sympy import HadamardProduct, ImmutableMatrix, MatrixSymbol, Symbol
 
-from symprop.layers.array_forms import BackwardForm, FormEquation, Mean, column
+from symprop.layers.backward_forms import BackwardForm, FormEquation, Mean, column
 from symprop.layers.matrix_expressions import MatrixPartial, Ones
 from symprop.model.layer_types import ArrayLayer
 

@@ -18,7 +18,7 @@ import numpy
 import sympy
 from sympy import BlockMatrix, HadamardProduct, ImmutableMatrix, Lambda, MatrixSymbol, Symbol
 
-from symprop.layers.array_forms import BackwardForm, FormEquation, column
+from symprop.layers.backward_forms import BackwardForm, FormEquation, column
 from symprop.layers.matrix_expressions import Elementwise, MatrixPartial, Ones
 from symprop.model.layer_parts import activation_record, elementwise
 from symprop.model.layer_types import ArrayLayer

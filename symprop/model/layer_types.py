@@ -19,11 +19,15 @@ from itertools import product
 from typing import Mapping, Protocol
 
 import numpy
+import sympy
 from sympy import Expr, Symbol
 
 from symprop.errors import SympropError
+from symprop.model import functions
+from symprop.model.activations import ACTIVATION_RECORDS
 
-__all__ = ["ArrayLayer", "LayerType", "LayerTypeError", "Names", "entry_name", "entry_tex", "symbol_array"]
+__all__ = ["ArrayLayer", "LayerType", "LayerTypeError", "Names", "activate_array", "entry_name", "entry_tex", "pair",
+           "symbol_array"]
 
 
 class LayerTypeError(SympropError, ValueError):
@@ -92,6 +96,59 @@ class ArrayLayer:
     def parameter_symbols(self) -> tuple[Symbol, ...]:
         """Every parameter entry, array by array, each array in C order."""
         return tuple(s for array in self.parameters.values() for s in array.flat)
+
+    @property
+    def roles(self) -> dict[str, str]:
+        """Each parameter array's name -> its role in the layer, the name without the layer's
+        number (``W1`` -> ``W``, ``Wx2`` -> ``Wx``): the keys of the JSON's ``arrays``."""
+        suffix = str(self.index)
+        return {name: name.removesuffix(suffix) if name != suffix else name for name in self.parameters}
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(self.inputs.shape)
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        return tuple(self.outputs.shape)
+
+    @property
+    def pre_activations(self) -> numpy.ndarray | None:
+        """The array the layer's activation is applied to (``z1``), when it has one."""
+        return self.nodes.get(f"z{self.index}")
+
+
+def pair(value, what: str) -> tuple[int, int]:
+    """``value`` (a whole number or two) as ``(rows, columns)``: a kernel ``2`` is ``(2, 2)``;
+    anything else is refused in one line naming ``what``."""
+    values = (value, value) if isinstance(value, int) else tuple(value) if isinstance(value, (tuple, list)) else ()
+    if len(values) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        raise LayerTypeError(f"{what} must be a whole number or two, got {value!r}")
+    return values
+
+
+def check_activation(activation: str, elementwise: bool = True) -> None:
+    """A known activation; ``elementwise``: one that acts on each entry by itself (not softmax)."""
+    if activation not in functions.ACTIVATIONS:
+        raise LayerTypeError(f"unknown activation {activation!r}: expected one of {', '.join(functions.ACTIVATIONS)}")
+    if elementwise and ACTIVATION_RECORDS[activation].kind == "softmax":
+        raise LayerTypeError("softmax acts on a whole vector: use it in a dense layer after flatten")
+
+
+def activate_array(activation: str, z: numpy.ndarray, names: Names, index: int, place: str,
+                   alpha: Expr = sympy.Rational(1, 100)) -> tuple[numpy.ndarray, list[tuple[Symbol, Expr]]]:
+    """``a = f(z)``, entry by entry, as the array ``a<index>`` and its equations; the identity
+    makes no node (``z`` is the output). A softmax acts along the last axis (each row of a
+    ``(steps, units)`` array is one softmax)."""
+    record = ACTIVATION_RECORDS[activation]
+    if record.kind == "identity":
+        return z, []
+    a = names.array(f"a{index}", z.shape, f"a^{{({index})}}", f"the activations of {place}")
+    equations = []
+    for row in product(*(range(n) for n in z.shape[:-1])):
+        nets = tuple(z[row])
+        equations += [(a[(*row, j - 1)], record.apply(nets, j, alpha)) for j in range(1, len(nets) + 1)]
+    return a, equations
 
 
 class LayerType(Protocol):

@@ -120,11 +120,17 @@ def _upstream(outputs, gradients, logits):
     return sympy.Add(*[g * o for o, g in _pairs(outputs, gradients)])
 
 
+def _sum(outputs, targets, logits):
+    """``L = sum_k y_k``: every output's upstream gradient is 1."""
+    return sympy.Add(*outputs)
+
+
 #: Loss name -> record, in the order network files list them. The docstrings state each loss over
 #: m outputs o (targets t): half_sse 1/2 sum (t - o)^2 (Mazur); sse sum (o - t)^2 (3Blue1Brown's
 #: (a - y)^2); mse 1/m sum (o - t)^2; half_mse 1/(2m) sum (o - t)^2; cross_entropy -sum t log o
 #: (binary -t log o - (1 - t) log(1 - o) for one output); softmax_cross_entropy -sum t log softmax(z);
-#: upstream sum g o, for a given upstream gradient g (one number per output) in the targets' place.
+#: upstream sum g o, for a given upstream gradient g (one number per output) in the targets' place;
+#: sum: sum o, no targets (a layer stack's outputs each get the upstream gradient 1).
 #: A squared error's gradient is scale(n) (o - t): 1 when its 1/2 cancels the square's 2, 1/n for a mean.
 LOSS_RECORDS: dict[str, LossRecord] = {record.name: record for record in (
     LossRecord("half_sse", None, expression=_half_sse, layer_name="Half-Squared-Error-Loss",
@@ -139,4 +145,5 @@ LOSS_RECORDS: dict[str, LossRecord] = {record.name: record for record in (
                numpy=_softmax_cross_entropy_numpy, written_out=True),
     LossRecord("upstream", None, expression=_upstream, layer_name="Upstream-Gradient", given=("g{j}", "g_{{{j}}}"),
                given_vector="g"),
+    LossRecord("sum", None, expression=_sum, layer_name="Sum", takes_targets=False),
 )}

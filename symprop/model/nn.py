@@ -111,8 +111,9 @@ class Layer:
         return frozenset(self.weight_parameters)
 
 
-#: Loss names, in the order of their records (:data:`symprop.model.losses.LOSS_RECORDS`).
-LOSSES = tuple(LOSS_RECORDS)
+#: Loss names of a layered dense network, in the order of their records
+#: (:data:`symprop.model.losses.LOSS_RECORDS`); a loss without targets (``sum``) is for layer stacks.
+LOSSES = tuple(name for name, record in LOSS_RECORDS.items() if record.takes_targets)
 
 
 def loss_expression(loss: str, outputs: Sequence[Expr], targets: Sequence[Expr], logits: Sequence[Expr] = ()) -> Expr:

@@ -158,3 +158,5 @@ class LossRecord(FunctionNumerics):
     #: entry (the upstream gradient ``g_k``), and the name it goes by as a whole in files
     given: tuple[str, str] | None = None
     given_vector: str = ""
+    #: False for a loss of the outputs alone (``sum``): no targets, and no layered dense network uses it
+    takes_targets: bool = True

@@ -15,6 +15,8 @@ from typing import Callable, Iterable
 
 from symprop.document.options import document_options
 from symprop.errors import SympropError
+from symprop.model.nn import Network
+from symprop.model.stack import LayerStack
 from symprop.outputs import export
 
 
@@ -66,7 +68,7 @@ def expected_seconds(problem) -> float:
     from symprop.numbers.worked_example import VECTORISED_PARAMETERS
 
     count = len(problem.graph.parameters)
-    in_arrays = problem.network is not None and count >= VECTORISED_PARAMETERS
+    in_arrays = isinstance(problem.network, Network) and count >= VECTORISED_PARAMETERS
     return count * (SECONDS_PER_PARAMETER_IN_ARRAYS if in_arrays else SECONDS_PER_PARAMETER)
 
 
@@ -77,7 +79,7 @@ def work_estimate(problem, *, steps: int | None = None, precision="float") -> Wo
 
     count = len(problem.graph.parameters)
     steps = problem.steps if steps is None else steps
-    in_arrays = problem.network is not None and count >= VECTORISED_PARAMETERS and precision == "float"
+    in_arrays = isinstance(problem.network, Network) and count >= VECTORISED_PARAMETERS and precision == "float"
     base = expected_seconds(problem) if in_arrays else count * SECONDS_PER_PARAMETER
     per_step = STEP_SECONDS_PER_PARAMETER_IN_ARRAYS if in_arrays else STEP_SECONDS_PER_PARAMETER
     if isinstance(precision, int):
@@ -275,7 +277,11 @@ def json_document(solution: Solution, options=None) -> dict:
             for c in example.input_checks
         },
     }
-    if derivation.network is not None:
+    if isinstance(derivation.network, LayerStack):
+        from symprop.layers.array_forms import stack_layers_json
+
+        document["layers"] = stack_layers_json(derivation, example, latex)
+    elif derivation.network is not None:
         from symprop.layers.matrix import layers_json
 
         document["layers"] = layers_json(derivation.network, example)
@@ -388,6 +394,6 @@ def backward_code(problem, *, style: str = "layers") -> str:
     from symprop.codegen import graph_code, numpy_code as codegen
     from symprop.engine.backprop import derive
 
-    if style == "layers" and problem.network is not None:
+    if style == "layers" and isinstance(problem.network, Network):
         return codegen.backward_source(problem.network, reduction=problem.reduction)
     return graph_code.graph_source(derive(problem.network or problem.graph))

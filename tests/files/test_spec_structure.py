@@ -244,7 +244,7 @@ def test_networks_too_large_to_derive_are_refused_up_front():
          "network.layers[0].activaton (line 4): unknown key 'activaton' in layer 1: did you mean 'activation'?"),
         (NETWORK.replace('{ units = 1, activation = "sigmoid" }', '{ units = 1, colour = "red" }'),
          "network.layers[1].colour (line 5): unknown key 'colour' in layer 2: expected one of units, activation, "
-         "bias, names, alpha"),
+         "bias, names, alpha, type"),
         (NETWORK + 'los = "sse"\n', "network.los (line 7): unknown key 'los' in [network]: did you mean 'loss'?"),
         (GRAPH + 'outptu = "f"\n', "graph.outptu (line 4): unknown key 'outptu' in [graph]: did you mean 'output'?"),
     ],
