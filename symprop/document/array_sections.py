@@ -2,7 +2,7 @@ r"""The document of a layer stack (:class:`~symprop.model.stack.LayerStack`), su
 by shared weight: the layers and their picture, the forward pass as index formulas with the
 numbers as arrays, then per layer from the output back: the gradient arriving, the activation
 step, the index forms of ``dW``, ``db`` and ``dX`` (proven equal to the engine's gradient of
-every entry by :func:`symprop.layers.backward_forms.prove`), one derivation per kind of entry (the
+every entry by :func:`symprop.layers.array_forms.prove`), one derivation per kind of entry (the
 engine's chain rule for the first entry of each parameter array), the gradients as arrays; the
 finite-difference check and the update.
 
