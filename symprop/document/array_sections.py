@@ -128,7 +128,7 @@ class StackDocument:
         blocks += self.upstream(layer, outputs)
         proven = 0
         for form in index_forms(layer):
-            proven += prove(self.derivation, form)
+            proven += prove(self.derivation, form, layer=layer)
             blocks += [paragraph(form.words), aligned(form.tex)]
         blocks += self.one_entry_per_kind(layer)
         gradients = self.gradient_rows(layer)

@@ -397,7 +397,8 @@ def _vectors(roles: dict[Symbol, str], network=None) -> dict[str, tuple[Symbol, 
     """Names a file may give as a list, one number per entry: the upstream gradient ``g``; in a
     stack, every array (input, targets, parameters) as nested lists shaped like it."""
     if isinstance(network, LayerStack):
-        arrays = [network.input, network.target, *(a for layer in network.layers for a in layer.parameters.values())]
+        arrays = [network.input, *network.states, network.target,
+                  *(a for layer in network.layers for a in layer.parameters.values())]
         return {a.flat[0].name.split("[")[0]: a for a in arrays if a.size}
     given = [s for s, role in roles.items() if role == "upstream"]
     return {nn.LOSS_RECORDS["upstream"].given_vector: tuple(given)} if given else {}

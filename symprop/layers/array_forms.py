@@ -166,25 +166,31 @@ def index_forms(layer: ArrayLayer) -> list[IndexForm]:
     return forms(layer) if forms is not None else []
 
 
-def engine_gradient(derivation, symbol: Symbol) -> Expr | None:
+def engine_gradient(derivation, symbol: Symbol, layer: ArrayLayer | None = None) -> Expr | None:
     """The engine's gradient of ``symbol`` in adjoint symbols: a parameter's delta form, a node's
-    adjoint recurrence, an input's delta form when input gradients were asked for; else None."""
+    adjoint recurrence, an input's delta form when input gradients were asked for; else None.
+    With ``layer``, a node's recurrence keeps only the terms of the layer's own nodes: the part of
+    its gradient that flows through this layer (a recurrent state feeds the next step too)."""
     if symbol in derivation.gradients:
         return derivation.gradients[symbol].delta_form
     if symbol in derivation.adjoints:
-        return derivation.adjoints[symbol].definition
+        adjoint = derivation.adjoints[symbol]
+        if layer is None:
+            return adjoint.definition
+        inside = {node for node, _ in layer.equations}
+        return sympy.Add(*[t.adjoint * t.local for t in adjoint.terms if t.consumer in inside])
     if symbol in derivation.input_gradients:
         return derivation.input_gradients[symbol].delta_form
     return None
 
 
-def prove(derivation, form: IndexForm, points: int = 2, seed: int = 0) -> int:
-    """How many entries of ``form`` were compared with the engine's gradient, every one equal;
-    an :class:`IndexFormError` naming the first that is not."""
+def prove(derivation, form: IndexForm, points: int = 2, seed: int = 0, layer: ArrayLayer | None = None) -> int:
+    """How many entries of ``form`` (of ``layer``'s, when given) were compared with the engine's
+    gradient, every one equal; an :class:`IndexFormError` naming the first that is not."""
     rng = random.Random(seed)
     compared = 0
     for symbol, instance in form.entries.items():
-        engine = engine_gradient(derivation, symbol)
+        engine = engine_gradient(derivation, symbol, layer)
         if engine is None:
             continue
         if not _equal(instance, engine, rng, points):

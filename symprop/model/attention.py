@@ -43,6 +43,13 @@ class Attention:
         tokens, _ = input_shape(self.kind, input_shape_, (2,), "[tokens, features]")
         return (tokens, self.dim)
 
+    def parameter_count(self, input_shape_: tuple[int, ...]) -> int:
+        return 3 * self.dim * input_shape_[-1]
+
+    def node_count(self, input_shape_: tuple[int, ...]) -> int:
+        tokens = input_shape_[0]
+        return 4 * tokens * self.dim + 2 * tokens * tokens
+
     def build(self, x: numpy.ndarray, index: int, names: Names) -> ArrayLayer:
         tokens, dim = self.output_shape(x.shape)
         features = x.shape[1]

@@ -53,6 +53,12 @@ class _Normalisation:
     def __post_init__(self):
         epsilon_value(self.kind, self.epsilon)
 
+    def parameter_count(self, input_shape_: tuple[int, ...]) -> int:
+        return 2 * input_shape_[self.feature_axis(len(input_shape_))]
+
+    def node_count(self, input_shape_: tuple[int, ...]) -> int:
+        return 2 * int(numpy.prod(input_shape_)) + 3 * int(numpy.prod(self.group_shape(tuple(input_shape_))))
+
     def build(self, x: numpy.ndarray, index: int, names: Names) -> ArrayLayer:
         shape = self.output_shape(x.shape)
         axis = self.feature_axis(len(shape))

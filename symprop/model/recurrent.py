@@ -74,6 +74,17 @@ class _Recurrent:
                                  "two or more steps, or h0 = \"given\"")
         return (steps, self.units)
 
+    #: Weight matrices stacked per gate (1 for Elman, 4 for the LSTM, 3 for the GRU), biases per step
+    #: of the stack (Elman has one bias, the gated cells two), nodes per unit and step.
+    stacks, bias_arrays, nodes_per_entry = 1, 1, 2
+
+    def parameter_count(self, input_shape_: tuple[int, ...]) -> int:
+        rows = self.stacks * self.units
+        return rows * (input_shape_[-1] + self.units) + (self.bias_arrays * rows if self.bias else 0)
+
+    def node_count(self, input_shape_: tuple[int, ...]) -> int:
+        return self.nodes_per_entry * input_shape_[0] * self.units
+
     def _states(self, index: int, names: Names, letters: str) -> dict[str, numpy.ndarray]:
         """The given initial states (``hx<l>``, ``cx<l>``), each entry set as step ``-1``."""
         if self.h0 == "zero":
@@ -185,6 +196,7 @@ class LSTM(_GatedCell):
 
     kind = "lstm"
     gates = "ifgo"
+    stacks, bias_arrays, nodes_per_entry = 4, 2, 10
 
     def build(self, x: numpy.ndarray, index: int, names: Names) -> RecurrentLayer:
         self.output_shape(x.shape)
@@ -220,6 +232,7 @@ class GRU(_GatedCell):
 
     kind = "gru"
     gates = "rzn"
+    stacks, bias_arrays, nodes_per_entry = 3, 2, 8
 
     def build(self, x: numpy.ndarray, index: int, names: Names) -> RecurrentLayer:
         self.output_shape(x.shape)
