@@ -18,6 +18,8 @@ from symprop.document.i18n import prose
 from symprop.document.layer_diagram import layer_diagram, shape_text
 from symprop.document.model import Document, Figure, Math, Prose, Table, equation, heading, paragraph, section
 from symprop.layers.array_forms import index_forms, prove, upstream_array
+from symprop.layers.backward_forms import prove_form
+from symprop.layers.type_forms import backward_form
 from symprop.model.graph import adjoint_symbol
 from symprop.printing.latex import SympropLatexPrinter
 from symprop.printing.numbers import latex_number
@@ -130,6 +132,10 @@ class StackDocument:
         for form in index_forms(layer):
             proven += prove(self.derivation, form, layer=layer)
             blocks += [paragraph(form.words), aligned(form.tex)]
+        backward = backward_form(layer)
+        if backward is not None:
+            proven += prove_form(backward, self.derivation, layer)
+            blocks += [paragraph(f"{layer.kind}_backward", upstream=Math("e_{t}")), aligned(backward.aligned_rows())]
         blocks += self.one_entry_per_kind(layer)
         gradients = self.gradient_rows(layer)
         if gradients:

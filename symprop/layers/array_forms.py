@@ -27,6 +27,7 @@ from sympy import Expr, Rational, Symbol
 from symprop.errors import SympropError
 from symprop.model.conv import window_origin
 from symprop.model.graph import adjoint_symbol
+from symprop.layers.type_forms import backward_form
 from symprop.model.layer_types import ArrayLayer
 
 __all__ = ["FORMS", "IndexForm", "IndexFormError", "index_forms", "prove", "upstream_array"]
@@ -221,6 +222,13 @@ def _nested(array: numpy.ndarray, lookup) -> list | None:
     return numpy.array([float(v) for v in values], dtype=float).reshape(array.shape).tolist()
 
 
+def _backward_formulas(layer: ArrayLayer) -> dict:
+    """``{"backward": {key: "lhs = rhs"}}``: a layer type's backward equations (BPTT, the gates,
+    normalisation, attention) by their keys, when it has them."""
+    form = backward_form(layer)
+    return {} if form is None else {"backward": dict(form.latex_rows())}
+
+
 def stack_layers_json(derivation, example, latex: Callable[[Expr], str]) -> list[dict]:
     """Per layer of the derivation's :class:`~symprop.model.stack.LayerStack`: its ``type``,
     settings and shapes, its formulas (the forward equation of each node array's first entry,
@@ -246,6 +254,7 @@ def stack_layers_json(derivation, example, latex: Callable[[Expr], str]) -> list
             arrays["dX"] = _nested(layer.inputs, gradient)
         layers.append({"index": layer.index, "type": layer.kind, "settings": dict(layer.settings),
                        "input_shape": list(layer.input_shape), "output_shape": list(layer.output_shape),
-                       "formulas": {"forward": forward, **{form.gradient: form.tex for form in forms}},
+                       "formulas": {"forward": forward, **{form.gradient: form.tex for form in forms},
+                                    **_backward_formulas(layer)},
                        "arrays": arrays})
     return layers

@@ -101,6 +101,11 @@ class BackwardForm:
         return tuple((eq.key, form_latex(eq, self.names, self.over, self.end)) for eq in self.equations)
 
 
+    def aligned_rows(self) -> list[str]:
+        """The equations as rows aligned at their ``=`` (``lhs &= rhs``)."""
+        return [row.replace(" = ", " &= ", 1) for _, row in self.latex_rows()]
+
+
 def form_latex(equation: FormEquation, names: Mapping[Expr, str], over: str, end: str = "") -> str:
     """One equation of a form as LaTeX, its symbols named by ``names``."""
     total = rf"\sum_{{{over}}} " if equation.summed else ""
