@@ -4,7 +4,9 @@
 
 The documents are Matt Mazur's 2-2-2 example ("A Step by Step Backpropagation
 Example"), rendered as Markdown in each flavor and as LaTeX, in English and
-Korean. tests/test_render.py fails when the renderer's output differs from them.
+Korean, and the built-in layer-stack examples (``conv``, ``cnn``) as GitHub Markdown
+and LaTeX in English and Markdown in Korean. tests/test_render.py fails when the
+renderer's output differs from them.
 """
 from __future__ import annotations
 
@@ -42,12 +44,37 @@ def mazur():
     return derivation, example
 
 
+#: The built-in examples of layer stacks with golden documents.
+STACK_EXAMPLES = ("conv", "cnn")
+
+
+def stack_example(name: str):
+    """A built-in layer-stack example's derivation and worked example, as ``symprop derive`` makes them."""
+    from symprop.files import spec
+    from symprop.outputs import pipeline
+
+    solution = pipeline.solve(spec.load_builtin(name))
+    return solution.derivation, solution.example
+
+
+def stack_documents() -> dict[str, str]:
+    from symprop.outputs.render import render_latex, render_markdown
+
+    documents = {}
+    for name in STACK_EXAMPLES:
+        derivation, example = stack_example(name)
+        documents[f"{name}.github.md"] = render_markdown(derivation, example)
+        documents[f"{name}.ko.github.md"] = render_markdown(derivation, example, lang="ko")
+        documents[f"{name}.tex"] = render_latex(derivation, example)
+    return documents
+
+
 def showcase_documents() -> dict[str, str]:
     """File name -> document text, for every language and format."""
     from symprop.outputs.render import render_latex, render_markdown
 
     derivation, example = mazur()
-    documents = {}
+    documents = stack_documents()
     for lang in LANGUAGES:
         suffix = "" if lang == "en" else f".{lang}"
         for flavor in FLAVORS:

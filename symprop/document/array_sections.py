@@ -84,7 +84,7 @@ class StackDocument:
     def network_section(self):
         stack, rows = self.stack, []
         for layer in stack.layers:
-            settings = ", ".join(f"{k} {shape_text(v) if isinstance(v, list) else v}" for k, v in layer.settings.items())
+            settings = settings_text(layer.settings)
             parameters = ", ".join(f"{name}: {shape_text(array.shape)}" for name, array in layer.parameters.items())
             rows.append((str(layer.index), layer.kind, settings, shape_text(layer.input_shape),
                          shape_text(layer.output_shape), parameters))
@@ -208,6 +208,20 @@ class StackDocument:
                        paragraph("stack_after_values", eta=Math(self.number(e.learning_rate))), aligned(rows),
                        paragraph("biases_not_updated") if kept else None,
                        paragraph("stack_after_loss", before=Math(self.number(e.loss)), after=Math(self.number(e.loss_after))))
+
+
+def settings_text(settings) -> str:
+    """``filters 1, kernel 2×2, stride 1, padding 0, relu``: a pair of equal numbers said once, the
+    activation by its name, a bias by the parameters column."""
+    parts = []
+    for key, value in settings.items():
+        if key == "activation":
+            parts.append(str(value))
+        elif isinstance(value, list):
+            parts.append(f"{key} {value[0] if len(set(value)) == 1 else shape_text(value)}")
+        elif key != "bias":
+            parts.append(f"{key} {value}")
+    return ", ".join(parts)
 
 
 def aligned(rows):

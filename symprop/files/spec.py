@@ -149,7 +149,8 @@ def required_names(path_or_text, *, source: str | None = None) -> list[dict]:
 
 
 def builtin_examples() -> dict[str, str]:
-    """The built-in example files, name -> TOML text (``mazur``, ``3b1b``, ``softmax``, ``graph``, ``nielsen``)."""
+    """The built-in example files, name -> TOML text (``mazur``, ``3b1b``, ``softmax``, ``graph``, ``nielsen``,
+    ``conv``, ``cnn``)."""
     folder = resources.files("symprop.files.examples")
     files = sorted((f for f in folder.iterdir() if f.name.endswith(".toml")), key=lambda f: _example_order(f.name))
     return {f.name.removesuffix(".toml"): f.read_text(encoding="utf-8") for f in files}
@@ -169,7 +170,7 @@ def load_builtin(name: str, *, notation: str | None = None) -> Problem:
 
 
 def _example_order(filename: str) -> tuple[int, str]:
-    first = ("mazur.toml", "3b1b.toml", "nielsen.toml", "softmax.toml", "graph.toml")
+    first = ("mazur.toml", "3b1b.toml", "nielsen.toml", "softmax.toml", "graph.toml", "conv.toml", "cnn.toml")
     return (first.index(filename) if filename in first else len(first), filename)
 
 
