@@ -75,7 +75,7 @@ class FormEquation:
 
 @dataclass(frozen=True)
 class BackwardForm:
-    """A layer type's backward equations and how they meet a built layer.
+    r"""A layer type's backward equations and how they meet a built layer.
 
     ``iterations(layer)`` lists the iterations in the order the equations run (a recurrence
     runs from the last step back); ``bind(layer, upstream, iteration)`` maps the form's
