@@ -314,6 +314,8 @@ def _xavier(rng: np.random.Generator, parameter: Symbol, network: nn.Network | L
         if parameter not in set(network.weights):
             return 0.0
         shape = network.layer_of(parameter).parameters[network.array_of(parameter)].shape
+        if len(shape) < 2:  # a normalisation's scale gamma: 1 at the start, as PyTorch starts it
+            return 1.0
         field = math.prod(shape[2:])
         limit = math.sqrt(6 / (shape[1] * field + shape[0] * field))
         return rng.uniform(-limit, limit)

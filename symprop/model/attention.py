@@ -70,6 +70,6 @@ class Attention:
         softmax = ACTIVATION_RECORDS["softmax"].function
         equations += [(A[t, s], softmax(Integer(s + 1), *S[t])) for t, s in product(range(tokens), repeat=2)]
         equations += [(Y[t, d], affine_row(A[t], V[:, d])) for t, d in product(range(tokens), range(dim))]
-        settings = {"dim": dim, "tokens": tokens, "scale": scale}
+        settings = {"dim": dim, "tokens": tokens}
         nodes = {f"{name}{index}": array for name, array in arrays.items()}
         return ArrayLayer(index, self.kind, x, Y, parameters, tuple(equations), settings, nodes)
