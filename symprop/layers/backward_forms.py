@@ -31,7 +31,7 @@ from sympy.matrices.expressions import MatrixExpr
 from symprop.engine.backprop import node_gradient
 from symprop.engine.records import Derivation
 from symprop.layers.matrix_expressions import work_out
-from symprop.layers.matrix_proof import MatrixFormError, _Comparer
+from symprop.layers.matrix_proof import MatrixFormError, _Comparer, value_at
 from symprop.model.layer_types import ArrayLayer
 from symprop.printing.latex import latex
 
@@ -180,9 +180,16 @@ def prove_form(form: BackwardForm, derivation: Derivation, layer: ArrayLayer, *,
     """Every entry the form gives (parameters, then inputs and given states) against the
     engine at ``points`` random points; the number of entries proven. A difference raises
     :class:`MatrixFormError` naming the entry."""
-    per_iteration, sums = work_backward(form, layer, upstream_gradient(derivation, layer))
+    upstream = upstream_gradient(derivation, layer)
+    # The upstream entries are stood for by symbols while the equations are worked out: written
+    # out, a deep network's would be trees far larger than their DAGs (SymPy's doit walks trees).
+    standins = numpy.vectorize(lambda _: sympy.Dummy("e"), otypes=[object])(upstream)
+    per_iteration, sums = work_backward(form, layer, standins)
     claimed = form.gradients(layer, per_iteration, sums)
     comparer = _Comparer(derivation, "points", points, digits, seed)
+    for environment in comparer.environments():
+        for standin, expr in zip(standins.flat, upstream.flat):
+            environment[standin] = value_at(sympy.sympify(expr), environment, digits)
     for symbol, value in claimed.items():
         engine = within_layer_gradient(derivation, layer, symbol)
         if not comparer.equal(value, engine, False):
