@@ -23,9 +23,14 @@ from symprop.layers.type_forms import backward_form
 from symprop.model.graph import adjoint_symbol
 from symprop.printing.latex import SympropLatexPrinter
 from symprop.printing.numbers import latex_number
+from symprop.printing.rows import break_long_row
 
 #: Matrices shown per array; a larger array's first ones are shown, then a row of dots.
 MAX_BLOCKS = 8
+#: Layer kind -> blocks its backward section adds after the index forms and the one derivation per
+#: kind of entry, ``blocks(document, layer)`` (a :class:`StackDocument` and the built layer): what a
+#: layer type explains beyond its forms (the sum over time of a recurrent layer, say).
+EXTRA_BLOCKS: dict = {}
 
 
 class StackDocument:
@@ -110,13 +115,14 @@ class StackDocument:
                 continue
             blocks.append(paragraph("stack_forward_layer", layer=str(layer.index), kind=layer.kind))
             firsts = [next(eq for eq in layer.equations if eq[0] is array.flat[0]) for array in layer.nodes.values()]
-            blocks.append(aligned([f"{self.tex(node)} &= {self.tex(expr)}" for node, expr in firsts]))
+            blocks.append(aligned([piece for node, expr in firsts
+                                   for piece in break_long_row(f"{self.tex(node)} &= {self.tex(expr)}")]))
             values = self.values_of(layer.outputs, self.value)
             if values is not None:
                 blocks += [paragraph("stack_values_out"), aligned(self.array_rows(self.base(layer.outputs), values))]
         loss = self.graph.definition[self.graph.output]
         blocks.append(paragraph("loss_intro"))
-        blocks.append(aligned(f"{self.tex(self.graph.output)} = {self.tex(loss)}"))
+        blocks.append(aligned(break_long_row(f"{self.tex(self.graph.output)} &= {self.tex(loss)}")))
         if self.example is not None:
             blocks.append(paragraph("stack_loss", value=Math(self.number(self.example.loss))))
         return section("forward", *blocks)
@@ -129,7 +135,12 @@ class StackDocument:
         outputs = layer.outputs
         blocks += self.upstream(layer, outputs)
         proven = 0
-        for form in index_forms(layer):
+        forms = index_forms(layer)
+        if forms:
+            seen = layer.pre_activations if layer.pre_activations is not None else outputs
+            blocks.append(paragraph("stack_delta", delta=Math(r"\delta"), upstream=Math(rf"\frac{{\partial L}}{{\partial {self.base(seen)}}}"),
+                                    x=Math(self.base(layer.inputs))))
+        for form in forms:
             proven += prove(self.derivation, form, layer=layer)
             blocks += [paragraph(form.words), aligned(form.tex)]
         backward = backward_form(layer)
@@ -137,6 +148,8 @@ class StackDocument:
             proven += prove_form(backward, self.derivation, layer)
             blocks += [paragraph(f"{layer.kind}_backward", upstream=Math("e_{t}")), aligned(backward.aligned_rows())]
         blocks += self.one_entry_per_kind(layer)
+        extra = EXTRA_BLOCKS.get(layer.kind)
+        blocks += extra(self, layer) if extra is not None else []
         gradients = self.gradient_rows(layer)
         if gradients:
             blocks += [paragraph("stack_numbers"), aligned(gradients)]
@@ -167,7 +180,7 @@ class StackDocument:
             gradient = self.derivation.gradients[entry]
             row = rf"\frac{{\partial L}}{{\partial {self.tex(entry)}}} &= {self.tex(gradient.delta_form)}"
             value = self.example.gradients[entry] if self.example is not None else None
-            rows = [row] + ([f"&= {self.number(value)}"] if value is not None and self.example.examples == 1 else [])
+            rows = break_long_row(row) + ([f"&= {self.number(value)}"] if value is not None and self.example.examples == 1 else [])
             blocks += [paragraph("stack_one_entry", entry=Math(self.tex(entry))), aligned(rows)]
         return blocks
 

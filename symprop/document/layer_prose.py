@@ -25,7 +25,7 @@ ENGLISH: Mapping[str, str] = {
     "stack_values": "The worked example starts from these arrays:",
     "stack_examples": "These are the first example's arrays; the gradients are combined over {count} examples.",
     "stack_forward": "Forward pass, layer by layer",
-    "stack_forward_layer": "Layer {layer} ({kind}) computes, for every index:",
+    "stack_forward_layer": "Layer {layer} ({kind}) computes every entry as it computes its first one:",
     "stack_flatten": "Layer {layer} (flatten) lays the entries out as one vector, channel by channel and row by row: "
                      "it only reshapes, so its gradient is the upstream gradient reshaped back.",
     "stack_values_out": "Its output at the example:",
@@ -34,6 +34,8 @@ ENGLISH: Mapping[str, str] = {
     "stack_upstream": "The gradient arriving at this layer, {delta}, at the example:",
     "stack_activation": "The activation is applied entry by entry, so {delta} = {upstream} times its derivative "
                         "at each entry:",
+    "stack_delta": "In the index forms, {delta} stands for the gradient arriving, {upstream}, and x for the layer's input "
+                   "{x}; indices count from 0.",
     "stack_one_entry": "One derivation per kind of entry: the engine's chain rule for {entry} sums over every node "
                        "the entry feeds:",
     "stack_numbers": "The gradients as arrays, at the example:",
@@ -54,7 +56,7 @@ ENGLISH: Mapping[str, str] = {
     "maxpool_dX": (
         "Max pooling routes the upstream gradient to the entry that was the maximum of its window, H being the step "
         "function. The scalar graph takes the maximum's derivative as SymPy's Max does, H(0) = 1/2: when two entries "
-        "tie, each receives half."
+        "tie, each receives half (and so does each of three or more tied entries)."
     ),
     "avgpool_dX": "Average pooling spreads the upstream gradient evenly over its window:",
     "dense_dW": "A weight's gradient is the upstream gradient of its unit times the input it multiplies (summed over "
@@ -86,14 +88,15 @@ KOREAN: Mapping[str, str] = {
     "stack_values": "예제는 다음 배열에서 시작합니다:",
     "stack_examples": "첫 번째 예제의 배열입니다. 기울기는 {count}개 예제에 걸쳐 합쳐집니다.",
     "stack_forward": "순전파, 계층별로",
-    "stack_forward_layer": "{layer}번째 계층({kind})은 모든 인덱스에 대해 다음을 계산합니다:",
+    "stack_forward_layer": "{layer}번째 계층({kind})은 모든 원소를 첫 번째 원소처럼 계산합니다:",
     "stack_flatten": "{layer}번째 계층(flatten)은 원소를 채널, 행 순서로 한 벡터로 늘어놓습니다. 모양만 바꾸므로 기울기는 "
                      "위에서 온 기울기를 원래 모양으로 되돌린 것입니다.",
     "stack_values_out": "예제에서의 출력:",
     "stack_loss": "예제에서의 손실은 {value}입니다.",
     "stack_backward": "{layer}번째 계층({kind}): 역전파",
     "stack_upstream": "이 계층에 도착하는 기울기 {delta}, 예제에서의 값:",
-    "stack_activation": "활성화 함수는 원소마다 적용되므로 {delta}는 각 원소에서 {upstream}에 그 도함수를 곱한 것입니다:",
+    "stack_activation": "활성화 함수는 원소마다 적용되므로 {delta|는} 각 원소에서 {upstream}에 그 도함수를 곱한 것입니다:",
+    "stack_delta": "인덱스 식에서 {delta|는} 도착하는 기울기 {upstream}, x는 계층의 입력 {x|를} 뜻합니다. 인덱스는 0부터 셉니다.",
     "stack_one_entry": "원소의 종류마다 유도 하나: {entry}에 대한 엔진의 연쇄법칙은 그 원소가 들어가는 모든 노드에 걸친 합입니다:",
     "stack_numbers": "예제에서의 기울기 배열:",
     "stack_proven": "위의 각 인덱스 식을 엔진이 구한 {count}개 원소의 기울기와 비교했고, 모두 같습니다.",
@@ -108,7 +111,7 @@ KOREAN: Mapping[str, str] = {
     ),
     "maxpool_dX": (
         "최대 풀링은 위에서 온 기울기를 창에서 최댓값이었던 원소로 보냅니다 (H는 계단 함수). 스칼라 그래프는 최댓값의 도함수를 "
-        "SymPy의 Max처럼 H(0) = 1/2로 둡니다: 두 원소가 같으면 각각 절반을 받습니다."
+        "SymPy의 Max처럼 H(0) = 1/2로 둡니다: 두 원소가 같으면 각각 절반을 받습니다 (셋 이상이 같아도 각각 절반)."
     ),
     "avgpool_dX": "평균 풀링은 위에서 온 기울기를 창에 고르게 나눕니다:",
     "dense_dW": "가중치의 기울기는 그 유닛의 위에서 온 기울기에 그 가중치가 곱해지는 입력을 곱한 것입니다 (계층이 매 단계에 "
@@ -119,8 +122,8 @@ KOREAN: Mapping[str, str] = {
     "stack_check_result": "중앙 차분이 {count}개 기울기 모두와 일치합니다. 가장 큰 상대 오차는 {error}입니다.",
     "stack_check_failed": "중앙 차분이 {count}개 중 {failed}개 기울기와 일치하지 않습니다.",
     "stack_after": "갱신 후",
-    "stack_after_values": "학습률 {eta}로 경사하강법을 한 번 적용하면:",
-    "stack_after_loss": "손실이 {before}에서 {after}(으)로 줄어듭니다.",
+    "stack_after_values": "학습률 {eta|로} 경사하강법을 한 번 적용하면:",
+    "stack_after_loss": "손실이 {before}에서 {after|로} 줄어듭니다.",
 }
 
 #: Language -> the sentences above and those of the recurrent, normalisation and attention layers

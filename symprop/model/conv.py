@@ -8,7 +8,8 @@ Each writes its forward equations only (the gradients come from the engine's rev
 - :class:`Pool2d`: ``y_{c,i,j} = max`` (or the mean) of the window ``x_{c, i s + u, j s + v}``,
   ``0 <= u < kh``, ``0 <= v < kw``. A maximum is SymPy's ``Max``, whose derivative by its
   argument ``x_k`` is ``H(x_k - max of the others)`` with ``H(0) = 1/2``: at a tie of two
-  entries each receives half the upstream gradient;
+  entries each receives half the upstream gradient (and so does each of three or more tied
+  entries, whose shares then add up to more than the whole: the maximum has no derivative there);
 - :class:`Flatten`: the same entries in C order (channel, then row, then column), no equation.
 """
 from __future__ import annotations
@@ -23,7 +24,7 @@ from sympy import Expr, Rational, Symbol
 from symprop.model.layer_types import ArrayLayer, LayerTypeError, Names, activate_array, check_activation, pair
 from symprop.model.nn import affine
 
-__all__ = ["Conv2d", "Flatten", "Pool2d", "MaxPool2d", "AvgPool2d", "POOL_MODES", "window_origin"]
+__all__ = ["Conv2d", "Flatten", "Pool2d", "MaxPool2d", "AvgPool2d", "POOL_MODES", "WindowMax", "window_origin"]
 
 POOL_MODES = ("max", "avg")
 
@@ -108,6 +109,37 @@ class Conv2d:
         return affine(weights, inputs, bias)
 
 
+class WindowMax(sympy.Max):
+    """The maximum of a pooling window, built unevaluated: SymPy's ``Max`` compares its arguments
+    pairwise under their assumptions when it is built, which for distinct symbols decides nothing
+    and costs about a tenth of a second per window and per derivative. It is ``Max`` in every
+    other respect (built evaluated, it is SymPy's ``Max``): its class is named ``Max``, so every printer (LaTeX ``\\max``, Python ``max``,
+    NumPy) writes it as SymPy's, and ``isinstance`` sees a ``Max``; its derivative is Max's,
+    ``d max / d x_k = H(x_k - max of the others)``, the others' maximum built unevaluated too."""
+
+    def __new__(cls, *args, evaluate=None, **options):
+        # Built evaluated (a number put in by xreplace, or a caller's default) it is SymPy's
+        # Max itself: Max's simplifications compare against the class Max, not a subclass.
+        if evaluate or (evaluate is None and sympy.core.parameters.global_parameters.evaluate):
+            return sympy.Max(*args, **options)
+        return super().__new__(cls, *args, evaluate=False, **options)
+
+    def fdiff(self, argindex=1):
+        args = self.args
+        if not 0 < argindex <= len(args):
+            return super().fdiff(argindex)
+        others = args[:argindex - 1] + args[argindex:]
+        rest = others[0] if len(others) == 1 else WindowMax(*others, evaluate=False)
+        return sympy.Heaviside(args[argindex - 1] - rest)
+
+
+WindowMax.__name__ = WindowMax.__qualname__ = "Max"  # printed by name, as SymPy's Max
+
+def window_max(entries) -> Expr:
+    """``max`` of a window's entries (the entry itself for a window of one)."""
+    return entries[0] if len(entries) == 1 else WindowMax(*entries, evaluate=False)
+
+
 @dataclass(frozen=True)
 class Pool2d:
     """Max (``mode = "max"``) or average (``"avg"``) pooling over windows of ``size``, moved
@@ -148,7 +180,7 @@ class Pool2d:
         equations = []
         for c, i, j in numpy.ndindex(shape):
             window = self.window(x, c, i, j)
-            equations.append((y[c, i, j], sympy.Max(*window) if self.mode == "max" else count * sympy.Add(*window)))
+            equations.append((y[c, i, j], window_max(window) if self.mode == "max" else count * sympy.Add(*window)))
         settings = {"size": list(self.size), "stride": list(self.stride)}
         return ArrayLayer(index, self.kind, x, y, {}, tuple(equations), settings, {f"p{index}": y})
 

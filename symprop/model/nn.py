@@ -131,8 +131,22 @@ def activate(layer: Dense, j: int, nets: Sequence[Symbol]) -> Expr:
     return sympy.sympify(f(nets[j - 1]))
 
 
+class OfGraph:
+    """What a layered network (dense or a stack of layer types) reads off its ``graph``."""
+
+    graph: Graph
+
+    @property
+    def output(self) -> Symbol:
+        return self.graph.output
+
+    @property
+    def parameters(self) -> tuple[Symbol, ...]:
+        return self.graph.parameters
+
+
 @dataclass(frozen=True)
-class Network:
+class Network(OfGraph):
     """A layered network: its graph, and which symbol plays which part."""
 
     graph: Graph
@@ -142,14 +156,6 @@ class Network:
     loss: str
     notation: Notation
     title: str = ""
-
-    @property
-    def output(self) -> Symbol:
-        return self.graph.output
-
-    @property
-    def parameters(self) -> tuple[Symbol, ...]:
-        return self.graph.parameters
 
     @cached_property
     def weights(self) -> tuple[Symbol, ...]:

@@ -26,7 +26,7 @@ from sympy import Symbol
 from symprop.model.graph import Graph
 from symprop.model.layer_types import ArrayLayer, LayerType, LayerTypeError, Names, activate_array
 from symprop.model.losses import LOSS_RECORDS
-from symprop.model.nn import Dense, affine
+from symprop.model.nn import Dense, OfGraph, affine
 from symprop.model.notation import Notation, get_notation
 from symprop.model.tex_names import symbol_tex
 
@@ -80,7 +80,7 @@ def as_layer_type(spec) -> LayerType:
 
 
 @dataclass(frozen=True)
-class LayerStack:
+class LayerStack(OfGraph):
     """A built stack: its graph, its layers' arrays, the input and target arrays, the loss."""
 
     graph: Graph
@@ -90,14 +90,6 @@ class LayerStack:
     loss: str
     notation: Notation
     title: str = ""
-
-    @property
-    def output(self) -> Symbol:
-        return self.graph.output
-
-    @property
-    def parameters(self) -> tuple[Symbol, ...]:
-        return self.graph.parameters
 
     @cached_property
     def states(self) -> tuple[numpy.ndarray, ...]:

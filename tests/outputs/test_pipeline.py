@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from types import SimpleNamespace
 
+import numpy
 import pytest
 
 from symprop.outputs import export
@@ -228,3 +230,25 @@ def test_write_documents_writes_the_set_whole_or_not_at_all(graph_solution, tmp_
         pipeline.write_documents(graph_solution, ["md", "tex", "json"], tmp_path, stem="graph", digits=3)
     assert {p: p.read_bytes() for p in written} == earlier
     assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.json", "graph.md", "graph.tex"]
+
+
+def test_the_json_of_a_layer_stack_gives_each_layers_type_formulas_and_arrays():
+    solution = pipeline.solve(spec.load_builtin("cnn"))
+    document = pipeline.json_document(solution)
+    layers = document["layers"]
+    assert [layer["type"] for layer in layers] == ["conv2d", "maxpool", "flatten", "dense"]
+    assert set(layers[0]["arrays"]) == {"W", "dW", "b", "db"}  # dX only when input gradients are asked for
+    assert layers[1]["arrays"] == {} and "dX" in layers[1]["formulas"]
+    kernel = solution.problem.network.layers[0].parameters["W1"]
+    assert layers[0]["arrays"]["dW"][1][0][1][1] == document["gradients"][kernel[1, 0, 1, 1].name]
+    assert layers[3]["arrays"]["W"] == [[solution.example.values[w] for w in row]
+                                        for row in solution.problem.network.layers[3].parameters["W4"]]
+    asked = pipeline.json_document(pipeline.solve(replace(spec.load_builtin("cnn"), input_gradients=True)))
+    assert numpy.array(asked["layers"][0]["arrays"]["dX"]).shape == (2, 4, 4)
+    assert numpy.array(asked["layers"][2]["arrays"]["dX"]).shape == (2, 2, 2)
+
+
+def test_a_stack_takes_the_scalar_program_and_the_graphs_backward_code():
+    problem = spec.load_builtin("conv")
+    assert pipeline.expected_seconds(problem) == len(problem.graph.parameters) * pipeline.SECONDS_PER_PARAMETER
+    assert "\ndef gradient(values):" in pipeline.backward_code(problem)  # one line per node, not dense layers

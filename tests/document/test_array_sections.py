@@ -1,0 +1,85 @@
+"""Documents of layer stacks: summarised by layer and shared weight, in every format."""
+from __future__ import annotations
+
+import json
+import re
+import zlib
+
+import pytest
+
+from symprop.document.array_sections import settings_text
+from symprop.document.build import build_document
+from symprop.document.layer_diagram import layer_diagram
+from symprop.files import spec
+from symprop.outputs import pipeline
+
+
+@pytest.fixture(scope="module")
+def conv():
+    return pipeline.solve(spec.load_builtin("conv"))
+
+
+def test_the_document_goes_layer_by_layer_from_the_output_back(conv):
+    document = build_document(conv.derivation, conv.example)
+    keys = [s.key for s in document.sections]
+    assert keys == ["network", "forward", "stack_layer", "stack_layer", "check", "after_update"]
+    headings = [b.prose.values for s in document.sections for b in s.blocks if b.kind == "heading" and b.prose.values]
+    assert [h["layer"] for h in headings] == ["3", "1"]  # flatten has no backward section of its own
+    words = [b.prose.key for b in document.blocks if b.kind == "paragraph"]
+    assert {"conv_dW", "conv_db", "conv_dX", "dense_dW", "stack_proven"} <= set(words)
+
+
+def test_one_derivation_per_kind_of_entry_not_per_entry(conv):
+    document = build_document(conv.derivation, conv.example)
+    entries = [b.prose.values["entry"].tex for b in document.blocks if b.kind == "paragraph"
+               and b.prose.key == "stack_one_entry"]
+    assert entries == ["W^{(3)}_{0,0}", "b^{(3)}_{0}", "W^{(1)}_{0,0,0,0}", "b^{(1)}_{0}"]
+
+
+def test_the_picture_is_one_box_per_layer_with_the_shapes_on_the_edges(conv):
+    layout = layer_diagram(conv.problem.network)
+    assert [n["label"] for n in layout["nodes"]] == ["x", "conv2d 2×2", "flatten", "dense 1", "L"]
+    assert [e["label"] for e in layout["edges"]] == ["1×3×3", "1×2×2", "4", "1"]
+    assert max(float(n["at"].strip("()").split(",")[0]) for n in layout["nodes"]) <= 13.0
+
+
+def test_settings_say_a_pair_of_equal_numbers_once():
+    assert settings_text({"filters": 2, "kernel": [2, 3], "stride": [1, 1], "bias": True, "activation": "relu"}) == \
+        "filters 2, kernel 2×3, stride 1, relu"
+
+
+def test_every_format_renders_the_conv_example_and_the_pdf_fits_in_four_pages(conv):
+    texts = pipeline.render_documents(conv, ["md", "tex", "json", "html", "pdf"], stem="conv")
+    assert "Weight sharing: one kernel entry is used at every position" in texts[".md"]
+    assert r"\begin{bmatrix}" in texts[".tex"] and "\\_{" not in texts[".tex"]
+    assert json.loads(texts[".json"])["layers"][0]["type"] == "conv2d"
+    assert 'data-kind="layers"' in texts[".html"]
+    assert 1 <= page_count(texts[".pdf"]) <= 4
+
+
+def page_count(pdf: bytes) -> int:
+    """The PDF's page objects, counted in its text and in its compressed object streams."""
+    chunks = [pdf]
+    for stream in re.findall(rb"stream\r?\n(.*?)endstream", pdf, re.S):
+        try:
+            chunks.append(zlib.decompress(stream))
+        except zlib.error:
+            pass
+    return sum(len(re.findall(rb"/Type\s*/Page(?![s\w])", chunk)) for chunk in chunks)
+
+
+def test_korean_documents_use_the_korean_sentences(conv):
+    document = pipeline.render_documents(conv, ["md"], lang="ko")[".md"]
+    assert "가중치 공유" in document and "Weight sharing" not in document
+
+
+def test_without_values_the_document_is_the_symbolic_derivation_in_every_format():
+    from symprop.engine.backprop import derive
+    from symprop.outputs import render
+
+    derivation = derive(spec.load_builtin("cnn").network)
+    document = build_document(derivation)
+    assert document.sections[0].blocks[0].prose.key == "symbolic_only"
+    assert not any(s.key in ("check", "after_update") for s in document.sections)
+    for write in (render.render_markdown, render.render_latex, render.render_html):
+        assert "maxpool" in write(derivation)
