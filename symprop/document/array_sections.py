@@ -18,7 +18,7 @@ from symprop.document.i18n import prose
 from symprop.document.layer_diagram import layer_diagram, shape_text
 from symprop.document.model import Document, Figure, Math, Prose, Table, equation, heading, paragraph, section
 from symprop.layers.array_forms import index_forms, prove, upstream_array
-from symprop.layers.backward_forms import prove_form
+from symprop.layers.backward_forms import prove_form, prove_forward
 from symprop.layers.type_forms import backward_form
 from symprop.model.graph import adjoint_symbol
 from symprop.printing.latex import SympropLatexPrinter
@@ -113,10 +113,16 @@ class StackDocument:
             if layer.kind == "flatten":
                 blocks.append(paragraph("stack_flatten", layer=str(layer.index)))
                 continue
-            blocks.append(paragraph("stack_forward_layer", layer=str(layer.index), kind=layer.kind))
-            firsts = [next(eq for eq in layer.equations if eq[0] is array.flat[0]) for array in layer.nodes.values()]
-            blocks.append(aligned([piece for node, expr in firsts
-                                   for piece in break_long_row(f"{self.tex(node)} &= {self.tex(expr)}")]))
+            steps = backward_form(layer)
+            if steps is not None and steps.forward:  # a recurrence: its equations at step t, not at step 0
+                prove_forward(steps, self.graph, layer)
+                blocks += [paragraph("stack_forward_steps", layer=str(layer.index), kind=layer.kind,
+                                     start=Math("h_{-1}")), aligned(steps.forward_rows())]
+            else:
+                blocks.append(paragraph("stack_forward_layer", layer=str(layer.index), kind=layer.kind))
+                firsts = [next(eq for eq in layer.equations if eq[0] is array.flat[0]) for array in layer.nodes.values()]
+                blocks.append(aligned([piece for node, expr in firsts
+                                       for piece in break_long_row(f"{self.tex(node)} &= {self.tex(expr)}")]))
             values = self.values_of(layer.outputs, self.value)
             if values is not None:
                 blocks += [paragraph("stack_values_out"), aligned(self.array_rows(self.base(layer.outputs), values))]

@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Mapping
 
 ENGLISH: Mapping[str, str] = {
+    "stack_forward_steps": "Layer {layer} ({kind}) computes, at every step t from the first (t = 0), the state before it "
+                           "being {start} (zero, or the given initial state):",
     "rnn_backward": (
         "Backpropagation through time. The layer is unrolled over its steps, so the reverse walk runs from the last "
         "step back: {upstream} is the gradient the layers above send to the state of step t, and the state also feeds the "
@@ -48,6 +50,8 @@ ENGLISH: Mapping[str, str] = {
 }
 
 KOREAN: Mapping[str, str] = {
+    "stack_forward_steps": "{layer}번째 계층({kind})은 첫 단계(t = 0)부터 모든 단계 t에서 다음을 계산합니다. 그 앞의 상태는 "
+                           "{start}입니다 (0 또는 주어진 초기 상태):",
     "rnn_backward": (
         "시간을 거슬러 올라가는 역전파(BPTT)입니다. 계층을 단계마다 펼쳤으므로 역방향 탐색은 마지막 단계부터 거꾸로 진행합니다. "
         "{upstream}는 위 계층이 단계 t의 상태로 보내는 기울기이고, 상태는 다음 단계에도 들어가므로 다음 단계의 델타가 순환 가중치를 거쳐 "

@@ -35,7 +35,8 @@ from symprop.layers.matrix_proof import MatrixFormError, _Comparer, value_at
 from symprop.model.layer_types import ArrayLayer
 from symprop.printing.latex import latex
 
-__all__ = ["BackwardForm", "FormEquation", "Mean", "column", "form_latex", "prove_form", "upstream_gradient",
+__all__ = ["BackwardForm", "FormEquation", "Mean", "column", "form_latex", "prove_form", "prove_forward",
+           "upstream_gradient",
            "within_layer_gradient", "work_backward"]
 
 
@@ -94,6 +95,13 @@ class BackwardForm:
     names: Mapping[Expr, str] = field(default_factory=dict)
     over: str = "t"
     end: str = "t = 0"
+    #: The forward equations of one iteration (``z_t = W_x x_t + W_h h_{t-1} + b``), each ``lhs``
+    #: bound to the layer's nodes, proven equal to the graph's definitions (:func:`prove_forward`).
+    forward: tuple[FormEquation, ...] = ()
+
+    def forward_rows(self) -> list[str]:
+        """The forward equations as rows aligned at their ``=``."""
+        return [form_latex(eq, self.names, self.over).replace(" = ", " &= ", 1) for eq in self.forward]
 
     def latex_rows(self) -> tuple[tuple[str, str], ...]:
         """``(key, "lhs = rhs")`` per equation, a summed one with ``\\sum_{t}``, one worked out at the
@@ -173,6 +181,24 @@ def within_layer_gradient(derivation: Derivation, layer: ArrayLayer, symbol: Sym
 
 def _layer_nodes(layer: ArrayLayer) -> frozenset[Symbol]:
     return frozenset(node for node, _ in layer.equations)
+
+
+def prove_forward(form: BackwardForm, graph, layer: ArrayLayer) -> int:
+    """Every entry of the form's forward equations, worked at each iteration, against the graph's
+    definition of the node it names (equal when their difference expands to 0); the number of
+    entries proven. A difference raises :class:`MatrixFormError`."""
+    compared = 0
+    zeros = numpy.full(layer.outputs.shape, sympy.S.Zero, dtype=object)
+    for iteration in form.iterations(layer):
+        mapping = form.bind(layer, zeros, iteration)
+        for eq in form.forward:
+            nodes, values = work_out(eq.lhs, mapping), work_out(eq.rhs, mapping)
+            for node, value in zip(nodes, values):
+                if sympy.expand(graph.definition[node] - value) != 0:
+                    raise MatrixFormError(f"layer {layer.index} ({layer.kind}): the forward equation {eq.key} gives "
+                                          f"{node} = {value}, the graph says {graph.definition[node]}")
+                compared += 1
+    return compared
 
 
 def prove_form(form: BackwardForm, derivation: Derivation, layer: ArrayLayer, *, points: int = 2, digits: int = 40,

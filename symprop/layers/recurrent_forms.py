@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy
 import sympy
-from sympy import BlockMatrix, HadamardProduct, ImmutableMatrix, Lambda, MatrixSymbol, Symbol
+from sympy import BlockMatrix, HadamardProduct, ImmutableMatrix, Lambda, MatrixSymbol, Symbol, ZeroMatrix
 
 from symprop.layers.backward_forms import BackwardForm, FormEquation, column
 from symprop.layers.matrix_expressions import Elementwise, MatrixPartial, Ones
@@ -105,7 +105,7 @@ def rnn_form(layer: ArrayLayer) -> BackwardForm:
     S = _Symbols(e=(n, 1, "e_{t}"), dh=(n, 1, _partial("h_{t}")), delta=(n, 1, r"\delta_{t}"),
                  delta_next=(n, 1, r"\delta_{t+1}"), z=(n, 1, "z_{t}"), x=(m, 1, "x_{t}"), h_prev=(n, 1, "h_{t-1}"),
                  Wx=(n, m, "W_{x}"), Wh=(n, n, "W_{h}"), b=(n, 1, "b"), dx=(m, 1, _partial("x_{t}")),
-                 dh0=(n, 1, _partial("h_{-1}")))
+                 dh0=(n, 1, _partial("h_{-1}")), h=(n, 1, "h_{t}"))
     f = Lambda(_u, elementwise(activation_record("rnn", layer.settings["activation"]), _u))
     equations = [FormEquation("dh", S.dh, S.e + S.Wh.T * S.delta_next),
                  FormEquation("delta", S.delta, HadamardProduct(S.dh, Elementwise(f, S.z, 1))),
@@ -115,16 +115,23 @@ def rnn_form(layer: ArrayLayer) -> BackwardForm:
     if _given(layer, "h"):
         equations.append(FormEquation("dh0", S.dh0, S.Wh.T * S.delta, at_end=True))
     i = layer.index
+    biased = f"b{i}" in layer.parameters
+    forward = (FormEquation("z", S.z, S.Wx * S.x + S.Wh * S.h_prev + (S.b if biased else ZeroMatrix(n, 1))),
+               FormEquation("h", S.h, Elementwise(f, S.z)))
 
     def bind(layer, upstream, t):
-        return {**_sizes(layer), S.e: column(upstream[t]), S.z: column(layer.nodes[f"z{i}"][t]),
-                S.x: column(layer.inputs[t]), S.h_prev: _previous(layer, "h", t),
-                S.Wx: ImmutableMatrix(layer.parameters[f"Wx{i}"]), S.Wh: ImmutableMatrix(layer.parameters[f"Wh{i}"])}
+        mapping = {**_sizes(layer), S.e: column(upstream[t]), S.z: column(layer.nodes[f"z{i}"][t]),
+                   S.h: column(layer.nodes[f"h{i}"][t]), S.x: column(layer.inputs[t]), S.h_prev: _previous(layer, "h", t),
+                   S.Wx: ImmutableMatrix(layer.parameters[f"Wx{i}"]), S.Wh: ImmutableMatrix(layer.parameters[f"Wh{i}"])}
+        if biased:
+            mapping[S.b] = column(layer.parameters[f"b{i}"])
+        return mapping
 
     def gradients(layer, per_step, sums):
         return _read_off(layer, sums, per_step, S.dx, {"h": S.dh0})
 
-    return BackwardForm("rnn", tuple(equations), _steps, bind, gradients, ((S.delta_next, S.delta),), S.names)
+    return BackwardForm("rnn", tuple(equations), _steps, bind, gradients, ((S.delta_next, S.delta),), S.names,
+                        forward=forward)
 
 
 def _gate_symbols(gates: str, extra: dict) -> _Symbols:
@@ -135,6 +142,42 @@ def _gate_symbols(gates: str, extra: dict) -> _Symbols:
         spec[f"d{g}"] = (n, 1, _partial(f"{g}_{{t}}"))
         spec[f"da{g}"] = (n, 1, _partial(f"a_{{{g},t}}"))
     return _Symbols(**spec, **extra)
+
+
+class _GateBlocks:
+    """Gate ``g``'s rows of the stacked arrays as symbols of their own (``W_{ig}``, ``W_{hg}``,
+    ``b_{ig}``, ``b_{hg}``, PyTorch's names) and its pre-activation ``a_g``, for the forward equations."""
+
+    def __init__(self, gates: str):
+        self.gates, self.names, self.symbols = gates, {}, {}
+        for g in gates:
+            for key, rows, cols, tex in ((f"Wi{g}", n, m, f"W_{{i{g}}}"), (f"Wh{g}", n, n, f"W_{{h{g}}}"),
+                                         (f"bi{g}", n, 1, f"b_{{i{g}}}"), (f"bh{g}", n, 1, f"b_{{h{g}}}"),
+                                         (f"a{g}", n, 1, f"a_{{{g},t}}")):
+                self.symbols[key] = MatrixSymbol(key, rows, cols)
+                self.names[self.symbols[key]] = tex
+
+    def __getitem__(self, key: str) -> MatrixSymbol:
+        return self.symbols[key]
+
+    def affine(self, g: str, S, layer: ArrayLayer, hidden: bool = True):
+        """``W_{ig} x_t + b_{ig} (+ W_{hg} h_{t-1} + b_{hg})``, the biases the layer has."""
+        total = self[f"Wi{g}"] * S.x + (self[f"Wh{g}"] * S.h_prev if hidden else ZeroMatrix(n, 1))
+        if f"bi{layer.index}" in layer.parameters:
+            total = total + self[f"bi{g}"] + (self[f"bh{g}"] if hidden else ZeroMatrix(n, 1))
+        return total
+
+    def bind(self, layer: ArrayLayer, t: int) -> dict:
+        i, u, mapping = layer.index, layer.outputs.shape[1], {}
+        for number, g in enumerate(self.gates):
+            rows = slice(number * u, (number + 1) * u)
+            for key in ("Wi", "Wh", "bi", "bh"):
+                array = layer.parameters.get(f"{key}{i}")
+                if array is not None:
+                    value = array[rows]
+                    mapping[self[f"{key}{g}"]] = ImmutableMatrix(value) if value.ndim == 2 else column(value)
+            mapping[self[f"a{g}"]] = column(layer.nodes[f"a{g}{i}"][t])
+        return mapping
 
 
 def _stacked(*blocks) -> BlockMatrix:
@@ -154,6 +197,7 @@ def _gate_bind(layer: ArrayLayer, S: _Symbols, gates: str, upstream, t: int, sta
 def _cell_extra(stacks: int) -> dict:
     k = stacks * n
     return dict(e=(n, 1, "e_{t}"), dh=(n, 1, _partial("h_{t}")), x=(m, 1, "x_{t}"), h_prev=(n, 1, "h_{t-1}"),
+                h=(n, 1, "h_{t}"),
                 Wi=(k, m, "W_{i}"), Wh=(k, n, "W_{h}"), bi=(k, 1, "b_{i}"), bh=(k, 1, "b_{h}"),
                 dx=(m, 1, _partial("x_{t}")), dh0=(n, 1, _partial("h_{-1}")))
 
@@ -196,16 +240,25 @@ def lstm_form(layer: ArrayLayer) -> BackwardForm:
         equations += [FormEquation("dh0", S.dh0, S.Wh.T * S.da, at_end=True),
                       FormEquation("dc0", S.dc0, HadamardProduct(S.dc, S.f), at_end=True)]
 
+    G = _GateBlocks("ifgo")
+    sigma = Lambda(_u, elementwise(activation_record("lstm", "sigmoid"), _u))
+    forward = (*(FormEquation(f"a{g}", G[f"a{g}"], G.affine(g, S, layer)) for g in "ifgo"),
+               *(FormEquation(g, getattr(S, g), Elementwise(tanh if g == "g" else sigma, G[f"a{g}"])) for g in "ifgo"),
+               FormEquation("c", S.c, HadamardProduct(S.f, S.c_prev) + HadamardProduct(S.i, S.g)),
+               FormEquation("h", S.h, HadamardProduct(S.o, Elementwise(tanh, S.c))))
+
     def bind(layer, upstream, t):
         mapping = _gate_bind(layer, S, "ifgo", upstream, t, 4)
-        mapping.update({S.c: column(layer.nodes[f"c{layer.index}"][t]), S.c_prev: _previous(layer, "c", t)})
+        mapping.update({S.c: column(layer.nodes[f"c{layer.index}"][t]), S.c_prev: _previous(layer, "c", t),
+                        S.h: column(layer.nodes[f"h{layer.index}"][t]), **G.bind(layer, t)})
         return mapping
 
     def gradients(layer, per_step, sums):
         return _read_off(layer, sums, per_step, S.dx, {"h": S.dh0, "c": S.dc0})
 
     carry = ((S.da_next, S.da), (S.dc_next, S.dc), (S.f_next, S.f))
-    return BackwardForm("lstm", tuple(equations), _steps, bind, gradients, carry, S.names)
+    return BackwardForm("lstm", tuple(equations), _steps, bind, gradients, carry, {**S.names, **G.names},
+                        forward=forward)
 
 
 def gru_form(layer: ArrayLayer) -> BackwardForm:
@@ -244,13 +297,25 @@ def gru_form(layer: ArrayLayer) -> BackwardForm:
     if _given(layer, "h"):
         equations.append(FormEquation("dh0", S.dh0, HadamardProduct(S.dh, S.z) + S.Wh.T * S.dah, at_end=True))
 
+    G = _GateBlocks("rzn")
+    sigma, tanh = Lambda(_u, elementwise(activation_record("gru", "sigmoid"), _u)), Lambda(_u, sympy.tanh(_u))
+    biased = f"bh{layer.index}" in layer.parameters
+    forward = (*(FormEquation(f"a{g}", G[f"a{g}"], G.affine(g, S, layer)) for g in "rz"),
+               *(FormEquation(g, getattr(S, g), Elementwise(sigma, G[f"a{g}"])) for g in "rz"),
+               FormEquation("hn", S.hn, G["Whn"] * S.h_prev + (G["bhn"] if biased else ZeroMatrix(n, 1))),
+               FormEquation("an", G["an"], G.affine("n", S, layer, hidden=False) + HadamardProduct(S.r, S.hn)),
+               FormEquation("n", S.n, Elementwise(tanh, G["an"])),
+               FormEquation("h", S.h, HadamardProduct(_one_minus(S.z), S.n) + HadamardProduct(S.z, S.h_prev)))
+
     def bind(layer, upstream, t):
         mapping = _gate_bind(layer, S, "rzn", upstream, t, 3)
-        mapping[S.hn] = column(layer.nodes[f"hn{layer.index}"][t])
+        mapping.update({S.hn: column(layer.nodes[f"hn{layer.index}"][t]), S.h: column(layer.nodes[f"h{layer.index}"][t]),
+                        **G.bind(layer, t)})
         return mapping
 
     def gradients(layer, per_step, sums):
         return _read_off(layer, sums, per_step, S.dx, {"h": S.dh0})
 
     carry = ((S.dh_next, S.dh), (S.z_next, S.z), (S.dah_next, S.dah))
-    return BackwardForm("gru", tuple(equations), _steps, bind, gradients, carry, S.names)
+    return BackwardForm("gru", tuple(equations), _steps, bind, gradients, carry, {**S.names, **G.names},
+                        forward=forward)

@@ -35,7 +35,7 @@ def mixed():
 def test_every_kind_has_its_sentence_in_every_language():
     for language, table in TYPE_PROSE.items():
         assert set(table) == {f"{kind}_backward" for kind in ("rnn", "lstm", "gru", "layernorm", "batchnorm",
-                                                               "attention")}
+                                                               "attention")} | {"stack_forward_steps"}
         assert set(table) <= set(LANGUAGES[language])
 
 
@@ -48,6 +48,7 @@ def test_a_stack_of_every_new_type_renders_in_every_format(mixed, lang):
         assert sentence in texts[".md"], kind
     assert r"\frac{\partial L}{\partial W_{h}} &= \sum_{t} \Delta a^{h}_{t} h_{t-1}^{T}" in texts[".md"]
     assert r"\mathrm{d}S &= A \odot" in texts[".tex"]
+    assert r"a_{n,t} &= hn_{t} \odot r_{t} + W_{in} x_{t} + b_{in}" in texts[".md"]
 
 
 def test_the_json_gives_each_array_and_its_gradient_by_role(mixed):

@@ -10,7 +10,7 @@ import pytest
 from sympy import HadamardProduct
 
 from symprop.engine.backprop import derive
-from symprop.layers.backward_forms import prove_form, work_backward, upstream_gradient
+from symprop.layers.backward_forms import prove_form, prove_forward, work_backward, upstream_gradient
 from symprop.layers.matrix_proof import MatrixFormError
 from symprop.layers.recurrent_forms import gru_form, lstm_form, rnn_form
 from symprop.model.nn import batched
@@ -43,6 +43,28 @@ def test_every_entry_equals_the_engines_gradient(spec, shape, entries):
     graph, layer = layer_graph(spec, shape)
     form = {"rnn": rnn_form, "lstm": lstm_form, "gru": gru_form}[spec.kind](layer)
     assert prove_form(form, derive(graph), layer) == entries
+
+
+@pytest.mark.parametrize("spec, form, rows", [
+    (RNN(2), rnn_form, [r"z_{t} &= W_{h} h_{t-1} + W_{x} x_{t} + b", r"h_{t} &= \tanh\left(z_{t}\right)"]),
+    (LSTM(1, bias=False, h0="given"), lstm_form, None), (GRU(2), gru_form, None),
+], ids=["rnn", "lstm", "gru"])
+def test_the_forward_equations_at_every_step_are_the_graphs(spec, form, rows):
+    graph, layer = layer_graph(spec, (3, 2))
+    built = form(layer)
+    if rows is not None:
+        assert built.forward_rows() == rows
+    units = layer.outputs.shape[1]
+    per_step = {"rnn": 2, "lstm": 10, "gru": 8}[spec.kind]
+    assert prove_forward(built, graph, layer) == 3 * units * per_step
+
+
+def test_a_wrong_forward_equation_is_caught():
+    graph, layer = layer_graph(GRU(1), (2, 1))
+    form = gru_form(layer)
+    forward = tuple(dataclasses.replace(eq, rhs=eq.rhs.args[0]) if eq.key == "h" else eq for eq in form.forward)
+    with pytest.raises(MatrixFormError, match="forward equation h"):
+        prove_forward(dataclasses.replace(form, forward=forward), graph, layer)
 
 
 def test_the_weights_sum_over_the_steps():
