@@ -189,6 +189,18 @@ class _GatedCell(_Recurrent):
         if not isinstance(self.bias, bool):
             raise LayerTypeError(f"{self.kind}: bias must be true or false, got {self.bias!r}")
 
+    def _cell_arrays(self, x: numpy.ndarray, index: int, names: Names, state_letters: str):
+        """``(steps, parameters, states, pre, gate, h)``: the stacked parameters, the given initial
+        states, per gate the node arrays of its pre-activation ``a_g`` and its value, and the states."""
+        self.output_shape(x.shape)
+        steps, features = x.shape
+        shape = (steps, self.units)
+        parameters = _gate_parameters(names, index, self.gates, self.units, features, self.bias)
+        states = self._states(index, names, state_letters)
+        pre = {g: _nodes(names, index, f"a{g}", shape, "a", g, f"the pre-activations of gate {g}") for g in self.gates}
+        gate = {g: _nodes(names, index, g, shape, g, "", f"gate {g}") for g in self.gates}
+        return steps, parameters, states, pre, gate, _nodes(names, index, "h", shape, "h", "", "the states")
+
 
 @dataclass(frozen=True)
 class LSTM(_GatedCell):
@@ -199,16 +211,9 @@ class LSTM(_GatedCell):
     stacks, bias_arrays, nodes_per_entry = 4, 2, 10
 
     def build(self, x: numpy.ndarray, index: int, names: Names) -> RecurrentLayer:
-        self.output_shape(x.shape)
-        steps, features = x.shape
+        steps, parameters, states, pre, gate, h = self._cell_arrays(x, index, names, "hc")
         u = self.units
-        parameters = _gate_parameters(names, index, self.gates, u, features, self.bias)
-        states = self._states(index, names, "hc")
-        shape = (steps, u)
-        pre = {g: _nodes(names, index, f"a{g}", shape, "a", g, f"the pre-activations of gate {g}") for g in self.gates}
-        gate = {g: _nodes(names, index, g, shape, g, "", f"gate {g}") for g in self.gates}
-        c = _nodes(names, index, "c", shape, "c", "", "the cell states")
-        h = _nodes(names, index, "h", shape, "h", "", "the states")
+        c = _nodes(names, index, "c", (steps, u), "c", "", "the cell states")
         squash = {"i": _sigmoid, "f": _sigmoid, "g": sympy.tanh, "o": _sigmoid}
         equations = []
         h_prev, c_prev = self._initial(states, f"hx{index}"), self._initial(states, f"cx{index}")
@@ -235,16 +240,9 @@ class GRU(_GatedCell):
     stacks, bias_arrays, nodes_per_entry = 3, 2, 8
 
     def build(self, x: numpy.ndarray, index: int, names: Names) -> RecurrentLayer:
-        self.output_shape(x.shape)
-        steps, features = x.shape
+        steps, parameters, states, pre, gate, h = self._cell_arrays(x, index, names, "h")
         u = self.units
-        parameters = _gate_parameters(names, index, self.gates, u, features, self.bias)
-        states = self._states(index, names, "h")
-        shape = (steps, u)
-        pre = {g: _nodes(names, index, f"a{g}", shape, "a", g, f"the pre-activations of gate {g}") for g in self.gates}
-        hn = _nodes(names, index, "hn", shape, "h", "n", "the recurrent part of the candidate")
-        gate = {g: _nodes(names, index, g, shape, g, "", f"gate {g}") for g in self.gates}
-        h = _nodes(names, index, "h", shape, "h", "", "the states")
+        hn = _nodes(names, index, "hn", (steps, u), "h", "n", "the recurrent part of the candidate")
         blocks = [_gate_rows(parameters, index, number, u) for number in range(3)]
         equations, h_prev = [], self._initial(states, f"hx{index}")
         for t in range(steps):
