@@ -49,6 +49,7 @@ def test_a_stack_of_every_new_type_renders_in_every_format(mixed, lang):
     assert r"\frac{\partial L}{\partial W_{h}} &= \sum_{t} \Delta a^{h}_{t} h_{t-1}^{T}" in texts[".md"]
     assert r"\mathrm{d}S &= A \odot" in texts[".tex"]
     assert r"a_{n,t} &= hn_{t} \odot r_{t} + W_{in} x_{t} + b_{in}" in texts[".md"]
+    assert '["gru 2, 3 steps"]' in texts[".md"]  # the picture draws a recurrent layer rolled up
 
 
 def test_the_json_gives_each_array_and_its_gradient_by_role(mixed):
