@@ -128,9 +128,13 @@ def column(entries) -> ImmutableMatrix:
     return ImmutableMatrix(len(entries), 1, entries)
 
 
-def work_backward(form: BackwardForm, layer: ArrayLayer, upstream: numpy.ndarray) -> tuple[dict, dict]:
+def work_backward(form: BackwardForm, layer: ArrayLayer, upstream: numpy.ndarray,
+                  definitions: list | None = None) -> tuple[dict, dict]:
     """Every iteration's quantities (iteration -> symbol -> matrix) and the sums, by the form's
-    own equations with the layer's arrays bound."""
+    own equations with the layer's arrays bound. With ``definitions`` (a list), each entry of a
+    quantity is stood for by a new symbol, its ``(symbol, value)`` appended in order: a recurrence
+    over many steps then stays a chain of small expressions, as the engine's deltas do, instead
+    of one tree that grows with every step."""
     per_iteration, sums, carried = {}, {}, None
     iterations = list(form.iterations(layer))
     for iteration in iterations:
@@ -144,10 +148,22 @@ def work_backward(form: BackwardForm, layer: ArrayLayer, upstream: numpy.ndarray
             if eq.summed:
                 sums[eq.key] = value if eq.key not in sums else sums[eq.key] + value
             else:
-                mapping[eq.lhs] = value
+                mapping[eq.lhs] = value if definitions is None else _stood_for(value, definitions)
         per_iteration[iteration] = mapping
         carried = mapping
     return per_iteration, sums
+
+
+def _stood_for(value: ImmutableMatrix, definitions: list) -> ImmutableMatrix:
+    """``value`` with each entry that is not a symbol or number replaced by a new symbol."""
+    entries = []
+    for entry in value:
+        if not entry.is_Atom:
+            standin = sympy.Dummy("q")
+            definitions.append((standin, entry))
+            entry = standin
+        entries.append(entry)
+    return ImmutableMatrix(*value.shape, entries)
 
 
 def _shape(symbol: MatrixExpr, mapping: dict) -> tuple[int, int]:
@@ -210,11 +226,12 @@ def prove_form(form: BackwardForm, derivation: Derivation, layer: ArrayLayer, *,
     # The upstream entries are stood for by symbols while the equations are worked out: written
     # out, a deep network's would be trees far larger than their DAGs (SymPy's doit walks trees).
     standins = numpy.vectorize(lambda _: sympy.Dummy("e"), otypes=[object])(upstream)
-    per_iteration, sums = work_backward(form, layer, standins)
+    definitions: list = []
+    per_iteration, sums = work_backward(form, layer, standins, definitions)
     claimed = form.gradients(layer, per_iteration, sums)
     comparer = _Comparer(derivation, "points", points, digits, seed)
     for environment in comparer.environments():
-        for standin, expr in zip(standins.flat, upstream.flat):
+        for standin, expr in (*zip(standins.flat, upstream.flat), *definitions):
             environment[standin] = value_at(sympy.sympify(expr), environment, digits)
     for symbol, value in claimed.items():
         engine = within_layer_gradient(derivation, layer, symbol)
