@@ -170,7 +170,8 @@ def load_builtin(name: str, *, notation: str | None = None) -> Problem:
 
 
 def _example_order(filename: str) -> tuple[int, str]:
-    first = ("mazur.toml", "3b1b.toml", "nielsen.toml", "softmax.toml", "graph.toml", "conv.toml", "cnn.toml")
+    first = ("mazur.toml", "3b1b.toml", "nielsen.toml", "softmax.toml", "graph.toml", "conv.toml", "cnn.toml", "rnn.toml",
+             "layernorm.toml")
     return (first.index(filename) if filename in first else len(first), filename)
 
 
