@@ -144,7 +144,8 @@ class StackDocument:
         forms = index_forms(layer)
         if forms:
             seen = layer.pre_activations if layer.pre_activations is not None else outputs
-            blocks.append(paragraph("stack_delta", delta=Math(r"\delta"), upstream=Math(rf"\frac{{\partial L}}{{\partial {self.base(seen)}}}"),
+            upstream = Math(rf"\frac{{\partial L}}{{\partial {self.base(seen)}}}")
+            blocks.append(paragraph("stack_delta", delta=Math(r"\delta"), upstream=upstream,
                                     x=Math(self.base(layer.inputs))))
         for form in forms:
             proven += prove(self.derivation, form, layer=layer)
@@ -186,7 +187,8 @@ class StackDocument:
             gradient = self.derivation.gradients[entry]
             row = rf"\frac{{\partial L}}{{\partial {self.tex(entry)}}} &= {self.tex(gradient.delta_form)}"
             value = self.example.gradients[entry] if self.example is not None else None
-            rows = break_long_row(row) + ([f"&= {self.number(value)}"] if value is not None and self.example.examples == 1 else [])
+            one_example = value is not None and self.example.examples == 1  # else the gradient is combined
+            rows = break_long_row(row) + ([f"&= {self.number(value)}"] if one_example else [])
             blocks += [paragraph("stack_one_entry", entry=Math(self.tex(entry))), aligned(rows)]
         return blocks
 
@@ -226,7 +228,8 @@ class StackDocument:
         return section("after_update", heading("stack_after"),
                        paragraph("stack_after_values", eta=Math(self.number(e.learning_rate))), aligned(rows),
                        paragraph("biases_not_updated") if kept else None,
-                       paragraph("stack_after_loss", before=Math(self.number(e.loss)), after=Math(self.number(e.loss_after))))
+                       paragraph("stack_after_loss", before=Math(self.number(e.loss)),
+                                 after=Math(self.number(e.loss_after))))
 
 
 def settings_text(settings) -> str:

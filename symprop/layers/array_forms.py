@@ -70,16 +70,19 @@ def _input_gradient(layer: ArrayLayer, entry: Callable[[tuple], list[Expr]]) -> 
 
 
 def _conv_forms(layer: ArrayLayer) -> list[IndexForm]:
-    x, delta, (sh, sw), (ph, pw) = layer.inputs, upstream_array(layer), layer.settings["stride"], layer.settings["padding"]
+    x, delta = layer.inputs, upstream_array(layer)
+    (sh, sw), (ph, pw) = layer.settings["stride"], layer.settings["padding"]
     W = layer.parameters[f"W{layer.index}"]
     filters, rows, columns = delta.shape
 
     def seen(c, r, s):  # the input entry under a window, 0 in the padding
         return x[c, r, s] if 0 <= r < x.shape[1] and 0 <= s < x.shape[2] else sympy.Integer(0)
 
-    dW = {W[f, c, u, v]: sympy.Add(*[delta[f, p, q] * seen(c, window_origin(p, sh, ph) + u, window_origin(q, sw, pw) + v)
-                                     for p, q in product(range(rows), range(columns))])
-          for f, c, u, v in numpy.ndindex(W.shape)}
+    def dw(f, c, u, v):
+        return sympy.Add(*[delta[f, p, q] * seen(c, window_origin(p, sh, ph) + u, window_origin(q, sw, pw) + v)
+                           for p, q in product(range(rows), range(columns))])
+
+    dW = {W[index]: dw(*index) for index in numpy.ndindex(W.shape)}
 
     def dx(index):
         c, r, s = index

@@ -113,9 +113,10 @@ class WindowMax(sympy.Max):
     """The maximum of a pooling window, built unevaluated: SymPy's ``Max`` compares its arguments
     pairwise under their assumptions when it is built, which for distinct symbols decides nothing
     and costs about a tenth of a second per window and per derivative. It is ``Max`` in every
-    other respect (built evaluated, it is SymPy's ``Max``): its class is named ``Max``, so every printer (LaTeX ``\\max``, Python ``max``,
-    NumPy) writes it as SymPy's, and ``isinstance`` sees a ``Max``; its derivative is Max's,
-    ``d max / d x_k = H(x_k - max of the others)``, the others' maximum built unevaluated too."""
+    other respect (built evaluated, it is SymPy's ``Max``): its class is named ``Max``, so every
+    printer (LaTeX ``\\max``, Python ``max``, NumPy) writes it as SymPy's, and ``isinstance`` sees
+    a ``Max``; its derivative is Max's, ``d max / d x_k = H(x_k - max of the others)``, the others'
+    maximum built unevaluated too."""
 
     def __new__(cls, *args, evaluate=None, **options):
         # Built evaluated (a number put in by xreplace, or a caller's default) it is SymPy's
@@ -153,7 +154,8 @@ class Pool2d:
         if self.mode not in POOL_MODES:
             raise LayerTypeError(f"unknown pooling {self.mode!r}: expected one of {', '.join(POOL_MODES)}")
         object.__setattr__(self, "size", pair(self.size, f"{self.kind} size"))
-        object.__setattr__(self, "stride", pair(self.size if self.stride is None else self.stride, f"{self.kind} stride"))
+        stride = self.size if self.stride is None else self.stride
+        object.__setattr__(self, "stride", pair(stride, f"{self.kind} stride"))
         if min(self.size) < 1 or min(self.stride) < 1:
             raise LayerTypeError(f"{self.kind}: size and stride must be at least 1, got size {list(self.size)}, "
                                  f"stride {list(self.stride)}")

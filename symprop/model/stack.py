@@ -169,7 +169,8 @@ def stack(
     names.claimed.setdefault("L", "the loss")
     names.latex[loss_symbol] = "L"
     logits = built[-1].pre_activations
-    expression = record.expression(tuple(previous.flat), tuple(t.flat), tuple(logits.flat) if logits is not None else ())
+    logits = tuple(logits.flat) if logits is not None else ()
+    expression = record.expression(tuple(previous.flat), tuple(t.flat), logits)
     equations.append((loss_symbol, expression))
     parameters = [s for layer in built for s in layer.parameter_symbols]
     states = [s for layer in built for array in getattr(layer, "states", {}).values() for s in array.flat]
