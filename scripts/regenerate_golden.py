@@ -5,7 +5,8 @@
 The documents are Matt Mazur's 2-2-2 example ("A Step by Step Backpropagation
 Example"), rendered as Markdown in each flavor (kramdown and dollar with the picture as an SVG
 file beside them) and as LaTeX, in English and Korean, and the built-in layer-stack examples
-(``conv``, ``cnn``) as GitHub Markdown and LaTeX in English and Markdown in Korean.
+(``conv``, ``cnn``, ``rnn``,
+``layernorm``) as GitHub Markdown and LaTeX in English and Markdown in Korean.
 tests/test_render.py fails when the renderer's output differs from them.
 """
 from __future__ import annotations
@@ -45,7 +46,7 @@ def mazur():
 
 
 #: The built-in examples of layer stacks with golden documents.
-STACK_EXAMPLES = ("conv", "cnn")
+STACK_EXAMPLES = ("conv", "cnn", "rnn", "layernorm")
 
 
 def stack_example(name: str):

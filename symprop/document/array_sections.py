@@ -6,7 +6,7 @@ every entry by :func:`symprop.layers.array_forms.prove`), one derivation per kin
 engine's chain rule for the first entry of each parameter array), the gradients as arrays; the
 finite-difference check and the update.
 
-A layer type's backward section is its index forms (:data:`symprop.layers.array_forms.FORMS`)
+A layer type's backward section is its index forms (:data:`symprop.layers.backward_forms.FORMS`)
 and the sentences named by their ``words`` (:mod:`symprop.document.layer_prose`); nothing here
 depends on the kind beyond flatten's one sentence.
 """
@@ -18,6 +18,8 @@ from symprop.document.i18n import prose
 from symprop.document.layer_diagram import layer_diagram, shape_text
 from symprop.document.model import Document, Figure, Math, Prose, Table, equation, heading, paragraph, section
 from symprop.layers.array_forms import index_forms, prove, upstream_array
+from symprop.layers.backward_forms import prove_form, prove_forward
+from symprop.layers.type_forms import backward_form
 from symprop.model.graph import adjoint_symbol
 from symprop.printing.latex import SympropLatexPrinter, updated
 from symprop.printing.numbers import latex_number
@@ -113,10 +115,16 @@ class StackDocument:
             if layer.kind == "flatten":
                 blocks.append(paragraph("stack_flatten", layer=str(layer.index)))
                 continue
-            blocks.append(paragraph("stack_forward_layer", layer=str(layer.index), kind=layer.kind))
-            firsts = [next(eq for eq in layer.equations if eq[0] is array.flat[0]) for array in layer.nodes.values()]
-            blocks.append(aligned([piece for node, expr in firsts
-                                   for piece in break_long_row(f"{self.tex(node)} &= {self.tex(expr)}")]))
+            steps = backward_form(layer)
+            if steps is not None and steps.forward:  # a recurrence: its equations at step t, not at step 0
+                prove_forward(steps, self.graph, layer)
+                blocks += [paragraph("stack_forward_steps", layer=str(layer.index), kind=layer.kind,
+                                     start=Math("h_{-1}")), aligned(steps.forward_rows())]
+            else:
+                blocks.append(paragraph("stack_forward_layer", layer=str(layer.index), kind=layer.kind))
+                firsts = [next(eq for eq in layer.equations if eq[0] is array.flat[0]) for array in layer.nodes.values()]
+                blocks.append(aligned([piece for node, expr in firsts
+                                       for piece in break_long_row(f"{self.tex(node)} &= {self.tex(expr)}")]))
             values = self.values_of(layer.outputs, self.value)
             if values is not None:
                 blocks += [paragraph("stack_values_out"), aligned(self.array_rows(self.base(layer.outputs), values))]
@@ -142,8 +150,12 @@ class StackDocument:
             blocks.append(paragraph("stack_delta", delta=Math(r"\delta"), upstream=upstream,
                                     x=Math(self.base(layer.inputs))))
         for form in forms:
-            proven += prove(self.derivation, form)
+            proven += prove(self.derivation, form, layer=layer)
             blocks += [paragraph(form.words), aligned(form.tex)]
+        backward = backward_form(layer)
+        if backward is not None:
+            proven += prove_form(backward, self.derivation, layer)
+            blocks += [paragraph(f"{layer.kind}_backward", upstream=Math("e_{t}")), aligned(backward.aligned_rows())]
         blocks += self.one_entry_per_kind(layer)
         extra = EXTRA_BLOCKS.get(layer.kind)
         blocks += extra(self, layer) if extra is not None else []

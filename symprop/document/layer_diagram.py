@@ -19,6 +19,8 @@ def _caption(layer) -> str:
     size = settings.get("kernel") or settings.get("size")
     if size:
         return f"{layer.kind} {shape_text(size)}"
+    if "steps" in settings:  # a recurrent layer, drawn rolled up: one cell run over every step
+        return f"{layer.kind} {settings['units']}, {settings['steps']} steps"
     return f"{layer.kind} {settings['units']}" if "units" in settings else layer.kind
 
 

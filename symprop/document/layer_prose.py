@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Mapping
 
+from symprop.document.layer_type_prose import TYPE_PROSE
+
 ENGLISH: Mapping[str, str] = {
     "stack_intro": (
         "The network is a stack of layers over arrays. Every gradient below comes from one reverse walk over its "
@@ -124,5 +126,7 @@ KOREAN: Mapping[str, str] = {
     "stack_after_loss": "손실이 {before}에서 {after|로} 줄어듭니다.",
 }
 
-#: Language -> the sentences above, merged into :data:`symprop.document.i18n.LANGUAGES`.
-LAYER_PROSE: Mapping[str, Mapping[str, str]] = {"en": ENGLISH, "ko": KOREAN}
+#: Language -> the sentences above and those of the recurrent, normalisation and attention layers
+#: (:mod:`symprop.document.layer_type_prose`), merged into :data:`symprop.document.i18n.LANGUAGES`.
+LAYER_PROSE: Mapping[str, Mapping[str, str]] = {language: {**table, **TYPE_PROSE[language]} for language, table in
+                                                (("en", ENGLISH), ("ko", KOREAN))}

@@ -176,7 +176,8 @@ def load_builtin(name: str, *, notation: str | None = None) -> Problem:
 
 
 def _example_order(filename: str) -> tuple[int, str]:
-    first = ("mazur.toml", "3b1b.toml", "nielsen.toml", "softmax.toml", "graph.toml", "conv.toml", "cnn.toml")
+    first = ("mazur.toml", "3b1b.toml", "nielsen.toml", "softmax.toml", "graph.toml", "conv.toml", "cnn.toml", "rnn.toml",
+             "layernorm.toml")
     return (first.index(filename) if filename in first else len(first), filename)
 
 
@@ -321,6 +322,8 @@ def _xavier(rng: np.random.Generator, parameter: Symbol, network: nn.Network | L
         if parameter not in set(network.weights):
             return 0.0
         shape = network.layer_of(parameter).parameters[network.array_of(parameter)].shape
+        if len(shape) < 2:  # a normalisation's scale gamma: 1 at the start, as PyTorch starts it
+            return 1.0
         field = math.prod(shape[2:])
         limit = math.sqrt(6 / (shape[1] * field + shape[0] * field))
         return rng.uniform(-limit, limit)
@@ -405,7 +408,8 @@ def _vectors(roles: dict[Symbol, str], network=None) -> dict[str, tuple[Symbol, 
     """Names a file may give as a list, one number per entry: the upstream gradient ``g``; in a
     stack, every array (input, targets, parameters) as nested lists shaped like it."""
     if isinstance(network, LayerStack):
-        arrays = [network.input, network.target, *(a for layer in network.layers for a in layer.parameters.values())]
+        arrays = [network.input, *network.states, network.target,
+                  *(a for layer in network.layers for a in layer.parameters.values())]
         return {a.flat[0].name.split("[")[0]: a for a in arrays if a.size}
     given = [s for s, role in roles.items() if role == "upstream"]
     return {nn.LOSS_RECORDS["upstream"].given_vector: tuple(given)} if given else {}

@@ -25,7 +25,10 @@ from typing import Callable
 import numpy
 
 from symprop.model import functions, nn
+from symprop.model.attention import Attention
 from symprop.model.conv import Conv2d, Flatten, Pool2d
+from symprop.model.normalisation import BatchNorm, LayerNorm
+from symprop.model.recurrent import GRU, LSTM, RNN, STATES
 from symprop.model.layer_types import LayerType, LayerTypeError
 from symprop.model.stack import STACK_LOSSES, LayerStack, as_layer_type, stack
 from symprop.files.spec_file import NAME, SpecFile, check_name, refuse_unknown_keys
@@ -112,6 +115,39 @@ def _dense(spec: SpecFile, key: Key) -> nn.Dense:
     return nn.Dense(units, _activation(spec, key, "sigmoid"), bias, None, alpha)
 
 
+def _units(spec: SpecFile, key: Key) -> int:
+    return spec.integer((*key, "units"), low=1, high=MAX_AXIS, what="a positive whole number of units")
+
+
+def _h0(spec: SpecFile, key: Key) -> str:
+    return spec.choice((*key, "h0"), STATES, "zero")
+
+
+@layer_type("rnn", "units", "activation", "bias", "h0")
+def _rnn(spec: SpecFile, key: Key) -> RNN:
+    activation = _activation(spec, key, "tanh")
+    return RNN(_units(spec, key), _h0(spec, key), activation, spec.flag((*key, "bias"), True))
+
+
+layer_type("lstm", "units", "bias", "h0")(
+    lambda spec, key: LSTM(_units(spec, key), _h0(spec, key), spec.flag((*key, "bias"), True)))
+layer_type("gru", "units", "bias", "h0")(
+    lambda spec, key: GRU(_units(spec, key), _h0(spec, key), spec.flag((*key, "bias"), True)))
+
+
+def _normalisation(kind):
+    def read(spec: SpecFile, key: Key):
+        epsilon = spec.number((*key, "epsilon"), 1e-5, what="an epsilon between 0 and 1")
+        return kind(epsilon)
+    return read
+
+
+layer_type("layernorm", "epsilon")(_normalisation(LayerNorm))
+layer_type("batchnorm", "epsilon")(_normalisation(BatchNorm))
+layer_type("attention", "dim")(lambda spec, key: Attention(
+    spec.integer((*key, "dim"), low=1, high=MAX_AXIS, what="a positive whole number dim")))
+
+
 # ---------------------------------------------------------------- the whole [network]
 
 
@@ -186,7 +222,7 @@ def _check_shapes(spec: SpecFile, shape: tuple[int, ...], layers: list[LayerType
         except LayerTypeError as error:
             raise spec.error(("network", "layers", i), f"{error} (its input has shape {list(shape)})") from None
         parameters += _parameter_count(layer, shape, out)
-        nodes += 2 * int(numpy.prod(out))
+        nodes += layer.node_count(shape) if hasattr(layer, "node_count") else 2 * int(numpy.prod(out))
         shape = out
     if parameters > MAX_STACK_PARAMETERS or nodes > MAX_STACK_NODES:
         raise spec.error(("network", "layers"), f"{parameters} parameters and {nodes} nodes: at most "
@@ -194,6 +230,8 @@ def _check_shapes(spec: SpecFile, shape: tuple[int, ...], layers: list[LayerType
 
 
 def _parameter_count(layer, shape, out) -> int:
+    if hasattr(layer, "parameter_count"):
+        return layer.parameter_count(shape)
     if isinstance(layer, Conv2d):
         return out[0] * shape[0] * layer.kernel[0] * layer.kernel[1] + (out[0] if layer.bias else 0)
     if isinstance(layer, nn.Dense):

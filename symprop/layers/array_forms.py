@@ -27,6 +27,7 @@ from sympy import Expr, Rational, Symbol
 from symprop.errors import SympropError
 from symprop.model.conv import window_max, window_origin
 from symprop.model.graph import adjoint_symbol
+from symprop.layers.type_forms import backward_form
 from symprop.model.layer_types import ArrayLayer
 
 __all__ = ["FORMS", "IndexForm", "IndexFormError", "index_forms", "prove", "upstream_array"]
@@ -169,25 +170,31 @@ def index_forms(layer: ArrayLayer) -> list[IndexForm]:
     return forms(layer) if forms is not None else []
 
 
-def engine_gradient(derivation, symbol: Symbol) -> Expr | None:
+def engine_gradient(derivation, symbol: Symbol, layer: ArrayLayer | None = None) -> Expr | None:
     """The engine's gradient of ``symbol`` in adjoint symbols: a parameter's delta form, a node's
-    adjoint recurrence, an input's delta form when input gradients were asked for; else None."""
+    adjoint recurrence, an input's delta form when input gradients were asked for; else None.
+    With ``layer``, a node's recurrence keeps only the terms of the layer's own nodes: the part of
+    its gradient that flows through this layer (a recurrent state feeds the next step too)."""
     if symbol in derivation.gradients:
         return derivation.gradients[symbol].delta_form
     if symbol in derivation.adjoints:
-        return derivation.adjoints[symbol].definition
+        adjoint = derivation.adjoints[symbol]
+        if layer is None:
+            return adjoint.definition
+        inside = {node for node, _ in layer.equations}
+        return sympy.Add(*[t.adjoint * t.local for t in adjoint.terms if t.consumer in inside])
     if symbol in derivation.input_gradients:
         return derivation.input_gradients[symbol].delta_form
     return None
 
 
-def prove(derivation, form: IndexForm, points: int = 2, seed: int = 0) -> int:
-    """How many entries of ``form`` were compared with the engine's gradient, every one equal;
-    an :class:`IndexFormError` naming the first that is not."""
+def prove(derivation, form: IndexForm, points: int = 2, seed: int = 0, layer: ArrayLayer | None = None) -> int:
+    """How many entries of ``form`` (of ``layer``'s, when given) were compared with the engine's
+    gradient, every one equal; an :class:`IndexFormError` naming the first that is not."""
     rng = random.Random(seed)
     compared = 0
     for symbol, instance in form.entries.items():
-        engine = engine_gradient(derivation, symbol)
+        engine = engine_gradient(derivation, symbol, layer)
         if engine is None:
             continue
         if not _equal(instance, engine, rng, points):
@@ -218,6 +225,13 @@ def _nested(array: numpy.ndarray, lookup) -> list | None:
     return numpy.array([float(v) for v in values], dtype=float).reshape(array.shape).tolist()
 
 
+def _backward_formulas(layer: ArrayLayer) -> dict:
+    """``{"backward": {key: "lhs = rhs"}}``: a layer type's backward equations (BPTT, the gates,
+    normalisation, attention) by their keys, when it has them."""
+    form = backward_form(layer)
+    return {} if form is None else {"backward": dict(form.latex_rows())}
+
+
 def stack_layers_json(derivation, example, latex: Callable[[Expr], str]) -> list[dict]:
     """Per layer of the derivation's :class:`~symprop.model.stack.LayerStack`: its ``type``,
     settings and shapes, its formulas (the forward equation of each node array's first entry,
@@ -243,6 +257,7 @@ def stack_layers_json(derivation, example, latex: Callable[[Expr], str]) -> list
             arrays["dX"] = _nested(layer.inputs, gradient)
         layers.append({"index": layer.index, "type": layer.kind, "settings": dict(layer.settings),
                        "input_shape": list(layer.input_shape), "output_shape": list(layer.output_shape),
-                       "formulas": {"forward": forward, **{form.gradient: form.tex for form in forms}},
+                       "formulas": {"forward": forward, **{form.gradient: form.tex for form in forms},
+                                    **_backward_formulas(layer)},
                        "arrays": arrays})
     return layers

@@ -92,8 +92,14 @@ class LayerStack(OfGraph):
     title: str = ""
 
     @cached_property
+    def states(self) -> tuple[numpy.ndarray, ...]:
+        """The given initial states of recurrent layers (``hx1``, ``cx1``): data, like the input."""
+        return tuple(array for layer in self.layers for array in getattr(layer, "states", {}).values())
+
+    @cached_property
     def inputs(self) -> tuple[Symbol, ...]:
-        return tuple(self.input.flat)
+        """The input's entries, then those of the given initial states."""
+        return (*self.input.flat, *(s for array in self.states for s in array.flat))
 
     @cached_property
     def targets(self) -> tuple[Symbol, ...]:
@@ -167,8 +173,9 @@ def stack(
     expression = record.expression(tuple(previous.flat), tuple(t.flat), logits)
     equations.append((loss_symbol, expression))
     parameters = [s for layer in built for s in layer.parameter_symbols]
-    graph = Graph.from_pairs(equations, inputs=(*x.flat, *t.flat), parameters=parameters, output=loss_symbol,
-                             latex_names=names.latex)
+    states = [s for layer in built for array in getattr(layer, "states", {}).values() for s in array.flat]
+    graph = Graph.from_pairs(equations, inputs=(*x.flat, *states, *t.flat), parameters=parameters,
+                             output=loss_symbol, latex_names=names.latex)
     return LayerStack(graph, tuple(built), x, t, loss, get_notation(notation), title)
 
 

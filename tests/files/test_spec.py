@@ -33,10 +33,10 @@ def by_name(mapping) -> dict[str, float]:
 
 
 def test_builtin_examples_are_listed_in_reading_order():
-    assert list(spec.builtin_examples()) == ["mazur", "3b1b", "nielsen", "softmax", "graph", "conv", "cnn"]
+    assert list(spec.builtin_examples()) == ["mazur", "3b1b", "nielsen", "softmax", "graph", "conv", "cnn", "rnn", "layernorm"]
 
 
-@pytest.mark.parametrize("name", ["mazur", "3b1b", "nielsen", "softmax", "graph", "conv", "cnn"])
+@pytest.mark.parametrize("name", ["mazur", "3b1b", "nielsen", "softmax", "graph", "conv", "cnn", "rnn", "layernorm"])
 def test_each_builtin_example_loads_and_derives(name):
     problem = spec.load_builtin(name)
     derivation = backprop.derive(problem.network or problem.graph)

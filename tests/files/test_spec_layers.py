@@ -23,7 +23,9 @@ b1 = [0.1]
 
 
 def test_the_registry_names_every_layer_type():
-    assert list(LAYER_TYPES) == ["conv2d", "maxpool", "avgpool", "flatten", "dense"]
+    assert list(LAYER_TYPES) == ["conv2d", "maxpool", "avgpool", "flatten", "dense", "rnn", "lstm", "gru", "layernorm",
+                                 "batchnorm", "attention"]
+    assert LAYER_TYPES["rnn"].keys == ("units", "activation", "bias", "h0")
     assert LAYER_TYPES["conv2d"].keys == ("filters", "kernel", "stride", "padding", "bias", "activation")
 
 
