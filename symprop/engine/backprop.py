@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping
 import sympy
 from sympy import Expr, Symbol
 
+from symprop.engine.canonical import times, total
 from symprop.engine.records import Adjoint, Derivation, Factor, Gradient, Path, Term, UnknownNameError
 from symprop.engine.matrix_gradients import matrix_gradients
 from symprop.errors import SympropError, WrongArgument
@@ -298,7 +299,7 @@ class ClosedForms(Mapping):
         for node in reversed(graph.nodes):
             if node in graph.reachable and node not in forms:
                 users = [c for c in graph.consumers[node] if c in forms]
-                forms[node] = sympy.Add(*[sympy.Mul(forms[c], local[(c, node)]) for c in users])
+                forms[node] = total([times(forms[c], local[(c, node)]) for c in users])
         return forms
 
     def __getitem__(self, node: Symbol) -> Expr:
