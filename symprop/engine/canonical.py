@@ -12,11 +12,12 @@ the pair is of that kind and calls ``sympy.Mul`` otherwise, so its result is alw
 """
 from __future__ import annotations
 
-from functools import cmp_to_key
+from functools import cmp_to_key, lru_cache
 from collections.abc import Sequence
 
 import sympy
-from sympy import Expr
+from sympy import Expr, Symbol
+from sympy.core.basic import _cmp_name
 
 #: SymPy's own order of a product's commutative factors (``Mul.flatten`` sorts by it).
 CANONICAL = cmp_to_key(sympy.Basic.compare)
@@ -30,12 +31,12 @@ def times(a: Expr, b: Expr) -> Expr:
     if b is sympy.S.One:
         return a
     if b.is_Symbol and b.is_commutative:
-        factors = _factors_beside(a, b)
+        product = _inserted(a, b)
     elif a.is_Symbol and a.is_commutative:
-        factors = _factors_beside(b, a)
+        product = _inserted(b, a)
     else:
-        factors = None
-    return sympy.Mul(a, b) if factors is None else sympy.Mul._from_args(factors)
+        product = None
+    return sympy.Mul(a, b) if product is None else product
 
 
 def total(terms: Sequence[Expr]) -> Expr:
@@ -43,23 +44,67 @@ def total(terms: Sequence[Expr]) -> Expr:
     return terms[0] if len(terms) == 1 else sympy.Add(*terms)
 
 
-def _factors_beside(expr: Expr, symbol: Expr) -> tuple[Expr, ...] | None:
-    """The arguments of ``sympy.Mul(expr, symbol)`` when ``Mul.flatten`` would only sort
-    ``symbol`` in among ``expr``'s factors: ``expr`` commutative, its factors neither
-    numbers (but a finite rational or float coefficient, which stays first) nor powers
-    of anything holding ``symbol``, nor ``symbol`` itself. None otherwise."""
+def _inserted(expr: Expr, symbol: Expr) -> Expr | None:
+    """``sympy.Mul(expr, symbol)`` as ``symbol`` sorted in among ``expr``'s factors, when
+    that is all ``Mul.flatten`` would do (:func:`_product_parts`); None otherwise."""
+    parts = _product_parts(expr)
+    if parts is None or symbol in parts[2]:
+        return None
+    coefficient, others, _ = parts
+    at = 0  # a product has few factors: a scan, fewer calls than a bisection's key objects
+    while at < len(others) and _compare(symbol, others[at]) > 0:
+        at += 1
+    return sympy.Mul._from_args((*coefficient, *others[:at], symbol, *others[at:]), is_commutative=True)
+
+
+def _compare(a: Expr, b: Expr) -> int:
+    """``a.compare(b)`` without its general walk where the answer is known: objects of
+    classes of different names are in the order of their classes (looked up once per pair);
+    for two objects of one class ``Basic.compare`` compares the lengths of their hashable
+    contents, then the contents item by item, which for two Symbols (a name, then
+    assumptions as pairs) is Python's order of the two tuples."""
+    first, second = type(a), type(b)
+    if first is Symbol and second is Symbol:
+        left, right = a._hashable_content(), b._hashable_content()
+        left, right = (len(left), left), (len(right), right)
+        return (left > right) - (left < right)
+    if first.__name__ != second.__name__:
+        return _class_order(first, second)
+    return a.compare(b)
+
+
+#: The order of two classes of different names, the first thing ``Basic.compare`` decides.
+_class_order = lru_cache(maxsize=1024)(_cmp_name)
+
+
+@lru_cache(maxsize=4096)
+def _product_parts(expr: Expr) -> tuple[tuple[Expr, ...], tuple[Expr, ...], frozenset] | None:
+    """``expr`` as a product: its coefficient (a finite rational or float, first, or none),
+    its other factors in canonical order, and the symbols a plain symbol multiplied in
+    must not be (a factor itself, or inside a power's or exponential's base or exponent,
+    where ``Mul.flatten`` would combine them). None when ``expr`` is not commutative, is a
+    product that flattening its own factors again would change (one built unevaluated), has
+    another number or numeric factor (whose combining this does not follow), or an order
+    term. Then ``Mul.flatten`` of its factors and the symbol gives back each factor and
+    only sorts the symbol in. Cached: one closed form is multiplied by every input of its layer."""
     if not expr.is_commutative:
         return None
     if expr.is_Mul:
         args = expr.args
+        if sympy.Mul(*args) != expr:  # built unevaluated: flattening its factors again changes them
+            return None
         coefficient = args[:1] if args[0].is_Number else ()
         if coefficient and not (coefficient[0].is_finite and (coefficient[0].is_Rational or coefficient[0].is_Float)):
             return None
         others = args[len(coefficient):]
     else:
         coefficient, others = (), (expr,)
+    blocked = set()
     for factor in others:
-        if factor == symbol or factor.is_number or factor.is_Order or (factor.is_Pow or isinstance(factor, sympy.exp)) and (
-                symbol in factor.free_symbols):
+        if factor.is_number or factor.is_Order:
             return None
-    return (*coefficient, *sorted((*others, symbol), key=CANONICAL))
+        if factor.is_Symbol:
+            blocked.add(factor)
+        elif factor.is_Pow or isinstance(factor, sympy.exp):
+            blocked |= factor.free_symbols
+    return coefficient, others, frozenset(blocked)

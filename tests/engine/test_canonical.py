@@ -57,6 +57,14 @@ def test_a_symbol_times_itself_or_its_power_is_left_to_sympy():
     assert times(sympy.Integer(3), x) == 3 * x and times(sympy.S.Zero, x) == 0
 
 
+def test_a_product_built_unevaluated_is_flattened_as_sympy_flattens_it():
+    for unevaluated in (sympy.Mul(x, x, evaluate=False), sympy.Mul(y, 2, x, evaluate=False),
+                        sympy.Mul(z**2, z, evaluate=False), sympy.factor_terms(2 * x - 2 * y)):
+        for symbol in (x, w):
+            assert identical(times(unevaluated, symbol), sympy.Mul(unevaluated, symbol))
+            assert identical(times(symbol, unevaluated), sympy.Mul(symbol, unevaluated))
+
+
 def test_a_sum_of_one_term_is_the_term_and_of_none_is_zero():
     assert total([x * y]) is not None and identical(total([x * y]), x * y)
     assert total([]) == 0
@@ -75,3 +83,14 @@ def test_every_form_of_a_random_network_is_the_general_construction(network):
     for gradient in derivation:
         assert identical(gradient.delta_form, sympy.Add(*[sympy.Mul(t.adjoint, t.local) for t in gradient.terms]))
         assert identical(gradient.closed_form, sympy.Add(*[sympy.Mul(t.adjoint_closed, t.local) for t in gradient.terms]))
+
+
+def test_the_order_of_two_symbols_or_classes_is_basic_compare():
+    from symprop.engine.canonical import _compare
+
+    named = [Symbol("a"), Symbol("a", real=True), Symbol("a", positive=True), Symbol("b"), Symbol("a_1", real=True),
+             Symbol("a1", real=True), Symbol("A", real=True), sympy.Dummy("a"), x + y, x * y, x**2, sympy.Integer(3),
+             sympy.exp(x), functions.ACTIVATIONS["sigmoid"](x)]
+    for left in named:
+        for right in named:
+            assert _compare(left, right) == left.compare(right), (left, right)
