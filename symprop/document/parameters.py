@@ -67,6 +67,14 @@ class ParameterSections:
 
     def __init__(self, formulas: Formulas):
         self.f = formulas
+        #: Blocks that read the same for every parameter below one node (a factor an earlier
+        #: parameter derived, a branch shown again), built once: 784 weights share them.
+        self._repeated: dict = {}
+
+    def _once(self, key, build):
+        if key not in self._repeated:
+            self._repeated[key] = build()
+        return self._repeated[key]
 
     @cached_property
     def groups(self) -> list[tuple[str, list]]:
@@ -153,7 +161,8 @@ class ParameterSections:
         f = self.f
         derivative = f.local(of, wrt)
         if self.plan.factor_owner[(of, wrt)] != p:
-            return chain_rows([f.partial(of, wrt), f.tex(derivative), f.num(f.local_value(of, wrt))])
+            return self._once(("factor", of, wrt), lambda: tuple(chain_rows(
+                [f.partial(of, wrt), f.tex(derivative), f.num(f.local_value(of, wrt))])))
         defined = f.graph.definition[of]
         return chain_rows([
             f.partial(of, wrt), f.tex(prime(defined)) if is_activation_of(defined, wrt) else None, f.tex(derivative),
@@ -162,8 +171,12 @@ class ParameterSections:
 
     def branch(self, node, p) -> list:
         """``dE/dnode`` as a sum over the nodes it feeds, and each term's upstream gradient."""
+        if self.plan.branch_owner[node] != p:
+            return self._once(("branch", node), lambda: tuple(self._branch(node, p, first=False)))
+        return self._branch(node, p, first=True)
+
+    def _branch(self, node, p, first: bool) -> list:
         f = self.f
-        first = self.plan.branch_owner[node] == p
         named = f.sum_over_consumers(node, f.adjoint_or_one)
         rows = chain_rows([
             f.partial(f.output, node), *([f.tex(f.leibniz_sum(node))] if first else []), f.tex(named),

@@ -39,6 +39,8 @@ def split_after_row_breaks(line: str) -> list[str]:
     r"""``line`` cut after each row break ``\\`` that something follows. A run of
     backslashes is read in pairs from its start: in ``\\\frac`` the first two break
     the row and the third begins ``\frac``, which stays whole on the next line."""
+    if not _may_break_inside(line):
+        return [line]
     pieces, start = [], 0
     for run in _BACKSLASHES.finditer(line):
         cut = run.start() + 2 * (len(run.group()) // 2)
@@ -47,6 +49,14 @@ def split_after_row_breaks(line: str) -> list[str]:
             start = cut
     return [*pieces, line[start:]]
 
+
+def _may_break_inside(line: str) -> bool:
+    r"""Whether ``line`` has a run of two or more backslashes before its end: most lines have
+    none but the row break ``\\`` they end with, which nothing follows (a quick test in C
+    instead of a loop over every command's backslash)."""
+    body = line.rstrip()
+    head = body[:-2] if body.endswith("\\\\") else body
+    return "\\\\" in head or head.endswith("\\")
 
 
 #: Rows wider than this (see :func:`visible_width`) continue on rows of their own.
@@ -100,9 +110,6 @@ def widths_at(tex: str, positions) -> dict[int, int]:
     return widths
 
 
-_TOKEN = re.compile(r"\\left|\\right|[{}]| [+-] ")
-
-
 def break_long_row(row: str, limit: int = None) -> list[str]:
     r"""A row longer than ``limit`` characters split before top-level ``+``/``-`` signs
     (outside any braces) into rows of at most about ``limit``; a break inside
@@ -143,18 +150,19 @@ def break_long_row(row: str, limit: int = None) -> list[str]:
 
 
 def _top_level_breaks(row: str) -> list[tuple[int, int]]:
-    """``(position, open \\left count)`` of every `` + `` / `` - `` outside braces."""
-    breaks, braces, lefts = [], 0, 0
-    for match in _TOKEN.finditer(row):
-        token = match.group()
-        if token == "{":
-            braces += 1
-        elif token == "}":
-            braces -= 1
-        elif token == "\\left":
-            lefts += 1
-        elif token == "\\right":
-            lefts -= 1
-        elif braces == 0:
-            breaks.append((match.start(), lefts))
+    """``(position, open \\left count)`` of every `` + `` / `` - `` outside braces: the
+    braces and ``\\left``/``\\right`` between two signs counted by ``str.count`` (none of
+    them can contain a sign or straddle one), not token by token."""
+    breaks, braces, lefts, last = [], 0, 0, 0
+    for match in _SIGN.finditer(row):
+        position = match.start()
+        between = row[last:position]
+        braces += between.count("{") - between.count("}")
+        lefts += between.count("\\left") - between.count("\\right")
+        if braces == 0:
+            breaks.append((position, lefts))
+        last = position
     return breaks
+
+
+_SIGN = re.compile(r" [+-] ")
