@@ -182,26 +182,38 @@ def _differentiator(graph: Graph, backend: str):
         raise ValueError(f"unknown backend {backend!r}: expected auto, sympy or symengine")
     if backend == "sympy":
         return _diff_each
-    try:
-        import symengine
-    except ImportError:
-        if backend == "symengine":
-            raise
-        return _diff_each
-    by_name = {s.name: s for s in (*graph.inputs, *graph.parameters, *graph.nodes)}
-    # "auto" reads a dense layer's sums off directly (faster than either library); an explicit
-    # "symengine" differentiates them in SymEngine, so that the two can be compared.
+    if backend == "symengine":
+        import symengine  # noqa: F401  (asked for by name: its absence is the caller's error)
+    # "auto" reads a dense layer's sums off directly (faster than either library) and imports
+    # SymEngine only for another wide sum; an explicit "symengine" differentiates every wide sum
+    # in SymEngine, so that the two can be compared.
     read_off = _affine_derivatives if backend == "auto" else lambda expr, symbols: None
+    by_name: dict[str, Symbol] = {}
 
     def diff_each(expr, symbols):
         # Only function-free sums (a dense layer's affine map): SymEngine differentiates
         # our activations, Heaviside, Max, Abs, sign, ... to 0 or leaves them unevaluated.
         if expr.is_Add and len(expr.args) > SYMENGINE_MIN_TERMS and not expr.has(sympy.core.function.Application):
             direct = read_off(expr, symbols)
-            return direct if direct is not None else _diff_each_symengine(symengine, expr, symbols, by_name)
+            if direct is not None:
+                return direct
+            symengine = _symengine()
+            if symengine is not None:
+                if not by_name:
+                    by_name.update({s.name: s for s in (*graph.inputs, *graph.parameters, *graph.nodes)})
+                return _diff_each_symengine(symengine, expr, symbols, by_name)
         return _diff_each(expr, symbols)
 
     return diff_each
+
+
+def _symengine():
+    """The symengine module, or None when it is not installed."""
+    try:
+        import symengine
+    except ImportError:
+        return None
+    return symengine
 
 
 def _diff_each_symengine(symengine, expr: Expr, symbols, by_name) -> dict[Symbol, Expr]:
