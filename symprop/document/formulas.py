@@ -257,7 +257,16 @@ class Formulas:
         than ``at_least`` numbers, or without an example)."""
         if self.example is None or len(values) < at_least:
             return None
-        return r" \cdot ".join(number_names(dict(enumerate(values)), self.digits).values())
+        return r" \cdot ".join(map(self.factor_number, values))
+
+    def factor_number(self, value) -> str:
+        """``value`` as :func:`number_names` writes a factor (a negative one in parentheses),
+        printed once per document (a layer's inputs and a unit's adjoint recur in every product)."""
+        key = ("factor", type(value), value)
+        text = self._numbers.get(key)
+        if text is None:
+            text = self._numbers[key] = number_names({0: value}, self.digits)[0]
+        return text
 
     def sum_of_products(self, products) -> str | None:
         r"""``a_1 \cdot b_1 + a_2 \cdot b_2 + ...`` from lists of numbers."""

@@ -18,7 +18,6 @@ from symprop.document.formulas import Formulas, is_activation_of, tree_size
 from symprop.document.matrix_parameters import matrix_parameter_blocks
 from symprop.document.model import Heading, Math, Prose, equation, heading, paragraph, section
 from symprop.printing.latex import ordered_product, partial, prime
-from symprop.printing.numbers import number_names
 from symprop.printing.rows import chain_rows
 
 
@@ -259,7 +258,7 @@ class ParameterSections:
         step = rf"{f.tex(p)} - \eta {f.partial(f.output, p)}"
         numbers = value = None
         if example is not None:
-            eta, grad = number_names({0: example.learning_rate, 1: example.gradients[p]}, f.digits).values()
+            eta, grad = f.factor_number(example.learning_rate), f.factor_number(example.gradients[p])
             numbers = rf"{f.num(example.values[p])} - {eta} \cdot {grad}"
             value = f.num(example.updated[p])
         key = "descent" if example is not None else "descent_symbolic"

@@ -123,11 +123,11 @@ def break_long_row(row: str, limit: int = None) -> list[str]:
     if len(row) <= limit:  # no wider than its characters: most rows, measured for free
         return [row]
     end = len(row)
-    if visible_width(row) <= limit:
-        return [row]
     breaks = _top_level_breaks(row)
     # a break stands at the space before its sign: both sides of that space are token boundaries
     widths = widths_at(row, [0, end, *(b for b, _ in breaks), *(b + 1 for b, _ in breaks)])
+    if widths[end] <= limit:  # widths[end] is visible_width(row), measured in the same pass
+        return [row]
     rows, start, open_lefts, first = [], 0, 0, 0
     while widths[end] - widths[start] > limit:
         while first < len(breaks) and breaks[first][0] <= start:
