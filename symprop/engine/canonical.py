@@ -12,16 +12,12 @@ the pair is of that kind and calls ``sympy.Mul`` otherwise, so its result is alw
 """
 from __future__ import annotations
 
-from functools import cmp_to_key, lru_cache
+from functools import lru_cache
 from collections.abc import Sequence
 
 import sympy
 from sympy import Expr, Symbol
 from sympy.core.basic import _cmp_name
-
-#: SymPy's own order of a product's commutative factors (``Mul.flatten`` sorts by it).
-CANONICAL = cmp_to_key(sympy.Basic.compare)
-
 
 def times(a: Expr, b: Expr) -> Expr:
     """``sympy.Mul(a, b)``; built directly when one of the two is a plain commutative
