@@ -34,6 +34,10 @@ class Formulas:
         self.digits = options.digits
         self._printers: dict = {}
         self._ordered_adjoints: dict = {}
+        #: Printed texts by what they print: a per-parameter document prints the same
+        #: partials, sums and numbers for every parameter of a unit (784 weights share them).
+        self._texts: dict = {}
+        self._numbers: dict = {}
         #: Printed sizes of sub-expressions, shared by every closed form of the document: the
         #: closed forms of a deep network share most of their DAG, counted once this way.
         self.tree_sizes: dict = {}
@@ -215,7 +219,11 @@ class Formulas:
         return self._printers[key]
 
     def tex(self, expr, order=None) -> str:
-        return self.printer(False, order).doprint(expr)
+        key = (expr, order)
+        text = self._texts.get(key)
+        if text is None:
+            text = self._texts[key] = self.printer(False, order).doprint(expr)
+        return text
 
     def sub(self, expr, order=None) -> str | None:
         """``expr`` with the numbers plugged in (None without an example, or when
@@ -225,21 +233,40 @@ class Formulas:
         return self.printer(True, order).doprint(expr)
 
     def num(self, value) -> str | None:
-        return None if value is None else latex_number(value, self.digits)
+        if value is None:
+            return None
+        key = (type(value), value)  # 1 and 1.0 are equal keys but print differently
+        text = self._numbers.get(key)
+        if text is None:
+            text = self._numbers[key] = latex_number(value, self.digits)
+        return text
 
     def cell(self, value, digits: int | None = None) -> Math:
         r"""A number for a table cell, set as math: a true minus sign, ``1.5 \times 10^{-11}``."""
         return Math(latex_number(value, self.digits if digits is None else digits))
 
     def partial(self, of, wrt) -> str:
-        return self.tex(partial(of, wrt))
+        key = ("partial", of, wrt)
+        text = self._texts.get(key)
+        if text is None:
+            text = self._texts[key] = self.tex(partial(of, wrt))
+        return text
 
     def product_of_numbers(self, values, at_least: int = 2) -> str | None:
         r"""``a \cdot b \cdot c`` with negative numbers in parentheses (None for fewer
         than ``at_least`` numbers, or without an example)."""
         if self.example is None or len(values) < at_least:
             return None
-        return r" \cdot ".join(number_names(dict(enumerate(values)), self.digits).values())
+        return r" \cdot ".join(map(self.factor_number, values))
+
+    def factor_number(self, value) -> str:
+        """``value`` as :func:`number_names` writes a factor (a negative one in parentheses),
+        printed once per document (a layer's inputs and a unit's adjoint recur in every product)."""
+        key = ("factor", type(value), value)
+        text = self._numbers.get(key)
+        if text is None:
+            text = self._numbers[key] = number_names({0: value}, self.digits)[0]
+        return text
 
     def sum_of_products(self, products) -> str | None:
         r"""``a_1 \cdot b_1 + a_2 \cdot b_2 + ...`` from lists of numbers."""

@@ -20,7 +20,6 @@ from symprop.document.formulas import Formulas, is_activation_of, tree_size
 from symprop.document.matrix_parameters import matrix_parameter_blocks
 from symprop.document.model import Heading, Math, Prose, equation, heading, paragraph, section
 from symprop.printing.latex import ordered_product, partial, prime, updated
-from symprop.printing.numbers import number_names
 from symprop.printing.rows import chain_rows
 
 
@@ -69,6 +68,14 @@ class ParameterSections:
 
     def __init__(self, formulas: Formulas):
         self.f = formulas
+        #: Blocks that read the same for every parameter below one node (a factor an earlier
+        #: parameter derived, a branch shown again), built once: 784 weights share them.
+        self._repeated: dict = {}
+
+    def _once(self, key, build):
+        if key not in self._repeated:
+            self._repeated[key] = build()
+        return self._repeated[key]
 
     @cached_property
     def groups(self) -> list[tuple[str, list]]:
@@ -155,7 +162,8 @@ class ParameterSections:
         f = self.f
         derivative = f.local(of, wrt)
         if self.plan.factor_owner[(of, wrt)] != p:
-            return chain_rows([f.partial(of, wrt), f.tex(derivative), f.num(f.local_value(of, wrt))])
+            return self._once(("factor", of, wrt), lambda: tuple(chain_rows(
+                [f.partial(of, wrt), f.tex(derivative), f.num(f.local_value(of, wrt))])))
         defined = f.graph.definition[of]
         rule = rule_step(f, defined, wrt) if f.options.rules else None
         return chain_rows([
@@ -165,8 +173,12 @@ class ParameterSections:
 
     def branch(self, node, p) -> list:
         """``dE/dnode`` as a sum over the nodes it feeds, and each term's upstream gradient."""
+        if self.plan.branch_owner[node] != p:
+            return self._once(("branch", node), lambda: tuple(self._branch(node, p, first=False)))
+        return self._branch(node, p, first=True)
+
+    def _branch(self, node, p, first: bool) -> list:
         f = self.f
-        first = self.plan.branch_owner[node] == p
         named = f.sum_over_consumers(node, f.adjoint_or_one)
         rows = chain_rows([
             f.partial(f.output, node), *([f.tex(f.leibniz_sum(node))] if first else []), f.tex(named),
@@ -249,7 +261,7 @@ class ParameterSections:
         step = rf"{f.tex(p)} - \eta {f.partial(f.output, p)}"
         numbers = value = None
         if example is not None:
-            eta, grad = number_names({0: example.learning_rate, 1: example.gradients[p]}, f.digits).values()
+            eta, grad = f.factor_number(example.learning_rate), f.factor_number(example.gradients[p])
             numbers = rf"{f.num(example.values[p])} - {eta} \cdot {grad}"
             value = f.num(example.updated[p])
         key = "descent" if example is not None else "descent_symbolic"

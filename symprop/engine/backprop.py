@@ -26,6 +26,8 @@ from collections.abc import Iterable, Mapping
 import sympy
 from sympy import Expr, Symbol
 
+from symprop.engine.canonical import times, total
+from symprop.engine.collection import in_bulk
 from symprop.engine.records import Adjoint, Derivation, Factor, Gradient, Path, Term, UnknownNameError
 from symprop.engine.matrix_gradients import matrix_gradients
 from symprop.errors import SympropError, WrongArgument
@@ -37,6 +39,7 @@ from symprop.model.stack import LayerStack
 DEFAULT_MAX_PATHS = 64
 
 
+@in_bulk
 def derive(
     network, *, parameters=None, inputs=None, wrt="parameters", max_paths: int = DEFAULT_MAX_PATHS,
     expand: bool = False, backend: str = "auto",
@@ -180,22 +183,38 @@ def _differentiator(graph: Graph, backend: str):
         raise ValueError(f"unknown backend {backend!r}: expected auto, sympy or symengine")
     if backend == "sympy":
         return _diff_each
-    try:
-        import symengine
-    except ImportError:
-        if backend == "symengine":
-            raise
-        return _diff_each
-    by_name = {s.name: s for s in (*graph.inputs, *graph.parameters, *graph.nodes)}
+    if backend == "symengine":
+        import symengine  # noqa: F401  (asked for by name: its absence is the caller's error)
+    # "auto" reads a dense layer's sums off directly (faster than either library) and imports
+    # SymEngine only for another wide sum; an explicit "symengine" differentiates every wide sum
+    # in SymEngine, so that the two can be compared.
+    read_off = _affine_derivatives if backend == "auto" else lambda expr, symbols: None
+    by_name: dict[str, Symbol] = {}
 
     def diff_each(expr, symbols):
         # Only function-free sums (a dense layer's affine map): SymEngine differentiates
         # our activations, Heaviside, Max, Abs, sign, ... to 0 or leaves them unevaluated.
         if expr.is_Add and len(expr.args) > SYMENGINE_MIN_TERMS and not expr.has(sympy.core.function.Application):
-            return _diff_each_symengine(symengine, expr, symbols, by_name)
+            direct = read_off(expr, symbols)
+            if direct is not None:
+                return direct
+            symengine = _symengine()
+            if symengine is not None:
+                if not by_name:
+                    by_name.update({s.name: s for s in (*graph.inputs, *graph.parameters, *graph.nodes)})
+                return _diff_each_symengine(symengine, expr, symbols, by_name)
         return _diff_each(expr, symbols)
 
     return diff_each
+
+
+def _symengine():
+    """The symengine module, or None when it is not installed."""
+    try:
+        import symengine
+    except ImportError:
+        return None
+    return symengine
 
 
 def _diff_each_symengine(symengine, expr: Expr, symbols, by_name) -> dict[Symbol, Expr]:
@@ -230,12 +249,39 @@ def _diff_each(expr: Expr, symbols: tuple[Symbol, ...]) -> dict[Symbol, Expr]:
         return {s: expr.fdiff(position[s]) for s in symbols}
     if not expr.is_Add:
         return {s: expr.diff(s) for s in symbols}
+    direct = _affine_derivatives(expr, symbols)
+    if direct is not None:
+        return direct
     wanted = set(symbols)
     parts: dict[Symbol, list[Expr]] = defaultdict(list)
     for term in expr.args:
         for s in term.free_symbols & wanted:
             parts[s].append(_term_derivative(term, s))
     return {s: sympy.Add(*parts[s]) for s in symbols}
+
+
+def _affine_derivatives(expr: Expr, symbols: tuple[Symbol, ...]) -> dict[Symbol, Expr] | None:
+    """``{s: d expr/ds}`` for a sum of plain symbols and products of two plain symbols (a
+    dense layer's ``sum_k w_k a_k + b``), read off term by term: ``d(w a)/dw = a``,
+    ``db/db = 1``, a symbol in several terms the sum of their parts (as ``diff`` gives
+    them). None for any other sum."""
+    wanted = set(symbols)
+    parts: dict[Symbol, list[Expr]] = defaultdict(list)
+    for term in expr.args:
+        if term.is_Symbol and term.is_commutative:
+            if term in wanted:
+                parts[term].append(sympy.S.One)
+        elif term.is_Mul and len(term.args) == 2 and term.is_commutative:
+            a, b = term.args
+            if not (a.is_Symbol and b.is_Symbol):
+                return None
+            if a in wanted:
+                parts[a].append(b)
+            if b in wanted:
+                parts[b].append(a)
+        else:
+            return None
+    return {s: total(parts[s]) if s in parts else sympy.S.Zero for s in symbols}
 
 
 def _term_derivative(term: Expr, symbol: Symbol) -> Expr:
@@ -293,13 +339,14 @@ class ClosedForms(Mapping):
         self.graph, self.local = graph, local
 
     @cached_property
+    @in_bulk
     def forms(self) -> dict[Symbol, Expr]:
         graph, local = self.graph, self.local
         forms = {graph.output: sympy.S.One}
         for node in reversed(graph.nodes):
             if node in graph.reachable and node not in forms:
                 users = [c for c in graph.consumers[node] if c in forms]
-                forms[node] = sympy.Add(*[sympy.Mul(forms[c], local[(c, node)]) for c in users])
+                forms[node] = total([times(forms[c], local[(c, node)]) for c in users])
         return forms
 
     def __getitem__(self, node: Symbol) -> Expr:

@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterable, Mapping
 import sympy
 from sympy import Expr, Symbol
 
+from symprop.engine.canonical import times, total
 from symprop.errors import SympropError
 from symprop.model.graph import Graph
 from symprop.printing.latex import latex, partial
@@ -129,13 +130,13 @@ class Gradient:
     def delta_form(self) -> Expr:
         if self.symbol == self.output:
             return sympy.S.One
-        return sympy.Add(*[sympy.Mul(t.adjoint, t.local) for t in self.terms])
+        return total([times(t.adjoint, t.local) for t in self.terms])
 
     @cached_property
     def closed_form(self) -> Expr:
         if self.symbol == self.output:
             return sympy.S.One
-        return sympy.Add(*[sympy.Mul(t.adjoint_closed, t.local) for t in self.terms])
+        return total([times(t.adjoint_closed, t.local) for t in self.terms])
 
     @cached_property
     def paths(self) -> tuple[Path, ...]:

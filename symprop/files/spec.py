@@ -42,7 +42,7 @@ from symprop.model import nn
 from symprop.model.graph import Graph
 from symprop.model.notation import PRESETS
 from symprop.files.spec_file import SpecError, SpecFile, read_text, refuse_unknown_keys, unknown_key_message
-from symprop.files.spec_layers import array_value_keys
+from symprop.files.spec_layers import array_value_keys, stack_xavier
 from symprop.files.spec_structure import build_network, structure
 from symprop.model.stack import LayerStack
 from symprop.files.toml_text import MISSING, describe
@@ -319,14 +319,7 @@ def draw_parameters(init: Mapping[str, Any], parameters, network: nn.Network | N
 def _xavier(rng: np.random.Generator, parameter: Symbol, network: nn.Network | LayerStack) -> float:
     """Fan-in and fan-out as PyTorch counts them: a kernel ``(F, C, kh, kw)`` has ``C kh kw`` and ``F kh kw``."""
     if isinstance(network, LayerStack):
-        if parameter not in set(network.weights):
-            return 0.0
-        shape = network.layer_of(parameter).parameters[network.array_of(parameter)].shape
-        if len(shape) < 2:  # a normalisation's scale gamma: 1 at the start, as PyTorch starts it
-            return 1.0
-        field = math.prod(shape[2:])
-        limit = math.sqrt(6 / (shape[1] * field + shape[0] * field))
-        return rng.uniform(-limit, limit)
+        return stack_xavier(rng, parameter, network)
     layer = network.layer_of(parameter)
     if parameter not in layer.weight_set:
         return 0.0

@@ -18,6 +18,7 @@ made with :func:`layer_type`. Every refusal is one line naming the key.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from itertools import product
 from typing import Callable
@@ -269,3 +270,16 @@ def _shape_mismatch(value, shape: tuple[int, ...], at: tuple[int, ...]) -> str |
         if wrong is not None:
             return wrong
     return None
+
+
+def stack_xavier(rng: numpy.random.Generator, parameter, network: LayerStack) -> float:
+    """A stack parameter's Xavier start, fan-in and fan-out as PyTorch counts them: a kernel
+    ``(F, C, kh, kw)`` has ``C kh kw`` and ``F kh kw``; biases start at 0."""
+    if parameter not in set(network.weights):
+        return 0.0
+    shape = network.layer_of(parameter).parameters[network.array_of(parameter)].shape
+    if len(shape) < 2:  # a normalisation's scale gamma: 1 at the start, as PyTorch starts it
+        return 1.0
+    field = math.prod(shape[2:])
+    limit = math.sqrt(6 / (shape[1] * field + shape[0] * field))
+    return rng.uniform(-limit, limit)

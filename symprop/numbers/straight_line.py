@@ -14,6 +14,7 @@ from __future__ import annotations
 import builtins
 import keyword
 import re
+import weakref
 from typing import Callable, Iterable, Mapping, Sequence
 
 import sympy
@@ -40,8 +41,7 @@ def stable_form(expr: Expr, graph: Graph, *, complements: bool = True) -> Expr:
     ``complements=False`` keeps ``1 - a`` as written (for readable code: in float64
     ``sigma(-1000)`` underflows to 0 all the same; it helps arbitrary precision).
     """
-    sigmoids = {node: d.args[0] for node, d in graph.definition.items() if isinstance(d, functions.sigmoid)}
-    softmaxes = {node: d for node, d in graph.definition.items() if isinstance(d, functions.softmax)}
+    sigmoids, softmaxes = _logits(graph)
     if not sigmoids and not softmaxes:
         return expr
 
@@ -72,6 +72,24 @@ def stable_form(expr: Expr, graph: Graph, *, complements: bool = True) -> Expr:
 
     expr = expr.replace(lambda e: isinstance(e, sympy.log), stable_log)
     return expr.replace(lambda e: e.is_Add, stable_complement) if complements else expr
+
+
+#: graph id -> its sigmoid nodes' logits and softmax nodes' definitions, dropped with the graph.
+_LOGITS: dict[int, tuple[dict, dict]] = {}
+
+
+def _logits(graph: Graph) -> tuple[dict, dict]:
+    """``(sigmoid node -> its logit, softmax node -> its definition)``, read once per graph:
+    :func:`stable_form` is asked for every local derivative of a network, and reading the
+    whole graph each time made a deep network's plan quadratic in its depth."""
+    key = id(graph)
+    if key not in _LOGITS:
+        weakref.finalize(graph, _LOGITS.pop, key, None)
+        _LOGITS[key] = (
+            {node: d.args[0] for node, d in graph.definition.items() if isinstance(d, functions.sigmoid)},
+            {node: d for node, d in graph.definition.items() if isinstance(d, functions.softmax)},
+        )
+    return _LOGITS[key]
 
 
 # --- straight-line code from a sequence of assignments ---
@@ -109,24 +127,26 @@ def straight_line_source(
     """``def name(arguments): target = expr ...; return results``, each expression
     printed by ``printer`` with every symbol renamed by ``identifiers``."""
     rename = {s: Symbol(identifiers[s]) for s in identifiers}
+    renamed = _renamed([e for _, e in assignments] + ([] if returns is not None else list(results)), rename)
     lines = [f"def {name}({', '.join(identifiers[a] for a in arguments)}):"]
     if docstring:
         lines.append(f'    """{docstring}"""')
-    for target, expr in assignments:
-        lines.append(f"    {identifiers[target]} = {printer.doprint(_renamed(expr, rename))}")
+    for (target, _), expr in zip(assignments, renamed):
+        lines.append(f"    {identifiers[target]} = {printer.doprint(expr)}")
     if returns is None:
-        printed = [printer.doprint(_renamed(r, rename)) for r in results]
+        printed = [printer.doprint(r) for r in renamed[len(assignments):]]
         returns = f"({', '.join(printed)},)" if printed else "()"
     lines.append(f"    return {returns}")
     return "\n".join(lines) + "\n"
 
 
-def _renamed(expr, rename: Mapping[Symbol, Symbol]) -> Expr:
-    """``expr`` with its symbols renamed, not evaluated again: the expressions are already
+def _renamed(exprs: Sequence, rename: Mapping[Symbol, Symbol]) -> list[Expr]:
+    """``exprs`` with their symbols renamed, not evaluated again: the expressions are already
     evaluated, and SymPy re-evaluating nested functions of the new plain symbols asks their
-    assumptions at every level (``tanh(tanh(...))``: three times the time per level)."""
+    assumptions at every level (``tanh(tanh(...))``: three times the time per level). All in
+    one switch of SymPy's ``evaluate``, which clears SymPy's whole cache each time it is set."""
     with sympy.evaluate(False):
-        return sympy.sympify(expr).xreplace(rename)
+        return [sympy.sympify(expr).xreplace(rename) for expr in exprs]
 
 
 def straight_line_function(

@@ -213,14 +213,19 @@ def _layer_plan(derivation, layer, position, is_last: bool) -> LayerPlan:
     graph, local = derivation.graph, derivation.local
     data = frozenset(graph.inputs)
     sources = [(a, a in data) for a in layer.inputs]
+    consumers = graph.consumers
     for row, bias, net in zip(layer.weights, layer.biases, layer.nets):
         expected = {*row, *(a for a, given in sources if not given), *(() if bias is None else (bias,))}
         _require(set(graph.parents[net]) == expected)
         _require(not any(term.is_Number for term in sympy.Add.make_args(graph.definition[net])))
         for w, (a, given) in zip(row, sources):
-            _require(local[(net, w)] is a or local[(net, w)] == a)
-            _require(given or local[(net, a)] is w or local[(net, a)] == w)
-            _require(len(graph.consumers[w]) == 1 and graph.consumers[w][0] is net)
+            by_weight = local[(net, w)]
+            _require(by_weight is a or by_weight == a)
+            if not given:
+                by_input = local[(net, a)]
+                _require(by_input is w or by_input == w)
+            users = consumers[w]
+            _require(len(users) == 1 and users[0] is net)
         if bias is not None:
             _require(local[(net, bias)] == 1)
         _require(set(graph.consumers[net]) <= {*layer.outs, *((graph.output,) if is_last else ())})
@@ -257,10 +262,13 @@ def _check_terms(derivation, symbol, terms) -> None:
     graph, local, adjoints = derivation.graph, derivation.local, derivation.adjoints
     consumers = tuple(c for c in graph.consumers[symbol] if c in adjoints)
     _require(tuple(t.consumer for t in terms) == consumers)
+    output = graph.output
     for term in terms:
-        expected = 1 if term.consumer == graph.output else adjoints[term.consumer].symbol
-        derivative = local[(term.consumer, symbol)]
-        _require((term.local is derivative or term.local == derivative) and term.adjoint == expected)
+        consumer = term.consumer
+        expected = 1 if consumer == output else adjoints[consumer].symbol
+        derivative = local[(consumer, symbol)]
+        _require((term.local is derivative or term.local == derivative)
+                 and (term.adjoint is expected or term.adjoint == expected))
 
 
 def _check_adjoints(derivation) -> None:

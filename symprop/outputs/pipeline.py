@@ -119,17 +119,19 @@ def solve(problem, *, steps: int | None = None, precision="float",
     gradients, update, ``steps`` training steps, gradient check); ``on_step`` is told
     ``"derive"``, ``"numbers"`` and ``"check"`` as each phase ends."""
     from symprop.engine.backprop import derive
+    from symprop.engine.collection import bulk
     from symprop.numbers.worked_example import worked_example
 
     if steps is not None:
         problem = replace(problem, steps=steps)
-    derivation = derive(problem.network or problem.graph, wrt="all" if problem.input_gradients else "parameters")
-    on_step("derive")
-    example = worked_example(
-        derivation, problem.values, learning_rate=problem.learning_rate, update=problem.update,
-        steps=problem.steps, examples=list(problem.examples), reduction=problem.reduction, precision=precision,
-        on_phase=on_step,
-    )
+    with bulk():
+        derivation = derive(problem.network or problem.graph, wrt="all" if problem.input_gradients else "parameters")
+        on_step("derive")
+        example = worked_example(
+            derivation, problem.values, learning_rate=problem.learning_rate, update=problem.update,
+            steps=problem.steps, examples=list(problem.examples), reduction=problem.reduction, precision=precision,
+            on_phase=on_step,
+        )
     return Solution(problem, derivation, example)
 
 
@@ -185,6 +187,15 @@ def render_documents(
     The kramdown and dollar Markdown show the picture as an SVG image: with ``picture_files``
     a file of its own (suffix ``.svg``, named as the Markdown is), which the Markdown refers
     to; without, inside the Markdown as a ``data:`` URL (a document written to standard output)."""
+    from symprop.engine.collection import bulk
+
+    with bulk():
+        return _rendered(solution, formats, stem=stem, fragment=fragment, template_dir=template_dir, on_step=on_step,
+                         picture_files=picture_files, **settings)
+
+
+def _rendered(solution, formats, *, stem, fragment, template_dir, on_step, picture_files,
+              **settings) -> dict[str, str | bytes]:
     from symprop.document.formulas import chosen_parameters
     from symprop.outputs import render
 
@@ -355,10 +366,22 @@ def finite_json(value):
     if isinstance(value, float) and not math.isfinite(value):
         return NON_FINITE.get(value, "NaN")
     if isinstance(value, dict):
+        if _finite_leaves(value.values()):  # a table of numbers (thousands of them): copied without a call each
+            return dict(value)
         return {key: finite_json(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
+        if _finite_leaves(value):
+            return list(value)
         return [finite_json(item) for item in value]
     return value
+
+
+def _finite_leaves(items) -> bool:
+    """Whether every item is a string, a whole number, a bool, None or a finite float (nothing to rewrite)."""
+    return all(type(item) in _LEAVES and (type(item) is not float or math.isfinite(item)) for item in items)
+
+
+_LEAVES = frozenset({str, int, bool, float, type(None)})
 
 
 def _float(value) -> float:

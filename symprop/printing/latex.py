@@ -28,6 +28,7 @@ Every string that leaves :func:`latex` is safe inside Markdown math: no ``*``,
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Iterable, Mapping, Sequence
 
@@ -367,10 +368,15 @@ _MARKDOWN_UNSAFE = (
     (re.compile(r"\*"), r"\\ast "),
 )
 
+#: What each of those patterns needs to find at all.
+_MARKDOWN_TRIGGERS = ("\\{", "\\}", "|", "*")
+
 
 def markdown_safe(tex: str) -> str:
     r"""``tex`` with the characters Markdown renderers eat inside math replaced by
     equivalent commands: ``*`` -> ``\ast``, ``\{`` -> ``\lbrace``, ``|`` -> ``\vert``."""
+    if not any(unsafe in tex for unsafe in _MARKDOWN_TRIGGERS):  # most texts: four scans in C, no rewriting
+        return tex
     for pattern, replacement in _MARKDOWN_UNSAFE:
         tex = pattern.sub(replacement, tex)
     return tex
@@ -386,6 +392,7 @@ def latex(expr, graph=None, **settings) -> str:
     return SympropLatexPrinter({"graph": graph, **settings}).doprint(expr)
 
 
+@functools.lru_cache(maxsize=65536)  # documents ask for the same fractions again and again
 def partial(of: Symbol, wrt: Symbol) -> Derivative:
     """The unevaluated ``d of / d wrt``, which prints as a partial fraction."""
     return Derivative(of, wrt, evaluate=False)

@@ -59,6 +59,8 @@ def split_after_row_breaks(line: str) -> list[str]:
     r"""``line`` cut after each row break ``\\`` that something follows. A run of
     backslashes is read in pairs from its start: in ``\\\frac`` the first two break
     the row and the third begins ``\frac``, which stays whole on the next line."""
+    if not _may_break_inside(line):
+        return [line]
     pieces, start = [], 0
     for run in _BACKSLASHES.finditer(line):
         cut = run.start() + 2 * (len(run.group()) // 2)
@@ -67,6 +69,14 @@ def split_after_row_breaks(line: str) -> list[str]:
             start = cut
     return [*pieces, line[start:]]
 
+
+def _may_break_inside(line: str) -> bool:
+    r"""Whether ``line`` has a run of two or more backslashes before its end: most lines have
+    none but the row break ``\\`` they end with, which nothing follows (a quick test in C
+    instead of a loop over every command's backslash)."""
+    body = line.rstrip()
+    head = body[:-2] if body.endswith("\\\\") else body
+    return "\\\\" in head or head.endswith("\\")
 
 
 #: Rows wider than this (see :func:`visible_width`) continue on rows of their own.
@@ -120,9 +130,6 @@ def widths_at(tex: str, positions) -> dict[int, int]:
     return widths
 
 
-_TOKEN = re.compile(r"\\left|\\right|[{}]| [+-] ")
-
-
 def break_long_row(row: str, limit: int = None) -> list[str]:
     r"""A row longer than ``limit`` characters split before top-level ``+``/``-`` signs
     (outside any braces) into rows of at most about ``limit``; a break inside
@@ -136,12 +143,12 @@ def break_long_row(row: str, limit: int = None) -> list[str]:
     if len(row) <= limit:  # no wider than its characters: most rows, measured for free
         return [row]
     end = len(row)
-    if visible_width(row) <= limit:
-        return [row]
     breaks = _top_level_breaks(row)
     ranks = nesting_ranks(row, breaks)
     # a break stands at the space before its sign: both sides of that space are token boundaries
     widths = widths_at(row, [0, end, *(b for b, _ in breaks), *(b + 1 for b, _ in breaks)])
+    if widths[end] <= limit:  # widths[end] is visible_width(row), measured in the same pass
+        return [row]
     rows, start, open_lefts, first = [], 0, 0, 0
     while widths[end] - widths[start] > limit:
         while first < len(breaks) and breaks[first][0] <= start:
@@ -193,20 +200,18 @@ def nesting_ranks(row: str, breaks) -> dict[int, int]:
 
 
 def _top_level_breaks(row: str) -> list[tuple[int, int]]:
-    """``(position, open \\left count)`` of every `` + `` / `` - `` outside braces."""
-    breaks, braces, lefts = [], 0, 0
-    for match in _TOKEN.finditer(row):
-        token = match.group()
-        if token == "{":
-            braces += 1
-        elif token == "}":
-            braces -= 1
-        elif token == "\\left":
-            lefts += 1
-        elif token == "\\right":
-            lefts -= 1
-        elif braces == 0:
-            breaks.append((match.start(), lefts))
+    """``(position, open \\left count)`` of every `` + `` / `` - `` outside braces: the
+    braces and ``\\left``/``\\right`` between two signs counted by ``str.count`` (none of
+    them can contain a sign or straddle one), not token by token."""
+    breaks, braces, lefts, last = [], 0, 0, 0
+    for match in _SIGN.finditer(row):
+        position = match.start()
+        between = row[last:position]
+        braces += between.count("{") - between.count("}")
+        lefts += between.count("\\left") - between.count("\\right")
+        if braces == 0:
+            breaks.append((position, lefts))
+        last = position
     return breaks
 
 
@@ -274,3 +279,6 @@ def _group_end(tex: str, opening: int) -> int:
         if depth == 0:
             return i
     return -1
+
+
+_SIGN = re.compile(r" [+-] ")

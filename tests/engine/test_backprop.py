@@ -668,3 +668,19 @@ def test_a_products_derivative_read_off_is_what_sympy_diff_gives():
         term = rng.choice((1, 2, -1, Rational(1, 2))) * sympy.Mul(*factors) * rng.choice((1, sympy.exp(a), sin(w)))
         for s in (a, b, w, x):
             assert _term_derivative(term, s) == term.diff(s) and _term_derivative(term, s).args == term.diff(s).args
+
+
+@settings(max_examples=60, deadline=None)
+@given(pairs=st.lists(st.tuples(st.integers(0, 5), st.integers(-1, 5)), min_size=2, max_size=12))
+def test_an_affine_sum_is_differentiated_as_diff_differentiates_it(pairs):
+    from symprop.engine.backprop import _affine_derivatives
+
+    pool = symbols("a b c d e f")
+    expr = sympy.Add(*[pool[i] if j < 0 else pool[i] * pool[j] for i, j in pairs])
+    read_off = _affine_derivatives(expr, pool) if expr.is_Add else None
+    plain = expr.is_Add and all(t.is_Symbol or (t.is_Mul and len(t.args) == 2 and all(a.is_Symbol for a in t.args))
+                                for t in expr.args)
+    assert (read_off is not None) == plain
+    if read_off is not None:
+        for s in pool:
+            assert sympy.srepr(read_off[s]) == sympy.srepr(expr.diff(s))

@@ -415,7 +415,7 @@ def test_tikz_picture_of_the_network(showcase):
         f"\\filldraw[fill=white] ({h1['x']},{h1['y']}) circle[radius={h1['hw']}];",
         f"\\node[font=\\footnotesize] at ({h1['x']},{h1['y']}) {{$\\mathrm{{out}}_{{h1}}$}};",
         f"\\node[fill=white, inner sep=1pt, align=center] at ({w5['box']['x']},{w5['box']['y']}) "
-        "{\\textcolor{black}{$w_{5} = 0.4$}\\\\\\textcolor{red!70!black}{$0.08217$}};",
+        "{\\textcolor{black}{$w_{5} = 0.4$}\\\\[1.5pt]\\textcolor{red!70!black}{$0.08217$}};",
         f"\\draw[->, black!65] ({w5['x1']},{w5['y1']}) -- ({w5['x2']},{w5['y2']});",
     ):
         assert line + "\n" in tex, line

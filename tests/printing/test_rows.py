@@ -103,3 +103,42 @@ def test_short_chains_are_set_on_one_line_for_the_page():
     tagged = [r"a &= b", r"&= c \tag{BP1}"]
     assert chains_on_one_line(tagged) == tagged
     assert printed_width(r"\frac{abc}{de} + f") == 6 < visible_width(r"\frac{abc}{de} + f") == 8
+
+
+def _breaks_token_by_token(row):
+    """The reference for ``_top_level_breaks``: every token read in turn."""
+    breaks, braces, lefts = [], 0, 0
+    for match in re.finditer(r"\\left|\\right|[{}]| [+-] ", row):
+        token = match.group()
+        if token in "{}":
+            braces += 1 if token == "{" else -1
+        elif token in ("\\left", "\\right"):
+            lefts += 1 if token == "\\left" else -1
+        elif braces == 0:
+            breaks.append((match.start(), lefts))
+    return breaks
+
+
+def _split_backslash_by_backslash(line):
+    """The reference for ``split_after_row_breaks``: every run of backslashes read in turn."""
+    pieces, start = [], 0
+    for run in re.finditer(r"\\+", line):
+        cut = run.start() + 2 * (len(run.group()) // 2)
+        if cut > run.start() and line[cut:].strip():
+            pieces.append(line[start:cut])
+            start = cut
+    return [*pieces, line[start:]]
+
+
+def test_the_quick_paths_of_row_breaking_agree_with_reading_token_by_token():
+    import random
+
+    from symprop.printing.rows import _top_level_breaks, split_after_row_breaks
+
+    rng = random.Random(7)
+    alphabet = ["\\", "\\\\", "{", "}", " + ", " - ", "\\left(", "\\right)", "\\leftarrow", "x", " ", "+", "-", "\\frac"]
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14)))
+        assert _top_level_breaks(text) == _breaks_token_by_token(text), text
+        for line in (text, text + " \\\\", text + "\\\\\\", text + " \\\\  "):
+            assert split_after_row_breaks(line) == _split_backslash_by_backslash(line), line
