@@ -168,6 +168,7 @@ ENGLISH: Mapping[str, str] = {
     "training_plot_of_output": "The output over the steps of gradient descent.",
     # the interactive page (HTML): its controls and the lines of its stepper
     "page_hint": "Hover over or focus a weight or a bias to see its paths to the loss and its derivation; click a node for its value and adjoint.",
+    "page_hint_layers": "Each box is a layer, and each edge carries the number of values passing from one layer to the next; the derivations are in the text.",
     "page_stepper": "Step through the example",
     "page_picture": "The network picture",
     "page_reset": "Reset",
@@ -316,6 +317,7 @@ KOREAN: Mapping[str, str] = {
     "col_loss_of_output": "출력",
     "training_plot_of_output": "경사하강법 단계에 따른 출력.",
     "page_hint": "가중치나 편향에 마우스를 올리거나 포커스를 두면 손실 함수까지의 경로와 그 유도가 강조됩니다. 노드를 누르면 그 값과 역전파 기울기가 나옵니다.",
+    "page_hint_layers": "상자 하나가 계층 하나이고, 간선의 수는 한 계층에서 다음 계층으로 전달되는 값의 개수입니다. 유도 과정은 본문에 있습니다.",
     "page_stepper": "예제를 한 단계씩",
     "page_picture": "신경망 그림",
     "page_reset": "처음으로",

@@ -12,6 +12,7 @@ import pytest
 
 import symprop
 from symprop.document.i18n import ENGLISH, KOREAN
+from symprop.outputs.html import html_escape
 from symprop.files import spec
 from symprop.numbers.worked_example import worked_example
 from symprop.outputs import html, pipeline, render
@@ -155,7 +156,9 @@ def test_a_summarised_network_has_a_small_page_with_a_picture_by_layer():
     nodes = re.findall(r'<g class="node (\w+)" data-node="([^"]+)"( data-param)?', figure)
     assert nodes == [("bias", "40 inputs", ""), ("bias", "dense 8, sigmoid", ""), ("bias", "dense 4, sigmoid", ""),
                      ("loss", "L", "")]
+    assert re.findall(r'<text class="label"[^>]*>([^<]*)</text>', figure) == ["40", "8", "4"]  # the widths
     assert "data-param" not in figure and 'class="stepper"' not in page
+    assert html_escape(ENGLISH["page_hint_layers"]) in figure and ENGLISH["page_hint"] not in figure
     assert len(page.encode()) < 1_200_000
     assert page_json(page)["paths"] == {} and page_json(page)["steps"] == []
     # summarised per layer: one worked parameter of each kind of each layer stands for the rest
