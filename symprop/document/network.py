@@ -80,8 +80,10 @@ class NetworkSections:
             key = "picture_summary" if layout["summary"] else key
             picture = [paragraph(key), Figure(layout)]
         elif f.network is not None and not f.graph.arrays:  # too many units to draw one by one
-            picture = [paragraph("network_layer_picture", output=Math(f.tex(f.output))),
-                       Figure(network_layer_diagram(f.network, f.tex(f.output), f.options.lang))]
+            layers = network_layer_diagram(f.network, f.tex(f.output), f.options.lang)
+            # a row of so many layers that it must shrink past legibility says nothing: no picture
+            picture = [] if layers["summary"] else [
+                paragraph("network_layer_picture", output=Math(f.tex(f.output))), Figure(layers)]
         definitions = [
             piece for node in self.shown_nodes
             for piece in break_long_row(f.tex(node) + " &= " + f.tex(self.definition(node), order="none"))
