@@ -1,7 +1,8 @@
-"""The picture of a layer stack, or of a dense network too large to draw unit by unit: one box per layer in a row, the shape of the array between each two
-on the edge, the loss last. It stays one row of a few boxes whatever the layers' sizes (a scalar
-picture of a convolution would have thousands of nodes), and it is laid out like every other
-picture (:func:`symprop.document.diagram.laid_out`), so it fits the page and its labels do not overlap.
+"""The picture of a layer stack, or of a dense network too large to draw unit by unit: one box
+per layer in a row, the shape of the array (or the number of values) between each two on the
+edge, the loss last. It stays one row of a few boxes whatever the layers' sizes (a scalar picture
+of a convolution would have thousands of nodes), and it is laid out like every other picture
+(:func:`symprop.document.diagram.laid_out`), so it fits the page and its labels do not overlap.
 """
 from __future__ import annotations
 
