@@ -1,11 +1,13 @@
-"""The picture of a layer stack: one box per layer in a row, the shape of the array between each two
-on the edge, the loss last. It stays one row of a few boxes whatever the layers' sizes (a scalar
-picture of a convolution would have thousands of nodes), and it is laid out like every other
-picture (:func:`symprop.document.diagram.laid_out`), so it fits the page and its labels do not overlap.
+"""The picture of a layer stack, or of a dense network too large to draw unit by unit: one box
+per layer in a row, the shape of the array (or the number of values) between each two on the
+edge, the loss last. It stays one row of a few boxes whatever the layers' sizes (a scalar picture
+of a convolution would have thousands of nodes), and it is laid out like every other picture
+(:func:`symprop.document.diagram.laid_out`), so it fits the page and its labels do not overlap.
 """
 from __future__ import annotations
 
 from symprop.document.diagram import laid_out, mermaid_id
+from symprop.document.i18n import prose
 from symprop.document.picture_layout import Edge, Node, Text
 
 
@@ -32,18 +34,38 @@ def _edge(source: Node, target: Node, shape) -> Edge:
     return Edge(source.name, target.name, [Text(shape_text(shape, r"{\times}"), shape_text(shape))], {"param": None})
 
 
+def _row(first: tuple, layers: list, last: tuple, shapes) -> dict:
+    """One box per layer in a row between ``first`` and ``last`` (each ``(name, tex)``);
+    ``layers`` gives each layer's caption and the names of its symbols, ``shapes`` what each
+    edge carries (one more than the layers)."""
+    nodes = [_node(*first, 0, "bias")]
+    captions = [caption for caption, _ in layers]
+    for k, (caption, names) in enumerate(layers, 1):
+        # a node is known by its caption; two layers alike ("dense 4" twice) are told apart by number
+        name = caption if captions.count(caption) == 1 else f"{caption} ({k})"
+        nodes.append(_node(name, rf"\text{{{name}}}", k, "bias", names))
+    nodes.append(_node(*last, len(layers) + 1, "loss"))
+    edges = [_edge(a, b, shape) for a, b, shape in zip(nodes, nodes[1:], shapes)]
+    return laid_out("layers", nodes, edges, [])
+
+
 def layer_diagram(stack) -> dict:
     """The layout of a :class:`~symprop.model.stack.LayerStack`'s picture: the input, one box per
     layer captioned with its kind and size, the loss; each edge labelled with the shape it carries."""
     input_name = stack.input.flat[0].name.split("[")[0]
-    nodes = [_node(input_name, input_name, 0, "bias")]
-    captions = [_caption(layer) for layer in stack.layers]
-    for layer, caption in zip(stack.layers, captions):
-        # a node is known by its caption; two layers alike ("dense 4" twice) are told apart by number
-        name = caption if captions.count(caption) == 1 else f"{caption} ({layer.index})"
-        names = [s.name for array in (*layer.nodes.values(), *layer.parameters.values()) for s in array.flat]
-        nodes.append(_node(name, rf"\text{{{name}}}", layer.index, "bias", names))
-    nodes.append(_node(stack.output.name, stack.output.name, len(stack.layers) + 1, "loss"))
+    layers = [(_caption(layer), [s.name for array in (*layer.nodes.values(), *layer.parameters.values())
+                                 for s in array.flat]) for layer in stack.layers]
     shapes = [stack.input.shape, *(layer.output_shape for layer in stack.layers)]
-    edges = [_edge(a, b, shape) for a, b, shape in zip(nodes, nodes[1:], shapes)]
-    return laid_out("layers", nodes, edges, [])
+    return _row((input_name, input_name), layers, (stack.output.name, stack.output.name), shapes)
+
+
+def network_layer_diagram(network, output_tex: str, lang: str = "en") -> dict:
+    """The layout of a dense :class:`~symprop.model.nn.Network`'s picture by layer, for a network
+    too large to draw unit by unit: a box for its inputs (``784 inputs``), one per layer
+    (``dense 16, sigmoid``), the loss; each edge labelled with the number of values it carries."""
+    inputs = prose(lang)["picture_inputs"].format(count=len(network.inputs))
+    layers = [(f"dense {len(layer.nets)}, {layer.activation}",
+               [s.name for s in (*layer.nets, *layer.outs, *layer.weight_parameters, *layer.bias_parameters)])
+              for layer in network.layers]
+    widths = [(len(network.inputs),), *((len(layer.nets),) for layer in network.layers)]
+    return _row((inputs, rf"\text{{{inputs}}}"), layers, (network.output.name, output_tex), widths)

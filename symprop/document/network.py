@@ -9,6 +9,7 @@ from sympy import Symbol
 
 from symprop.document.diagram import diagram
 from symprop.document.formulas import Formulas
+from symprop.document.layer_diagram import network_layer_diagram
 from symprop.document.model import Figure, Math, Prose, Table, equation, heading, paragraph, section
 from symprop.model import functions
 from symprop.model.nn import upstream_inputs
@@ -78,6 +79,11 @@ class NetworkSections:
                 "network_picture_gradients" if f.example is not None else "network_picture")
             key = "picture_summary" if layout["summary"] else key
             picture = [paragraph(key), Figure(layout)]
+        elif f.network is not None and not f.graph.arrays:  # too many units to draw one by one
+            layers = network_layer_diagram(f.network, f.tex(f.output), f.options.lang)
+            # a row of so many layers that it must shrink past legibility says nothing: no picture
+            picture = [] if layers["summary"] else [
+                paragraph("network_layer_picture", output=Math(f.tex(f.output))), Figure(layers)]
         definitions = [
             piece for node in self.shown_nodes
             for piece in break_long_row(f.tex(node) + " &= " + f.tex(self.definition(node), order="none"))

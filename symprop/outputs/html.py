@@ -24,6 +24,9 @@ from symprop.outputs.svg import pixels
 
 #: Past this many paths to one parameter the page marks no factors (the equations sum the paths unlisted).
 MAX_MARKED_PATHS = 64
+#: Past this many steps the page has no stepper (a summarised network of thousands of weights:
+#: its steps would weigh megabytes, and its picture draws layers, not the nodes a step shows).
+MAX_STEPS = 400
 
 
 # --- the inlined files -----------------------------------------------------------------
@@ -135,7 +138,7 @@ def page_data(document, derivation, example, digits: int, text) -> str:
     if layout is not None and layout["kind"] != "none":
         drawn = picture(layout)
         data["paths"] = paths(drawn, derivation)
-        if example is not None:
+        if stepped(derivation, example):
             numbers = Numbers(derivation, example, digits)
             data["nodes"] = {n["name"]: numbers.node(n) for n in drawn["nodes"]}
             data["steps"] = numbers.steps(drawn)
@@ -143,6 +146,13 @@ def page_data(document, derivation, example, digits: int, text) -> str:
         data["loss_after"] = plain_number(example.loss_after, digits)
     blob = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     return blob.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def stepped(derivation, example) -> bool:
+    """Whether the page steps through the worked example: there is one, and its steps (each
+    node forward and back, each parameter's gradient and update) are at most :data:`MAX_STEPS`."""
+    graph = derivation.graph
+    return example is not None and 2 * (len(graph.nodes) + len(graph.parameters)) + 1 <= MAX_STEPS
 
 
 def paths(drawn, derivation) -> dict:

@@ -85,7 +85,7 @@ def render_html(derivation, example=None, *, template_dir=None, **settings) -> s
 
 def write_html(document: Document, derivation, example=None, *, digits: int = 9, template_dir=None) -> str:
     page = html.page_data(document, derivation, example, digits, prose(document.lang))
-    return _render("html", template_dir, document, flavor="html", page=page, page_steps=example is not None,
+    return _render("html", template_dir, document, flavor="html", page=page, page_steps=html.stepped(derivation, example),
                    page_parameters={p.name for p in derivation.graph.parameters},
                    **html.assets(str(packaged_templates() / "html")))
 

@@ -1,6 +1,6 @@
 """The HTML page, read as text: one self-contained file that names no host, every
 section of the document, the numbers of the Markdown, the paths of each parameter
-from the derivation, and a small page for a summarised network.
+from the derivation, and a small page for a summarised network, its picture drawn by layer.
 (tests/outputs/test_html_browser.py opens the pages in Chromium.)"""
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ import pytest
 
 import symprop
 from symprop.document.i18n import ENGLISH, KOREAN
+from symprop.outputs.html import html_escape
 from symprop.files import spec
+from symprop.numbers.worked_example import worked_example
 from symprop.outputs import html, pipeline, render
 
 EXAMPLES = tuple(spec.builtin_examples())
@@ -146,16 +148,32 @@ def test_mazurs_page_is_small(pages):
     assert len(pages["mazur", "en"].encode()) < 1_500_000
 
 
-def test_a_summarised_network_has_a_small_page_without_a_picture():
+def test_a_summarised_network_has_a_small_page_with_a_picture_by_layer():
     network = symprop.mlp([f"x{i}" for i in range(1, 41)], [symprop.Dense(8), symprop.Dense(4)], "half_sse")
     derivation = symprop.derive(network)
     page = render.render_html(derivation)
-    assert "<svg viewBox" not in page.split("</main>")[0].split('class="plot"')[0]
-    assert 'class="picture"' not in page and 'class="stepper"' not in page
+    figure = re.search(r'<figure class="picture" data-kind="layers">(.*?)</figure>', page, re.S).group(1)
+    nodes = re.findall(r'<g class="node (\w+)" data-node="([^"]+)"( data-param)?', figure)
+    assert nodes == [("bias", "40 inputs", ""), ("bias", "dense 8, sigmoid", ""), ("bias", "dense 4, sigmoid", ""),
+                     ("loss", "L", "")]
+    assert re.findall(r'<text class="label"[^>]*>([^<]*)</text>', figure) == ["40", "8", "4"]  # the widths
+    assert "data-param" not in figure and 'class="stepper"' not in page
+    assert html_escape(ENGLISH["page_hint_layers"]) in figure and ENGLISH["page_hint"] not in figure
     assert len(page.encode()) < 1_200_000
-    assert page_json(page)["paths"] == {}
+    assert page_json(page)["paths"] == {} and page_json(page)["steps"] == []
     # summarised per layer: one worked parameter of each kind of each layer stands for the rest
     assert re.findall(r'<div class="derivation" data-param="(\w+)"', page) == ["w2_1_1", "w1_1_1", "b2_1", "b1_1"]
+
+
+def test_a_summarised_network_with_an_example_has_no_stepper_of_thousands_of_steps():
+    network = symprop.mlp([f"x{i}" for i in range(1, 41)], [symprop.Dense(8), symprop.Dense(4)], "half_sse")
+    derivation = symprop.derive(network)
+    given = (*network.inputs, *network.targets, *network.parameters)
+    example = worked_example(derivation, {s: (k % 7 - 3) / 10 for k, s in enumerate(given)})
+    assert not html.stepped(derivation, example)
+    page = render.render_html(derivation, example)
+    assert 'data-kind="layers"' in page and 'class="stepper"' not in page
+    assert page_json(page)["steps"] == [] and len(page.encode()) < 1_200_000
 
 
 def test_prose_and_code_are_escaped():
