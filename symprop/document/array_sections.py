@@ -17,6 +17,8 @@ import numpy
 from symprop.document.i18n import prose
 from symprop.document.layer_diagram import layer_diagram, shape_text
 from symprop.document.model import Document, Figure, Math, Prose, Table, equation, heading, paragraph, section
+from symprop.document.options import paper_of, section_shown
+from symprop.errors import SympropError
 from symprop.layers.array_forms import index_forms, prove, upstream_array
 from symprop.layers.backward_forms import prove_form, prove_forward
 from symprop.layers.type_forms import backward_form
@@ -254,11 +256,46 @@ def aligned(rows):
     return equation(rows if len(rows) > 1 else [rows[0].replace("&=", "=", 1)])
 
 
+#: The sections of a stack's document that ``sections`` switches on and off; the per-layer backward
+#: sections are the document itself and always shown.
+STACK_SECTIONS = ("network", "forward", "check", "after-update")
+
+
+class StackOptionError(SympropError, ValueError):
+    """A document option that a layer stack's document cannot honour, refused in one line
+    rather than ignored."""
+
+
+def refuse_stack_options(options) -> None:
+    """A :class:`StackOptionError` for each option a stack's document would otherwise ignore:
+    ``only`` and ``per_parameter`` (it is written by layer and by kind of entry, never per
+    parameter) and a section switch naming a section it does not have (:data:`STACK_SECTIONS`)."""
+    if options.only:
+        raise StackOptionError(f"only {', '.join(options.only)}: a layer stack's document is written by layer "
+                               "(every parameter array in its layer's section); expected no only option")
+    if options.per_parameter:
+        raise StackOptionError("per_parameter: a layer stack's document is written by layer and by kind of entry; "
+                               "expected per_parameter off (the JSON's layers[i].arrays hold every entry)")
+    other = [switch for switch in options.sections if switch[1:] not in STACK_SECTIONS]
+    if other:
+        raise StackOptionError(f"section {other[0][1:]!r} is not in a layer stack's document: expected one of "
+                               f"{', '.join(STACK_SECTIONS)}")
+
+
 def build_stack_document(derivation, example, options) -> Document:
-    """The whole document of a stack's derivation (and of its worked example, when given)."""
+    """The whole document of a stack's derivation (and of its worked example, when given), with the
+    sections :data:`STACK_SECTIONS` shown as ``options.sections`` switch them."""
+    refuse_stack_options(options)
     doc = StackDocument(derivation, example, options)
     sections = [section("intro", paragraph("symbolic_only") if example is None else None),
                 doc.network_section(), doc.forward_section(), *doc.backward_sections(), doc.check_section(),
                 doc.after_section()]
+    shown = [s for s in sections if s is not None and s.blocks and stack_section_shown(options, s.key)]
     title = options.title or derivation.network.title or prose(options.lang)["default_title"]
-    return Document(title, options.lang, tuple(s for s in sections if s is not None and s.blocks))
+    return Document(title, options.lang, tuple(shown), paper=paper_of(options))
+
+
+def stack_section_shown(options, key: str) -> bool:
+    """Whether the built section ``key`` is switched on (those outside :data:`STACK_SECTIONS` always are)."""
+    name = key.replace("_", "-")
+    return name not in STACK_SECTIONS or section_shown(options, name, notation=None, graph=False)

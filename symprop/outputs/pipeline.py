@@ -208,7 +208,11 @@ def _rendered(solution, formats, *, stem, fragment, template_dir, on_step, pictu
     options = {"title": solution.problem.title_in(settings.get("lang", "en")) or None, **settings,
                "template_dir": template_dir}
     chosen = document_options(**settings)  # refuses an unknown option or section before any work
-    if chosen.only:
+    if isinstance(solution.derivation.network, LayerStack):
+        from symprop.document.array_sections import refuse_stack_options
+
+        refuse_stack_options(chosen)  # an option its document cannot honour, whatever the formats
+    elif chosen.only:
         chosen_parameters(solution.derivation, chosen.only)  # and an unknown parameter, whatever the formats
     lang = chosen.lang
     texts: dict[str, str | bytes] = {}
