@@ -7,7 +7,7 @@ import zlib
 
 import pytest
 
-from symprop.document.array_sections import settings_text
+from symprop.document.array_sections import StackOptionError, settings_text
 from symprop.document.build import build_document
 from symprop.document import picture_layout
 from symprop.document.layer_diagram import layer_diagram
@@ -85,3 +85,28 @@ def test_without_values_the_document_is_the_symbolic_derivation_in_every_format(
     assert not any(s.key in ("check", "after_update") for s in document.sections)
     for write in (render.render_markdown, render.render_latex, render.render_html):
         assert "maxpool" in write(derivation)
+
+
+def test_sections_switch_a_stack_documents_sections_off_and_on(conv):
+    keys = [s.key for s in build_document(conv.derivation, conv.example, sections="-check,-after-update,-network").sections]
+    assert keys == ["forward", "stack_layer", "stack_layer"]
+    keys = [s.key for s in build_document(conv.derivation, conv.example, sections="-forward,+forward").sections]
+    assert "forward" in keys
+
+
+@pytest.mark.parametrize("settings, said", [
+    (dict(only=("W1",)), "only W1"),
+    (dict(per_parameter=True), "per_parameter"),
+    (dict(sections="-delta"), "section 'delta'"),
+    (dict(sections="+node-rules"), "section 'node-rules'"),
+])
+def test_options_a_stack_document_cannot_honour_are_refused_not_ignored(conv, settings, said):
+    with pytest.raises(StackOptionError, match=re.escape(said)):
+        build_document(conv.derivation, conv.example, **settings)
+    with pytest.raises(StackOptionError):  # before any format is rendered, the JSON too
+        pipeline.render_documents(conv, ["json"], **settings)
+
+
+def test_a_stack_documents_latex_is_set_on_the_paper_asked_for(conv):
+    assert build_document(conv.derivation, conv.example, paper="a4").paper == "a4"
+    assert build_document(conv.derivation, conv.example, paper="letter").paper == "letter"
