@@ -535,7 +535,7 @@ def test_a_broken_user_template_exits_2_in_one_line_and_writes_nothing(tmp_path)
 
 
 @pytest.mark.parametrize("args, said", [
-    (["--only", "W1"], "only W1: a layer stack's document is written by layer"),
+    (["--only", "W9"], "unknown parameter array 'W9' in only: a layer stack's document is written by parameter array"),
     (["--per-parameter"], "per_parameter: a layer stack's document"),
     (["--sections", "-delta"], "section 'delta' is not in a layer stack's document"),
     (["--notation", "nielsen"], "notation 'nielsen' renames the quantities of dense layers"),
@@ -552,3 +552,9 @@ def test_a_stack_documents_sections_are_switched_from_the_command_line(tmp_path)
                                        "--sections", "-check,-after-update"])
     assert result.exit_code == 0, result.output
     assert "## Forward pass" in result.output and "## Check" not in result.output and "## After" not in result.output
+
+
+def test_only_takes_a_stacks_parameter_array_by_name():
+    result = CliRunner().invoke(main, ["derive", str(spec.builtin_path("conv")), "-f", "md", "-o", "-", "--only", "W1"])
+    assert result.exit_code == 0, result.output
+    assert "Layer 1 (conv2d): backward" in result.output and "Layer 3 (dense): backward" not in result.output

@@ -138,7 +138,18 @@ class StackDocument:
         return section("forward", *blocks)
 
     def backward_sections(self):
-        return [self.layer_backward(layer) for layer in reversed(self.stack.layers) if layer.kind != "flatten"]
+        """Each layer's backward section from the output back; with ``only``, the layers holding a
+        chosen parameter array only (the gradient arriving at each is shown in its section)."""
+        return [self.layer_backward(layer) for layer in reversed(self.stack.layers)
+                if layer.kind != "flatten" and self.shown_arrays(layer)]
+
+    def shown_arrays(self, layer) -> dict:
+        """The layer's parameter arrays by name, those named by ``only`` when it is given; a layer
+        without parameters (pooling) is shown unless ``only`` is given."""
+        only = self.options.only
+        if not only:
+            return dict(layer.parameters) or {"": None}
+        return {name: array for name, array in layer.parameters.items() if name in only}
 
     def layer_backward(self, layer):
         blocks = [heading("stack_backward", 2, layer=str(layer.index), kind=layer.kind)]
@@ -167,6 +178,9 @@ class StackDocument:
         blocks.append(paragraph("stack_proven", count=str(proven)))
         return section("stack_layer", *blocks)
 
+    def parameter_arrays(self, layer) -> list:
+        return [array for array in self.shown_arrays(layer).values() if array is not None]
+
     def upstream(self, layer, outputs) -> list:
         blocks = []
         values = self.values_of(outputs, self.adjoint)
@@ -186,7 +200,7 @@ class StackDocument:
 
     def one_entry_per_kind(self, layer) -> list:
         blocks = []
-        for array in layer.parameters.values():
+        for array in self.parameter_arrays(layer):
             entry = array.flat[0]
             gradient = self.derivation.gradients[entry]
             row = rf"\frac{{\partial L}}{{\partial {self.tex(entry)}}} &= {self.tex(gradient.delta_form)}"
@@ -198,7 +212,7 @@ class StackDocument:
 
     def gradient_rows(self, layer) -> list[str]:
         rows = []
-        for array in layer.parameters.values():
+        for array in self.parameter_arrays(layer):
             values = self.values_of(array, self.adjoint)
             if values is not None:
                 rows += self.array_rows(rf"\frac{{\partial L}}{{\partial {self.base(array)}}}", values)
@@ -266,13 +280,16 @@ class StackOptionError(SympropError, ValueError):
     rather than ignored."""
 
 
-def refuse_stack_options(options) -> None:
+def refuse_stack_options(stack, options) -> None:
     """A :class:`StackOptionError` for each option a stack's document would otherwise ignore:
-    ``only`` and ``per_parameter`` (it is written by layer and by kind of entry, never per
-    parameter) and a section switch naming a section it does not have (:data:`STACK_SECTIONS`)."""
-    if options.only:
-        raise StackOptionError(f"only {', '.join(options.only)}: a layer stack's document is written by layer "
-                               "(every parameter array in its layer's section); expected no only option")
+    ``only`` naming anything but its parameter arrays (``W1``, ``b1``), ``per_parameter`` (it is
+    written by layer and by kind of entry, never per parameter) and a section switch naming a
+    section it does not have (:data:`STACK_SECTIONS`)."""
+    arrays = [name for layer in stack.layers for name in layer.parameters]
+    unknown = [name for name in options.only if name not in arrays]
+    if unknown:
+        raise StackOptionError(f"unknown parameter array {unknown[0]!r} in only: a layer stack's document is "
+                               f"written by parameter array: expected any of {', '.join(arrays)}")
     if options.per_parameter:
         raise StackOptionError("per_parameter: a layer stack's document is written by layer and by kind of entry; "
                                "expected per_parameter off (the JSON's layers[i].arrays hold every entry)")
@@ -285,7 +302,7 @@ def refuse_stack_options(options) -> None:
 def build_stack_document(derivation, example, options) -> Document:
     """The whole document of a stack's derivation (and of its worked example, when given), with the
     sections :data:`STACK_SECTIONS` shown as ``options.sections`` switch them."""
-    refuse_stack_options(options)
+    refuse_stack_options(derivation.network, options)
     doc = StackDocument(derivation, example, options)
     sections = [section("intro", paragraph("symbolic_only") if example is None else None),
                 doc.network_section(), doc.forward_section(), *doc.backward_sections(), doc.check_section(),

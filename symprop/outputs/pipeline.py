@@ -211,7 +211,7 @@ def _rendered(solution, formats, *, stem, fragment, template_dir, on_step, pictu
     if isinstance(solution.derivation.network, LayerStack):
         from symprop.document.array_sections import refuse_stack_options
 
-        refuse_stack_options(chosen)  # an option its document cannot honour, whatever the formats
+        refuse_stack_options(solution.derivation.network, chosen)  # an option its document cannot honour, whatever the formats
     elif chosen.only:
         chosen_parameters(solution.derivation, chosen.only)  # and an unknown parameter, whatever the formats
     lang = chosen.lang

@@ -95,7 +95,8 @@ def test_sections_switch_a_stack_documents_sections_off_and_on(conv):
 
 
 @pytest.mark.parametrize("settings, said", [
-    (dict(only=("W1",)), "only W1"),
+    (dict(only=("W9",)), "unknown parameter array 'W9' in only"),
+    (dict(only=("W1[0, 0, 0, 0]",)), "expected any of W1, b1, W3, b3"),
     (dict(per_parameter=True), "per_parameter"),
     (dict(sections="-delta"), "section 'delta'"),
     (dict(sections="+node-rules"), "section 'node-rules'"),
@@ -110,3 +111,17 @@ def test_options_a_stack_document_cannot_honour_are_refused_not_ignored(conv, se
 def test_a_stack_documents_latex_is_set_on_the_paper_asked_for(conv):
     assert build_document(conv.derivation, conv.example, paper="a4").paper == "a4"
     assert build_document(conv.derivation, conv.example, paper="letter").paper == "letter"
+
+
+@pytest.mark.parametrize("only, layers, entries", [
+    (("W1",), ["1"], ["W^{(1)}_{0,0,0,0}"]),
+    (("b3", "b1"), ["3", "1"], ["b^{(3)}_{0}", "b^{(1)}_{0}"]),
+])
+def test_only_shows_the_chosen_parameter_arrays_in_their_layers_sections(conv, only, layers, entries):
+    document = build_document(conv.derivation, conv.example, only=only)
+    headings = [b.prose.values for s in document.sections for b in s.blocks if b.kind == "heading" and b.prose.values]
+    assert [h["layer"] for h in headings] == layers
+    shown = [b.prose.values["entry"].tex for b in document.blocks if b.kind == "paragraph"
+             and b.prose.key == "stack_one_entry"]
+    assert shown == entries
+    assert {"network", "forward", "check"} <= {s.key for s in document.sections}  # what the gradients need
