@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import numpy
 
-from symprop.document.i18n import prose
+from symprop.document.i18n import prose, wording
 from symprop.document.layer_diagram import layer_diagram, shape_text
 from symprop.document.model import Document, Figure, Math, Prose, Table, equation, heading, paragraph, section
 from symprop.document.options import paper_of, section_shown
+from symprop.document.results import training
 from symprop.errors import SympropError
 from symprop.layers.array_forms import index_forms, prove, upstream_array
 from symprop.layers.backward_forms import prove_form, prove_forward
@@ -247,7 +248,16 @@ class StackDocument:
                        paragraph("stack_after_values", eta=Math(self.number(e.learning_rate))), aligned(rows),
                        paragraph("biases_not_updated") if kept else None,
                        paragraph("stack_after_loss", before=Math(self.number(e.loss)),
-                                 after=Math(self.number(e.loss_after))))
+                                 after=Math(self.number(e.loss_after))),
+                       *training(self, list(e.loss_history)))  # the loss at each step, when there were several
+
+    def cell(self, value, digits: int | None = None) -> Math:
+        """A number for a table cell (the training trace's), as :meth:`Formulas.cell` does."""
+        return Math(latex_number(value, self.digits if digits is None else digits))
+
+    def wording(self, key: str) -> str:
+        """The sentence ``key`` of a network's output, which is a loss."""
+        return wording(key, False)
 
 
 def settings_text(settings) -> str:

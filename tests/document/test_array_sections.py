@@ -125,3 +125,12 @@ def test_only_shows_the_chosen_parameter_arrays_in_their_layers_sections(conv, o
              and b.prose.key == "stack_one_entry"]
     assert shown == entries
     assert {"network", "forward", "check"} <= {s.key for s in document.sections}  # what the gradients need
+
+
+def test_several_training_steps_are_traced_in_a_stack_document(conv):
+    trained = pipeline.solve(spec.load_builtin("conv"), steps=3)
+    [after] = [s for s in build_document(trained.derivation, trained.example).sections if s.key == "after_update"]
+    [table] = [b for b in after.blocks if b.kind == "table"]
+    assert [row[0] for row in table.rows] == ["0", "1", "2", "3"]  # the loss before and after each step
+    [once] = [s for s in build_document(conv.derivation, conv.example).sections if s.key == "after_update"]
+    assert not [b for b in once.blocks if b.kind == "table"]
