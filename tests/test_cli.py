@@ -558,3 +558,11 @@ def test_only_takes_a_stacks_parameter_array_by_name():
     result = CliRunner().invoke(main, ["derive", str(spec.builtin_path("conv")), "-f", "md", "-o", "-", "--only", "W1"])
     assert result.exit_code == 0, result.output
     assert "Layer 1 (conv2d): backward" in result.output and "Layer 3 (dense): backward" not in result.output
+
+
+def test_code_for_a_stack_is_one_line_per_node_and_its_layers_style_refused():
+    conv = str(spec.builtin_path("conv"))
+    assert "def gradient(values):" in run("code", conv).output
+    result = CliRunner().invoke(main, ["code", conv, "--style", "layers"])
+    assert result.exit_code == 2 and result.output.count("\n") == 1
+    assert "a layer stack has none: expected --style graph" in result.output
