@@ -331,9 +331,9 @@ def check(file, parameter, claim, points, as_json):
 
 @main.command()
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
-@click.option("--style", type=click.Choice(("layers", "graph")), default="layers", show_default=True,
-              help="layers: NumPy over a batch, one matrix product per layer (layered networks); "
-                   "graph: one line per node, values read from a mapping.")
+@click.option("--style", type=click.Choice(("layers", "graph")), default=None,
+              help="layers: NumPy over a batch, one matrix product per layer (networks of dense layers, "
+                   "their default); graph: one line per node, values read from a mapping (the others' default).")
 @reports_errors
 def code(file, style):
     """Print Python source of FILE's backward pass, ready to paste into a project."""

@@ -532,3 +532,37 @@ def test_a_broken_user_template_exits_2_in_one_line_and_writes_nothing(tmp_path)
     assert result.exit_code == 2
     assert result.output.count("\n") == 1 and "template latex/blocks.tex.j2, line 1" in result.output
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+@pytest.mark.parametrize("args, said", [
+    (["--only", "W9"], "unknown parameter array 'W9' in only: a layer stack's document is written by parameter array"),
+    (["--per-parameter"], "per_parameter: a layer stack's document"),
+    (["--sections", "-delta"], "section 'delta' is not in a layer stack's document"),
+    (["--notation", "nielsen"], "notation 'nielsen' renames the quantities of dense layers"),
+])
+def test_a_stack_file_refuses_what_its_document_would_ignore(tmp_path, args, said):
+    conv = spec.builtin_path("conv")
+    result = CliRunner().invoke(main, ["derive", str(conv), "-f", "md,json", "-o", str(tmp_path / "out"), *args])
+    assert result.exit_code == 2 and result.output.count("\n") == 1 and said in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_stack_documents_sections_are_switched_from_the_command_line(tmp_path):
+    result = CliRunner().invoke(main, ["derive", str(spec.builtin_path("conv")), "-f", "md", "-o", "-",
+                                       "--sections", "-check,-after-update"])
+    assert result.exit_code == 0, result.output
+    assert "## Forward pass" in result.output and "## Check" not in result.output and "## After" not in result.output
+
+
+def test_only_takes_a_stacks_parameter_array_by_name():
+    result = CliRunner().invoke(main, ["derive", str(spec.builtin_path("conv")), "-f", "md", "-o", "-", "--only", "W1"])
+    assert result.exit_code == 0, result.output
+    assert "Layer 1 (conv2d): backward" in result.output and "Layer 3 (dense): backward" not in result.output
+
+
+def test_code_for_a_stack_is_one_line_per_node_and_its_layers_style_refused():
+    conv = str(spec.builtin_path("conv"))
+    assert "def gradient(values):" in run("code", conv).output
+    result = CliRunner().invoke(main, ["code", conv, "--style", "layers"])
+    assert result.exit_code == 2 and result.output.count("\n") == 1
+    assert "a layer stack has none: expected --style graph" in result.output

@@ -28,3 +28,22 @@ def test_readme_examples_run_and_print_what_they_say():
         for expected in expected_prints(block):
             shown = expected.split("  ")[0]
             assert shown in printed, (shown, printed)
+
+
+def section_toml_blocks(heading: str) -> list[str]:
+    """The TOML blocks of the README's section under ``## heading``, up to the next section."""
+    text = README.read_text().split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```toml\n(.*?)```", text, flags=re.S)
+
+
+def test_the_layer_types_network_file_derives_and_agrees_with_the_builtin_conv_example():
+    from symprop.files import spec
+    from symprop.outputs import pipeline
+
+    [block] = section_toml_blocks("Layer types")
+    solution = pipeline.solve(spec.loads(block, source="README.md"))
+    assert [layer.kind for layer in solution.problem.network.layers] == ["conv2d", "flatten", "dense"]
+    assert all(check.ok for check in solution.example.checks)  # its gradients against finite differences
+    builtin = pipeline.solve(spec.load_builtin("conv"))  # the same network and values as the built-in example
+    assert {p.name: v for p, v in solution.example.gradients.items()} == \
+        {p.name: v for p, v in builtin.example.gradients.items()}

@@ -16,6 +16,7 @@ import numpy as np
 from sympy import Expr, Symbol
 
 from symprop.checks.backward_diagnosis import LayerDiagnosis, diagnose_layers
+from symprop.model.nn import Network
 from symprop.checks.random_points import ClaimError, Context, Point, context_of, gradient_value, sample_points, show_point
 from symprop.printing.numbers import plain_number
 from symprop.printing.notebook import mark, markdown_table, number, text
@@ -237,8 +238,9 @@ def _layer_runner(context: Context, backward, rtol: float) -> Callable:
     """A function running the layers at a point, by the protocol in :func:`check_backward`'s docstring:
     it returns the gradients read from the affine layers, and the problems met."""
     network = context.network
-    if network is None or not hasattr(network, "layers"):
-        raise ClaimError("layers can only be checked against a layered Network (built by nn.mlp)")
+    if not isinstance(network, Network):  # a layer stack's conv or rnn layers have no W and b to match
+        raise ClaimError("layers can only be checked against a layered Network of dense layers (built by nn.mlp), "
+                         f"not {'a layer stack' if network is not None else 'a graph'}: give a function values -> gradients")
     layers = _layer_list(backward)
     loss_layer = layers.pop() if layers and _is_loss_layer(layers[-1]) else None
     for layer in layers:

@@ -25,6 +25,7 @@ from typing import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
+from symprop.model.nn import Network
 from symprop.checks.random_points import Context, Point, value_at
 from symprop.printing.notebook import text
 
@@ -80,10 +81,11 @@ def diagnose_layers(context: Context, samples: Sequence[Point], expected: Sequen
                     rtol: float) -> LayerDiagnosis | None:
     """The first dense layer from the output whose gradients differ by more than ``rtol``
     at some point, with the corruption of the true gradients that explains them; None for
-    a plain graph or when every layer agrees. ``arrays``: per point, each layer's ``dW``
-    as given (its shape may be wrong), by layer index."""
+    a plain graph, a layer stack (its conv or rnn layers have no dense weights to diagnose; its
+    parameters are still checked one by one) or when every layer agrees. ``arrays``: per point,
+    each layer's ``dW`` as given (its shape may be wrong), by layer index."""
     network = context.network
-    if network is None or not getattr(network, "layers", None):
+    if not isinstance(network, Network) or not network.layers:
         return None
     for dense in reversed(network.layers):
         names = [w.name for row in dense.weights for w in row] + [b.name for b in dense.bias_parameters]

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import numpy
 
-from symprop.document.i18n import prose
+from symprop.document.i18n import prose, wording
 from symprop.document.layer_diagram import layer_diagram, shape_text
 from symprop.document.model import Document, Figure, Math, Prose, Table, equation, heading, paragraph, section
+from symprop.document.options import paper_of, section_shown
+from symprop.document.results import training
+from symprop.errors import SympropError
 from symprop.layers.array_forms import index_forms, prove, upstream_array
 from symprop.layers.backward_forms import prove_form, prove_forward
 from symprop.layers.type_forms import backward_form
@@ -136,7 +139,18 @@ class StackDocument:
         return section("forward", *blocks)
 
     def backward_sections(self):
-        return [self.layer_backward(layer) for layer in reversed(self.stack.layers) if layer.kind != "flatten"]
+        """Each layer's backward section from the output back; with ``only``, the layers holding a
+        chosen parameter array only (the gradient arriving at each is shown in its section)."""
+        return [self.layer_backward(layer) for layer in reversed(self.stack.layers)
+                if layer.kind != "flatten" and self.shown_arrays(layer)]
+
+    def shown_arrays(self, layer) -> dict:
+        """The layer's parameter arrays by name, those named by ``only`` when it is given; a layer
+        without parameters (pooling) is shown unless ``only`` is given."""
+        only = self.options.only
+        if not only:
+            return dict(layer.parameters) or {"": None}
+        return {name: array for name, array in layer.parameters.items() if name in only}
 
     def layer_backward(self, layer):
         blocks = [heading("stack_backward", 2, layer=str(layer.index), kind=layer.kind)]
@@ -165,6 +179,9 @@ class StackDocument:
         blocks.append(paragraph("stack_proven", count=str(proven)))
         return section("stack_layer", *blocks)
 
+    def parameter_arrays(self, layer) -> list:
+        return [array for array in self.shown_arrays(layer).values() if array is not None]
+
     def upstream(self, layer, outputs) -> list:
         blocks = []
         values = self.values_of(outputs, self.adjoint)
@@ -184,7 +201,7 @@ class StackDocument:
 
     def one_entry_per_kind(self, layer) -> list:
         blocks = []
-        for array in layer.parameters.values():
+        for array in self.parameter_arrays(layer):
             entry = array.flat[0]
             gradient = self.derivation.gradients[entry]
             row = rf"\frac{{\partial L}}{{\partial {self.tex(entry)}}} &= {self.tex(gradient.delta_form)}"
@@ -196,7 +213,7 @@ class StackDocument:
 
     def gradient_rows(self, layer) -> list[str]:
         rows = []
-        for array in layer.parameters.values():
+        for array in self.parameter_arrays(layer):
             values = self.values_of(array, self.adjoint)
             if values is not None:
                 rows += self.array_rows(rf"\frac{{\partial L}}{{\partial {self.base(array)}}}", values)
@@ -231,7 +248,16 @@ class StackDocument:
                        paragraph("stack_after_values", eta=Math(self.number(e.learning_rate))), aligned(rows),
                        paragraph("biases_not_updated") if kept else None,
                        paragraph("stack_after_loss", before=Math(self.number(e.loss)),
-                                 after=Math(self.number(e.loss_after))))
+                                 after=Math(self.number(e.loss_after))),
+                       *training(self, list(e.loss_history)))  # the loss at each step, when there were several
+
+    def cell(self, value, digits: int | None = None) -> Math:
+        """A number for a table cell (the training trace's), as :meth:`Formulas.cell` does."""
+        return Math(latex_number(value, self.digits if digits is None else digits))
+
+    def wording(self, key: str) -> str:
+        """The sentence ``key`` of a network's output, which is a loss."""
+        return wording(key, False)
 
 
 def settings_text(settings) -> str:
@@ -254,11 +280,49 @@ def aligned(rows):
     return equation(rows if len(rows) > 1 else [rows[0].replace("&=", "=", 1)])
 
 
+#: The sections of a stack's document that ``sections`` switches on and off; the per-layer backward
+#: sections are the document itself and always shown.
+STACK_SECTIONS = ("network", "forward", "check", "after-update")
+
+
+class StackOptionError(SympropError, ValueError):
+    """A document option that a layer stack's document cannot honour, refused in one line
+    rather than ignored."""
+
+
+def refuse_stack_options(stack, options) -> None:
+    """A :class:`StackOptionError` for each option a stack's document would otherwise ignore:
+    ``only`` naming anything but its parameter arrays (``W1``, ``b1``), ``per_parameter`` (it is
+    written by layer and by kind of entry, never per parameter) and a section switch naming a
+    section it does not have (:data:`STACK_SECTIONS`)."""
+    arrays = [name for layer in stack.layers for name in layer.parameters]
+    unknown = [name for name in options.only if name not in arrays]
+    if unknown:
+        raise StackOptionError(f"unknown parameter array {unknown[0]!r} in only: a layer stack's document is "
+                               f"written by parameter array: expected any of {', '.join(arrays)}")
+    if options.per_parameter:
+        raise StackOptionError("per_parameter: a layer stack's document is written by layer and by kind of entry; "
+                               "expected per_parameter off (the JSON's layers[i].arrays hold every entry)")
+    other = [switch for switch in options.sections if switch[1:] not in STACK_SECTIONS]
+    if other:
+        raise StackOptionError(f"section {other[0][1:]!r} is not in a layer stack's document: expected one of "
+                               f"{', '.join(STACK_SECTIONS)}")
+
+
 def build_stack_document(derivation, example, options) -> Document:
-    """The whole document of a stack's derivation (and of its worked example, when given)."""
+    """The whole document of a stack's derivation (and of its worked example, when given), with the
+    sections :data:`STACK_SECTIONS` shown as ``options.sections`` switch them."""
+    refuse_stack_options(derivation.network, options)
     doc = StackDocument(derivation, example, options)
     sections = [section("intro", paragraph("symbolic_only") if example is None else None),
                 doc.network_section(), doc.forward_section(), *doc.backward_sections(), doc.check_section(),
                 doc.after_section()]
+    shown = [s for s in sections if s is not None and s.blocks and stack_section_shown(options, s.key)]
     title = options.title or derivation.network.title or prose(options.lang)["default_title"]
-    return Document(title, options.lang, tuple(s for s in sections if s is not None and s.blocks))
+    return Document(title, options.lang, tuple(shown), paper=paper_of(options))
+
+
+def stack_section_shown(options, key: str) -> bool:
+    """Whether the built section ``key`` is switched on (those outside :data:`STACK_SECTIONS` always are)."""
+    name = key.replace("_", "-")
+    return name not in STACK_SECTIONS or section_shown(options, name, notation=None, graph=False)

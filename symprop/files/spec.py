@@ -224,7 +224,10 @@ def _renamed(spec: SpecFile, problem: Problem, notation: str) -> Problem:
     """The problem named by another notation preset; values move with their symbols' positions."""
     if notation not in PRESETS:
         raise SpecError(spec.source, "notation", f"unknown notation {notation!r}: expected one of {', '.join(PRESETS)}")
-    if not isinstance(problem.network, nn.Network):  # a stack names its arrays, whatever the notation
+    if isinstance(problem.network, LayerStack):  # refused, not ignored: nothing in a stack would change
+        raise SpecError(spec.source, "notation", f"notation {notation!r} renames the quantities of dense layers; a "
+                        "layer stack names its arrays W1, b1, ... in every notation: expected no notation option")
+    if not isinstance(problem.network, nn.Network):
         return replace(problem, notation=notation)
     network = build_network(spec, notation, problem.title)
     old, new = problem.graph, network.graph

@@ -208,7 +208,11 @@ def _rendered(solution, formats, *, stem, fragment, template_dir, on_step, pictu
     options = {"title": solution.problem.title_in(settings.get("lang", "en")) or None, **settings,
                "template_dir": template_dir}
     chosen = document_options(**settings)  # refuses an unknown option or section before any work
-    if chosen.only:
+    if isinstance(solution.derivation.network, LayerStack):
+        from symprop.document.array_sections import refuse_stack_options
+
+        refuse_stack_options(solution.derivation.network, chosen)  # an option its document cannot honour, whatever the formats
+    elif chosen.only:
         chosen_parameters(solution.derivation, chosen.only)  # and an unknown parameter, whatever the formats
     lang = chosen.lang
     texts: dict[str, str | bytes] = {}
@@ -429,14 +433,24 @@ def gradient_text(solution: Solution, parameter: str, *, digits: int = 9) -> str
     return "\n".join(lines)
 
 
-def backward_code(problem, *, style: str = "layers") -> str:
+class CodeStyleError(SympropError, ValueError):
+    """A code style the problem cannot be written in (one matrix product per layer for a layer
+    stack or a graph), refused in one line rather than written in another style."""
+
+
+def backward_code(problem, *, style: str | None = None) -> str:
     """Python source of ``problem``'s backward pass: NumPy with one matrix product per
     layer over a batch, the loss and gradients combined by the file's ``reduction``
-    (``layers``, for layered networks), or one line per node reading its values from a
-    mapping (``graph``)."""
+    (``layers``, for networks of dense layers), or one line per node reading its values from a
+    mapping (``graph``); ``None``: ``layers`` for dense networks, ``graph`` for the others."""
     from symprop.codegen import graph_code, numpy_code as codegen
     from symprop.engine.backprop import derive
 
-    if style == "layers" and isinstance(problem.network, Network):
+    dense = isinstance(problem.network, Network)
+    if style == "layers" and not dense:
+        kind = "a layer stack" if isinstance(problem.network, LayerStack) else "a graph"
+        raise CodeStyleError(f"--style layers writes one matrix product per dense layer, and {kind} has none: "
+                             "expected --style graph")
+    if style in (None, "layers") and dense:
         return codegen.backward_source(problem.network, reduction=problem.reduction)
     return graph_code.graph_source(derive(problem.network or problem.graph))

@@ -220,3 +220,15 @@ def test_a_backward_report_shows_its_verdict_and_table_in_a_notebook():
     assert report.diagnosis._repr_markdown_().startswith("**a sign error** in dense layer 2: ")
     right = check_backward(MAZUR, mazur_gradients, points=2)._repr_markdown_()
     assert right.startswith("Backward pass: **OK** at 2 random points") and "| ✓ |" in right
+
+
+def test_a_layer_stack_is_checked_parameter_by_parameter_and_its_layers_refused():
+    from symprop.files import spec
+
+    conv = spec.load_builtin("conv").network
+    names = [p.name for p in conv.graph.parameters]
+    report = check_backward(conv, lambda values: {name: 0.0 for name in names}, points=2)
+    assert [c.parameter for c in report.checks] == names and report.diagnosis is None
+    assert any(c.relative_error == 1.0 for c in report.checks)  # zero where the gradient is not
+    with pytest.raises(ClaimError, match="not a layer stack: give a function"):
+        check_backward(conv, [Affine(4, 1)])

@@ -7,7 +7,7 @@ import zlib
 
 import pytest
 
-from symprop.document.array_sections import settings_text
+from symprop.document.array_sections import StackOptionError, settings_text
 from symprop.document.build import build_document
 from symprop.document import picture_layout
 from symprop.document.layer_diagram import layer_diagram
@@ -85,3 +85,52 @@ def test_without_values_the_document_is_the_symbolic_derivation_in_every_format(
     assert not any(s.key in ("check", "after_update") for s in document.sections)
     for write in (render.render_markdown, render.render_latex, render.render_html):
         assert "maxpool" in write(derivation)
+
+
+def test_sections_switch_a_stack_documents_sections_off_and_on(conv):
+    keys = [s.key for s in build_document(conv.derivation, conv.example, sections="-check,-after-update,-network").sections]
+    assert keys == ["forward", "stack_layer", "stack_layer"]
+    keys = [s.key for s in build_document(conv.derivation, conv.example, sections="-forward,+forward").sections]
+    assert "forward" in keys
+
+
+@pytest.mark.parametrize("settings, said", [
+    (dict(only=("W9",)), "unknown parameter array 'W9' in only"),
+    (dict(only=("W1[0, 0, 0, 0]",)), "expected any of W1, b1, W3, b3"),
+    (dict(per_parameter=True), "per_parameter"),
+    (dict(sections="-delta"), "section 'delta'"),
+    (dict(sections="+node-rules"), "section 'node-rules'"),
+])
+def test_options_a_stack_document_cannot_honour_are_refused_not_ignored(conv, settings, said):
+    with pytest.raises(StackOptionError, match=re.escape(said)):
+        build_document(conv.derivation, conv.example, **settings)
+    with pytest.raises(StackOptionError):  # before any format is rendered, the JSON too
+        pipeline.render_documents(conv, ["json"], **settings)
+
+
+def test_a_stack_documents_latex_is_set_on_the_paper_asked_for(conv):
+    assert build_document(conv.derivation, conv.example, paper="a4").paper == "a4"
+    assert build_document(conv.derivation, conv.example, paper="letter").paper == "letter"
+
+
+@pytest.mark.parametrize("only, layers, entries", [
+    (("W1",), ["1"], ["W^{(1)}_{0,0,0,0}"]),
+    (("b3", "b1"), ["3", "1"], ["b^{(3)}_{0}", "b^{(1)}_{0}"]),
+])
+def test_only_shows_the_chosen_parameter_arrays_in_their_layers_sections(conv, only, layers, entries):
+    document = build_document(conv.derivation, conv.example, only=only)
+    headings = [b.prose.values for s in document.sections for b in s.blocks if b.kind == "heading" and b.prose.values]
+    assert [h["layer"] for h in headings] == layers
+    shown = [b.prose.values["entry"].tex for b in document.blocks if b.kind == "paragraph"
+             and b.prose.key == "stack_one_entry"]
+    assert shown == entries
+    assert {"network", "forward", "check"} <= {s.key for s in document.sections}  # what the gradients need
+
+
+def test_several_training_steps_are_traced_in_a_stack_document(conv):
+    trained = pipeline.solve(spec.load_builtin("conv"), steps=3)
+    [after] = [s for s in build_document(trained.derivation, trained.example).sections if s.key == "after_update"]
+    [table] = [b for b in after.blocks if b.kind == "table"]
+    assert [row[0] for row in table.rows] == ["0", "1", "2", "3"]  # the loss before and after each step
+    [once] = [s for s in build_document(conv.derivation, conv.example).sections if s.key == "after_update"]
+    assert not [b for b in once.blocks if b.kind == "table"]

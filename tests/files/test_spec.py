@@ -638,3 +638,9 @@ def test_a_korean_title_is_read_and_used_for_korean_documents():
     assert plain.title_in("ko") == "Plain"
     with pytest.raises(SpecError, match="title_ko"):
         spec.loads('title_ko = "a\\u0007b"\n' + GRAPH, source="t.toml")
+
+
+def test_a_layer_stack_refuses_another_notation_rather_than_ignoring_it():
+    with pytest.raises(SpecError, match="a layer stack names its arrays W1, b1"):
+        spec.load_builtin("conv", notation="nielsen")
+    assert spec.load_builtin("conv", notation="plain").notation == "plain"  # its own: nothing to rename
