@@ -80,9 +80,11 @@ def test_several_examples_note_the_combined_loss_and_gradient():
     assert reduced.prose.values == {"count": "2", "value": Math("0.0135982757")}
 
 
-def test_a_summarised_document_shows_one_parameter_per_layer_and_no_picture(mazur_solution):
+def test_a_summarised_document_shows_one_parameter_per_layer_and_a_picture_by_layer(mazur_solution):
     document = build_document(mazur_solution.derivation, mazur_solution.example, per_parameter=False)
-    assert not any(isinstance(b, Figure) for b in document.blocks)
+    figures = [b for b in document.blocks if isinstance(b, Figure)]
+    assert [f.layout["kind"] for f in figures] == ["layers"]  # boxes per layer, not units
+    assert [n["name"] for n in figures[0].layout["nodes"]][0] == "2 inputs"
     hidden = document.section("hidden_parameters")
     assert sentences(hidden).count("gradient_of") == 1
     omitted = [b.prose for b in hidden.blocks if isinstance(b, Paragraph) and b.prose.key == "summary_layer"]
