@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import itertools
 import operator
+import random
 from dataclasses import dataclass
-from functools import reduce
+from functools import lru_cache, reduce
 from typing import Any
 
 import sympy
@@ -88,52 +89,94 @@ def read_off_product(target: ImmutableMatrix, atoms: list[tuple[Any, ImmutableMa
     """The shortest product of the atoms (each possibly transposed) whose concrete value is
     ``target``: how a matrix of derived entries is recognised as ``dout W^T``.
     ``atoms`` pairs each symbolic matrix with its concrete value at the probe size."""
-    choices = [(symbolic, concrete) for symbolic, concrete in atoms]
-    choices += [(symbolic.T, concrete.T) for symbolic, concrete in atoms]
+    choice = read_off_choice(target, [concrete for _, concrete in atoms], max_factors)
+    return _product([symbolic for symbolic, _ in atoms], choice)
+
+
+def read_off_choice(target: ImmutableMatrix, concretes: list[ImmutableMatrix], max_factors: int = 3):
+    """The shortest sequence of (atom index, transposed) whose product of ``concretes`` is
+    ``target`` (see :func:`read_off_product`). Each candidate is first compared at one
+    random integer point, exactly; only the one that agrees there is expanded and proven."""
+    free = sorted(set().union(target.free_symbols, *(c.free_symbols for c in concretes)), key=str)
+    point = dict(zip(free, (Integer(v) for v in random.Random(0).sample(range(2, 10 * len(free) + 12), len(free)))))
+    at_point = [c.xreplace(point) for c in concretes]
+    target_at_point = target.xreplace(point)
+    choices = [(i, transposed) for transposed in (False, True) for i in range(len(concretes))]
     for length in range(1, max_factors + 1):
         for combination in itertools.product(choices, repeat=length):
-            concretes = [c for _, c in combination]
-            if any(a.cols != b.rows for a, b in zip(concretes, concretes[1:])):
+            shapes = [at_point[i].T.shape if t else at_point[i].shape for i, t in combination]
+            if any(a[1] != b[0] for a, b in zip(shapes, shapes[1:])) or (shapes[0][0], shapes[-1][1]) != target.shape:
                 continue
-            if (concretes[0].rows, concretes[-1].cols) != target.shape:
+            if _product(at_point, combination) != target_at_point:
                 continue
-            if (reduce(operator.mul, concretes) - target).expand().is_zero_matrix:
-                return reduce(operator.mul, [s for s, _ in combination])
+            if (_product(concretes, combination) - target).expand().is_zero_matrix:
+                return combination
     raise ValueError(f"no product of at most {max_factors} of the layer's matrices gives {target}")
+
+
+def _product(matrices, combination):
+    """The product of ``matrices[i]`` (transposed where asked) for each (i, transposed) in ``combination``."""
+    return reduce(operator.mul, [matrices[i].T if transposed else matrices[i] for i, transposed in combination])
+
+
+@dataclass(frozen=True)
+class _Affine:
+    """The symbols of one Affine layer ``Y = X W + b`` and the atoms its backward is read off from."""
+
+    X: MatrixSymbol
+    Y: MatrixSymbol
+    W: MatrixSymbol
+    b: Any
+    forward: Expr
+    #: X, W, dL/dY, then the vectors of ones of length N, inputs and units
+    atoms: tuple
+
+
+def _affine(n_in: Symbol, n_out: Symbol, bias: str, sup: str) -> _Affine:
+    X, Y = MatrixSymbol("X", BATCH, n_in), MatrixSymbol("Y", BATCH, n_out)
+    W = MatrixSymbol(f"W^{{{sup}}}", n_in, n_out)
+    b = {"per_unit": MatrixSymbol(f"b^{{{sup}}}", 1, n_out), "shared": Symbol(f"b^{{{sup}}}"), "none": None}[bias]
+    forward = X * W
+    if bias == "per_unit":
+        forward += Ones(BATCH, 1) * b
+    elif bias == "shared":
+        forward += b * Ones(BATCH, n_out)
+    ones = tuple(Ones(size, 1) for size in (BATCH, n_in, n_out))
+    return _Affine(X, Y, W, b, forward, (X, W, MatrixPartial(LOSS, Y), *ones))
+
+
+@lru_cache(maxsize=None)
+def _affine_read_off(bias: str) -> tuple:
+    """For ``dL/dX``, ``dL/dW`` (and ``dL/db``): the (atom index, transposed) sequence of
+    :class:`_Affine`'s atoms whose product is what the engine derives at the probe sizes.
+    The same for every layer with this kind of bias, so probed once."""
+    n_in, n_out = Symbol("n_in", integer=True, positive=True), Symbol("n_out", integer=True, positive=True)
+    layer = _affine(n_in, n_out, bias, "probe")
+    sizes = dict(zip((BATCH, n_in, n_out), map(Integer, _PROBE_SIZES)))
+    concrete = {layer.X: _symbol_matrix("x", *_PROBE_SIZES[:2]), layer.W: _symbol_matrix("w", *_PROBE_SIZES[1:])}
+    if bias == "per_unit":
+        concrete[layer.b] = _symbol_matrix("b", 1, _PROBE_SIZES[2])
+    elif bias == "shared":
+        concrete[layer.b] = Symbol("b", real=True)
+    outputs = work_out(layer.forward, {**concrete, **sizes})
+    wanted = [layer.X, layer.W] + ([layer.b] if layer.b is not None else [])
+    # A shared bias is one symbol; as a 1x1 matrix it is read off like the others.
+    as_matrix = {layer.b: ImmutableMatrix([[concrete[layer.b]]])} if bias == "shared" else {}
+    gradients, dout = _probe_gradients(outputs, [as_matrix.get(s, concrete.get(s)) for s in wanted])
+    concretes = [concrete[layer.X], concrete[layer.W], dout, *(ImmutableMatrix.ones(n, 1) for n in _PROBE_SIZES)]
+    return tuple(read_off_choice(derived, concretes) for derived in gradients)
 
 
 def affine_rule(index: int, n_in: Symbol, n_out: Symbol, bias: str = "per_unit", superscript: str = "") -> LayerRule:
     r"""Affine: ``Y = X W + b`` (``b`` added to every row); backward read off the engine:
     ``dL/dX = dL/dY W^T``, ``dL/dW = X^T dL/dY``, ``dL/db = 1^T dL/dY`` (the sum over the batch)."""
-    sup = superscript or f"({index})"
-    X, Y = MatrixSymbol("X", BATCH, n_in), MatrixSymbol("Y", BATCH, n_out)
-    W = MatrixSymbol(f"W^{{{sup}}}", n_in, n_out)
-    b = {"per_unit": MatrixSymbol(f"b^{{{sup}}}", 1, n_out), "shared": Symbol(f"b^{{{sup}}}"), "none": None}[bias]
-    ones = {size: Ones(size, 1) for size in (BATCH, n_in, n_out)}
-    forward_rhs = X * W
-    if bias == "per_unit":
-        forward_rhs += ones[BATCH] * b
-    elif bias == "shared":
-        forward_rhs += b * Ones(BATCH, n_out)
-    upstream = MatrixPartial(LOSS, Y)
-    sizes = dict(zip((BATCH, n_in, n_out), map(Integer, _PROBE_SIZES)))
-    concrete = {X: _symbol_matrix("x", *_PROBE_SIZES[:2]), W: _symbol_matrix("w", *_PROBE_SIZES[1:])}
-    if bias == "per_unit":
-        concrete[b] = _symbol_matrix("b", 1, _PROBE_SIZES[2])
-    elif bias == "shared":
-        concrete[b] = Symbol("b", real=True)
-    outputs = work_out(forward_rhs, {**concrete, **sizes})
-    wanted = [X, W] + ([b] if b is not None else [])
-    # A shared bias is one symbol; as a 1x1 matrix it is read off like the others.
-    as_matrix = {b: ImmutableMatrix([[concrete[b]]])} if bias == "shared" else {}
-    gradients, dout = _probe_gradients(outputs, [as_matrix.get(s, concrete.get(s)) for s in wanted])
-    atoms = [(X, concrete[X]), (W, concrete[W]), (upstream, dout)]
-    atoms += [(ones[size], ImmutableMatrix.ones(int(sizes[size]), 1)) for size in ones]
+    layer = _affine(n_in, n_out, bias, superscript or f"({index})")
+    wanted = [layer.X, layer.W] + ([layer.b] if layer.b is not None else [])
     backward = []
-    for symbol, derived in zip(wanted, gradients):
-        lhs = Partial(LOSS, symbol) if bias == "shared" and symbol == b else MatrixPartial(LOSS, symbol)
-        backward.append(Eq(lhs, read_off_product(derived, atoms), evaluate=False))
-    return LayerRule("Affine", (Eq(Y, forward_rhs, evaluate=False),), tuple(backward), index)
+    for symbol, choice in zip(wanted, _affine_read_off(bias)):
+        lhs = Partial(LOSS, symbol) if bias == "shared" and symbol == layer.b else MatrixPartial(LOSS, symbol)
+        backward.append(Eq(lhs, _product(layer.atoms, choice), evaluate=False))
+    return LayerRule("Affine", (Eq(layer.Y, layer.forward, evaluate=False),), tuple(backward), index)
 
 
 def step_mask(expr: Expr, x: Symbol) -> Expr:

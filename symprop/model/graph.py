@@ -265,9 +265,16 @@ def adjoint_symbol(node: Symbol) -> Symbol:
 def _ordered_free(expr: Expr, known: set[Symbol]) -> tuple[Symbol, ...]:
     """The known symbols of ``expr`` in first-appearance (preorder) order."""
     seen: dict[Symbol, None] = {}
-    for sub in sympy.preorder_traversal(expr):
-        if isinstance(sub, Symbol) and sub in known:
-            seen.setdefault(sub)
+    # sympy.preorder_traversal's order, walked with a stack: a generator per node costs a
+    # second over the 25,000 products of a 784-16-10 network.
+    stack = [expr]
+    while stack:
+        sub = stack.pop()
+        if isinstance(sub, Symbol):
+            if sub in known:
+                seen.setdefault(sub)
+        else:
+            stack.extend(reversed(sub.args))
     return tuple(seen)
 
 

@@ -8,7 +8,7 @@ documents.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from functools import cached_property, cmp_to_key
+from functools import cached_property
 from typing import Callable, Sequence
 
 import sympy
@@ -227,25 +227,34 @@ def _layer_equations(spec: Dense, layer: Layer) -> list[tuple[Symbol, Expr]]:
     return equations
 
 
-_CANONICAL = cmp_to_key(sympy.Basic.compare)
-
-
 def affine(weights: Sequence[Symbol], inputs: Sequence[Symbol], bias: Symbol | None = None) -> Expr:
     """``sum_k w_k a_k (+ b)``, the same expression ``sympy.Add(*[w * a ...]) + b`` builds.
 
     Every product is of two distinct symbols and every term is distinct, so SymPy's
-    canonical form is just its arguments in ``Basic.compare`` order: built directly,
-    a 784-wide layer costs milliseconds instead of a second of general flattening."""
+    canonical form is just its arguments in ``Basic.compare`` order. For symbols of one set
+    of assumptions that order is one of names (compare reads a symbol's name first, a
+    product's arguments in order, and puts symbols before products): built directly, a
+    784-wide layer costs milliseconds instead of a second of general flattening."""
     symbols = (*weights, *inputs, *((bias,) if bias is not None else ()))
-    if len(set(symbols)) != len(symbols) or not all(s.is_Symbol and s.is_commutative for s in symbols):
+    if not _plain_distinct(symbols):
         terms = sympy.Add(*[w * a for w, a in zip(weights, inputs)])
         return terms if bias is None else terms + bias
-    terms = [sympy.Mul._from_args(tuple(sorted((w, a), key=_CANONICAL))) for w, a in zip(weights, inputs)]
+    keyed = [((1, w.name, a.name), (w, a)) if w.name < a.name else ((1, a.name, w.name), (a, w))
+             for w, a in zip(weights, inputs)]
+    terms = [(key, sympy.Mul._from_args(pair)) for key, pair in keyed]
     if bias is not None:
-        terms.append(bias)
+        terms.append(((0, bias.name), bias))
     if len(terms) == 1:
-        return terms[0]
-    return sympy.Add._from_args(tuple(sorted(terms, key=_CANONICAL)))
+        return terms[0][1]
+    return sympy.Add._from_args(tuple(term for _, term in sorted(terms, key=lambda keyed_term: keyed_term[0])))
+
+
+def _plain_distinct(symbols: Sequence[Symbol]) -> bool:
+    """Whether ``symbols`` are commutative symbols of one set of assumptions with distinct names."""
+    if not all(type(s) is Symbol for s in symbols) or len({s.name for s in symbols}) != len(symbols):
+        return False
+    # a symbol's hashable content is its name, then its assumptions
+    return len({s._hashable_content()[1:] for s in symbols}) == 1
 
 
 def _widths(inputs, layers) -> tuple[int, ...]:
@@ -296,10 +305,19 @@ class _Namer:
             raise NameClash(name, self.given[name], place)
         self.given[name] = place
 
+    @cached_property
+    def scalar(self) -> bool:
+        """One neuron per layer (3Blue1Brown's chain): names carry no unit index."""
+        return all(w == 1 for w in self.widths)
+
+    @cached_property
+    def wide(self) -> bool:
+        """A layer of 10 units or more: index pairs need a comma (``w_{12,3}``)."""
+        return any(w > 9 for w in self.widths)
+
     def fields(self, layer: int, j: int = 1, k: int = 1, unit: str = "", src: str = "") -> dict:
-        scalar = all(w == 1 for w in self.widths)
-        wide = any(w > 9 for w in self.widths)
-        pair = "" if scalar else (f"{j},{k}" if wide else f"{j}{k}")
+        scalar = self.scalar
+        pair = "" if scalar else (f"{j},{k}" if self.wide else f"{j}{k}")
         return dict(
             l=layer, L=layer_label(layer, self.depth), j="" if scalar else j, k="" if scalar else k,
             jk=pair, unit=unit, src=src,

@@ -42,7 +42,9 @@ class Notation:
         """(plain name, LaTeX) of ``role`` with the given fields filled in; the unit names
         (a user's) are escaped for the LaTeX (:func:`symprop.model.tex_names.name_text`)."""
         plain, latex = self.names[role]
-        escaped = {k: name_text(v) if k in USER_FIELDS else v for k, v in fields.items()}
+        escaped = dict(fields)
+        for key in USER_FIELDS.intersection(fields):
+            escaped[key] = name_text(fields[key])
         return plain.format(**fields), latex.format(**escaped)
 
 

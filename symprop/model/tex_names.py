@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Mapping
 
 #: A name SymPy's printer reads as its author meant: a letter, then letters, digits, ``_``.
@@ -101,6 +102,8 @@ def upright(name: str) -> str:
     return rf"\mathrm{{{name_text(name)}}}"
 
 
+# A network's few unit names recur in every one of its thousands of symbols.
+@lru_cache(maxsize=8192)
 def name_text(name: str) -> str:
     r"""``name`` as TeX math that prints its characters literally (inside a subscript or
     ``\mathrm``): letters and digits as they are, specials as commands, other

@@ -173,3 +173,31 @@ def test_from_expression_refuses_in_one_line_as_a_graph_error():
     one_line_graph_error(lambda: Graph.from_expression(w * x),
                          "no parameters declared: say which symbols gradients are taken for, as parameters=[...] "
                          "(the expression's symbols: w, x)")
+
+
+@pytest.mark.parametrize("make", [
+    lambda x, y, z, w: sympy.sin(x * y) + sympy.exp(z) * w,
+    lambda x, y, z, w: sympy.Piecewise((x, y > 0), (z, True)),
+    lambda x, y, z, w: (x + y) ** w / z,
+    lambda x, y, z, w: sympy.Heaviside(x - y) * sympy.log(w) + 3 * x,
+    lambda x, y, z, w: sympy.Add(*[a * b for a, b in zip((w, x, y), (z, w, x))]),
+])
+def test_parents_are_in_first_appearance_order(make):
+    """A node's parents in preorder, first appearance first, as SymPy's own traversal gives them."""
+    from symprop.model.graph import _ordered_free
+
+    symbols = sympy.symbols("x y z w", real=True)
+    expr = make(*symbols)
+    expected = tuple(dict.fromkeys(s for s in sympy.preorder_traversal(expr) if s in set(symbols)))
+    assert _ordered_free(expr, set(symbols)) == expected
+    assert _ordered_free(expr, set(symbols[:2])) == tuple(s for s in expected if s in symbols[:2])
+
+
+def test_parents_of_max_follow_its_canonical_arguments():
+    """``Max`` keeps its arguments as a set; its parents follow its printed (sorted) order, the same in every run."""
+    from symprop.model.graph import _ordered_free
+
+    x, y, z = sympy.symbols("x y z", real=True)
+    expr = sympy.Max(z, x * y)
+    assert _ordered_free(expr, {x, y, z}) == tuple(dict.fromkeys(s for a in expr.args for s in sympy.preorder_traversal(a)
+                                                                  if s in {x, y, z}))

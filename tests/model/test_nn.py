@@ -342,6 +342,26 @@ def test_affine_builds_exactly_what_sympy_builds(width, bias):
     assert affine([w, w], [a, a]) == 2 * w * a
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_affine_orders_any_names_as_sympy_does(seed):
+    """Names as every notation and user file writes them (scripts, braces, capitals, digits,
+    non-ASCII), shuffled; and symbols of mixed assumptions, which SymPy's rules order."""
+    import random
+
+    from symprop.model.nn import affine
+
+    rng = random.Random(seed)
+    pool = ["w1_2", "w12", "W_{1}", "a0_3", "a^{(1)}_2", "z_10", "z_9", "Z", "é", "x", "b1", "out_h1", "h1", "w1_10"]
+    names = rng.sample(pool, 2 * rng.randint(1, 6) + 1)
+    assumptions = [dict(real=True)] * len(names) if seed % 2 else [rng.choice([{}, dict(real=True)]) for _ in names]
+    symbols = [Symbol(n, **kw) for n, kw in zip(names, assumptions)]
+    half = len(symbols) // 2
+    weights, inputs, b = symbols[:half], symbols[half:2 * half], symbols[-1]
+    expected = sympy.Add(*[w * a for w, a in zip(weights, inputs)]) + b
+    built = affine(weights, inputs, b)
+    assert sympy.srepr(built) == sympy.srepr(expected) and hash(built) == hash(expected)
+
+
 def test_a_network_describes_itself_in_one_line_in_a_notebook():
     from symprop.model.nn import Dense, mlp
 

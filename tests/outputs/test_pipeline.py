@@ -142,6 +142,16 @@ def test_json_numbers_that_are_not_finite_are_written_as_strings():
         "a": [1.0, "Infinity", ["-Infinity", "NaN"]], "b": "x", "c": None, "d": 2}
 
 
+@pytest.mark.parametrize("table, expected", [
+    ([math.inf, -math.inf], ["Infinity", "-Infinity"]),  # their sum is NaN: each is rewritten
+    ([1e308, 1e308, -1e308], [1e308, 1e308, -1e308]),   # a sum that overflows, of finite numbers
+    ([0.5, math.nan, True, 3], [0.5, "NaN", True, 3]),
+    ([2.0, 10**400], [2.0, 10**400]),                    # a whole number too large for a float stays
+])
+def test_tables_of_numbers_are_checked_whatever_their_sum(table, expected):
+    assert pipeline.finite_json({"t": table, "d": dict(enumerate(table))}) == {"t": expected, "d": dict(enumerate(expected))}
+
+
 def test_a_diverging_training_writes_json_with_finite_numbers_only(tmp_path):
     text = spec.builtin_examples()["graph"].replace("learning_rate = 0.01", "learning_rate = 1e300").replace(
         "steps = 1", "steps = 4")
