@@ -8,7 +8,6 @@ Which sections are shown is the options' business (``sections``, with the defaul
 from __future__ import annotations
 
 from symprop.document import layer_sections
-from symprop.document.array_sections import build_stack_document
 from symprop.engine.records import Derivation
 from symprop.errors import WrongArgument
 from symprop.numbers.worked_example import WorkedExample
@@ -28,6 +27,9 @@ def build_document(derivation, example=None, options: DocumentOptions | None = N
     expect_derivation("build_document", derivation, example)
     options = document_options(options, **settings)
     if isinstance(derivation.network, LayerStack):  # summarised by layer and shared weight
+        # here, not above: the layer families' forms take a sixth of a dense network's start-up
+        from symprop.document.array_sections import build_stack_document
+
         return build_stack_document(derivation, example, options)
     f = Formulas(derivation, example, options)
     network = NetworkSections(f)

@@ -140,15 +140,13 @@ def break_long_row(row: str, limit: int = None) -> list[str]:
     sum is outermost. The widths are measured once, so the cost is linear in the row.
     """
     limit = LONG_LINE if limit is None else limit
-    if len(row) <= limit:  # no wider than its characters: most rows, measured for free
+    if len(row) <= limit or visible_width(row) <= limit:  # most rows: measured for free, or in three C passes
         return [row]
     end = len(row)
     breaks = _top_level_breaks(row)
     ranks = nesting_ranks(row, breaks)
     # a break stands at the space before its sign: both sides of that space are token boundaries
     widths = widths_at(row, [0, end, *(b for b, _ in breaks), *(b + 1 for b, _ in breaks)])
-    if widths[end] <= limit:  # widths[end] is visible_width(row), measured in the same pass
-        return [row]
     rows, start, open_lefts, first = [], 0, 0, 0
     while widths[end] - widths[start] > limit:
         while first < len(breaks) and breaks[first][0] <= start:
@@ -182,20 +180,17 @@ def continuation(open_lefts: int) -> str:
     return CONTINUATION + "\\left. " * open_lefts + "{} "
 
 
-_PARENTHESES = re.compile(r"[()]")
-
-
 def nesting_ranks(row: str, breaks) -> dict[int, int]:
     """position -> how deep each break of ``breaks`` lies: its open ``\\left`` count plus
     the plain parentheses open there (``(a + b)`` is plain since the printer keeps
-    ``\\left`` for tall content), so a long row breaks where its sum is outermost."""
-    ranks, depth, parens = {}, 0, list(_PARENTHESES.finditer(row))
-    index = 0
+    ``\\left`` for tall content), so a long row breaks where its sum is outermost. The
+    parentheses between two breaks are counted by ``str.count``, not one by one."""
+    ranks, depth, last = {}, 0, 0
     for position, lefts in breaks:
-        while index < len(parens) and parens[index].start() < position:
-            depth += 1 if parens[index].group() == "(" else -1
-            index += 1
+        between = row[last:position]
+        depth += between.count("(") - between.count(")")
         ranks[position] = lefts + max(depth, 0)
+        last = position
     return ranks
 
 
