@@ -29,6 +29,7 @@ from symprop.model.conv import window_max, window_origin
 from symprop.model.graph import adjoint_symbol
 from symprop.layers.type_forms import backward_form
 from symprop.model.layer_types import ArrayLayer
+from symprop.model.per_object import per_object
 
 __all__ = ["FORMS", "IndexForm", "IndexFormError", "index_forms", "prove", "upstream_array"]
 
@@ -166,8 +167,14 @@ FORMS: dict[str, Callable[[ArrayLayer], list[IndexForm]]] = {
 
 def index_forms(layer: ArrayLayer) -> list[IndexForm]:
     """The layer's index forms (none for a kind without any, such as flatten)."""
+    return list(_index_forms(layer))
+
+
+@per_object
+def _index_forms(layer: ArrayLayer) -> tuple[IndexForm, ...]:
+    # worked out once per layer: the Markdown, the JSON and the HTML each show them
     forms = FORMS.get(layer.kind)
-    return forms(layer) if forms is not None else []
+    return tuple(forms(layer)) if forms is not None else ()
 
 
 def engine_gradient(derivation, symbol: Symbol, layer: ArrayLayer | None = None) -> Expr | None:

@@ -30,6 +30,7 @@ from sympy.printing.pycode import MpmathPrinter, PythonCodePrinter
 
 from symprop.errors import SympropError
 from symprop.model import functions
+from symprop.model.per_object import PerObject
 from symprop.numbers.checked import finite_real
 from symprop.numbers.bounded import BOUNDED_MPMATH, NumberTooLarge
 from symprop.numbers.digits import numeric_value
@@ -345,16 +346,13 @@ def to_float(x) -> float:
 
 # --- programs: compiled once per derivation and arithmetic ---
 
-_PROGRAMS: dict[int, dict] = {}
+_PROGRAMS = PerObject()
 
 
 def program_of(derivation, arithmetic) -> _Program:
-    """The derivation's program in ``arithmetic``, compiled on first use."""
-    key = id(derivation)
-    if key not in _PROGRAMS:
-        _PROGRAMS[key] = {}
-        weakref.finalize(derivation, _PROGRAMS.pop, key, None)
-    programs = _PROGRAMS[key]
+    """The derivation's program in ``arithmetic``, compiled on first use: one per kind of
+    arithmetic (a precise one reads its digits from mpmath's context as it runs)."""
+    programs = _PROGRAMS.of(derivation)
     if arithmetic.key not in programs:
         programs[arithmetic.key] = arithmetic.compile(derivation)
     return programs[arithmetic.key]

@@ -14,7 +14,6 @@ from __future__ import annotations
 import builtins
 import keyword
 import re
-import weakref
 from typing import Callable, Iterable, Mapping, Sequence
 
 import sympy
@@ -22,6 +21,7 @@ from sympy import Expr, Symbol
 
 from symprop.model import functions
 from symprop.model.graph import Graph
+from symprop.model.per_object import per_object
 
 #: ``log sigma(z)`` and ``log softmax_k(z)`` as functions of the logits: what
 #: :func:`stable_form` writes in place of ``log`` of a sigmoid or softmax node.
@@ -75,21 +75,15 @@ def stable_form(expr: Expr, graph: Graph, *, complements: bool = True) -> Expr:
 
 
 #: graph id -> its sigmoid nodes' logits and softmax nodes' definitions, dropped with the graph.
-_LOGITS: dict[int, tuple[dict, dict]] = {}
-
-
+@per_object
 def _logits(graph: Graph) -> tuple[dict, dict]:
     """``(sigmoid node -> its logit, softmax node -> its definition)``, read once per graph:
     :func:`stable_form` is asked for every local derivative of a network, and reading the
     whole graph each time made a deep network's plan quadratic in its depth."""
-    key = id(graph)
-    if key not in _LOGITS:
-        weakref.finalize(graph, _LOGITS.pop, key, None)
-        _LOGITS[key] = (
-            {node: d.args[0] for node, d in graph.definition.items() if isinstance(d, functions.sigmoid)},
-            {node: d for node, d in graph.definition.items() if isinstance(d, functions.softmax)},
-        )
-    return _LOGITS[key]
+    return (
+        {node: d.args[0] for node, d in graph.definition.items() if isinstance(d, functions.sigmoid)},
+        {node: d for node, d in graph.definition.items() if isinstance(d, functions.softmax)},
+    )
 
 
 # --- straight-line code from a sequence of assignments ---

@@ -23,7 +23,6 @@ non-finite number) gets ``None``, and the caller uses the scalar program.
 from __future__ import annotations
 
 import math
-import weakref
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -36,6 +35,7 @@ from symprop.errors import SympropError
 from symprop.model import functions
 from symprop.model.activations import ACTIVATION_RECORDS
 from symprop.model.nn import Network
+from symprop.model.per_object import per_object
 from symprop.numbers.straight_line import HeavisideMixin, stable_form, straight_line_function
 
 
@@ -147,17 +147,11 @@ class LocalPlan:
 
 # --- the plan: the derivation checked against the dense structure ---
 
-_PLANS: dict[int, LayeredPlan | None] = {}
-
-
+@per_object
 def layered_plan(derivation) -> LayeredPlan | None:
     """The derivation's :class:`LayeredPlan`, or None when it is not exactly a dense
     network with built-in activations (then the scalar program is used)."""
-    key = id(derivation)
-    if key not in _PLANS:
-        weakref.finalize(derivation, _PLANS.pop, key, None)
-        _PLANS[key] = _build_plan(derivation)
-    return _PLANS[key]
+    return _build_plan(derivation)
 
 
 class _NotCovered(SympropError):
