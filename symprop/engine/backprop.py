@@ -24,6 +24,7 @@ from functools import cached_property, partial
 from collections.abc import Iterable, Mapping
 
 import sympy
+from sympy.functions.elementary.miscellaneous import MinMaxBase
 from sympy import Expr, Symbol
 
 from symprop.engine.canonical import times, total
@@ -297,8 +298,9 @@ def _term_derivative(term: Expr, symbol: Symbol) -> Expr:
 
 
 def _applied_to_symbols(expr: Expr) -> bool:
-    """``f(u_1, ..., u_n)`` with distinct symbols (and constants) as its arguments."""
-    if not isinstance(expr, sympy.Function):
+    """``f(u_1, ..., u_n)`` with distinct symbols (and constants) as its arguments; ``Max``
+    and ``Min`` too, whose derivative SymPy also takes argument by argument from ``fdiff``."""
+    if not isinstance(expr, (sympy.Function, MinMaxBase)):
         return False
     symbols = [a for a in expr.args if not a.is_Number]
     return all(a.is_Symbol for a in symbols) and len(set(symbols)) == len(symbols)

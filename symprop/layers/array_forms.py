@@ -25,7 +25,7 @@ import sympy
 from sympy import Expr, Rational, Symbol
 
 from symprop.errors import SympropError
-from symprop.model.conv import window_max, window_origin
+from symprop.model.conv import window_origin, window_step
 from symprop.model.graph import adjoint_symbol
 from symprop.layers.type_forms import backward_form
 from symprop.model.layer_types import ArrayLayer
@@ -127,7 +127,7 @@ def _pool_forms(layer: ArrayLayer) -> list[IndexForm]:
             return delta[window] * Rational(1, kh * kw)
         others = [x[c, i * sh + u, j * sw + v] for u, v in product(range(kh), range(kw))
                   if (i * sh + u, j * sw + v) != index[1:]]
-        return delta[window] * (sympy.Heaviside(x[index] - window_max(others)) if others else 1)
+        return delta[window] * (window_step(x[index], others) if others else 1)
 
     entries = _input_gradient(layer, lambda index: [route(index, w) for w in windows.get(index, ())])
     key = "maxpool_dX" if maximum else "avgpool_dX"

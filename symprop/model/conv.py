@@ -129,9 +129,7 @@ class WindowMax(sympy.Max):
         args = self.args
         if not 0 < argindex <= len(args):
             return super().fdiff(argindex)
-        others = args[:argindex - 1] + args[argindex:]
-        rest = others[0] if len(others) == 1 else WindowMax(*others, evaluate=False)
-        return sympy.Heaviside(args[argindex - 1] - rest)
+        return window_step(args[argindex - 1], args[:argindex - 1] + args[argindex:])
 
 
 WindowMax.__name__ = WindowMax.__qualname__ = "Max"  # printed by name, as SymPy's Max
@@ -139,6 +137,15 @@ WindowMax.__name__ = WindowMax.__qualname__ = "Max"  # printed by name, as SymPy
 def window_max(entries) -> Expr:
     """``max`` of a window's entries (the entry itself for a window of one)."""
     return entries[0] if len(entries) == 1 else WindowMax(*entries, evaluate=False)
+
+
+def window_step(entry: Expr, others) -> Expr:
+    """``H(entry - max(others))``: 1 where ``entry`` is its window's maximum. Of distinct
+    symbols it is built unevaluated, as it would evaluate to itself (the sign of a
+    difference of free symbols is unknown), at a fifth of the cost of asking."""
+    symbols = (entry, *others)
+    plain = all(s.is_Symbol for s in symbols) and len(set(symbols)) == len(symbols)
+    return sympy.Heaviside(entry - window_max(list(others)), evaluate=not plain)
 
 
 @dataclass(frozen=True)

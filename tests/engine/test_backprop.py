@@ -684,3 +684,14 @@ def test_an_affine_sum_is_differentiated_as_diff_differentiates_it(pairs):
     if read_off is not None:
         for s in pool:
             assert sympy.srepr(read_off[s]) == sympy.srepr(expr.diff(s))
+
+
+@pytest.mark.parametrize("make", [sympy.Max, sympy.Min])
+def test_max_and_min_of_symbols_are_differentiated_as_diff_does(make):
+    """Argument by argument from ``fdiff``, the same expression SymPy's ``diff`` builds."""
+    from symprop.engine.backprop import _diff_each
+
+    xs = sympy.symbols("x1:5", real=True)
+    expr = make(*xs, sympy.Integer(0))
+    got = _diff_each(expr, xs)
+    assert all(sympy.srepr(got[x]) == sympy.srepr(expr.diff(x)) for x in xs)

@@ -148,3 +148,15 @@ def test_a_window_maximum_is_sympys_max_built_without_comparing_its_entries():
         assert window.xreplace(point) == reference.xreplace(point)
         for s in (a, b, c, d):
             assert window.diff(s).xreplace(point) == reference.diff(s).xreplace(point), s
+
+
+def test_a_window_step_is_what_heaviside_builds():
+    """Unevaluated for distinct symbols (it would evaluate to itself), evaluated otherwise."""
+    from symprop.model.conv import window_max, window_step
+
+    a, b, c = sympy.symbols("a b c", real=True)
+    for entry, others in [(a, (b, c)), (a, (b,))]:
+        built = window_step(entry, others)
+        assert sympy.srepr(built) == sympy.srepr(sympy.Heaviside(entry - sympy.Max(*others)))
+    assert window_step(a, (a, b)) == sympy.Heaviside(a - window_max([a, b]))  # not distinct: SymPy decides
+    assert window_step(sympy.Integer(3), (sympy.Integer(1), sympy.Integer(2))) == 1
