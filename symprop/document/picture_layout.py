@@ -111,12 +111,12 @@ def positions(nodes, gap: float, row_gap: float, bands: int = 1) -> dict:
     at, join, below = {}, 0.0, None
     for k, start in enumerate(range(0, len(order), per_band)):
         band = _band([columns[c] for c in order[start:start + per_band]], gap, row_gap)
-        if k % 2:
+        if k % 2:  # right to left
             band = {name: (-x, y) for name, (x, y) in band.items()}
         members = [n for c in order[start:start + per_band] for n in columns[c]]
         first = band[members[0].name][0]
-        top = max(y + node_size(n)[1] for n in members for y in [band[n.name][1]])
-        drop = 0.0 if below is None else below - BAND_GAP - top
+        top = max(band[n.name][1] + node_size(n)[1] for n in members)
+        drop = 0.0 if below is None else below - BAND_GAP - top  # this row's top BAND_GAP under the last
         at.update({name: (x - first + join, y + drop) for name, (x, y) in band.items()})
         join = at[members[-1].name][0]
         below = min(at[n.name][1] - node_size(n)[1] - len(n.texts) * LINE_CM - PAD for n in members)
