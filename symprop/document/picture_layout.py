@@ -107,13 +107,15 @@ def positions(nodes, gap: float, row_gap: float, bands: int = 1) -> dict:
     for n in nodes:
         columns.setdefault(n.column, []).append(n)
     order = sorted(columns)
-    per_band = -(-len(order) // max(1, bands))
+    bands = max(1, min(bands, len(order)))
+    # as even as can be (7 columns in 3 rows: 2, 2, 3), so no row holds a lone box
+    cuts = [len(order) * k // bands for k in range(bands + 1)]
     at, join, below = {}, 0.0, None
-    for k, start in enumerate(range(0, len(order), per_band)):
-        band = _band([columns[c] for c in order[start:start + per_band]], gap, row_gap)
+    for k, (start, end) in enumerate(zip(cuts, cuts[1:])):
+        band = _band([columns[c] for c in order[start:end]], gap, row_gap)
         if k % 2:  # right to left
             band = {name: (-x, y) for name, (x, y) in band.items()}
-        members = [n for c in order[start:start + per_band] for n in columns[c]]
+        members = [n for c in order[start:end] for n in columns[c]]
         first = band[members[0].name][0]
         top = max(band[n.name][1] + node_size(n)[1] for n in members)
         drop = 0.0 if below is None else below - BAND_GAP - top  # this row's top BAND_GAP under the last

@@ -1,6 +1,8 @@
 """Where a picture's nodes go: columns, stacks, and a row too wide for the page wrapped into rows."""
 from __future__ import annotations
 
+import collections
+
 import pytest
 
 from symprop.document import picture_layout
@@ -26,6 +28,8 @@ def test_a_row_wrapped_into_bands_reads_as_a_snake():
     assert xs[2] == xs[3] and xs[5] == xs[6]  # a row starts under the end of the row above
     assert positions(nodes, 2.2, 0.45) == positions(nodes, 2.2, 0.45, bands=1)
     assert len({y for _, y in positions(nodes, 2.2, 0.45).values()}) == 1
+    seven = positions(nodes[:7], 2.2, 0.45, bands=3)
+    assert sorted(collections.Counter(y for _, y in seven.values()).values()) == [2, 2, 3]  # no box alone in a row
 
 
 def test_a_row_too_wide_for_the_page_wraps_instead_of_shrinking():
