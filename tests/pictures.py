@@ -25,6 +25,14 @@ def solution(name: str):
 
 
 @functools.lru_cache(maxsize=None)
+def solved_file(text: str):
+    """A network file's text solved once for every test that draws it."""
+    from symprop.outputs.pipeline import solve
+
+    return solve(spec.loads(text))
+
+
+@functools.lru_cache(maxsize=None)
 def layout(name: str, lang: str = "en") -> dict:
     solved = solution(name)
     if isinstance(solved.derivation.network, LayerStack):  # drawn by layer, as its document draws it

@@ -1,6 +1,6 @@
-"""Graph files whose pictures are too large for a page as they are: a one-dimensional
-convolution (a tall column of inputs) and a recurrent unit unrolled over eight steps
-(a long row of columns)."""
+"""Network files whose pictures are too large for a page as they are: a one-dimensional
+convolution (a tall column of inputs), a recurrent unit unrolled over eight steps (a long
+row of columns), and dense networks deeper than three hidden layers."""
 from __future__ import annotations
 
 
@@ -24,5 +24,16 @@ def _rnn(steps: int = 8) -> str:
             f"[values]\n{values}\nw = 0.5\nu = 0.8\nb = 0.1\n")
 
 
+def deep(width: int, hidden: int, activation: str = "sigmoid") -> str:
+    """``width`` inputs, ``hidden`` layers of ``width`` units, two outputs; parameters drawn."""
+    layers = "".join(f'  {{ units = {width}, activation = "{activation}" }},\n' for _ in range(hidden))
+    values = "\n".join(f"x{i} = {0.1 * i:.1f}" for i in range(1, width + 1))
+    return (f'title = "A deep network"\n[network]\ninputs = {width}\nloss = "half_sse"\nlayers = [\n{layers}'
+            f'  {{ units = 2, activation = "sigmoid" }},\n]\n[values]\n{values}\ny1 = 0.2\ny2 = 0.8\n'
+            '[train]\nlearning_rate = 0.5\ninit = { method = "uniform", low = -0.5, high = 0.5, seed = 0, decimals = 2 }\n')
+
+
 CONV = _conv()
 RNN = _rnn()
+#: Dense networks too deep for one row of pictures: 4 units by 5 and 6 hidden layers, 8 by 4.
+DEEP = {"4x5": deep(4, 5), "4x6": deep(4, 6), "8x4": deep(8, 4)}

@@ -19,8 +19,9 @@ The layout (a plain mapping, :class:`symprop.document.model.Figure`'s ``layout``
 ``edges``    per edge its ends (``source``, ``target`` ids and ``from``, ``to`` names),
              ``param``, the drawn segment ``x1 y1 x2 y2``, its ``lines`` of text and
              their ``box`` (None when no place was free, see ``unlabelled``);
-``legend``   what each colour means; ``box`` the whole picture's extent; ``scale``
-             the factor that fits it to the page.
+``legend``   what each colour means; ``box`` the whole picture's extent and ``width``
+             its width; ``scale`` the factor that fits it to :data:`~symprop.document.picture_layout.MAX_WIDTH`
+             by ``MAX_HEIGHT`` (TikZ shrinks it further to a narrower text width).
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ import re
 from symprop.document.i18n import prose
 from symprop.document.options import DEFAULTS
 from symprop.document.picture_layout import (
-    Edge, Node, Text, best_attempt, fit_scale, legend_entries, node_size, text_boxes,
+    MIN_SCALE, Edge, Node, Text, best_attempt, fit_scale, legend_entries, node_size, text_boxes,
 )
 from symprop.document.placement import LABEL_LEAD_PT, Box, union
 from symprop.printing.numbers import latex_number, plain_number
@@ -43,7 +44,8 @@ NONE = {"kind": "none", "nodes": [], "edges": []}
 
 
 def diagram(doc) -> dict:
-    """The layout of ``doc``'s picture (a :class:`symprop.document.formulas.Formulas`)."""
+    """The layout of ``doc``'s picture (a :class:`symprop.document.formulas.Formulas`), or
+    ``kind`` ``none`` where its units cannot be drawn legibly one by one."""
     # A graph over matrices would be drawn entry by entry, a tangle of scalars that says less
     # than its matrix equations: such graphs, like very large ones, get no picture.
     if doc.summarised or len(doc.graph.nodes) + len(doc.graph.parameters) > MAX_DRAWN or doc.graph.arrays:
@@ -52,7 +54,12 @@ def diagram(doc) -> dict:
         kind, (nodes, edges) = "network", _network_sketch(doc, Numbers(doc))
     else:
         kind, (nodes, edges) = "graph", _graph_sketch(doc, Numbers(doc))
-    return laid_out(kind, nodes, edges, _legend(doc, kind))
+    layout = laid_out(kind, nodes, edges, _legend(doc, kind))
+    # A network's units shrunk past legibility even without their labels (a deep one): the
+    # network section draws it by layer instead (:mod:`symprop.document.layer_diagram`).
+    if kind == "network" and layout["scale"] < MIN_SCALE:
+        return dict(NONE)
+    return layout
 
 
 def mermaid_id(name: str) -> str:
@@ -235,7 +242,7 @@ def laid_out(kind: str, nodes, edges, legend) -> dict:
     return {
         "kind": kind, "nodes": node_maps, "edges": edge_maps,
         "legend": [{**e, "box": _box_map(e["box"])} for e in entries],
-        "box": _box_map(extent), "scale": math.floor(fit_scale(extent) * 1000) / 1000,
+        "box": _box_map(extent), "width": round(2 * extent.hw, 3), "scale": math.floor(fit_scale(extent) * 1000) / 1000,
         "unlabelled": placed["dropped"], "crossing": placed["crossing"], "far": placed["far"],
         "summary": placed["summary"], "lead_pt": LABEL_LEAD_PT,
     }

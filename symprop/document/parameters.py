@@ -165,9 +165,9 @@ class ParameterSections:
             return self._once(("factor", of, wrt), lambda: tuple(chain_rows(
                 [f.partial(of, wrt), f.tex(derivative), f.num(f.local_value(of, wrt))])))
         defined = f.graph.definition[of]
-        rule = rule_step(f, defined, wrt) if f.options.rules else None
+        rule = rule_step(defined, wrt) if f.options.rules else None
         return chain_rows([
-            f.partial(of, wrt), rule, f.tex(prime(defined)) if is_activation_of(defined, wrt) else None,
+            f.partial(of, wrt), rule.latex(f.tex) if rule else None, f.tex(prime(defined)) if is_activation_of(defined, wrt) else None,
             f.tex(derivative), f.sub(derivative), f.num(f.local_value(of, wrt)),
         ])
 
@@ -272,7 +272,44 @@ class ParameterSections:
 RULE_TERMS = 6
 
 
-def rule_step(f: Formulas, expression, wrt) -> str | None:
+@dataclass(frozen=True)
+class RuleStep:
+    r"""A derivative written term by term, each term as the factors its rule gives, in the
+    order they print: a power rule's ``(u)^{n - 1}`` is an unevaluated power whose exponent is
+    the unevaluated ``n - 1``. :attr:`expression` is the step as one unevaluated SymPy
+    expression (``.doit()`` gives the derivative) and :meth:`latex` prints the same factors."""
+
+    terms: tuple[tuple[sympy.Expr, ...], ...]
+
+    @property
+    def expression(self) -> sympy.Expr:
+        """``sum_terms prod_factors``, nothing evaluated (``0``, ``1`` and ``2 - 1`` kept)."""
+        return sympy.Add(*(sympy.Mul(*factors, evaluate=False) for factors in self.terms), evaluate=False)
+
+    def latex(self, tex) -> str:
+        r"""The terms joined by ``+``, each one's factors by ``\cdot``, a negative term or
+        factor after the first in parentheses (``\cdot (-1)``); ``tex`` prints one factor."""
+        return " + ".join(_after_first([_product_latex(factors, tex) for factors in self.terms]))
+
+
+def _product_latex(factors, tex) -> str:
+    return r" \cdot ".join(_after_first([_factor_latex(x, tex) for x in factors]))
+
+
+def _factor_latex(factor, tex) -> str:
+    """``(base)^{n - 1}`` for a power rule's unevaluated power, else the factor as printed."""
+    if factor.is_Pow and factor.exp.is_Add:
+        n, minus = factor.exp.args
+        return f"({tex(factor.base)})^{{{tex(n)} - {tex(-minus)}}}"
+    return tex(factor)
+
+
+def _after_first(pieces: list[str]) -> list[str]:
+    """A negative piece after the first in parentheses: ``+ (-x)``, ``\\cdot (-1)``."""
+    return pieces[:1] + [f"({piece})" if piece.startswith("-") else piece for piece in pieces[1:]]
+
+
+def rule_step(expression, wrt) -> RuleStep | None:
     r"""The derivative of a sum by ``wrt`` written term by term, each by the rule that gives it,
     as Mazur writes ``dE_total/dout_o1 = 2 \cdot \frac{1}{2} (t_1 - out_o1)^{2 - 1} \cdot (-1) + 0``
     (sum rule: a term without ``wrt`` gives 0; constant multiple: ``c w`` gives ``c``; power
@@ -281,21 +318,19 @@ def rule_step(f: Formulas, expression, wrt) -> str | None:
     terms = sympy.Add.make_args(expression)
     if not 2 <= len(terms) <= RULE_TERMS:
         return None
-    pieces = [term_rule(f, term, wrt) for term in terms]
-    return None if None in pieces else " + ".join(pieces)
+    pieces = [term_rule(term, wrt) for term in terms]
+    return None if None in pieces else RuleStep(tuple(pieces))
 
 
-def term_rule(f: Formulas, term, wrt) -> str | None:
-    """One term's derivative by ``wrt`` as its rule writes it (see :func:`rule_step`)."""
+def term_rule(term, wrt) -> tuple | None:
+    """One term's derivative by ``wrt`` as the factors its rule gives (see :func:`rule_step`)."""
     if not term.has(wrt):
-        return "0"
+        return (sympy.S.Zero,)
     coefficient, rest = term.as_independent(wrt, as_Add=False)
     if rest == wrt:
-        return f.tex(coefficient)
+        return (coefficient,)
     if rest.is_Pow and rest.exp.is_Integer and rest.exp > 1 and rest.base.is_Add:
         base, power = rest.args
-        inner = f.tex(sympy.diff(base, wrt))
-        factors = [str(power), *([f.tex(coefficient)] if coefficient != 1 else []), f"({f.tex(base)})^{{{power} - 1}}",
-                   f"({inner})" if inner.startswith("-") else inner]
-        return r" \cdot ".join(factors)
+        lowered = sympy.Pow(base, sympy.Add(power, -1, evaluate=False), evaluate=False)
+        return (power, *([coefficient] if coefficient != 1 else []), lowered, sympy.diff(base, wrt))
     return None

@@ -27,6 +27,9 @@ ROW_GAPS = (0.45, 1.1, 1.9)
 #: The most nodes stacked in one column, and the space between the stacks of a wrapped column.
 MAX_ROWS = 7
 STACK_GAP = 0.5
+#: The space between two rows of a picture wrapped into rows (:func:`positions`), room for
+#: the label of the edge from one row to the next beside it.
+BAND_GAP = 0.9
 #: A picture that would shrink below this to fit the page is drawn as a summary: its nodes
 #: and values, no edge labels (the edges' numbers are all in the document's text).
 MIN_SCALE = 0.62
@@ -91,18 +94,41 @@ def _column_width(members) -> float:
     return max(max([2 * node_size(n)[0], *(t.width for t in n.texts)]) for n in members)
 
 
-def positions(nodes, gap: float, row_gap: float) -> dict:
+def positions(nodes, gap: float, row_gap: float, bands: int = 1) -> dict:
     """Each node's centre: its column's ``x`` (columns ``gap`` apart, past the widest of
     each), its ``y`` in its column's stack (``row_gap`` between nodes), every column
     centred on ``y = 0``. A column of more than :data:`MAX_ROWS` nodes is wrapped into
     side-by-side stacks, every other one shifted down by half a node, so that edges from
-    the stack behind pass between the nodes in front."""
+    the stack behind pass between the nodes in front. With ``bands`` above 1 the columns
+    are wrapped like lines of text into that many rows, :data:`BAND_GAP` apart, read as a
+    snake (every other row right to left, its first column under the last column of the
+    row above), so the edge from one row to the next is short."""
     columns: dict[int, list] = {}
     for n in nodes:
         columns.setdefault(n.column, []).append(n)
+    order = sorted(columns)
+    bands = max(1, min(bands, len(order)))
+    # as even as can be (7 columns in 3 rows: 2, 2, 3), so no row holds a lone box
+    cuts = [len(order) * k // bands for k in range(bands + 1)]
+    at, join, below = {}, 0.0, None
+    for k, (start, end) in enumerate(zip(cuts, cuts[1:])):
+        band = _band([columns[c] for c in order[start:end]], gap, row_gap)
+        if k % 2:  # right to left
+            band = {name: (-x, y) for name, (x, y) in band.items()}
+        members = [n for c in order[start:end] for n in columns[c]]
+        first = band[members[0].name][0]
+        top = max(band[n.name][1] + node_size(n)[1] for n in members)
+        drop = 0.0 if below is None else below - BAND_GAP - top  # this row's top BAND_GAP under the last
+        at.update({name: (x - first + join, y + drop) for name, (x, y) in band.items()})
+        join = at[members[-1].name][0]
+        below = min(at[n.name][1] - node_size(n)[1] - len(n.texts) * LINE_CM - PAD for n in members)
+    return at
+
+
+def _band(columns, gap: float, row_gap: float) -> dict:
+    """Centres of one row of ``columns`` (lists of nodes), left to right from ``x = 0``."""
     at, right = {}, None
-    for column in sorted(columns):
-        members = columns[column]
+    for members in columns:
         stacks = [members[k:k + MAX_ROWS] for k in range(0, len(members), MAX_ROWS)]
         width = _column_width(members)
         x = 0.0 if right is None else right + gap + width / 2
@@ -138,10 +164,10 @@ def label_size(edge: Edge) -> tuple[float, float]:
     return max(t.width for t in edge.lines) / 2 + PAD, height / 2 + PAD
 
 
-def attempt(nodes, edges, gap: float, row_gap: float) -> dict:
-    """The picture with columns ``gap`` and nodes ``row_gap`` apart: centres, segments,
-    obstacles, label boxes, and the labels that cover an edge not their own."""
-    at = positions(nodes, gap, row_gap)
+def attempt(nodes, edges, gap: float, row_gap: float, bands: int = 1) -> dict:
+    """The picture with columns ``gap`` and nodes ``row_gap`` apart (in ``bands`` rows): centres,
+    segments, obstacles, label boxes, and the labels that cover an edge not their own."""
+    at = positions(nodes, gap, row_gap, bands)
     by_name = {n.name: n for n in nodes}
     segments = []
     for e in edges:
@@ -166,16 +192,31 @@ def _length(s: Segment) -> float:
 
 
 def best_attempt(nodes, edges) -> dict:
-    """The picture's places (:func:`spaced`), or its summary: with no edge labels, when
-    the labels would make it too large for the page."""
+    """The picture's places (:func:`spaced`); a row of one node per column too wide for the
+    page wrapped into rows (:func:`wrapped`); or its summary: with no edge labels, when the
+    labels would make it too large for the page."""
     tried = spaced(nodes, edges)
+    if tried["scale"] < MIN_SCALE and len({n.column for n in nodes}) == len(nodes):
+        tried = wrapped(nodes, edges, tried)
     if tried["scale"] >= MIN_SCALE or not any(e.lines for e in edges):
         return {**tried, "summary": False}
     bare = [Edge(e.source, e.target, [], e.extra) for e in edges]
     return {**attempt(nodes, bare, COLUMN_GAPS[0], ROW_GAPS[0]), "summary": True}
 
 
-def spaced(nodes, edges) -> dict:
+def wrapped(nodes, edges, one_row: dict) -> dict:
+    """The row in the fewest rows that need not shrink it (or shrink it least), every label placed."""
+    best = one_row
+    for bands in range(2, len(nodes) + 1):
+        tried = spaced(nodes, edges, bands)
+        if (-tried["dropped"], tried["scale"]) > (-best["dropped"], best["scale"]):
+            best = tried
+        if best["scale"] >= 1 and best["dropped"] == 0:
+            break
+    return best
+
+
+def spaced(nodes, edges, bands: int = 1) -> dict:
     """The smallest spacing (:data:`COLUMN_GAPS` by :data:`ROW_GAPS`) at which every label
     has a place on or beside its edge clear of the other edges; else the one that leaves
     out the fewest labels, then weighs labels moved off their edges (four times), labels
@@ -183,7 +224,7 @@ def spaced(nodes, edges) -> dict:
     spacings = sorted(((g, r) for g in COLUMN_GAPS for r in ROW_GAPS), key=lambda s: s[0] + 1.5 * s[1])
     best = None
     for gap, row_gap in spacings:
-        tried = attempt(nodes, edges, gap, row_gap)
+        tried = attempt(nodes, edges, gap, row_gap, bands)
         score = (tried["dropped"], 4 * tried["far"] + tried["crossing"] + 8 * (1 - tried["scale"]))
         if best is None or score < best[0]:
             best = (score, tried)

@@ -156,3 +156,20 @@ def test_a_graph_over_matrices_gets_no_picture_of_its_scalar_entries():
     W, x = sympy.MatrixSymbol("W", 2, 2), sympy.MatrixSymbol("x", 2, 1)
     derivation = derive((x.T * W * x)[0, 0], parameters=[W])
     assert diagram.diagram(Formulas(derivation, None, document_options()))["kind"] == "none"
+
+
+def test_a_network_whose_units_would_be_shrunk_past_legibility_is_drawn_by_layer():
+    """Six hidden layers of two units: not summarised, but its units' picture would shrink below
+    :data:`~symprop.document.picture_layout.MIN_SCALE` even without labels; four layers still fit."""
+    import symprop
+    from symprop.document.build import build_document
+
+    def figures(hidden):
+        derivation = symprop.derive(symprop.mlp(2, [symprop.Dense(2) for _ in range(hidden)], "half_sse"))
+        assert not Formulas(derivation, None, DocumentOptions()).summarised
+        return [b.layout for b in build_document(derivation, None).blocks if b.kind == "figure"]
+
+    deep = figures(7)
+    assert [f["kind"] for f in deep] == ["layers"] and deep[0]["scale"] >= picture_layout.MIN_SCALE
+    shallow = figures(5)
+    assert [f["kind"] for f in shallow] == ["network"] and shallow[0]["scale"] >= picture_layout.MIN_SCALE

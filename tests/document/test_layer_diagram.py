@@ -49,10 +49,12 @@ def test_layers_alike_are_numbered_and_a_deep_network_still_fits():
     assert 2 * layout["box"]["hw"] * layout["scale"] <= picture_layout.MAX_WIDTH + 1e-9
 
 
-def test_a_network_too_deep_for_a_legible_row_has_no_picture():
+def test_a_network_too_deep_for_one_legible_row_wraps_into_rows():
     deep = symprop.derive(symprop.mlp(["x1", "x2"], [symprop.Dense(3) for _ in range(12)], "half_sse"))
-    assert network_layer_diagram(deep.network, "L")["scale"] < picture_layout.MIN_SCALE
-    assert [b for b in build_document(deep, None).blocks if b.kind == "figure"] == []
+    layout = network_layer_diagram(deep.network, "L")
+    assert layout["scale"] >= picture_layout.MIN_SCALE and not layout["summary"]
+    assert len({n["y"] for n in layout["nodes"]}) > 1 and overlapping(drawn_boxes(layout)) == []
+    assert [b.layout["kind"] for b in build_document(deep, None).blocks if b.kind == "figure"] == ["layers"]
     shallow = symprop.derive(symprop.mlp([f"x{i}" for i in range(1, 11)], [symprop.Dense(6) for _ in range(3)], "half_sse"))
     assert [b.layout["kind"] for b in build_document(shallow, None).blocks if b.kind == "figure"] == ["layers"]
 

@@ -90,3 +90,27 @@ def test_a_graph_too_large_to_draw_as_it_is_fits_the_first_page(tmp_path, which)
 
     s = solve(spec.loads(getattr(spec_pictures, which)))
     check_first_page(tmp_path, render_latex(s.derivation, s.example), {"0.1", "0.2"})
+
+
+@pytest.mark.parametrize("name", ["4x6", "8x4"])
+def test_a_deep_networks_picture_by_layer_fits_the_first_page(tmp_path, name):
+    from symprop.outputs.render import render_latex
+    from tests.pictures import solved_file
+    from tests.spec_pictures import DEEP
+
+    s = solved_file(DEEP[name])
+    check_first_page(tmp_path, render_latex(s.derivation, s.example), {"dense", "inputs"})
+
+
+def test_the_picture_shrinks_to_a_text_width_narrower_than_the_layouts(tmp_path):
+    """The layout fits :data:`~symprop.document.picture_layout.MAX_WIDTH`; TikZ shrinks it
+    further to ``\\linewidth``, so a page with wider margins (a user's template, a Korean
+    page) sets 3Blue1Brown's 14 cm picture with no overfull box."""
+    from symprop.outputs.render import render_latex
+
+    s = solution("3b1b")
+    tex = render_latex(s.derivation, s.example, lang="ko")
+    narrow = re.sub(r"margin=[\d.]+cm", "margin=4.5cm", tex, count=1)
+    assert narrow != tex
+    pdf, log = compiled(tmp_path, narrow)
+    assert picture_overfull(narrow, log) == []

@@ -595,3 +595,23 @@ def test_the_readme_says_what_plain_commonmark_does_to_the_dollar_flavor(showcas
     assert f"{broken} of the {len(blocks)} display blocks of Mazur's document" in readme
     assert f"{emphasis} emphasis tags" in readme
     assert "[markup.goldmark.extensions.passthrough]" in readme
+
+
+def test_a_deep_networks_picture_by_layer_is_in_every_format():
+    """Six hidden layers of four units (:data:`tests.spec_pictures.DEEP`): its layers wrapped into
+    rows in Mermaid (github), an SVG image (kramdown, dollar), TikZ and the HTML page."""
+    from tests.pictures import solved_file
+    from tests.spec_pictures import DEEP
+
+    s = solved_file(DEEP["4x6"])
+    github = render.render_markdown(s.derivation, s.example)
+    assert "```mermaid" in github and '["dense 4, sigmoid (6)"]' in github
+    for flavor in ("kramdown", "dollar"):
+        markdown = render.render_markdown(s.derivation, s.example, flavor=flavor)
+        assert "data:image/svg+xml;base64," in markdown and "```mermaid" not in markdown
+    svg = render.render_svg(s.derivation, s.example)
+    assert svg.count(">dense 4, sigmoid (") == 6
+    latex = render.render_latex(s.derivation, s.example)
+    assert r"\begin{tikzpicture}" in latex and latex.count(r"\text{dense 4, sigmoid (") == 6
+    page = render.render_html(s.derivation, s.example)
+    assert 'data-kind="layers"' in page and 'data-node="dense 4, sigmoid (6)"' in page
