@@ -41,6 +41,7 @@ from sympy import Symbol
 from symprop.model import nn
 from symprop.model.graph import Graph
 from symprop.model.notation import PRESETS
+from symprop.model.losses import a_distribution
 from symprop.files.spec_file import SpecError, SpecFile, read_text, refuse_unknown_keys, unknown_key_message
 from symprop.files.spec_layers import array_value_keys, stack_xavier
 from symprop.files.spec_structure import build_network, structure
@@ -490,7 +491,7 @@ def _check_targets(spec: SpecFile, network, examples) -> None:
         return
     for i, example in enumerate(examples):
         total = sum(example[t] for t in network.targets)
-        if abs(total - 1) > 1e-9:
+        if not a_distribution(total):
             key = ("values",) if "examples" not in spec.data else ("examples", i)
             raise spec.error(key, f"the targets {', '.join(t.name for t in network.targets)} sum to {total:g}: "
                              "softmax_cross_entropy expects a one-hot label or probabilities summing to 1")

@@ -62,6 +62,12 @@ class softmax_cross_entropy(SympropFunction):
         return None, (self.logits, self.targets)
 
 
+def a_distribution(total) -> bool:
+    """Whether targets summing to ``total`` form a distribution, as :class:`softmax_cross_entropy`'s
+    derivative ``softmax - t`` needs (a one-hot label, or probabilities summing to 1)."""
+    return abs(total - 1) <= 1e-9
+
+
 def _softmax_cross_entropy_scalar(lib):
     def softmax_cross_entropy(*logits_and_targets):
         # sum_k t_k (log sum_j e^{z_j} - z_k), the log-sum-exp shifted by the largest logit

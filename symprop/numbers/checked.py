@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from symprop.errors import SympropError, given
+from symprop.model.losses import a_distribution, softmax_cross_entropy
 
 
 class NotAFiniteNumber(SympropError, ValueError):
@@ -37,3 +38,27 @@ def positive_learning_rate(rate) -> None:
     number = finite_real(rate, "learning_rate")
     if number <= 0:
         raise NotAFiniteNumber(f"learning_rate is {number}: expected a finite positive number")
+
+
+class TargetsNotADistribution(SympropError, ValueError):
+    """Targets of softmax with cross-entropy that do not sum to 1."""
+
+
+def softmax_targets_sum_to_one(derivation, rows) -> None:
+    """The engine derives softmax with cross-entropy as ``dL/dz = softmax(z) - t``, which holds
+    only when the targets sum to 1: given targets (``rows``, per example the numbers of the
+    graph's inputs in order) that do not are refused, naming them and their sum, rather than
+    worked with a gradient that is not theirs. A network's loss is its output's definition."""
+    graph = derivation.graph
+    definitions = [graph.definition[graph.output]] if derivation.network is not None else graph.definition.values()
+    position = {s: i for i, s in enumerate(graph.inputs)}
+    for use in {use for expr in definitions for use in expr.atoms(softmax_cross_entropy)}:
+        if not all(t in position for t in use.targets):  # targets the graph computes are no given numbers
+            continue
+        for number, row in enumerate(rows, start=1):
+            total = sum(finite_real(row[position[t]], t.name) for t in use.targets)
+            if not a_distribution(total):
+                where = f" in example {number}" if len(rows) > 1 else ""
+                raise TargetsNotADistribution(
+                    f"the targets {', '.join(t.name for t in use.targets)} sum to {total:g}{where}: "
+                    "softmax_cross_entropy expects a one-hot label or probabilities summing to 1")

@@ -30,7 +30,7 @@ from symprop.errors import WrongArgument
 from symprop.numbers.evaluation import (
     NumericError, arithmetic_of, check_options, first_example, given_values, loss_and_gradients, program_of,
 )
-from symprop.numbers.checked import positive_learning_rate
+from symprop.numbers.checked import positive_learning_rate, softmax_targets_sum_to_one
 from symprop.numbers.gradcheck import GradientCheck, gradient_check, input_gradient_check
 from symprop.numbers.vectorised import layered_plan
 from symprop.numbers.vectorised_example import vectorised_check, vectorised_numbers
@@ -134,6 +134,7 @@ def worked_example(
     _refuse_long_exact_training(precision, steps)
     arithmetic = arithmetic_of(precision)
     raw_rows, raw_parameters = given_values(derivation.graph, values, examples)
+    softmax_targets_sum_to_one(derivation, raw_rows)
     chosen = parameters_to_update(derivation, update)
     plan = _plan_to_use(derivation, vectorised)
     report = None
