@@ -24,6 +24,7 @@ from symprop.layers.array_forms import index_forms, prove, upstream_array
 from symprop.layers.backward_forms import prove_form, prove_forward
 from symprop.layers.type_forms import backward_form
 from symprop.model.graph import adjoint_symbol
+from symprop.model.layer_types import array_tex, entry_tex
 from symprop.printing.latex import SympropLatexPrinter, updated
 from symprop.printing.numbers import latex_number
 from symprop.printing.rows import break_long_row
@@ -48,8 +49,8 @@ class StackDocument:
     # ------------------------------------------------------------ arrays as LaTeX
 
     def base(self, array: numpy.ndarray) -> str:
-        """An array's own LaTeX: its first entry's, without the index (``W^{(1)}``)."""
-        return self.graph.latex_name(array.flat[0]).rsplit("_{", 1)[0]
+        """An array's own LaTeX: its first entry's, without the index (``W^{(1)}``, ``W_{x}^{(1)}``)."""
+        return array_tex(self.graph.latex_name(array.flat[0]))
 
     def number(self, value) -> str:
         return latex_number(value, self.digits)
@@ -64,10 +65,10 @@ class StackDocument:
         if values.ndim <= 2:
             return [f"{name} &= {self.matrix(values)}"]
         blocks = list(numpy.ndindex(values.shape[:-2]))
-        # a subscript goes under the name's superscript (W^{(1)}_{0,0,:,:}); a name that has a
-        # subscript of its own, or a fraction, is grouped first
-        group = rf"\left({name}\right)" if name.startswith(r"\frac") else f"{{{name}}}" if "_" in name else name
-        rows = [f"{group}_{{{','.join(map(str, i))},:,:}} &= {self.matrix(values[i])}" for i in blocks[:MAX_BLOCKS]]
+        # a subscript goes under the name's superscript (W^{(1)}_{0,0,:,:}, W^{(1)}_{x;0,:,:}); a
+        # fraction is set in parentheses first
+        group = rf"\left({name}\right)" if name.startswith(r"\frac") else name
+        rows = [f"{entry_tex(group, (*i, ':', ':'))} &= {self.matrix(values[i])}" for i in blocks[:MAX_BLOCKS]]
         return rows + ([r"&\ \vdots"] if len(blocks) > MAX_BLOCKS else [])
 
     def values_of(self, array: numpy.ndarray, lookup) -> numpy.ndarray | None:
