@@ -18,6 +18,7 @@ from symprop.document.i18n import prose, wording
 from symprop.document.layer_diagram import layer_diagram, shape_text
 from symprop.document.model import Document, Figure, Math, Prose, Table, equation, heading, paragraph, section
 from symprop.document.options import paper_of, section_shown
+from symprop.document.recurrent_picture import is_recurrent, unrolled_problem
 from symprop.document.results import training
 from symprop.errors import SympropError
 from symprop.layers.array_forms import index_forms, prove, upstream_array
@@ -92,6 +93,13 @@ class StackDocument:
 
     # ------------------------------------------------------------ sections
 
+    def picture(self) -> list:
+        """The layers as a picture: rolled up (a recurrent cell with its loop), or unrolled over the steps."""
+        stack, options = self.stack, self.options
+        key = "stack_picture_unrolled" if options.unrolled else (
+            "stack_picture_rolled" if any(map(is_recurrent, stack.layers)) else "stack_picture")
+        return [paragraph(key), Figure(layer_diagram(stack, options.lang, options.unrolled))]
+
     def network_section(self):
         stack, rows = self.stack, []
         for layer in stack.layers:
@@ -102,7 +110,7 @@ class StackDocument:
         header = tuple(Prose(k) for k in ("col_layer", "col_type", "col_settings", "col_shape_in", "col_shape_out",
                                           "col_parameters"))
         blocks = [heading("network"), paragraph("stack_intro"), paragraph("stack_layers"),
-                  Table(header, "rlllll", tuple(rows)), paragraph("stack_picture"), Figure(layer_diagram(stack))]
+                  Table(header, "rlllll", tuple(rows)), *self.picture()]
         if self.example is not None:
             arrays = [stack.input, *(a for layer in stack.layers for a in layer.parameters.values())]
             arrays += [stack.target] if stack.target.size else []
@@ -304,10 +312,19 @@ def refuse_stack_options(stack, options) -> None:
     if options.per_parameter:
         raise StackOptionError("per_parameter: a layer stack's document is written by layer and by kind of entry; "
                                "expected per_parameter off (the JSON's layers[i].arrays hold every entry)")
+    refuse_unrolled(stack, options)
     other = [switch for switch in options.sections if switch[1:] not in STACK_SECTIONS]
     if other:
         raise StackOptionError(f"section {other[0][1:]!r} is not in a layer stack's document: expected one of "
                                f"{', '.join(STACK_SECTIONS)}")
+
+
+def refuse_unrolled(network, options) -> None:
+    """A :class:`StackOptionError` when ``unrolled`` is asked of a network whose picture cannot be
+    unrolled: any network without a recurrent layer, or one with a layer that does not work step by step."""
+    problem = unrolled_problem(network) if options.unrolled else None
+    if problem:
+        raise StackOptionError(f"unrolled: {problem}; expected unrolled off")
 
 
 def build_stack_document(derivation, example, options) -> Document:

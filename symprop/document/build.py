@@ -8,7 +8,7 @@ Which sections are shown is the options' business (``sections``, with the defaul
 from __future__ import annotations
 
 from symprop.document import layer_sections
-from symprop.document.array_sections import build_stack_document
+from symprop.document.array_sections import build_stack_document, refuse_unrolled
 from symprop.engine.records import Derivation
 from symprop.errors import WrongArgument
 from symprop.numbers.worked_example import WorkedExample
@@ -29,6 +29,7 @@ def build_document(derivation, example=None, options: DocumentOptions | None = N
     options = document_options(options, **settings)
     if isinstance(derivation.network, LayerStack):  # summarised by layer and shared weight
         return build_stack_document(derivation, example, options)
+    refuse_unrolled(derivation.network, options)
     f = Formulas(derivation, example, options)
     network = NetworkSections(f)
     derived = list(f.chosen) if f.chosen is not None else network.shown_parameters
