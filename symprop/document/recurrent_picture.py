@@ -6,7 +6,8 @@ and the arrays it takes and makes step by step are labelled "at every step". Unr
 (the document option ``unrolled``, ``--unrolled``), every step is a row: the initial state,
 then one box per step for the cell and for each dense layer after it (which applies at every
 step), the inputs ``x_t`` feeding the cells and every step's output feeding the loss; each
-shared weight is named once, on the first edge that uses it.
+shared weight is named once, on the first edge it acts on. More than :data:`MAX_STEPS` steps
+show the first few, one row standing for the steps between them and the last, and the last.
 
 The loop is the one curved edge of any picture: its layout edge carries ``curve``, the two
 control points of a cubic Bézier from ``(x1, y1)`` to ``(x2, y2)`` (centimetres), which TikZ,
@@ -21,6 +22,7 @@ from symprop.document.i18n import prose
 from symprop.document.picture_layout import PAD, Edge, Node, Text, fit_scale, label_size
 from symprop.document.placement import CLEARANCE, Box, union
 from symprop.model.layer_types import array_tex
+from symprop.model.stack import LayerStack
 
 #: The layer kinds drawn as a cell with a loop, and those that also work one step at a time.
 RECURRENT = ("rnn", "lstm", "gru")
@@ -30,6 +32,11 @@ PER_STEP = (*RECURRENT, "dense")
 LOOP_HALF = 0.3
 LOOP_BULGE = 0.35
 LOOP_RISE = 0.4
+#: The most steps an unrolled picture draws one by one: a column holds them and the initial state
+#: without wrapping. A longer run shows its first :data:`FIRST_STEPS`, one row for the steps
+#: between, and its last.
+MAX_STEPS = 6
+FIRST_STEPS = 4
 _SUBSCRIPT = str.maketrans("0123456789-t", "₀₁₂₃₄₅₆₇₈₉₋ₜ")
 
 
@@ -131,9 +138,9 @@ def with_loops(layout: dict, loops: dict) -> dict:
 # --- unrolled -------------------------------------------------------------------------------
 
 def unrolled_problem(stack) -> str | None:
-    """Why ``stack`` cannot be drawn unrolled (one line), or None when it can: it needs a
-    recurrent layer, and every layer working one step at a time (recurrent or dense)."""
-    if not any(is_recurrent(layer) for layer in getattr(stack, "layers", ())):
+    """Why ``stack`` (any network) cannot be drawn unrolled (one line), or None when it can: it must
+    be a layer stack with a recurrent layer, every layer working one step at a time (recurrent or dense)."""
+    if not isinstance(stack, LayerStack) or not any(map(is_recurrent, stack.layers)):
         return "the network has no recurrent layer (rnn, lstm, gru) to draw step by step"
     for layer in stack.layers:
         if layer.kind not in PER_STEP or len(layer.input_shape) != 2:
@@ -167,13 +174,33 @@ def _state_node(layer, column: int, several: bool) -> Node:
     return _box_node(name + suffix, tex + (rf"\ \text{{({layer.index})}}" if several else ""), column)
 
 
-def _step_nodes(layers, steps: int) -> list[list[Node]]:
-    """One box per layer and step, ``rnn 2, t = 0``; layers alike are told apart by number."""
+def shown_steps(steps: int) -> list[tuple[int, int]]:
+    """The rows of an unrolled picture, each ``(first, last)`` step it stands for: one row per
+    step, or for a longer run the first :data:`FIRST_STEPS`, one row for the steps between, the last."""
+    if steps <= MAX_STEPS:
+        return [(t, t) for t in range(steps)]
+    return [*((t, t) for t in range(FIRST_STEPS)), (FIRST_STEPS, steps - 2), (steps - 1, steps - 1)]
+
+
+def _steps(first: int, last: int, plain, tex) -> tuple[str, str]:
+    """A row's steps, written by ``plain`` and ``tex`` (step -> text): ``x₄``, or ``x₄ … x₁₀``."""
+    if first == last:
+        return plain(first), tex(first)
+    return f"{plain(first)} … {plain(last)}", rf"{tex(first)}, \dots, {tex(last)}"
+
+
+def _step_nodes(layers, steps: list[tuple[int, int]]) -> list[list[Node]]:
+    """One box per layer and step, ``rnn 2, t = 0`` (``rnn 2, t = 4 … 10`` for a row of steps);
+    layers alike are told apart by number."""
     captions = [f"{layer.kind} {layer.settings['units']}" for layer in layers]
     rows = []
     for k, (layer, caption) in enumerate(zip(layers, captions), 1):
         caption = caption if captions.count(caption) == 1 else f"{caption} ({layer.index})"
-        rows.append([_box_node(f"{caption}, t = {t}", rf"\text{{{caption}}}, t = {t}", k) for t in range(steps)])
+        row = []
+        for first, last in steps:
+            name, tex = _steps(first, last, str, str)
+            row.append(_box_node(f"{caption}, t = {name}", rf"\text{{{caption}}}, t = {tex}", k))
+        rows.append(row)
     return rows
 
 
@@ -181,11 +208,12 @@ def unrolled_diagram(stack, lang: str = "en") -> dict:
     """The layout of ``stack`` unrolled (:func:`unrolled_problem` must be None): a column of inputs
     ``x_t`` under the first layer's initial state, a column of boxes per layer (one per step),
     the loss; a recurrent layer's initial state heads the column before it."""
-    steps, layers = stack.input.shape[0], stack.layers
+    steps, layers = shown_steps(stack.input.shape[0]), stack.layers
     name = stack.input.flat[0].name.split("[")[0]
     several = sum(map(is_recurrent, layers)) > 1
     tex = array_tex(stack.graph.latex_name(stack.input.flat[0]))
-    inputs = [_box_node(f"{name}{str(t).translate(_SUBSCRIPT)}", f"{tex}_{{{t}}}", 0) for t in range(steps)]
+    inputs = [_box_node(*_steps(first, last, lambda t: f"{name}{str(t).translate(_SUBSCRIPT)}",
+                                lambda t: f"{tex}_{{{t}}}"), 0) for first, last in steps]
     columns, edges = [inputs, *_step_nodes(layers, steps)], []
     heads = {}
     for k, layer in enumerate(layers, 1):
