@@ -157,8 +157,14 @@ def _weight(stack, layer, roles) -> Text | None:
     return None
 
 
-def _box_node(name: str, tex: str, column: int, shape: str = "bias") -> Node:
-    return Node(name, mermaid_id(name), tex, column, shape, [], {"names": [name], "param": None})
+def _box_node(name: str, tex: str, column: int, shape: str = "bias", names=()) -> Node:
+    """A box; ``names``: the symbols it stands for (the HTML page's stepper shows their numbers on it)."""
+    return Node(name, mermaid_id(name), tex, column, shape, [], {"names": [name, *names], "param": None})
+
+
+def _symbols(arrays, first: int, last: int) -> list[str]:
+    """The names of the entries of steps ``first`` to ``last`` of arrays over the steps."""
+    return [s.name for array in arrays for s in array[first:last + 1].flat]
 
 
 def _size(n) -> Text:
@@ -171,7 +177,8 @@ def _state_node(layer, column: int, several: bool) -> Node:
     tex = ", ".join(f"{s}_{{-1}}" for s in letters) + (" = 0" if zero else "")
     name = ", ".join(f"{s}₋₁" for s in letters) + (" = 0" if zero else "")
     suffix = f" ({layer.index})" if several else ""
-    return _box_node(name + suffix, tex + (rf"\ \text{{({layer.index})}}" if several else ""), column)
+    given = [s.name for array in layer.states.values() for s in array.flat]
+    return _box_node(name + suffix, tex + (rf"\ \text{{({layer.index})}}" if several else ""), column, names=given)
 
 
 def shown_steps(steps: int) -> list[tuple[int, int]]:
@@ -199,7 +206,9 @@ def _step_nodes(layers, steps: list[tuple[int, int]]) -> list[list[Node]]:
         row = []
         for first, last in steps:
             name, tex = _steps(first, last, str, str)
-            row.append(_box_node(f"{caption}, t = {name}", rf"\text{{{caption}}}, t = {tex}", k))
+            symbols = _symbols(layer.nodes.values(), first, last)
+            symbols += [s.name for s in layer.parameter_symbols] if first == 0 else []  # shown once, at the first step
+            row.append(_box_node(f"{caption}, t = {name}", rf"\text{{{caption}}}, t = {tex}", k, names=symbols))
         rows.append(row)
     return rows
 
@@ -213,7 +222,8 @@ def unrolled_diagram(stack, lang: str = "en") -> dict:
     several = sum(map(is_recurrent, layers)) > 1
     tex = array_tex(stack.graph.latex_name(stack.input.flat[0]))
     inputs = [_box_node(*_steps(first, last, lambda t: f"{name}{str(t).translate(_SUBSCRIPT)}",
-                                lambda t: f"{tex}_{{{t}}}"), 0) for first, last in steps]
+                                lambda t: f"{tex}_{{{t}}}"), 0, names=_symbols([stack.input], first, last))
+              for first, last in steps]
     columns, edges = [inputs, *_step_nodes(layers, steps)], []
     heads = {}
     for k, layer in enumerate(layers, 1):

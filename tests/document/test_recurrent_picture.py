@@ -12,7 +12,7 @@ from symprop.document import picture_layout
 from symprop.document.array_sections import StackOptionError
 from symprop.document.build import build_document
 from symprop.document.layer_diagram import layer_diagram
-from symprop.document.placement import Box
+from symprop.document.placement import Box, segment_meets_box
 from symprop.document.recurrent_picture import FIRST_STEPS, MAX_STEPS
 from symprop.files import spec
 from symprop.model.conv import Flatten
@@ -73,11 +73,23 @@ def test_a_layer_without_steps_keeps_its_shapes():
                          ids=["rnn", "gru", "lstm-dense-dense"])
 def test_the_rolled_picture_has_no_overlap_and_fits_the_page(network):
     layout = layer_diagram(network)
-    assert overlapping(drawn_boxes(layout)) == [] and layout["unlabelled"] == 0
+    assert overlapping(drawn_boxes(layout)) == [] and layout["unlabelled"] == layout["crossing"] == layout["far"] == 0
     assert fits_the_page(layout)
-    for loop in loops(layout):  # the picture's extent holds the loop and its label
+    lines = [e for e in layout["edges"] if e not in loops(layout)]
+    for loop in loops(layout):  # the picture's extent holds the loop and its label, and no edge crosses the loop
         assert inside(box(loop["box"]), box(layout["box"]))
-        assert layout["box"]["y"] + layout["box"]["hh"] >= max(loop["curve"]["y1"], loop["curve"]["y2"]) * 0.75
+        top = loop["y1"] + 0.75 * (loop["curve"]["y1"] - loop["y1"])  # a cubic's peak
+        arc = Box((loop["curve"]["x1"] + loop["curve"]["x2"]) / 2, (loop["y1"] + top) / 2,
+                  (loop["curve"]["x1"] - loop["curve"]["x2"]) / 2, (top - loop["y1"]) / 2)
+        assert inside(arc, box(layout["box"])) and top < loop["box"]["y"] - loop["box"]["hh"]
+        assert not any(segment_meets_box((e["x1"], e["y1"]), (e["x2"], e["y2"]), arc.grown(-0.01)) for e in lines)
+
+
+def test_two_recurrent_layers_each_get_their_loop():
+    layout = layer_diagram(rnn(2, RNN(units=2), GRU(units=3), Dense(1)))
+    assert [(loop["from"], loop["lines"][1]["plain"]) for loop in loops(layout)] == [("rnn 2, 2 steps", "2"),
+                                                                                    ("gru 3, 2 steps", "3")]
+    assert overlapping(drawn_boxes(layout)) == []
 
 
 def test_unrolled_is_one_cell_per_step_from_the_initial_state_each_fed_by_its_input():
@@ -100,7 +112,7 @@ def test_unrolled_is_one_cell_per_step_from_the_initial_state_each_fed_by_its_in
 @pytest.mark.parametrize("steps, layer", [(2, RNN(units=2)), (6, LSTM(units=2)), (7, RNN(units=3)), (40, GRU(units=2))])
 def test_the_unrolled_picture_has_no_overlap_and_fits_the_page_however_long_the_run(steps, layer):
     layout = layer_diagram(rnn(steps, layer), unrolled=True)
-    assert overlapping(drawn_boxes(layout)) == [] and layout["unlabelled"] == 0
+    assert overlapping(drawn_boxes(layout)) == [] and layout["unlabelled"] == layout["crossing"] == layout["far"] == 0
     assert fits_the_page(layout) and layout["scale"] >= picture_layout.MIN_SCALE
     cells = [n["name"] for n in layout["nodes"] if n["name"].startswith(f"{layer.kind} ")]
     if steps <= MAX_STEPS:
@@ -161,3 +173,14 @@ def test_the_command_line_flag(tmp_path):
     assert refused.exit_code == 2 and len(refused.output.strip().splitlines()) == 1
     assert "unrolled: the network has no recurrent layer" in refused.output
     assert "--unrolled" in runner.invoke(main, ["derive", "--help"]).output
+
+
+@pytest.mark.parametrize("steps", [3, 9])
+def test_every_node_and_parameter_has_its_box_for_the_page_to_step_through(steps):
+    network = rnn(steps, LSTM(units=2, h0="given"))
+    layout = layer_diagram(network, unrolled=True)
+    owner = {name: n["name"] for n in layout["nodes"] for name in n["names"]}
+    symbols = [*network.graph.nodes, *network.graph.parameters, *network.graph.inputs]
+    assert [s.name for s in symbols if s.name not in owner and not s.name.startswith("t[")] == []
+    assert owner["c1[1, 0]"] == "lstm 2, t = 1" and owner["Wh1[0, 0]"] == "lstm 2, t = 0" and owner["x[2, 1]"] == "x₂"
+    assert owner["cx1[0]"] == "h₋₁, c₋₁"
