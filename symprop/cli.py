@@ -192,6 +192,8 @@ PHASES = {"start": "deriving", "derive": "working the example", "numbers": "chec
 @click.option("--sections", default="", metavar="LIST",
               help="Switch sections on or off: +name (or name) on, -name off, comma-separated "
                    "(+layer-view,+node-rules,-matrix); see the README for the names.")
+@click.option("--unrolled", is_flag=True, help="Draw a recurrent network's picture step by step (one cell per step) "
+              "rather than rolled up (one cell with a loop).")
 @click.option("--templates", "template_dir", type=click.Path(file_okay=False, exists=True),
               help="A folder of your own templates, searched before the built-in ones.")
 @click.option("-o", "--output-dir", type=click.Path(file_okay=False, allow_dash=True), default="output",
@@ -201,7 +203,7 @@ PHASES = {"start": "deriving", "derive": "working the example", "numbers": "chec
               help="Refuse up front a job estimated to take longer than this.")
 @reports_errors
 def derive(file, formats, notation, lang, rules, paper, flavor, digits, steps, input_gradients, precision, fragment, per_parameter,
-           only, sections, template_dir, output_dir, quiet, max_seconds):
+           only, sections, unrolled, template_dir, output_dir, quiet, max_seconds):
     """Write the derivation of FILE (default: the built-in Mazur example; - reads standard input)."""
     from symprop.outputs.export import safe_stem
     from symprop.outputs.pipeline import check_work, render_documents, solve, write_documents
@@ -220,7 +222,7 @@ def derive(file, formats, notation, lang, rules, paper, flavor, digits, steps, i
                    f"check will take about {estimate.seconds:.0f} s", err=True)
     show_progress = sys.stderr.isatty() and not quiet
     settings = dict(stem=stem, lang=lang, rules=rules, paper=paper, flavor=flavor, digits=digits, fragment=fragment, per_parameter=per_parameter,
-                    only=only, sections=sections, template_dir=template_dir)
+                    only=only, sections=sections, unrolled=unrolled, template_dir=template_dir)
     with click.progressbar(length=len(formats) + len(PHASES) - 1, label=PHASES["start"], file=sys.stderr,
                            hidden=not show_progress) as bar:
         def step(name):

@@ -40,10 +40,22 @@ def test_the_layer_types_network_file_derives_and_agrees_with_the_builtin_conv_e
     from symprop.files import spec
     from symprop.outputs import pipeline
 
-    [block] = section_toml_blocks("Layer types")
+    block = section_toml_blocks("Layer types")[0]
     solution = pipeline.solve(spec.loads(block, source="README.md"))
     assert [layer.kind for layer in solution.problem.network.layers] == ["conv2d", "flatten", "dense"]
     assert all(check.ok for check in solution.example.checks)  # its gradients against finite differences
     builtin = pipeline.solve(spec.load_builtin("conv"))  # the same network and values as the built-in example
     assert {p.name: v for p, v in solution.example.gradients.items()} == \
         {p.name: v for p, v in builtin.example.gradients.items()}
+
+
+def test_the_layer_types_lstm_file_draws_its_parameters_and_derives_them_checked():
+    from symprop.files import spec
+    from symprop.outputs import pipeline
+
+    block = section_toml_blocks("Layer types")[1]
+    solution = pipeline.solve(spec.loads(block, source="README.md"))
+    assert [layer.kind for layer in solution.problem.network.layers] == ["lstm", "dense"]
+    drawn = {p.name.split("[")[0] for p in solution.example.gradients}
+    assert drawn == {"Wi1", "Wh1", "bi1", "bh1", "W2", "b2"}  # every parameter drawn by [train] init, as its comment says
+    assert all(check.ok for check in solution.example.checks)

@@ -18,12 +18,14 @@ from symprop.document.i18n import prose, wording
 from symprop.document.layer_diagram import layer_diagram, shape_text
 from symprop.document.model import Document, Figure, Math, Prose, Table, equation, heading, paragraph, section
 from symprop.document.options import paper_of, section_shown
+from symprop.document.recurrent_picture import is_recurrent, unrolled_problem
 from symprop.document.results import training
 from symprop.errors import SympropError
 from symprop.layers.array_forms import index_forms, prove, upstream_array
 from symprop.layers.backward_forms import prove_form, prove_forward
 from symprop.layers.type_forms import backward_form
 from symprop.model.graph import adjoint_symbol
+from symprop.model.layer_types import array_tex, entry_tex
 from symprop.printing.latex import SympropLatexPrinter, updated
 from symprop.printing.numbers import latex_number
 from symprop.printing.rows import break_long_row
@@ -48,8 +50,8 @@ class StackDocument:
     # ------------------------------------------------------------ arrays as LaTeX
 
     def base(self, array: numpy.ndarray) -> str:
-        """An array's own LaTeX: its first entry's, without the index (``W^{(1)}``)."""
-        return self.graph.latex_name(array.flat[0]).rsplit("_{", 1)[0]
+        """An array's own LaTeX: its first entry's, without the index (``W^{(1)}``, ``W_{x}^{(1)}``)."""
+        return array_tex(self.graph.latex_name(array.flat[0]))
 
     def number(self, value) -> str:
         return latex_number(value, self.digits)
@@ -64,10 +66,10 @@ class StackDocument:
         if values.ndim <= 2:
             return [f"{name} &= {self.matrix(values)}"]
         blocks = list(numpy.ndindex(values.shape[:-2]))
-        # a subscript goes under the name's superscript (W^{(1)}_{0,0,:,:}); a name that has a
-        # subscript of its own, or a fraction, is grouped first
-        group = rf"\left({name}\right)" if name.startswith(r"\frac") else f"{{{name}}}" if "_" in name else name
-        rows = [f"{group}_{{{','.join(map(str, i))},:,:}} &= {self.matrix(values[i])}" for i in blocks[:MAX_BLOCKS]]
+        # a subscript goes under the name's superscript (W^{(1)}_{0,0,:,:}, W^{(1)}_{x;0,:,:}); a
+        # fraction is set in parentheses first
+        group = rf"\left({name}\right)" if name.startswith(r"\frac") else name
+        rows = [f"{entry_tex(group, (*i, ':', ':'))} &= {self.matrix(values[i])}" for i in blocks[:MAX_BLOCKS]]
         return rows + ([r"&\ \vdots"] if len(blocks) > MAX_BLOCKS else [])
 
     def values_of(self, array: numpy.ndarray, lookup) -> numpy.ndarray | None:
@@ -91,6 +93,13 @@ class StackDocument:
 
     # ------------------------------------------------------------ sections
 
+    def picture(self) -> list:
+        """The layers as a picture: rolled up (a recurrent cell with its loop), or unrolled over the steps."""
+        stack, options = self.stack, self.options
+        key = "stack_picture_unrolled" if options.unrolled else (
+            "stack_picture_rolled" if any(map(is_recurrent, stack.layers)) else "stack_picture")
+        return [paragraph(key), Figure(layer_diagram(stack, options.lang, options.unrolled))]
+
     def network_section(self):
         stack, rows = self.stack, []
         for layer in stack.layers:
@@ -101,7 +110,7 @@ class StackDocument:
         header = tuple(Prose(k) for k in ("col_layer", "col_type", "col_settings", "col_shape_in", "col_shape_out",
                                           "col_parameters"))
         blocks = [heading("network"), paragraph("stack_intro"), paragraph("stack_layers"),
-                  Table(header, "rlllll", tuple(rows)), paragraph("stack_picture"), Figure(layer_diagram(stack))]
+                  Table(header, "rlllll", tuple(rows)), *self.picture()]
         if self.example is not None:
             arrays = [stack.input, *(a for layer in stack.layers for a in layer.parameters.values())]
             arrays += [stack.target] if stack.target.size else []
@@ -303,10 +312,19 @@ def refuse_stack_options(stack, options) -> None:
     if options.per_parameter:
         raise StackOptionError("per_parameter: a layer stack's document is written by layer and by kind of entry; "
                                "expected per_parameter off (the JSON's layers[i].arrays hold every entry)")
+    refuse_unrolled(stack, options)
     other = [switch for switch in options.sections if switch[1:] not in STACK_SECTIONS]
     if other:
         raise StackOptionError(f"section {other[0][1:]!r} is not in a layer stack's document: expected one of "
                                f"{', '.join(STACK_SECTIONS)}")
+
+
+def refuse_unrolled(network, options) -> None:
+    """A :class:`StackOptionError` when ``unrolled`` is asked of a network whose picture cannot be
+    unrolled: any network without a recurrent layer, or one with a layer that does not work step by step."""
+    problem = unrolled_problem(network) if options.unrolled else None
+    if problem:
+        raise StackOptionError(f"unrolled: {problem}; expected unrolled off")
 
 
 def build_stack_document(derivation, example, options) -> Document:

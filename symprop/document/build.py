@@ -31,6 +31,10 @@ def build_document(derivation, example=None, options: DocumentOptions | None = N
         from symprop.document.array_sections import build_stack_document
 
         return build_stack_document(derivation, example, options)
+    if options.unrolled:  # a dense network or a graph: refused, in the stack's own words
+        from symprop.document.array_sections import refuse_unrolled
+
+        refuse_unrolled(derivation.network, options)
     f = Formulas(derivation, example, options)
     network = NetworkSections(f)
     derived = list(f.chosen) if f.chosen is not None else network.shown_parameters

@@ -47,6 +47,16 @@ ENGLISH: Mapping[str, str] = {
         "keys (its Jacobian diag(a) - a a^T, applied row by row), then through the scaled scores to the queries and "
         "keys. The input reaches the loss through all three projections, so its gradient is the sum of three terms:"
     ),
+    "picture_every_step": "{shape} at every step",
+    "stack_picture_rolled": (
+        "The layers as a picture, with the shape of the array between each two. A recurrent layer is drawn rolled "
+        "up: one cell, run at every step, whose loop carries its state from each step to the next (the option "
+        "unrolled draws it step by step):"
+    ),
+    "stack_picture_unrolled": (
+        "The network unrolled over its steps: one box per layer and step, each cell taking the input of its step "
+        "and the state of the step before; the same weights serve every step and are named once:"
+    ),
 }
 
 KOREAN: Mapping[str, str] = {
@@ -82,6 +92,15 @@ KOREAN: Mapping[str, str] = {
         "기울기는 값(value)의 가중합을 거쳐, 각 쿼리가 키에 대해 취한 소프트맥스(행마다 적용되는 야코비안 diag(a) - a a^T)를 "
         "거쳐, 스케일된 점수를 거쳐 쿼리와 키로 돌아갑니다. 입력은 세 사영 모두를 거쳐 손실에 닿으므로 그 기울기는 세 항의 "
         "합입니다:"
+    ),
+    "picture_every_step": "매 단계 {shape}",
+    "stack_picture_rolled": (
+        "계층을 그림으로, 두 계층 사이 배열의 모양과 함께. 순환 계층은 접어서 그립니다: 매 단계 실행되는 셀 하나이고, 그 고리가 "
+        "상태를 한 단계에서 다음 단계로 나릅니다 (unrolled 옵션은 단계별로 펼쳐 그립니다):"
+    ),
+    "stack_picture_unrolled": (
+        "단계별로 펼친 신경망: 계층과 단계마다 상자 하나이고, 각 셀은 그 단계의 입력과 이전 단계의 상태를 받습니다. 같은 "
+        "가중치가 모든 단계에 쓰이며 한 번만 이름을 적습니다:"
     ),
 }
 

@@ -83,7 +83,9 @@ class DocumentOptions:
     ``picture_digits``: significant digits of the numbers in the picture (at most ``digits``).
     ``rules``: each factor's derivation shows the rule that gives it term by term (the sum
     rule, a constant multiple, the power rule with the inner derivative), as Mazur does;
-    ``paper``: the LaTeX document's paper, one of :data:`PAPERS` (None: A4 for Korean, Letter otherwise).
+    ``paper``: the LaTeX document's paper, one of :data:`PAPERS` (None: A4 for Korean, Letter otherwise);
+    ``unrolled``: a recurrent network's picture shows every time step (one cell per step) rather than
+    the cell rolled up with a loop; refused for a network without a recurrent layer.
     """
 
     lang: str = "en"
@@ -104,6 +106,7 @@ class DocumentOptions:
     picture_digits: int = 4
     paper: str | None = None
     rules: bool = True
+    unrolled: bool = False
 
     def __post_init__(self):
         if not isinstance(self.only, (str, list, tuple, type(None))):

@@ -63,9 +63,9 @@ def affine_row(weights: Sequence[Symbol], inputs: Sequence[Expr], bias: Sequence
 
 
 def tex_array_name(letter: str, index: int, sub: str = "") -> str:
-    r"""The LaTeX of layer ``index``'s array: ``W^{(1)}``, or with ``sub`` ``{W_{x}}^{(1)}`` (braced,
-    so that an entry's own subscript follows: ``{W_{x}}^{(1)}_{0,1}``)."""
-    head = f"{{{letter}_{{{sub}}}}}" if sub else letter
+    r"""The LaTeX of layer ``index``'s array: ``W^{(1)}``, or with the role ``sub`` ``W_{x}^{(1)}``
+    (its entries are ``W^{(1)}_{x;0,1}``: :func:`symprop.model.layer_types.entry_tex`)."""
+    head = f"{letter}_{{{sub}}}" if sub else letter
     return f"{head}^{{({index})}}"
 
 

@@ -14,6 +14,7 @@ matrix or index form a document shows is proven against those gradients in ``lay
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from itertools import product
 from typing import Mapping, Protocol
@@ -26,8 +27,8 @@ from symprop.errors import SympropError
 from symprop.model import functions
 from symprop.model.activations import ACTIVATION_RECORDS
 
-__all__ = ["ArrayLayer", "LayerType", "LayerTypeError", "Names", "activate_array", "entry_name", "entry_tex", "pair",
-           "symbol_array"]
+__all__ = ["ArrayLayer", "LayerType", "LayerTypeError", "Names", "activate_array", "array_tex", "entry_name", "entry_tex",
+           "pair", "symbol_array"]
 
 
 class LayerTypeError(SympropError, ValueError):
@@ -40,9 +41,30 @@ def entry_name(name: str, index: tuple[int, ...]) -> str:
     return f"{name}[{', '.join(map(str, index))}]"
 
 
-def entry_tex(tex: str, index: tuple[int, ...]) -> str:
-    """``W^{(1)}_{0,2,1,1}``: ``tex`` (the array's own LaTeX) with the index as a subscript."""
-    return f"{tex}_{{{','.join(map(str, index))}}}"
+#: An array's LaTeX with a role under its layer number, ``W_{x}^{(1)}`` (the input weights of an RNN).
+_ROLE = re.compile(r"(?P<head>.+)_\{(?P<role>[^{}]+)\}\^\{(?P<layer>\([^{}]*\))\}\Z")
+
+
+def entry_tex(tex: str, index: tuple) -> str:
+    """``W^{(1)}_{0,2,1,1}``: ``tex`` (the array's own LaTeX) with the index as a subscript. An array
+    with a role (``W_{x}^{(1)}``) has its role and the index under the layer number, ``W^{(1)}_{x;0,1}``:
+    one subscript stacked under the superscript, never a second one set after it."""
+    where = ",".join(map(str, index))
+    role = _ROLE.match(tex)
+    if role:
+        return f"{role['head']}^{{{role['layer']}}}_{{{role['role']};{where}}}"
+    return f"{tex}_{{{where}}}"
+
+
+def array_tex(entry: str) -> str:
+    """The LaTeX of the array an entry belongs to, from the entry's (:func:`entry_tex` undone):
+    ``W^{(1)}_{0,1}`` -> ``W^{(1)}``, ``W^{(1)}_{x;0,1}`` -> ``W_{x}^{(1)}``."""
+    head, _, where = entry.rpartition("_{")
+    role, semicolon, _ = where.partition(";")
+    if not semicolon:
+        return head
+    name, _, layer = head.rpartition("^")
+    return f"{name}_{{{role}}}^{layer}"
 
 
 @dataclass

@@ -212,8 +212,12 @@ def _rendered(solution, formats, *, stem, fragment, template_dir, on_step, pictu
         from symprop.document.array_sections import refuse_stack_options
 
         refuse_stack_options(solution.derivation.network, chosen)  # an option its document cannot honour, whatever the formats
-    elif chosen.only:
-        chosen_parameters(solution.derivation, chosen.only)  # and an unknown parameter, whatever the formats
+    else:
+        from symprop.document.array_sections import refuse_unrolled
+
+        refuse_unrolled(solution.derivation.network, chosen)
+        if chosen.only:
+            chosen_parameters(solution.derivation, chosen.only)  # and an unknown parameter, whatever the formats
     lang = chosen.lang
     texts: dict[str, str | bytes] = {}
     if "md" in formats:

@@ -42,11 +42,20 @@ def pixels(layout) -> dict:
 
     nodes = [{**n, **rect(n), "texts": [{**t, **rect(t)} for t in n["texts"]]} for n in layout["nodes"]]
     edges = [{**e, "x1": px(e["x1"]), "y1": py(e["y1"]), "x2": px(e["x2"]), "y2": py(e["y2"]),
-              "label": None if e["box"] is None else rect(e["box"])} for e in layout["edges"]]
+              "label": None if e["box"] is None else rect(e["box"]), "path": _path(e, px, py)} for e in layout["edges"]]
     legend = [{**e, "x1": px(e["x1"]), "x2": px(e["x2"]), "tx": px(e["tx"]), "y": py(e["y"]), "box": rect(e["box"])}
               for e in layout["legend"]]
     return {"width": round(2 * MARGIN + 2 * box["hw"] * PX_PER_CM), "height": round(2 * MARGIN + 2 * box["hh"] * PX_PER_CM),
             "nodes": nodes, "edges": edges, "legend": legend}
+
+
+def _path(edge, px, py) -> str | None:
+    """A curved edge (a loop: ``curve`` holds its Bézier control points) as SVG path data; None for a line."""
+    c = edge.get("curve")
+    if not c:
+        return None
+    return (f'M{px(edge["x1"])},{py(edge["y1"])} C{px(c["x1"])},{py(c["y1"])} {px(c["x2"])},{py(c["y2"])} '
+            f'{px(edge["x2"])},{py(edge["y2"])}')
 
 
 def line_offsets(count: int) -> list[float]:
@@ -67,6 +76,8 @@ def _text(x, y, words, colour, size=LABEL_PX, cls="text") -> str:
 def _edge(e) -> str:
     param = f' data-param="{_attr(e["param"])}"' if e["param"] else ""
     parts = [f'<g class="edge" data-from="{_attr(e["from"])}" data-to="{_attr(e["to"])}"{param}>',
+             f'<path d="{e["path"]}" fill="none" stroke="#555555" stroke-width="1" marker-end="url(#arrow)"/>'
+             if e["path"] else
              f'<line x1="{e["x1"]}" y1="{e["y1"]}" x2="{e["x2"]}" y2="{e["y2"]}" stroke="#555555" '
              'stroke-width="1" marker-end="url(#arrow)"/>']
     label = e["label"]

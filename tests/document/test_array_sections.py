@@ -134,3 +134,47 @@ def test_several_training_steps_are_traced_in_a_stack_document(conv):
     assert [row[0] for row in table.rows] == ["0", "1", "2", "3"]  # the loss before and after each step
     [once] = [s for s in build_document(conv.derivation, conv.example).sections if s.key == "after_update"]
     assert not [b for b in once.blocks if b.kind == "table"]
+
+
+def _network_file(shape, layers: str, loss: str = "half_sse", targets: str = "") -> str:
+    """A stack file with random parameters (``[train] init``) and an input of ``shape`` whose entries
+    are 0.1, -0.2, 0.3, ... (row by row)."""
+    size = 1
+    for n in shape:
+        size *= n
+    values = [round(0.1 * (k + 1) * (-1) ** k, 2) for k in range(size)]
+    for n in reversed(shape[1:]):
+        values = [values[k:k + n] for k in range(0, len(values), n)]
+    return (f'[network]\ninputs = {{ name = "x", shape = {list(shape)} }}\nlayers = [{layers}]\nloss = "{loss}"\n'
+            f"[values]\nx = {values}\n{targets}\n"
+            '[train]\ninit = { method = "uniform", low = -0.5, high = 0.5, seed = 0 }\n')
+
+
+DENSE = '{ type = "dense", units = 1, activation = "identity" }'
+#: One network per layer type that names its arrays with a role (Wx, Wi, Wq, ...) or by a Greek letter.
+LAYER_TYPE_FILES = {
+    "lstm": _network_file((2, 2), f'{{ type = "lstm", units = 2 }}, {DENSE}', targets="t = [[0.2], [-0.1]]"),
+    "gru": _network_file((2, 2), f'{{ type = "gru", units = 2 }}, {DENSE}', targets="t = [[0.2], [-0.1]]"),
+    "attention": _network_file((3, 2), '{ type = "attention", dim = 2 }', loss="sum"),
+    "batchnorm": _network_file((3, 2), f'{{ type = "batchnorm" }}, {DENSE}', targets="t = [[1.0], [0.0], [1.0]]"),
+    "maxpool": _network_file((1, 3, 3), f'{{ type = "maxpool", size = 2, stride = 1 }}, {{ type = "flatten" }}, {DENSE}',
+                             targets="t = [0.5]"),
+}
+#: A subscript set after a superscript of a group, or a second one after a subscript: ``{W_{x}}^{(1)}``.
+STAGGERED = re.compile(r"\}\}[\^_]\{")
+
+
+@pytest.mark.parametrize("name", [*spec.builtin_examples(), *LAYER_TYPE_FILES])
+def test_no_document_staggers_a_superscript_after_a_subscript(name):
+    from symprop.outputs import render
+
+    if name in LAYER_TYPE_FILES:
+        problem = spec.loads(LAYER_TYPE_FILES[name], source=f"{name}.toml")
+    else:
+        problem = spec.load_builtin(name)
+    solved = pipeline.solve(problem)
+    if name in LAYER_TYPE_FILES:
+        assert solved.problem.network.layers[0].kind == name  # the file builds the layer type it stands for
+    for text in (render.render_markdown(solved.derivation, solved.example),
+                 render.render_latex(solved.derivation, solved.example)):
+        assert STAGGERED.findall(text) == [], name

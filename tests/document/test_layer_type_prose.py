@@ -35,7 +35,8 @@ def mixed():
 def test_every_kind_has_its_sentence_in_every_language():
     for language, table in TYPE_PROSE.items():
         assert set(table) == {f"{kind}_backward" for kind in ("rnn", "lstm", "gru", "layernorm", "batchnorm",
-                                                               "attention")} | {"stack_forward_steps"}
+                                                               "attention")} | {"stack_forward_steps", "picture_every_step", "stack_picture_rolled",
+                                                                   "stack_picture_unrolled"}
         assert set(table) <= set(LANGUAGES[language])
 
 

@@ -28,7 +28,7 @@ def test_attention_writes_projections_scores_weights_and_outputs():
     q = [Symbol(f"Q1[1, {k}]", real=True) for k in range(2)]
     key = [Symbol(f"K1[2, {k}]", real=True) for k in range(2)]
     assert sympy.expand(definition[S[2]] - (q[0] * key[0] + q[1] * key[1]) / sympy.sqrt(2)) == 0
-    assert graph.latex_names[Symbol("Wq1[0, 1]", real=True)] == "{W_{q}}^{(1)}_{0,1}"
+    assert graph.latex_names[Symbol("Wq1[0, 1]", real=True)] == "W^{(1)}_{q;0,1}"
     assert layer.outputs.shape == (3, 2)
 
 

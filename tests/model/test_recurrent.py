@@ -40,7 +40,7 @@ def test_rnn_names_its_arrays_and_writes_one_equation_per_entry_and_step():
     assert list(layer.parameters) == ["Wx1", "Wh1", "b1"]
     assert layer.parameters["Wx1"].shape == (2, 3) and layer.parameters["Wh1"].shape == (2, 2)
     Wx01 = Symbol("Wx1[0, 1]", real=True)
-    assert names.latex[Wx01] == "{W_{x}}^{(1)}_{0,1}"
+    assert names.latex[Wx01] == "W^{(1)}_{x;0,1}"
     assert names.latex[Symbol("h1[1, 0]", real=True)] == "h^{(1)}_{1,0}"
     definition = dict(layer.equations)
     z10 = Symbol("z1[1, 0]", real=True)
