@@ -19,13 +19,15 @@ ENGLISH: Mapping[str, str] = {
         "each step:"
     ),
     "lstm_backward": (
-        "Backpropagation through time, gate by gate. From the last step back, the gradient of the state splits "
+        "Backpropagation through time, gate by gate, {upstream} being the gradient the layers above send to the "
+        "state of step t. From the last step back, the gradient of the state splits "
         "into the output gate and the cell; the cell's gradient also flows to the step before through the forget "
         "gate. Each gate's gradient goes through its own squashing function, the four are stacked in the order of "
         "the weight rows (i, f, g, o, as PyTorch stacks them), and the shared weights sum over the time steps:"
     ),
     "gru_backward": (
-        "Backpropagation through time, gate by gate. From the last step back, the state's gradient reaches the "
+        "Backpropagation through time, gate by gate, {upstream} being the gradient the layers above send to the "
+        "state of step t. From the last step back, the state's gradient reaches the "
         "candidate n through 1 - z, the update gate z through the difference of the old state and the candidate, "
         "and the old state directly through z; the reset gate r scales the candidate's recurrent part hn. The input "
         "and recurrent sides are stacked in the order of the weight rows (r, z, n, as PyTorch stacks them), and the "
@@ -69,12 +71,14 @@ KOREAN: Mapping[str, str] = {
         "걸친 합입니다:"
     ),
     "lstm_backward": (
-        "게이트별로 시간을 거슬러 올라가는 역전파입니다. 마지막 단계부터 거꾸로, 상태의 기울기는 출력 게이트와 셀로 나뉘고, 셀의 "
+        "게이트별로 시간을 거슬러 올라가는 역전파입니다. {upstream}는 위 계층이 단계 t의 상태로 보내는 기울기입니다. "
+        "마지막 단계부터 거꾸로, 상태의 기울기는 출력 게이트와 셀로 나뉘고, 셀의 "
         "기울기는 망각 게이트를 거쳐 이전 단계로도 흐릅니다. 각 게이트의 기울기는 자신의 활성화 함수를 거치며, 네 게이트는 가중치 "
         "행의 순서(PyTorch처럼 i, f, g, o)로 쌓이고, 공유된 가중치는 시간 단계에 걸쳐 더해집니다:"
     ),
     "gru_backward": (
-        "게이트별로 시간을 거슬러 올라가는 역전파입니다. 마지막 단계부터 거꾸로, 상태의 기울기는 1 - z를 거쳐 후보 n에, 이전 "
+        "게이트별로 시간을 거슬러 올라가는 역전파입니다. {upstream}는 위 계층이 단계 t의 상태로 보내는 기울기입니다. "
+        "마지막 단계부터 거꾸로, 상태의 기울기는 1 - z를 거쳐 후보 n에, 이전 "
         "상태와 후보의 차를 거쳐 갱신 게이트 z에, z를 거쳐 이전 상태에 직접 닿습니다. 리셋 게이트 r은 후보의 순환 부분 hn에 "
         "곱해집니다. 입력 쪽과 순환 쪽은 가중치 행의 순서(PyTorch처럼 r, z, n)로 쌓이고, 공유된 가중치는 시간 단계에 걸쳐 "
         "더해집니다:"
