@@ -114,11 +114,10 @@ class NetworkSections:
         f = self.f
         z = Symbol("z", real=True)
         seen = []
-        for expr in f.graph.definition.values():
-            for applied in expr.atoms(sympy.Function):
-                kind = type(applied)
-                if len(applied.args) == 1 and kind not in seen and has_definition(kind):
-                    seen.append(kind)
+        for applied in f.graph.applied_functions:
+            kind = type(applied)
+            if len(applied.args) == 1 and kind not in seen and has_definition(kind):
+                seen.append(kind)
         rows = []
         for kind in sorted(seen, key=lambda k: k.__name__):
             applied = kind(z)

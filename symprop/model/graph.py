@@ -159,6 +159,12 @@ class Graph:
         return {e.node: _ordered_free(e.expr, known) for e in self.equations}
 
     @cached_property
+    def applied_functions(self) -> tuple[Expr, ...]:
+        """Every function application of the definitions (``sigma(net_{h1})``), each once, in graph order."""
+        return tuple(dict.fromkeys(sub for e in self.equations for sub in preorder(e.expr)
+                                   if isinstance(sub, sympy.Function)))
+
+    @cached_property
     def consumers(self) -> dict[Symbol, tuple[Symbol, ...]]:
         """node or parameter -> the nodes whose expressions use it, in graph order."""
         users: dict[Symbol, list[Symbol]] = {s: [] for s in (*self.parameters, *self.nodes)}
@@ -264,18 +270,18 @@ def adjoint_symbol(node: Symbol) -> Symbol:
 
 def _ordered_free(expr: Expr, known: set[Symbol]) -> tuple[Symbol, ...]:
     """The known symbols of ``expr`` in first-appearance (preorder) order."""
-    seen: dict[Symbol, None] = {}
-    # sympy.preorder_traversal's order, walked with a stack: a generator per node costs a
-    # second over the 25,000 products of a 784-16-10 network.
+    return tuple(dict.fromkeys(s for s in preorder(expr) if isinstance(s, Symbol) and s in known))
+
+
+def preorder(expr: Expr):
+    """Every subexpression of ``expr``, in ``sympy.preorder_traversal``'s order (a ``Max``'s
+    arguments in their printed order), walked with one stack: SymPy's generator per node
+    costs a second over the 25,000 products of a 784-16-10 network."""
     stack = [expr]
     while stack:
         sub = stack.pop()
-        if isinstance(sub, Symbol):
-            if sub in known:
-                seen.setdefault(sub)
-        else:
-            stack.extend(reversed(sub.args))
-    return tuple(seen)
+        yield sub
+        stack.extend(reversed(sub.args))
 
 
 def _check_graph(graph: Graph) -> None:

@@ -201,3 +201,12 @@ def test_parents_of_max_follow_its_canonical_arguments():
     expr = sympy.Max(z, x * y)
     assert _ordered_free(expr, {x, y, z}) == tuple(dict.fromkeys(s for a in expr.args for s in sympy.preorder_traversal(a)
                                                                   if s in {x, y, z}))
+
+
+def test_applied_functions_are_every_application_once_in_graph_order():
+    x, w, z, a, L = sympy.symbols("x w z a L", real=True)
+    graph = Graph.from_pairs([(z, sympy.tanh(w * x) + sympy.exp(x)), (a, sympy.tanh(w * x) * sympy.sin(z)),
+                              (L, a ** 2)], inputs=[x], parameters=[w])
+    expected = [s for e in graph.equations for s in sympy.preorder_traversal(e.expr) if isinstance(s, sympy.Function)]
+    assert graph.applied_functions == tuple(dict.fromkeys(expected))
+    assert set(graph.applied_functions) == {sympy.tanh(w * x), sympy.exp(x), sympy.sin(z)}
