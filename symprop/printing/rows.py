@@ -6,6 +6,8 @@ from __future__ import annotations
 import itertools
 import re
 
+from symprop.printing import widths
+
 
 _UNSAFE_LINE_START = re.compile(r"^(?:[#\-+>]| {4})")
 
@@ -215,16 +217,35 @@ def _top_level_breaks(row: str) -> list[tuple[int, int]]:
     return breaks
 
 
-#: A chain that fits in this many characters (:func:`visible_width`) is set on one line of a
-#: printed page, as Mazur writes them: ``lhs = a = b = value``.
-PAGE_LINE = 107
+#: The width (points) a row of the page may fill: the narrower paper's text width, less the
+#: estimate's margin (:mod:`symprop.printing.widths`).
+PAGE_WIDTH = widths.MARGIN * widths.TEXT_WIDTH["a4"]
 
 
-def chains_on_one_line(rows, limit: int = PAGE_LINE) -> list[str]:
+def page_width(paper: str) -> float:
+    """The width (points) a display row may fill on ``paper`` (``a4`` or ``letter``)."""
+    return widths.MARGIN * widths.TEXT_WIDTH[paper]
+
+
+def chains_on_one_line(rows, limit: float = PAGE_WIDTH) -> list[str]:
     r"""Aligned rows with each chain (a row ``lhs &= a``, then its steps ``&= b``) joined into
-    one row ``lhs &= a = b`` when it fits in ``limit`` characters; a chain with a
+    one row ``lhs &= a = b`` when it is set no wider than ``limit`` points; a chain with a
     continuation row, a tag or another alignment is kept as it was. For the page, where
     a column of short steps wastes lines; a screen keeps one step per row."""
+    out = []
+    for chain in _chains(rows):
+        joined = " = ".join(chain)
+        simple = len(chain) > 1 and len(ALIGNMENT.findall(chain[0])) == 1 and not any(
+            ALIGNMENT.search(step) or "\\tag" in step for step in chain[1:])
+        if simple and widths.row_width(joined) <= limit:
+            out.append(joined)
+        else:
+            out += [chain[0], *(f"&= {step}" for step in chain[1:])]
+    return out
+
+
+def _chains(rows) -> list[list[str]]:
+    """``rows`` grouped into chains: a first row, then the right sides of its ``&= `` steps."""
     rows = [rows] if isinstance(rows, str) else list(rows)
     chains: list[list[str]] = []
     for row in rows:
@@ -233,52 +254,49 @@ def chains_on_one_line(rows, limit: int = PAGE_LINE) -> list[str]:
             chains[-1].append(step[3:])
         else:
             chains.append([step])
-    out = []
-    for chain in chains:
-        joined = " = ".join(chain)
-        simple = len(chain) > 1 and len(ALIGNMENT.findall(chain[0])) == 1 and not any(
-            ALIGNMENT.search(step) or "\\tag" in step for step in chain[1:])
-        if simple and printed_width(joined) <= limit:
-            out.append(joined)
-        else:
-            out += [chain[0], *(f"&= {step}" for step in chain[1:])]
-    return out
+    return chains
 
 
-_FRACTION = re.compile(r"\\frac\{")
+#: At most this many equations stand side by side on a line of the page.
+MOST_COLUMNS = 3
+#: The least space (points) between two equations side by side (2 em).
+COLUMN_GAP = 20.0
+_FIRST_RELATION = re.compile(r" &?= ")
 
 
-def printed_width(tex: str) -> float:
-    r"""About how many characters wide ``tex`` is set: as :func:`visible_width`, but a
-    fraction as wide as the wider of its numerator and denominator, not both."""
-    return _set_width(tex) + len(_SPACED.findall(tex))
+def sides(row: str) -> tuple[str, str] | None:
+    """``(lhs, "= rhs")`` of a row that is one equation (``lhs &= rhs`` or ``lhs = rhs``,
+    at its first top-level ``=``), or None for a row that is not (a continuation, a step,
+    a tag, a second alignment point, no ``=`` outside braces)."""
+    row = row.strip()
+    outside = _ENVIRONMENT.sub("", row)  # a matrix's or a case's own columns are not the row's
+    points = ALIGNMENT.findall(outside)
+    if row.startswith("&") or "\\tag" in row or len(points) > 1 or (points and "&=" not in outside):
+        return None
+    for match in _FIRST_RELATION.finditer(row):
+        head = row[:match.start()]
+        if head.count("{") == head.count("}") and "\\begin" not in head:
+            return head, "= " + row[match.end():]
+    return None
 
 
-#: A binary operator or relation: TeX sets a space on either side, about a character in all.
-_SPACED = re.compile(r" [=+-] |\\cdot\b")
-
-
-def _set_width(tex: str) -> int:
-    start = tex.find("\\frac{")
-    if start < 0:
-        return visible_width(tex)
-    numerator_end = _group_end(tex, start + 5)
-    denominator_end = _group_end(tex, numerator_end + 1) if tex[numerator_end + 1:numerator_end + 2] == "{" else -1
-    if numerator_end < 0 or denominator_end < 0:
-        return visible_width(tex)
-    numerator, denominator = tex[start + 6:numerator_end], tex[numerator_end + 2:denominator_end]
-    return (visible_width(tex[:start]) + max(_set_width(numerator), _set_width(denominator))
-            + _set_width(tex[denominator_end + 1:]))
-
-
-def _group_end(tex: str, opening: int) -> int:
-    """The index of the brace that closes the group opened at ``opening``, or -1."""
-    depth = 0
-    for i in range(opening, len(tex)):
-        depth += {"{": 1, "}": -1}.get(tex[i], 0)
-        if depth == 0:
-            return i
-    return -1
+def in_columns(rows, limit: float = PAGE_WIDTH) -> list[str] | None:
+    r"""Rows that are each one equation set side by side, as many to a line as fit in
+    ``limit`` points (at most :data:`MOST_COLUMNS`; read along the line, then down): aligned
+    rows ``lhs &= rhs & lhs &= rhs``, each column of equations aligned at its ``=``. None when
+    they are fewer than two, a row is not one equation (:func:`sides`) or two do not fit."""
+    rows = [r for r in ([rows] if isinstance(rows, str) else rows) if r.strip()]
+    pairs = [sides(r) for r in rows]
+    if len(rows) < 2 or None in pairs:
+        return None
+    measured = [(widths.row_width(lhs), widths.row_width(rhs)) for lhs, rhs in pairs]
+    for count in range(min(MOST_COLUMNS, len(rows)), 1, -1):
+        columns = [measured[k::count] for k in range(count)]
+        needed = sum(max(w for w, _ in c) + max(w for _, w in c) for c in columns) + COLUMN_GAP * (count - 1)
+        if needed <= limit:
+            lines = [pairs[at:at + count] for at in range(0, len(pairs), count)]
+            return [" & ".join(f"{lhs} &{rhs}" for lhs, rhs in line) for line in lines]
+    return None
 
 
 _SIGN = re.compile(r" [+-] ")
