@@ -15,7 +15,7 @@ import dataclasses
 
 from symprop.document.model import Document, Equation, Math, Mark, Section, Table
 from symprop.printing import widths
-from symprop.printing.rows import chains_on_one_line, in_columns, page_width, without_alignment
+from symprop.printing.rows import chains_on_one_line, in_columns, matrix_rows, page_width, without_alignment
 
 
 def display(rows, paper: str) -> str:
@@ -23,7 +23,8 @@ def display(rows, paper: str) -> str:
     on one line, and equations side by side when they fit (two on one line joined by a
     ``\qquad``)."""
     limit = page_width(paper)
-    rows = chains_on_one_line([r for r in ([rows] if isinstance(rows, str) else rows) if r.strip()], limit)
+    rows = [r for r in ([rows] if isinstance(rows, str) else rows) if r.strip()]
+    rows = chains_on_one_line([piece for r in rows for piece in matrix_rows(r, limit)], limit)
     if not rows:
         return ""  # an empty align* is a LaTeX error
     packed = in_columns(rows, limit)

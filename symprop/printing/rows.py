@@ -300,3 +300,45 @@ def in_columns(rows, limit: float = PAGE_WIDTH) -> list[str] | None:
 
 
 _SIGN = re.compile(r" [+-] ")
+
+
+_WHOLE_MATRIX = re.compile(r"^(?P<lhs>.*?&= )\\begin\{bmatrix\}(?P<body>.*)\\end\{bmatrix\}(?P<tail>\s*)$", re.S)
+
+
+def matrix_rows(row: str, limit: float = PAGE_WIDTH) -> list[str]:
+    r"""A row ``lhs &= \begin{bmatrix} ... \end{bmatrix}`` wider than ``limit`` points as
+    rows of its columns, each as many as fit: the bracket opened on the first row
+    (``\left[\begin{matrix} ... \end{matrix}\right.``), continued on the next ones
+    (``\left.`` ... ``\right.``) and closed on the last, every entry kept in its place."""
+    match = _WHOLE_MATRIX.match(row.strip())
+    if not match or widths.row_width(row) <= limit or "\\begin" in match["body"]:
+        return [row]
+    cells = [[c.strip() for c in ALIGNMENT.split(line.strip())[::2]] for line in _MATRIX_ROW_BREAK.split(match["body"])]
+    columns = max(len(line) for line in cells)
+    cells = [line + [""] * (columns - len(line)) for line in cells]
+    column_widths = [max(widths.row_width(line[k]) for line in cells) + 10.0 for k in range(columns)]
+    room = limit - widths.row_width(match["lhs"]) - 8.0
+    pieces, start, used = [], 0, 0.0
+    for k, width in enumerate(column_widths):
+        if used + width > room and k > start:
+            pieces.append((start, k))
+            start, used = k, 0.0
+        used += width
+    pieces.append((start, columns))
+    if len(pieces) == 1:
+        return [row]
+    even = -(-columns // len(pieces))  # as many columns on each row, when they fit so
+    balanced = [(k, min(k + even, columns)) for k in range(0, columns, even)]
+    if len(balanced) == len(pieces) and all(sum(column_widths[a:b]) <= room for a, b in balanced):
+        pieces = balanced
+    out = []
+    for number, (first, last) in enumerate(pieces):
+        body = r" \\ ".join(" & ".join(line[first:last]) for line in cells)
+        opening = r"\left[" if number == 0 else r"\left."
+        closing = r"\right]" if number == len(pieces) - 1 else r"\right."
+        head = match["lhs"] if number == 0 else CONTINUATION
+        out.append(f"{head}{opening}\\begin{{matrix}} {body} \\end{{matrix}}{closing}")
+    return out
+
+
+_MATRIX_ROW_BREAK = re.compile(r"(?<!\\)\\\\(?!\\)")
