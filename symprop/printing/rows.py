@@ -283,20 +283,42 @@ def sides(row: str) -> tuple[str, str] | None:
 def in_columns(rows, limit: float = PAGE_WIDTH) -> list[str] | None:
     r"""Rows that are each one equation set side by side, as many to a line as fit in
     ``limit`` points (at most :data:`MOST_COLUMNS`; read along the line, then down): aligned
-    rows ``lhs &= rhs & lhs &= rhs``, each column of equations aligned at its ``=``. None when
-    they are fewer than two, a row is not one equation (:func:`sides`) or two do not fit."""
+    rows ``lhs &= rhs & lhs &= rhs``, each column of equations aligned at its ``=``. Of the
+    counts that fit, the one whose lines hold equations of one kind (:func:`_kind`: the
+    units of one layer) is taken, else the largest. None when they are fewer than two, a
+    row is not one equation (:func:`sides`) or two do not fit."""
     rows = [r for r in ([rows] if isinstance(rows, str) else rows) if r.strip()]
     pairs = [sides(r) for r in rows]
     if len(rows) < 2 or None in pairs:
         return None
     measured = [(widths.row_width(lhs), widths.row_width(rhs)) for lhs, rhs in pairs]
-    for count in range(min(MOST_COLUMNS, len(rows)), 1, -1):
-        columns = [measured[k::count] for k in range(count)]
-        needed = sum(max(w for w, _ in c) + max(w for _, w in c) for c in columns) + COLUMN_GAP * (count - 1)
-        if needed <= limit:
-            lines = [pairs[at:at + count] for at in range(0, len(pairs), count)]
-            return [" & ".join(f"{lhs} &{rhs}" for lhs, rhs in line) for line in lines]
-    return None
+    fitting = [count for count in range(min(MOST_COLUMNS, len(rows)), 1, -1)
+               if _needed(measured, count) <= limit]
+    if not fitting:
+        return None
+    kinds = [_kind(lhs) for lhs, _ in pairs]
+    count = max(fitting, key=lambda c: (_lines_of_one_kind(kinds, c), c))
+    lines = [pairs[at:at + count] for at in range(0, len(pairs), count)]
+    return [" & ".join(f"{lhs} &{rhs}" for lhs, rhs in line) for line in lines]
+
+
+def _needed(measured, count: int) -> float:
+    """The width (points) of ``count`` columns of equations: each column's widest sides, and the gaps."""
+    columns = [measured[k::count] for k in range(count)]
+    return sum(max(w for w, _ in c) + max(w for _, w in c) for c in columns) + COLUMN_GAP * (count - 1)
+
+
+_INDICES = re.compile(r"_\{[^{}]*\}|_\w|\d")
+
+
+def _kind(lhs: str) -> str:
+    """What a left side names, its indices and numbers left out: ``a^{(1)}_{2}`` and ``a^{(2)}_{3}`` are one kind."""
+    return _INDICES.sub("", lhs)
+
+
+def _lines_of_one_kind(kinds, count: int) -> int:
+    """How many of the lines of ``count`` equations hold equations of a single kind."""
+    return sum(len(set(kinds[at:at + count])) == 1 for at in range(0, len(kinds), count))
 
 
 _SIGN = re.compile(r" [+-] ")
