@@ -228,19 +228,59 @@ def page_width(paper: str) -> float:
 
 
 def chains_on_one_line(rows, limit: float = PAGE_WIDTH) -> list[str]:
-    r"""Aligned rows with each chain (a row ``lhs &= a``, then its steps ``&= b``) joined into
-    one row ``lhs &= a = b`` when it is set no wider than ``limit`` points; a chain with a
-    continuation row, a tag or another alignment is kept as it was. For the page, where
-    a column of short steps wastes lines; a screen keeps one step per row."""
+    r"""Aligned rows with the steps of each chain (a row ``lhs &= a``, then its steps ``&= b``)
+    set on as few rows as fit in ``limit`` points: a chain that fits becomes one row
+    ``lhs &= a = b``, a longer one fills each row with the steps that follow while they fit.
+    A sum broken over continuation rows is first joined again where it fits (see
+    :func:`rejoined`); a chain with a tag or another alignment is kept as it was. For the
+    page, where a column of short steps wastes lines; a screen keeps one step per row."""
     out = []
-    for chain in _chains(rows):
-        joined = " = ".join(chain)
+    for chain in _chains(rejoined(rows, limit)):
         simple = len(chain) > 1 and len(ALIGNMENT.findall(chain[0])) == 1 and not any(
             ALIGNMENT.search(step) or "\\tag" in step for step in chain[1:])
-        if simple and widths.row_width(joined) <= limit:
-            out.append(joined)
-        else:
+        if not simple:
             out += [chain[0], *(f"&= {step}" for step in chain[1:])]
+            continue
+        out += _fewest_rows(chain, limit)
+    return out
+
+
+def _fewest_rows(chain: list[str], limit: float) -> list[str]:
+    """A chain's steps on as few rows as fit in ``limit`` points, the widest row as narrow as
+    it can be among those (so a value is not left alone on the last row); a step too wide for
+    a row has one of its own. Every way of cutting the chain is tried: a chain has few steps."""
+    count = len(chain)
+    width = {(i, j): widths.row_width(" = ".join(chain[i:j])) for i in range(count) for j in range(i + 1, count + 1)}
+    best: dict[int, tuple[int, float, tuple]] = {0: (0, 0.0, ())}  # steps set -> (rows, widest, cuts)
+    for end in range(1, count + 1):
+        options = [(best[start][0] + 1, max(best[start][1], width[start, end]), best[start][2] + (end,))
+                   for start in range(end) if width[start, end] <= limit or end - start == 1]
+        best[end] = min(options)
+    cuts = (0, *best[count][2])
+    return [("" if a == 0 else "&= ") + " = ".join(chain[a:b]) for a, b in zip(cuts, cuts[1:])]
+
+
+_CLOSED = re.compile(r"(?: \\right\.)+$")
+_REOPENED = re.compile(r"^" + re.escape("&\\hphantom{{}={}} ") + r"((?:\\left\. )*)\{\} ")
+
+
+def rejoined(rows, limit: float = PAGE_WIDTH) -> list[str]:
+    r"""``rows`` with each continuation row (:func:`continuation`, made by :func:`break_long_row`)
+    joined back to the row it continues when the two fit in ``limit`` points together: the
+    ``\right.`` that closed the first and the ``\left.`` that reopened the second dropped."""
+    rows = [rows] if isinstance(rows, str) else list(rows)
+    out: list[str] = []
+    for row in rows:
+        reopened = _REOPENED.match(row.strip())
+        if out and reopened:
+            closed = _CLOSED.search(out[-1])
+            closing = closed.group().count("\\right.") if closed else 0
+            if closing == reopened.group(1).count("\\left."):
+                joined = f"{out[-1][:closed.start()] if closed else out[-1]} {row.strip()[reopened.end():]}"
+                if widths.row_width(joined) <= limit:
+                    out[-1] = joined
+                    continue
+        out.append(row)
     return out
 
 
