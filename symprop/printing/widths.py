@@ -13,7 +13,7 @@ import re
 #: Text widths (points) of the paper settings of the LaTeX document: the paper less two 1.5 cm margins.
 TEXT_WIDTH = {"letter": 614.295 - 85.358, "a4": 597.508 - 85.358}
 #: What a row may fill of the text width, for the estimate's error.
-MARGIN = 0.93
+MARGIN = 0.95
 
 _MU = 10 / 18  # one math unit at 10 pt: 1/18 em
 _RELATION, _BINARY, _PUNCT = 5 * _MU, 4 * _MU, 3 * _MU
@@ -67,6 +67,18 @@ class _Reader:
         self.tokens = _TOKEN.findall(tex)
         self.at, self.scale, self.upright = 0, scale, upright
         self.previous = "start"  # the class of the last atom: start, ord, open, op, rel
+        self.tall: list[bool] = []  # per open \\left: whether a fraction makes it tall
+
+    def _holds_a_fraction(self) -> bool:
+        """Whether a fraction stands before the ``\\right`` that closes the ``\\left`` just read."""
+        depth = 1
+        for token in self.tokens[self.at:]:
+            depth += {"\\left": 1, "\\right": -1}.get(token, 0)
+            if depth == 0:
+                return False
+            if token == "\\frac":
+                return True
+        return False
 
     def width(self) -> float:
         total = 0.0
@@ -118,7 +130,7 @@ class _Reader:
 
     def scripts(self, first: str) -> float:
         """A subscript and/or superscript: the wider of the two, at the script size."""
-        size = 0.7 if self.scale >= 1 else 0.5 / 0.7
+        size = 0.78 if self.scale >= 1 else 0.68 / 0.78  # cmr7 and cmr5 are set wider than 7/10 and 5/10 of cmr10
         widths = [self.inner(self.group(), self.scale * size)]
         if self.at < len(self.tokens) and self.tokens[self.at] in "_^" and self.tokens[self.at] != first:
             self.take()
@@ -161,10 +173,13 @@ class _Reader:
             numerator, denominator = self.group(), self.group()
             self.previous = "ord"
             return max(self.inner(numerator), self.inner(denominator)) + 2.4 * self.scale
-        if name in ("left", "right", "bigl", "bigr", "big", "Big", "Bigl", "Bigr"):
+        if name in ("left", "right"):
             delimiter = self.take() if self.at < len(self.tokens) else "."
-            self.previous = "open" if name in ("left", "bigl", "Bigl") else "ord"
-            return (1.2 if delimiter == "." else 5.5) * self.scale
+            if name == "left":
+                self.tall.append(self._holds_a_fraction())
+            tall = (self.tall.pop() if name == "right" and self.tall else self.tall[-1] if self.tall else False)
+            self.previous = "open" if name == "left" else "ord"
+            return (1.2 if delimiter == "." else 7.5 if tall else 5.5) * self.scale
         if name in ("hphantom", "phantom"):
             return self.inner(self.group())
         if name in ("text", "textrm", "mbox"):
