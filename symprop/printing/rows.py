@@ -250,7 +250,10 @@ def _fewest_rows(chain: list[str], limit: float) -> list[str]:
     it can be among those (so a value is not left alone on the last row); a step too wide for
     a row has one of its own. Every way of cutting the chain is tried: a chain has few steps."""
     count = len(chain)
-    width = {(i, j): widths.row_width(" = ".join(chain[i:j])) for i in range(count) for j in range(i + 1, count + 1)}
+    # a row of steps stands right of the left side's column: it is as wide as that column and its steps
+    left = widths.row_width(chain[0].split("&=", 1)[0])
+    width = {(i, j): widths.row_width(" = ".join(chain[i:j])) + (left + widths.row_width("= ") if i else 0.0)
+             for i in range(count) for j in range(i + 1, count + 1)}
     best: dict[int, tuple[int, float, tuple]] = {0: (0, 0.0, ())}  # steps set -> (rows, widest, cuts)
     for end in range(1, count + 1):
         options = [(best[start][0] + 1, max(best[start][1], width[start, end]), best[start][2] + (end,))
@@ -270,14 +273,17 @@ def rejoined(rows, limit: float = PAGE_WIDTH) -> list[str]:
     ``\right.`` that closed the first and the ``\left.`` that reopened the second dropped."""
     rows = [rows] if isinstance(rows, str) else list(rows)
     out: list[str] = []
+    left = 0.0  # the width of the left side's column, right of which a row of steps stands
     for row in rows:
         reopened = _REOPENED.match(row.strip())
+        if not row.strip().startswith("&"):
+            left = widths.row_width(row.split("&", 1)[0]) if "&" in row else 0.0
         if out and reopened:
             closed = _CLOSED.search(out[-1])
             closing = closed.group().count("\\right.") if closed else 0
             if closing == reopened.group(1).count("\\left."):
                 joined = f"{out[-1][:closed.start()] if closed else out[-1]} {row.strip()[reopened.end():]}"
-                if widths.row_width(joined) <= limit:
+                if widths.row_width(joined) + (left if joined.lstrip().startswith("&") else 0.0) <= limit:
                     out[-1] = joined
                     continue
         out.append(row)

@@ -174,3 +174,16 @@ def test_the_quick_paths_of_row_breaking_agree_with_reading_token_by_token():
         assert _top_level_breaks(text) == _breaks_token_by_token(text), text
         for line in (text, text + " \\\\", text + "\\\\\\", text + " \\\\  "):
             assert split_after_row_breaks(line) == _split_backslash_by_backslash(line), line
+
+
+def test_a_row_of_steps_counts_the_left_sides_column_it_stands_right_of():
+    from symprop.printing.widths import row_width
+
+    lhs, steps = r"\frac{\partial L}{\partial w^{(1)}_{22}}", ["a_{1} + b_{1}", "0.123456789 + 0.987654321", "1.11111111"]
+    second = row_width("= " + " = ".join(steps[1:]))
+    tight = chains_on_one_line([f"{lhs} &= {steps[0]}", *(f"&= {s}" for s in steps[1:])], limit=second + 1)
+    assert tight == [f"{lhs} &= {steps[0]}", f"&= {steps[1]}", f"&= {steps[2]}"]  # the steps' row would not fit
+    limit = second + row_width(lhs) + 1
+    roomy = chains_on_one_line(tight, limit=limit)
+    assert len(roomy) == 2 and roomy[0].startswith(f"{lhs} &= {steps[0]}")
+    assert all(row_width(r) + (row_width(lhs) if r.startswith("&") else 0) <= limit for r in roomy)
