@@ -114,19 +114,16 @@ class _Reader:
 
     def atom(self) -> float:
         token = self.take()
-        if token.isspace() or token in "&{}":
-            if token in "{}":
-                return self.inner(self.group_from_brace()) if token == "{" else 0.0
+        if token == "{":  # a group: set as its content
+            self.at -= 1
+            return self.inner(self.group())
+        if token.isspace() or token in "&}":
             return 0.0
         if token in "_^":
             return self.scripts(token)
         if token.startswith("\\"):
             return self.command(token[1:])
         return self.character(token)
-
-    def group_from_brace(self) -> str:
-        self.at -= 1
-        return self.group()
 
     def scripts(self, first: str) -> float:
         """A subscript and/or superscript: the wider of the two, at the script size."""
