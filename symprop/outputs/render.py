@@ -27,8 +27,8 @@ from symprop.document.build import build_document, expect_derivation
 from symprop.document.i18n import prose, with_particles
 from symprop.document.model import Document, Mark, Math
 from symprop.document.options import document_options
-from symprop.outputs import html, svg
-from symprop.printing.rows import chains_on_one_line, math_lines, without_alignment
+from symprop.outputs import html, page, svg
+from symprop.printing.rows import math_lines
 
 FORMATS = ("markdown", "latex", "html")
 #: Per format: its document template (extending the skeleton) and its block macros.
@@ -103,8 +103,9 @@ def write_latex(document: Document, *, fragment: bool = False, template_dir=None
     Hangul (a title, a name); a character pdflatex cannot set is refused up front
     (:func:`refuse_untypesettable`), so a PDF never fails on it."""
     needs = {"kotex": document.lang == "ko" or bool(HANGUL.search(document.title)), "angles": False}
+    paged = page.for_the_page(document)
     while True:
-        text = _render("latex", template_dir, document, fragment=bool(fragment), flavor="latex", **needs)
+        text = _render("latex", template_dir, paged, fragment=bool(fragment), flavor="latex", **needs)
         # Hangul in a name, or a name's < and > (as \lt, \gt, which only MathJax and KaTeX
         # know): rendered again with what they need, which ordinary documents do not
         found = {"kotex": needs["kotex"] or bool(HANGUL.search(text)),
@@ -221,7 +222,7 @@ def template_environment(fmt: str, template_dir: str | None = None):
         fill=functools.partial(fill, escape=escape),
         inline=_inline,
         display={"latex": _latex_display, "html": html.display_tex}.get(fmt, _markdown_display),
-        say=_say, cell=_cell, picture=html.picture, plot_line=html.plot, fence=fence,
+        say=_say, cell=_cell, page_table=_page_table, picture=html.picture, plot_line=html.plot, fence=fence,
     )
     return environment
 
@@ -324,13 +325,13 @@ def _markdown_display(context, rows) -> str:
     return f"$$\n{body}\n$$"
 
 
-def _latex_display(rows) -> str:
-    r"""``\[ ... \]`` for one equation, ``align*`` for aligned rows."""
-    if isinstance(rows, str):
-        rows = [rows]
-    rows = chains_on_one_line([r for r in rows if r.strip()])
-    if not rows:
-        return ""  # an empty align* is a LaTeX error
-    if len(rows) == 1:
-        return "\\[\n" + without_alignment(rows[0]).strip() + "\n\\]"
-    return "\\begin{align*}\n" + " \\\\\n".join(r.strip() for r in rows) + "\n\\end{align*}"
+@jinja2.pass_context
+def _latex_display(context, rows) -> str:
+    r"""``\[ ... \]`` for one equation, ``align*`` for aligned rows, laid out for the document's paper."""
+    return page.display(rows, context["document"].paper)
+
+
+@jinja2.pass_context
+def _page_table(context, table) -> page.PageTable:
+    """A table laid out for the document's paper (column groups, a wrapped wide column)."""
+    return page.page_table(table, [_say(context, h) for h in table.header], context["document"].paper)

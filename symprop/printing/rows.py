@@ -6,6 +6,8 @@ from __future__ import annotations
 import itertools
 import re
 
+from symprop.printing import widths
+
 
 _UNSAFE_LINE_START = re.compile(r"^(?:[#\-+>]| {4})")
 
@@ -210,16 +212,81 @@ def _top_level_breaks(row: str) -> list[tuple[int, int]]:
     return breaks
 
 
-#: A chain that fits in this many characters (:func:`visible_width`) is set on one line of a
-#: printed page, as Mazur writes them: ``lhs = a = b = value``.
-PAGE_LINE = 107
+#: The width (points) a row of the page may fill: the narrower paper's text width, less the
+#: estimate's margin (:mod:`symprop.printing.widths`).
+PAGE_WIDTH = widths.MARGIN * widths.TEXT_WIDTH["a4"]
 
 
-def chains_on_one_line(rows, limit: int = PAGE_LINE) -> list[str]:
-    r"""Aligned rows with each chain (a row ``lhs &= a``, then its steps ``&= b``) joined into
-    one row ``lhs &= a = b`` when it fits in ``limit`` characters; a chain with a
-    continuation row, a tag or another alignment is kept as it was. For the page, where
-    a column of short steps wastes lines; a screen keeps one step per row."""
+def page_width(paper: str) -> float:
+    """The width (points) a display row may fill on ``paper`` (``a4`` or ``letter``)."""
+    return widths.MARGIN * widths.TEXT_WIDTH[paper]
+
+
+def chains_on_one_line(rows, limit: float = PAGE_WIDTH) -> list[str]:
+    r"""Aligned rows with the steps of each chain (a row ``lhs &= a``, then its steps ``&= b``)
+    set on as few rows as fit in ``limit`` points: a chain that fits becomes one row
+    ``lhs &= a = b``, a longer one fills each row with the steps that follow while they fit.
+    A sum broken over continuation rows is first joined again where it fits (see
+    :func:`rejoined`); a chain with a tag or another alignment is kept as it was. For the
+    page, where a column of short steps wastes lines; a screen keeps one step per row."""
+    out = []
+    for chain in _chains(rejoined(rows, limit)):
+        simple = len(chain) > 1 and len(ALIGNMENT.findall(chain[0])) == 1 and not any(
+            ALIGNMENT.search(step) or "\\tag" in step for step in chain[1:])
+        if not simple:
+            out += [chain[0], *(f"&= {step}" for step in chain[1:])]
+            continue
+        out += _fewest_rows(chain, limit)
+    return out
+
+
+def _fewest_rows(chain: list[str], limit: float) -> list[str]:
+    """A chain's steps on as few rows as fit in ``limit`` points, the widest row as narrow as
+    it can be among those (so a value is not left alone on the last row); a step too wide for
+    a row has one of its own. Every way of cutting the chain is tried: a chain has few steps."""
+    count = len(chain)
+    # a row of steps stands right of the left side's column: it is as wide as that column and its steps
+    left = widths.row_width(chain[0].split("&=", 1)[0])
+    width = {(i, j): widths.row_width(" = ".join(chain[i:j])) + (left + widths.row_width("= ") if i else 0.0)
+             for i in range(count) for j in range(i + 1, count + 1)}
+    best: dict[int, tuple[int, float, tuple]] = {0: (0, 0.0, ())}  # steps set -> (rows, widest, cuts)
+    for end in range(1, count + 1):
+        options = [(best[start][0] + 1, max(best[start][1], width[start, end]), best[start][2] + (end,))
+                   for start in range(end) if width[start, end] <= limit or end - start == 1]
+        best[end] = min(options)
+    cuts = (0, *best[count][2])
+    return [("" if a == 0 else "&= ") + " = ".join(chain[a:b]) for a, b in zip(cuts, cuts[1:])]
+
+
+_CLOSED = re.compile(r"(?: \\right\.)+$")
+_REOPENED = re.compile(r"^" + re.escape("&\\hphantom{{}={}} ") + r"((?:\\left\. )*)\{\} ")
+
+
+def rejoined(rows, limit: float = PAGE_WIDTH) -> list[str]:
+    r"""``rows`` with each continuation row (:func:`continuation`, made by :func:`break_long_row`)
+    joined back to the row it continues when the two fit in ``limit`` points together: the
+    ``\right.`` that closed the first and the ``\left.`` that reopened the second dropped."""
+    rows = [rows] if isinstance(rows, str) else list(rows)
+    out: list[str] = []
+    left = 0.0  # the width of the left side's column, right of which a row of steps stands
+    for row in rows:
+        reopened = _REOPENED.match(row.strip())
+        if not row.strip().startswith("&"):
+            left = widths.row_width(row.split("&", 1)[0]) if "&" in row else 0.0
+        if out and reopened:
+            closed = _CLOSED.search(out[-1])
+            closing = closed.group().count("\\right.") if closed else 0
+            if closing == reopened.group(1).count("\\left."):
+                joined = f"{out[-1][:closed.start()] if closed else out[-1]} {row.strip()[reopened.end():]}"
+                if widths.row_width(joined) + (left if joined.lstrip().startswith("&") else 0.0) <= limit:
+                    out[-1] = joined
+                    continue
+        out.append(row)
+    return out
+
+
+def _chains(rows) -> list[list[str]]:
+    """``rows`` grouped into chains: a first row, then the right sides of its ``&= `` steps."""
     rows = [rows] if isinstance(rows, str) else list(rows)
     chains: list[list[str]] = []
     for row in rows:
@@ -228,52 +295,113 @@ def chains_on_one_line(rows, limit: int = PAGE_LINE) -> list[str]:
             chains[-1].append(step[3:])
         else:
             chains.append([step])
-    out = []
-    for chain in chains:
-        joined = " = ".join(chain)
-        simple = len(chain) > 1 and len(ALIGNMENT.findall(chain[0])) == 1 and not any(
-            ALIGNMENT.search(step) or "\\tag" in step for step in chain[1:])
-        if simple and printed_width(joined) <= limit:
-            out.append(joined)
-        else:
-            out += [chain[0], *(f"&= {step}" for step in chain[1:])]
-    return out
+    return chains
 
 
-_FRACTION = re.compile(r"\\frac\{")
+#: At most this many equations stand side by side on a line of the page.
+MOST_COLUMNS = 3
+#: The least space (points) between two equations side by side (2 em).
+COLUMN_GAP = 20.0
+_FIRST_RELATION = re.compile(r" &?= ")
 
 
-def printed_width(tex: str) -> float:
-    r"""About how many characters wide ``tex`` is set: as :func:`visible_width`, but a
-    fraction as wide as the wider of its numerator and denominator, not both."""
-    return _set_width(tex) + len(_SPACED.findall(tex))
+def sides(row: str) -> tuple[str, str] | None:
+    """``(lhs, "= rhs")`` of a row that is one equation (``lhs &= rhs`` or ``lhs = rhs``,
+    at its first top-level ``=``), or None for a row that is not (a continuation, a step,
+    a tag, a second alignment point, no ``=`` outside braces)."""
+    row = row.strip()
+    outside = _ENVIRONMENT.sub("", row)  # a matrix's or a case's own columns are not the row's
+    points = ALIGNMENT.findall(outside)
+    if row.startswith("&") or "\\tag" in row or len(points) > 1 or (points and "&=" not in outside):
+        return None
+    for match in _FIRST_RELATION.finditer(row):
+        head = row[:match.start()]
+        if head.count("{") == head.count("}") and "\\begin" not in head:
+            return head, "= " + row[match.end():]
+    return None
 
 
-#: A binary operator or relation: TeX sets a space on either side, about a character in all.
-_SPACED = re.compile(r" [=+-] |\\cdot\b")
+def in_columns(rows, limit: float = PAGE_WIDTH) -> list[str] | None:
+    r"""Rows that are each one equation set side by side, as many to a line as fit in
+    ``limit`` points (at most :data:`MOST_COLUMNS`; read along the line, then down): aligned
+    rows ``lhs &= rhs & lhs &= rhs``, each column of equations aligned at its ``=``. Of the
+    counts that fit, the one whose lines hold equations of one kind (:func:`_kind`: the
+    units of one layer) is taken, else the largest. None when they are fewer than two, a
+    row is not one equation (:func:`sides`) or two do not fit."""
+    rows = [r for r in ([rows] if isinstance(rows, str) else rows) if r.strip()]
+    pairs = [sides(r) for r in rows]
+    if len(rows) < 2 or None in pairs:
+        return None
+    measured = [(widths.row_width(lhs), widths.row_width(rhs)) for lhs, rhs in pairs]
+    fitting = [count for count in range(min(MOST_COLUMNS, len(rows)), 1, -1)
+               if _needed(measured, count) <= limit]
+    if not fitting:
+        return None
+    kinds = [_kind(lhs) for lhs, _ in pairs]
+    count = max(fitting, key=lambda c: (_lines_of_one_kind(kinds, c), c))
+    lines = [pairs[at:at + count] for at in range(0, len(pairs), count)]
+    return [" & ".join(f"{lhs} &{rhs}" for lhs, rhs in line) for line in lines]
 
 
-def _set_width(tex: str) -> int:
-    start = tex.find("\\frac{")
-    if start < 0:
-        return visible_width(tex)
-    numerator_end = _group_end(tex, start + 5)
-    denominator_end = _group_end(tex, numerator_end + 1) if tex[numerator_end + 1:numerator_end + 2] == "{" else -1
-    if numerator_end < 0 or denominator_end < 0:
-        return visible_width(tex)
-    numerator, denominator = tex[start + 6:numerator_end], tex[numerator_end + 2:denominator_end]
-    return (visible_width(tex[:start]) + max(_set_width(numerator), _set_width(denominator))
-            + _set_width(tex[denominator_end + 1:]))
+def _needed(measured, count: int) -> float:
+    """The width (points) of ``count`` columns of equations: each column's widest sides, and the gaps."""
+    columns = [measured[k::count] for k in range(count)]
+    return sum(max(w for w, _ in c) + max(w for _, w in c) for c in columns) + COLUMN_GAP * (count - 1)
 
 
-def _group_end(tex: str, opening: int) -> int:
-    """The index of the brace that closes the group opened at ``opening``, or -1."""
-    depth = 0
-    for i in range(opening, len(tex)):
-        depth += {"{": 1, "}": -1}.get(tex[i], 0)
-        if depth == 0:
-            return i
-    return -1
+_INDICES = re.compile(r"_\{[^{}]*\}|_\w|\d")
+
+
+def _kind(lhs: str) -> str:
+    """What a left side names, its indices and numbers left out: ``a^{(1)}_{2}`` and ``a^{(2)}_{3}`` are one kind."""
+    return _INDICES.sub("", lhs)
+
+
+def _lines_of_one_kind(kinds, count: int) -> int:
+    """How many of the lines of ``count`` equations hold equations of a single kind."""
+    return sum(len(set(kinds[at:at + count])) == 1 for at in range(0, len(kinds), count))
 
 
 _SIGN = re.compile(r" [+-] ")
+
+
+_WHOLE_MATRIX = re.compile(r"^(?P<lhs>.*?&= )\\begin\{bmatrix\}(?P<body>.*)\\end\{bmatrix\}(?P<tail>\s*)$", re.S)
+
+
+def matrix_rows(row: str, limit: float = PAGE_WIDTH) -> list[str]:
+    r"""A row ``lhs &= \begin{bmatrix} ... \end{bmatrix}`` wider than ``limit`` points as
+    rows of its columns, each as many as fit: the bracket opened on the first row
+    (``\left[\begin{matrix} ... \end{matrix}\right.``), continued on the next ones
+    (``\left.`` ... ``\right.``) and closed on the last, every entry kept in its place."""
+    match = _WHOLE_MATRIX.match(row.strip())
+    if not match or widths.row_width(row) <= limit or "\\begin" in match["body"]:
+        return [row]
+    cells = [[c.strip() for c in ALIGNMENT.split(line.strip())[::2]] for line in _MATRIX_ROW_BREAK.split(match["body"])]
+    columns = max(len(line) for line in cells)
+    cells = [line + [""] * (columns - len(line)) for line in cells]
+    column_widths = [max(widths.row_width(line[k]) for line in cells) + 10.0 for k in range(columns)]
+    room = limit - widths.row_width(match["lhs"]) - 8.0
+    pieces, start, used = [], 0, 0.0
+    for k, width in enumerate(column_widths):
+        if used + width > room and k > start:
+            pieces.append((start, k))
+            start, used = k, 0.0
+        used += width
+    pieces.append((start, columns))
+    if len(pieces) == 1:
+        return [row]
+    even = -(-columns // len(pieces))  # as many columns on each row, when they fit so
+    balanced = [(k, min(k + even, columns)) for k in range(0, columns, even)]
+    if len(balanced) == len(pieces) and all(sum(column_widths[a:b]) <= room for a, b in balanced):
+        pieces = balanced
+    out = []
+    for number, (first, last) in enumerate(pieces):
+        body = r" \\ ".join(" & ".join(line[first:last]) for line in cells)
+        opening = r"\left[" if number == 0 else r"\left."
+        closing = r"\right]" if number == len(pieces) - 1 else r"\right."
+        head = match["lhs"] if number == 0 else CONTINUATION
+        out.append(f"{head}{opening}\\begin{{matrix}} {body} \\end{{matrix}}{closing}")
+    return out
+
+
+_MATRIX_ROW_BREAK = re.compile(r"(?<!\\)\\\\(?!\\)")

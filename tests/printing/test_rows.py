@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from symprop.printing.rows import (
-    CONTINUATION, break_long_row, chain_rows, chains_on_one_line, math_lines, printed_width, tag_as_column, visible_width,
+    CONTINUATION, break_long_row, chain_rows, chains_on_one_line, in_columns, math_lines, matrix_rows, sides, tag_as_column, visible_width,
     widths_at, without_alignment,
 )
 
@@ -102,7 +102,39 @@ def test_short_chains_are_set_on_one_line_for_the_page():
     assert chains_on_one_line(long) == long
     tagged = [r"a &= b", r"&= c \tag{BP1}"]
     assert chains_on_one_line(tagged) == tagged
-    assert printed_width(r"\frac{abc}{de} + f") == 6 < visible_width(r"\frac{abc}{de} + f") == 8
+    assert chains_on_one_line(["x &= " + " + ".join(["y"] * 10), "&= 1"], limit=50) == ["x &= " + " + ".join(["y"] * 10), "&= 1"]
+
+
+def test_a_row_that_is_one_equation_has_two_sides():
+    assert sides(r"\frac{a}{b} &= c = 2") == (r"\frac{a}{b}", "= c = 2")
+    assert sides("x = y") == ("x", "= y")
+    assert sides(r"L = \begin{cases} 1 & x > 0 \\ 0 & \text{otherwise} \end{cases}")[0] == "L"
+    assert sides("&= 3") is None and sides(r"a &= b \tag{BP1}") is None and sides("a &= b & c &= d") is None
+    assert sides(r"\sigma'(z)") is None
+
+
+def test_short_equations_stand_side_by_side_as_many_as_fit():
+    rows = [r"\frac{\partial L}{\partial a} = z - t = 0.29", r"\frac{\partial a}{\partial w} &= z = 0.15"]
+    assert in_columns(rows) == [r"\frac{\partial L}{\partial a} &= z - t = 0.29 & \frac{\partial a}{\partial w} &= z = 0.15"]
+    four = ["a &= 1", "b &= 2", "c &= 3", "d &= 4"]
+    assert in_columns(four) == ["a &= 1 & b &= 2 & c &= 3", "d &= 4"]  # at most three a line, read along it
+    assert in_columns(four, limit=80) == ["a &= 1 & b &= 2", "c &= 3 & d &= 4"]
+    assert in_columns(four, limit=20) is None
+    assert in_columns(["a &= 1", "&= 2"]) is None and in_columns(["a &= 1"]) is None
+
+
+def test_a_matrix_wider_than_the_line_continues_on_rows_of_its_columns():
+    entries = [[f"0.{k}{k}{k}{k}{k}{k}{k}{k}{sign}" for k in range(1, 7)] for sign in ("1", "2")]
+    body = r" \\ ".join(" & ".join(line) for line in entries)
+    row = rf"W &= \begin{{bmatrix}} {body} \end{{bmatrix}}"
+    assert matrix_rows(row) == [row]
+    pieces = matrix_rows(row, limit=250)
+    assert len(pieces) == 2 and pieces[0].startswith(r"W &= \left[\begin{matrix} 0.111111111 & 0.222222221")
+    assert pieces[0].endswith(r"\end{matrix}\right.") and pieces[1].endswith(r"\end{matrix}\right]")
+    assert pieces[1].startswith(CONTINUATION + r"\left.\begin{matrix} 0.444444441")
+    # every entry once, in its place: the first row of each piece, then the second
+    found = [e for p in pieces for e in re.findall(r"0\.\d+", p)]
+    assert sorted(found) == sorted(e for line in entries for e in line)
 
 
 def _breaks_token_by_token(row):
@@ -142,3 +174,16 @@ def test_the_quick_paths_of_row_breaking_agree_with_reading_token_by_token():
         assert _top_level_breaks(text) == _breaks_token_by_token(text), text
         for line in (text, text + " \\\\", text + "\\\\\\", text + " \\\\  "):
             assert split_after_row_breaks(line) == _split_backslash_by_backslash(line), line
+
+
+def test_a_row_of_steps_counts_the_left_sides_column_it_stands_right_of():
+    from symprop.printing.widths import row_width
+
+    lhs, steps = r"\frac{\partial L}{\partial w^{(1)}_{22}}", ["a_{1} + b_{1}", "0.123456789 + 0.987654321", "1.11111111"]
+    second = row_width("= " + " = ".join(steps[1:]))
+    tight = chains_on_one_line([f"{lhs} &= {steps[0]}", *(f"&= {s}" for s in steps[1:])], limit=second + 1)
+    assert tight == [f"{lhs} &= {steps[0]}", f"&= {steps[1]}", f"&= {steps[2]}"]  # the steps' row would not fit
+    limit = second + row_width(lhs) + 1
+    roomy = chains_on_one_line(tight, limit=limit)
+    assert len(roomy) == 2 and roomy[0].startswith(f"{lhs} &= {steps[0]}")
+    assert all(row_width(r) + (row_width(lhs) if r.startswith("&") else 0) <= limit for r in roomy)
