@@ -133,8 +133,7 @@ def worked_example(
     positive_learning_rate(learning_rate)
     _refuse_long_exact_training(precision, steps)
     arithmetic = arithmetic_of(precision)
-    raw_rows, raw_parameters = given_values(derivation.graph, values, examples)
-    softmax_targets_sum_to_one(derivation, raw_rows)
+    raw_rows, raw_parameters = _given_numbers(derivation, values, examples)
     chosen = parameters_to_update(derivation, update)
     plan = _plan_to_use(derivation, vectorised)
     report = None
@@ -169,6 +168,14 @@ def input_gradient_values(derivation, local, adjoints) -> dict:
         terms = [(1 if t.consumer == output else adjoints[t.consumer]) * local[(t.consumer, x)] for t in gradient.terms]
         values[x] = sum(terms[1:], terms[0]) if terms else 0
     return values
+
+
+def _given_numbers(derivation, values, examples) -> tuple[list[tuple], tuple]:
+    """Per example the raw numbers of the graph's inputs, and those of its parameters
+    (:func:`~symprop.numbers.evaluation.given_values`), softmax targets summing to 1."""
+    rows, parameters = given_values(derivation.graph, values, examples)
+    softmax_targets_sum_to_one(derivation, rows)
+    return rows, parameters
 
 
 def _expect_arguments(derivation, values) -> None:
