@@ -307,6 +307,7 @@ def bench_big_network_file() -> None:
 
 def deep_document_seconds(depth: int, width: int) -> float:
     """Derive a ``depth``-layer sigmoid network, work its example, write its Markdown and JSON."""
+    from symprop.files import spec
     from symprop.numbers.worked_example import worked_example
     from symprop.outputs import pipeline
 
@@ -316,7 +317,8 @@ def deep_document_seconds(depth: int, width: int) -> float:
     start = time.perf_counter()
     derivation = backprop.derive(network)
     example = worked_example(derivation, values, learning_rate=0.1)
-    problem = type("Problem", (), {"title": f"{depth} layers"})()
+    problem = spec.Problem(f"{depth} layers", "plain", "", network, network.graph, values, (values,), "mean", 0.1,
+                           "weights", 1)
     pipeline.render_documents(pipeline.Solution(problem, derivation, example), ["md", "json"])
     return time.perf_counter() - start
 

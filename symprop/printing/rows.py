@@ -247,7 +247,9 @@ def _fewest_rows(chain: list[str], limit: float) -> list[str]:
     count = len(chain)
     # a row of steps stands right of the left side's column: it is as wide as that column and its steps
     left = widths.row_width(chain[0].split("&=", 1)[0])
-    width = {(i, j): widths.row_width(" = ".join(chain[i:j])) + (left + widths.row_width("= ") if i else 0.0)
+    # a row's width is its steps' widths and the spaced "=" between them: each step measured once
+    steps, equals = [widths.row_width(step) for step in chain], widths.row_width(" = ")
+    width = {(i, j): sum(steps[i:j]) + (j - i - 1) * equals + (left + equals if i else 0.0)
              for i in range(count) for j in range(i + 1, count + 1)}
     best: dict[int, tuple[int, float, tuple]] = {0: (0, 0.0, ())}  # steps set -> (rows, widest, cuts)
     for end in range(1, count + 1):

@@ -9,6 +9,7 @@ them), so a caller keeps a margin (:data:`MARGIN`) below the text width."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 #: Text widths (points) of the paper settings of the LaTeX document: the paper less two 1.5 cm margins.
 TEXT_WIDTH = {"letter": 614.295 - 85.358, "a4": 597.508 - 85.358}
@@ -55,6 +56,7 @@ _MATRIX_ROW = re.compile(r"(?<!\\)\\\\")
 _MATRIX_CELL = re.compile(r"(?<!\\)&")
 
 
+@lru_cache(maxsize=65536)  # the page measures a row again as it tries each way of setting it
 def row_width(tex: str) -> float:
     r"""About how many points ``tex`` (one row of display math, alignment points ignored) is wide."""
     return _Reader(tex).width()
