@@ -33,7 +33,7 @@ import sympy
 from sympy import Eq, HadamardProduct, Sum, Symbol
 
 from symprop.engine.records import Derivation
-from symprop.printing.latex import latex
+from symprop.printing.latex import SympropLatexPrinter
 from symprop.model.losses import LOSS_RECORDS
 from symprop.layers.layer_symbols import Activation, LayerSymbols, NetworkSymbols, fused_softmax_loss, network_symbols
 from symprop.layers.layer_view import LayerRule, NodeRule, layer_view, node_rules
@@ -238,6 +238,8 @@ def layers_json(network, example=None) -> list[dict]:
     """Per layer: its shape, the matrix-form equations and the layer-view rules as LaTeX
     strings, and with a :class:`~symprop.numbers.worked_example.WorkedExample` the arrays of :func:`layer_arrays`."""
     forms, rules, graph = matrix_form(network), layer_view(network), network.graph
+    # one printer for every formula: each new one copies the names of all the graph's symbols
+    latex = SympropLatexPrinter({"graph": graph}).doprint
     layers = []
     for form, layer in zip(forms, network.layers):
         entry = {
@@ -246,10 +248,10 @@ def layers_json(network, example=None) -> list[dict]:
             "inputs": len(layer.inputs),
             "units": len(layer.outs),
             "bias": layer.bias_mode,
-            "formulas": {key: latex(equation, graph) for key, equation in form.equations},
+            "formulas": {key: latex(equation) for key, equation in form.equations},
             "layer_view": [
-                {"name": rule.name, "forward": [latex(e, graph) for e in rule.forward],
-                 "backward": [latex(e, graph) for e in rule.backward]}
+                {"name": rule.name, "forward": [latex(e) for e in rule.forward],
+                 "backward": [latex(e) for e in rule.backward]}
                 for rule in rules if rule.layer == layer.index
             ],
         }
