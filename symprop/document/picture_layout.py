@@ -207,7 +207,9 @@ def best_attempt(nodes, edges) -> dict:
 def wrapped(nodes, edges, one_row: dict) -> dict:
     """The row in the fewest rows that need not shrink it (or shrink it least), every label placed."""
     best = one_row
-    for bands in range(2, len(nodes) + 1):
+    # a row of n bands is at least 1/n of the one row's width: fewer than 1/scale bands still shrink
+    fewest = max(2, min(len(nodes), int(1 / one_row["scale"]))) if one_row["scale"] > 0 else 2
+    for bands in range(fewest, len(nodes) + 1):
         tried = spaced(nodes, edges, bands)
         if (-tried["dropped"], tried["scale"]) > (-best["dropped"], best["scale"]):
             best = tried

@@ -11,6 +11,7 @@ than its box still overlaps nothing.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 
 #: The size of the labels' font (LaTeX's ``\scriptsize`` in an 11 pt document) and of node names (``\footnotesize``).
@@ -47,6 +48,8 @@ def char_width(c: str) -> float:
     return 0.58
 
 
+# A picture is laid out at several spacings and in several rows, each measuring every label again.
+@lru_cache(maxsize=65536)
 def text_width(text: str, pt: float = LABEL_PT) -> float:
     """The estimated width of a line of plain text, in centimetres."""
     return sum(map(char_width, text)) * pt * CM_PER_PT
@@ -56,6 +59,7 @@ _WRAPPERS = re.compile(r"\\(?:mathrm|mathit|mathbf|boldsymbol|operatorname|text|
 _COMMAND = re.compile(r"\\[A-Za-z]+\s*|\\.")
 
 
+@lru_cache(maxsize=65536)
 def tex_width(tex: str, pt: float = LABEL_PT) -> float:
     """The estimated width of inline math ``tex``, in centimetres: sub- and superscripts
     at 70 %, a subscript under a superscript no wider than the wider of the two, each

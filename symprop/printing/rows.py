@@ -54,6 +54,8 @@ def tag_as_column(row: str) -> str:
     (``&& \text{(BP1)}``): KaTeX sets one tag per display and MathJax none inside
     ``aligned``, but both line the labels of such a column up. LaTeX's ``align*`` keeps the
     real tags (:func:`symprop.outputs.render`'s LaTeX writer does not call this)."""
+    if "\\tag" not in row:  # most rows: no search at all
+        return row
     return _TAG.sub(lambda m: rf" && \text{{({m.group(1)})}}", row)
 
 
