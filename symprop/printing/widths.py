@@ -62,6 +62,11 @@ def row_width(tex: str) -> float:
     return _Reader(tex).width()
 
 
+@lru_cache(maxsize=65536)  # the same groups (a name, its scripts) recur in every row
+def _group_width(tex: str, scale: float, upright: bool) -> float:
+    return _Reader(tex, scale, upright).width()
+
+
 class _Reader:
     """A left-to-right walk over the tokens of a math row, summing glyphs and spaces."""
 
@@ -111,8 +116,7 @@ class _Reader:
         return "".join(parts[1:])
 
     def inner(self, tex: str, scale: float | None = None, upright: bool | None = None) -> float:
-        return _Reader(tex, self.scale if scale is None else scale,
-                       self.upright if upright is None else upright).width()
+        return _group_width(tex, self.scale if scale is None else scale, self.upright if upright is None else upright)
 
     def atom(self) -> float:
         token = self.take()
