@@ -98,11 +98,8 @@ def _draw(context: Context, rng: random.Random) -> dict[Symbol, Expr]:
 def _probability_targets(graph: Graph) -> list[tuple[Symbol, ...]]:
     """The target inputs of each softmax cross-entropy in the graph."""
     inputs = set(graph.inputs)
-    groups = []
-    for eq in graph.equations:
-        for loss in eq.expr.atoms(functions.softmax_cross_entropy):
-            groups.append(tuple(t for t in loss.targets if t in inputs))
-    return groups
+    return [tuple(t for t in loss.targets if t in inputs)
+            for loss in graph.applied_functions if isinstance(loss, functions.softmax_cross_entropy)]
 
 
 def _evaluate_point(context: Context, values: Mapping[Symbol, Expr], digits: int) -> dict[Symbol, Expr] | None:

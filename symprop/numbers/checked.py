@@ -48,11 +48,10 @@ def softmax_targets_sum_to_one(derivation, rows) -> None:
     """The engine derives softmax with cross-entropy as ``dL/dz = softmax(z) - t``, which holds
     only when the targets sum to 1: given targets (``rows``, per example the numbers of the
     graph's inputs in order) that do not are refused, naming them and their sum, rather than
-    worked with a gradient that is not theirs. A network's loss is its output's definition."""
+    worked with a gradient that is not theirs."""
     graph = derivation.graph
-    definitions = [graph.definition[graph.output]] if derivation.network is not None else graph.definition.values()
     position = {s: i for i, s in enumerate(graph.inputs)}
-    for use in {use for expr in definitions for use in expr.atoms(softmax_cross_entropy)}:
+    for use in (f for f in graph.applied_functions if isinstance(f, softmax_cross_entropy)):
         if not all(t in position for t in use.targets):  # targets the graph computes are no given numbers
             continue
         for number, row in enumerate(rows, start=1):

@@ -74,7 +74,6 @@ def stable_form(expr: Expr, graph: Graph, *, complements: bool = True) -> Expr:
     return expr.replace(lambda e: e.is_Add, stable_complement) if complements else expr
 
 
-#: graph id -> its sigmoid nodes' logits and softmax nodes' definitions, dropped with the graph.
 @per_object
 def _logits(graph: Graph) -> tuple[dict, dict]:
     """``(sigmoid node -> its logit, softmax node -> its definition)``, read once per graph:
