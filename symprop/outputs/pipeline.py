@@ -213,9 +213,10 @@ def _rendered(solution, formats, *, stem, fragment, template_dir, on_step, pictu
 
         refuse_stack_options(solution.derivation.network, chosen)  # an option its document cannot honour, whatever the formats
     else:
-        from symprop.document.array_sections import refuse_unrolled
+        if chosen.unrolled:  # no recurrent layer to unroll: refused, whatever the formats
+            from symprop.document.array_sections import refuse_unrolled
 
-        refuse_unrolled(solution.derivation.network, chosen)
+            refuse_unrolled(solution.derivation.network, chosen)
         if chosen.only:
             chosen_parameters(solution.derivation, chosen.only)  # and an unknown parameter, whatever the formats
     lang = chosen.lang
