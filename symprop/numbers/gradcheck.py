@@ -113,6 +113,23 @@ def central_checks(loss, point, targets) -> tuple[GradientCheck, ...]:
         raise GradientCheckError(failure_message(failures))
     return checks
 
+
+def checks_from_central(parameters, symbolic, central, at_point, loss, point) -> tuple[GradientCheck, ...]:
+    """The rows of a check whose central quotients ``central`` were computed in one batch: a
+    parameter that agrees is accepted as it is, one that does not gets :func:`check_parameter`'s
+    one-sided quotients (``loss`` at a tuple of parameter values, ``point`` the given one).
+    Raises :class:`GradientCheckError` naming the first parameter that still disagrees."""
+    checks = tuple(
+        check_result(p, s, n, True) if agree_within_tolerance(s, n, at_point)
+        else check_parameter(loss, point, i, p, s, at_point)
+        for i, (p, s, n) in enumerate(zip(parameters, symbolic, central))
+    )
+    failures = [c for c in checks if not c.ok]
+    if failures:
+        raise GradientCheckError(failure_message(failures))
+    return checks
+
+
 def check_parameter(loss, parameters, index, parameter, symbolic, at_point) -> GradientCheck:
     """One parameter's row: the central quotient, or at a kink a one-sided one (see gradient_check);
     ``loss(point)`` is the combined loss at a tuple of parameter values."""

@@ -20,7 +20,7 @@ import sympy
 from sympy import Expr, Symbol
 
 from symprop.model import functions
-from symprop.model.graph import Graph
+from symprop.model.graph import Graph, preorder
 from symprop.model.per_object import per_object
 
 #: ``log sigma(z)`` and ``log softmax_k(z)`` as functions of the logits: what
@@ -42,7 +42,7 @@ def stable_form(expr: Expr, graph: Graph, *, complements: bool = True) -> Expr:
     ``sigma(-1000)`` underflows to 0 all the same; it helps arbitrary precision).
     """
     sigmoids, softmaxes = _logits(graph)
-    if not sigmoids and not softmaxes:
+    if not (sigmoids or softmaxes) or not _has_log_or_complement(expr):
         return expr
 
     def logit_of_complement(e):
@@ -72,6 +72,13 @@ def stable_form(expr: Expr, graph: Graph, *, complements: bool = True) -> Expr:
 
     expr = expr.replace(lambda e: isinstance(e, sympy.log), stable_log)
     return expr.replace(lambda e: e.is_Add, stable_complement) if complements else expr
+
+
+def _has_log_or_complement(expr: Expr) -> bool:
+    """Whether ``expr`` has a ``log`` or a ``1 + x``, the only places :func:`stable_form` rewrites:
+    one walk, where each of its two ``replace`` passes walks and rebuilds the whole tree."""
+    one = sympy.S.One
+    return any(isinstance(e, sympy.log) or (e.is_Add and len(e.args) == 2 and one in e.args) for e in preorder(expr))
 
 
 @per_object

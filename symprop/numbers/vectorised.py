@@ -22,6 +22,7 @@ non-finite number) gets ``None``, and the caller uses the scalar program.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -55,7 +56,7 @@ def _numpy_helpers() -> dict[str, Callable]:
         return z[int(k) - 1] - top - numpy.log(sum(numpy.exp(zj - top) for zj in z))
 
     return dict(
-        helpers, numpy=numpy, log_softmax=log_softmax,
+        helpers, numpy=numpy, functools=functools, log_softmax=log_softmax,  # functools: Max and Min
         log_sigmoid=lambda z: -softplus(-z),
         heaviside=lambda z, h0: numpy.where(numpy.greater(z, 0), 1.0, numpy.where(numpy.less(z, 0), 0.0, h0)),
     )
@@ -63,6 +64,11 @@ def _numpy_helpers() -> dict[str, Callable]:
 
 _PRINTER = _NumPyPrinter({"allow_unknown_functions": True})
 _HELPERS = _numpy_helpers()
+
+
+def numpy_function(symbols: Sequence[Symbol], expressions: Sequence[sympy.Expr]) -> Callable[..., tuple]:
+    """``(values of symbols) -> tuple(expressions)``, compiled for NumPy arrays (elementwise)."""
+    return straight_line_function(tuple(symbols), [], tuple(expressions), _PRINTER, _HELPERS)
 
 
 @dataclass(frozen=True)
@@ -75,8 +81,7 @@ class Columns:
 
     @classmethod
     def of(cls, expressions: Sequence[sympy.Expr], symbols: Sequence[Symbol]) -> "Columns":
-        compiled = straight_line_function(tuple(symbols), [], tuple(expressions), _PRINTER, _HELPERS)
-        return cls(compiled, len(expressions))
+        return cls(numpy_function(symbols, expressions), len(expressions))
 
     def __call__(self, values: numpy.ndarray) -> numpy.ndarray:
         results = self.function(*numpy.moveaxis(values, -1, 0))

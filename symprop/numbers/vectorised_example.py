@@ -19,9 +19,7 @@ import math
 import numpy
 
 from symprop.numbers.evaluation import to_float
-from symprop.numbers.gradcheck import (
-    STEP, GradientCheckError, agree_within_tolerance, check_parameter, check_result, failure_message,
-)
+from symprop.numbers.gradcheck import STEP, checks_from_central
 from symprop.numbers.vectorised import LayeredPlan, Pass, backward, combine, forward
 
 #: Perturbed copies evaluated in one batch, times the examples and units: bounds the memory used.
@@ -149,21 +147,12 @@ def vectorised_check(derivation, plan: LayeredPlan, raw_rows, raw_parameters, re
         central = _central_differences(plan, theta, x, t, run, reduction)
     if not (math.isfinite(at_point) and numpy.all(numpy.isfinite(central))):
         return None
-    parameters = tuple(theta.tolist())
 
     def loss(point):
         with numpy.errstate(all="ignore"):
             return float(combine(forward(plan, numpy.array(point), x, t).losses, reduction))
 
-    checks = tuple(
-        check_result(p, s, n, True) if agree_within_tolerance(s, n, at_point)
-        else check_parameter(loss, parameters, i, p, s, at_point)
-        for i, (p, s, n) in enumerate(zip(graph.parameters, symbolic, central.tolist()))
-    )
-    failures = [c for c in checks if not c.ok]
-    if failures:
-        raise GradientCheckError(failure_message(failures))
-    return checks
+    return checks_from_central(graph.parameters, symbolic, central.tolist(), at_point, loss, tuple(theta.tolist()))
 
 
 def _central_differences(plan, theta, x, t, run: Pass, reduction) -> numpy.ndarray:

@@ -10,8 +10,9 @@ examples combine by ``reduction``: ``E = (1/n) sum_i E_i`` (mean) or
 ``sum_i E_i`` (sum), and the gradients alike.
 
 The arithmetic (float64, exact, or a number of significant digits) is that of
-:mod:`symprop.evaluation`; a dense network in float64 is worked in NumPy arrays
-by :mod:`symprop.numbers.vectorised` instead, with the same numbers. Every gradient is checked against central finite
+:mod:`symprop.evaluation`; from VECTORISED_PARAMETERS parameters, a float64 derivation is worked in
+NumPy arrays instead, with the same numbers: a dense network by :mod:`symprop.numbers.vectorised`,
+any other by shape (:mod:`symprop.numbers.grouped`). Every gradient is checked against central finite
 differences of the loss (:func:`~symprop.numbers.gradcheck.gradient_check`); a
 disagreement raises :class:`~symprop.numbers.gradcheck.GradientCheckError`. The check,
 :class:`~symprop.numbers.evaluation.NumericError` and the number formatting of
@@ -20,7 +21,8 @@ disagreement raises :class:`~symprop.numbers.gradcheck.GradientCheckError`. The 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from functools import partial
+from typing import Callable, Mapping, NamedTuple
 
 from sympy import Symbol
 
@@ -32,6 +34,8 @@ from symprop.numbers.evaluation import (
 )
 from symprop.numbers.checked import positive_learning_rate, softmax_targets_sum_to_one
 from symprop.numbers.gradcheck import GradientCheck, gradient_check, input_gradient_check
+from symprop.numbers.grouped import grouped_program
+from symprop.numbers.grouped_example import grouped_check, grouped_numbers
 from symprop.numbers.vectorised import layered_plan
 from symprop.numbers.vectorised_example import vectorised_check, vectorised_numbers
 from symprop.printing.notebook import inline_math, mark, markdown_table, number
@@ -122,9 +126,10 @@ def worked_example(
     with finite differences.
 
     A dense network is worked in NumPy arrays, one matrix product per layer
-    (:mod:`symprop.numbers.vectorised`): its numbers in float precision, and its
-    gradient check (float64) in any precision. ``vectorised``: None does so from
-    VECTORISED_PARAMETERS parameters, True whenever the network is covered,
+    (:mod:`symprop.numbers.vectorised`), and any other derivation in arrays by shape, each
+    layer's units at once (:mod:`symprop.numbers.grouped`): its numbers in float precision,
+    and its gradient check (float64) in any precision. ``vectorised``: None does so from
+    VECTORISED_PARAMETERS parameters, True whenever the derivation is covered,
     False never (the scalar program for everything). ``on_phase`` is told ``"numbers"``
     and then ``"check"`` as each phase ends (for a progress bar).
     """
@@ -135,18 +140,16 @@ def worked_example(
     arithmetic = arithmetic_of(precision)
     raw_rows, raw_parameters = _given_numbers(derivation, values, examples)
     chosen = parameters_to_update(derivation, update)
-    plan = _plan_to_use(derivation, vectorised)
+    arrays = _arrays_to_use(derivation, vectorised)
     report = None
-    if plan is not None and precision == "float":
-        report = vectorised_numbers(derivation, plan, raw_rows, raw_parameters, learning_rate, chosen, reduction, steps)
+    if arrays is not None and precision == "float":
+        report = arrays.numbers(raw_rows, raw_parameters, learning_rate, chosen, reduction, steps)
     if report is None:
         with arithmetic.context():
             report = _worked_numbers(derivation, arithmetic, raw_rows, raw_parameters, learning_rate, chosen,
                                      reduction, steps)
     on_phase("numbers")
-    checks = None
-    if plan is not None:
-        checks = vectorised_check(derivation, plan, raw_rows, raw_parameters, reduction, report["gradients"])
+    checks = None if arrays is None else arrays.check(raw_rows, raw_parameters, reduction, report["gradients"])
     if checks is None:
         checks = gradient_check(derivation, values, examples=examples, reduction=reduction,
                                 gradients=report["gradients"])
@@ -186,14 +189,28 @@ def _expect_arguments(derivation, values) -> None:
         raise WrongArgument("worked_example", "values as a mapping of names to numbers", values)
 
 
-def _plan_to_use(derivation, vectorised):
-    """The dense network's :class:`~symprop.numbers.vectorised.LayeredPlan` when arrays are to be
-    used (see :func:`worked_example`), else None."""
+class _Arrays(NamedTuple):
+    """The worked numbers and the gradient check in NumPy arrays, each None where the scalar program must decide."""
+
+    numbers: Callable[..., dict | None]
+    check: Callable[..., tuple | None]
+
+
+def _arrays_to_use(derivation, vectorised) -> _Arrays | None:
+    """The :class:`_Arrays` of the derivation when arrays are to be used (see :func:`worked_example`), else None.
+    A dense network's :class:`~symprop.numbers.vectorised.LayeredPlan` is the faster; any other
+    derivation is run by shape (:mod:`symprop.numbers.grouped`)."""
     if vectorised is False:
         return None
     if vectorised is None and len(derivation.graph.parameters) < VECTORISED_PARAMETERS:
         return None
-    return layered_plan(derivation)
+    plan = layered_plan(derivation)
+    if plan is not None:
+        return _Arrays(partial(vectorised_numbers, derivation, plan), partial(vectorised_check, derivation, plan))
+    program = grouped_program(derivation)
+    if program is not None:
+        return _Arrays(partial(grouped_numbers, derivation, program), partial(grouped_check, derivation, program))
+    return None
 
 
 def _refuse_long_exact_training(precision, steps: int) -> None:

@@ -1,0 +1,161 @@
+r"""The worked example and the gradient check of any derivation, vectorised by shape.
+
+:func:`grouped_numbers` gives the same fields as the scalar program's worked example
+(forward values, loss, local derivatives, adjoints, gradients, the update
+``w^+ = w - eta dE/dw`` and ``steps`` steps of batch gradient descent), running the
+derivation's :class:`~symprop.numbers.grouped.GroupedProgram` over all examples at once.
+:func:`grouped_check` compares given gradients with central differences
+``(E(w + h) - E(w - h)) / 2h``, ``h = STEP max(1, |w|)``, running the forward pass for a
+batch of perturbed copies of the parameters at once. Both return None where a number is
+not finite, so that the scalar program (which falls back to mpmath) decides.
+"""
+from __future__ import annotations
+
+import numpy
+
+from symprop.numbers.evaluation import to_float
+from symprop.numbers.gradcheck import STEP, checks_from_central
+from symprop.numbers.grouped import GroupedProgram
+from symprop.numbers.vectorised import combine
+from symprop.numbers.vectorised_example import BATCH_NUMBERS
+
+#: Errors a compiled group raises on a function it cannot apply to arrays (the scalar program then decides).
+_NOT_ARRAYS = (TypeError, ValueError, NameError, ArithmeticError)
+
+
+def _arrays(rows, parameters) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """``(X, theta)``: the graph's inputs per example, and the parameter vector."""
+    return (numpy.array([[to_float(v) for v in row] for row in rows], dtype=float).reshape(len(rows), -1),
+            numpy.array([to_float(p) for p in parameters], dtype=float))
+
+
+def _run(program: GroupedProgram, x, theta, reduction, gradients: bool):
+    """``(E, dE/dw, values)``: the loss and gradients combined over the examples, and every slot."""
+    values = program.values(x, theta, program.width)
+    program.forward.run(values)
+    if gradients:
+        program.backward.run(values)
+    loss = float(combine(values[:, program.output], reduction))
+    return loss, combine(values[:, program.gradients], reduction) if gradients else None, values
+
+
+def grouped_numbers(derivation, program: GroupedProgram, raw_rows, raw_parameters, learning_rate, chosen,
+                    reduction, steps) -> dict | None:
+    """The worked example's number fields (as the scalar ``_worked_numbers`` gives them), or None."""
+    try:
+        with numpy.errstate(all="ignore"):
+            numbers = _numbers(derivation, program, raw_rows, raw_parameters, learning_rate, chosen, reduction, steps)
+    except _NOT_ARRAYS:
+        return None
+    if not all(numpy.all(numpy.isfinite(v)) for v in numbers.values()):
+        return None
+    graph = derivation.graph
+    return dict(
+        values=_named((*graph.inputs, *graph.parameters), numbers["values"]),
+        forward=_named(graph.nodes, numbers["forward"]),
+        loss=float(numbers["loss"]),
+        local=_named(derivation.local, numbers["local"]),
+        adjoints=_named(derivation.adjoints, numbers["adjoints"]),
+        gradients=_named(graph.parameters, numbers["gradients"]),
+        learning_rate=float(numbers["learning_rate"]),
+        updated=_named(graph.parameters, numbers["updated"]),
+        forward_after=_named(graph.nodes, numbers["forward_after"]),
+        loss_after=float(numbers["loss_after"]),
+        loss_history=tuple(float(x) for x in numbers["loss_history"]),
+    )
+
+
+def _numbers(derivation, program, raw_rows, raw_parameters, learning_rate, chosen, reduction, steps) -> dict:
+    """The numbers as arrays: the point, one step of the chosen parameters, and training."""
+    x, theta = _arrays(raw_rows, raw_parameters)
+    rate = to_float(learning_rate)
+    chosen_set = set(chosen)
+    mask = numpy.array([p in chosen_set for p in derivation.graph.parameters], dtype=bool)
+    loss, gradients, values = _run(program, x, theta, reduction, gradients=True)
+    program.local.run(values[:1])
+    first = values[0]
+    after = numpy.where(mask, theta - rate * gradients, theta)
+    history, current = [loss], after
+    for step in range(steps):
+        more = step + 1 < steps
+        step_loss, step_gradients, _ = _run(program, x, current, reduction, gradients=more)
+        history.append(step_loss)
+        if more:
+            current = numpy.where(mask, current - rate * step_gradients, current)
+    after_first = program.values(x[:1], after, program.forward_width)
+    program.forward.run(after_first)
+    loss_after = history[1] if steps else _run(program, x, after, reduction, gradients=False)[0]
+    return dict(
+        values=numpy.concatenate([first[program.inputs], theta]),
+        forward=first[program.nodes],
+        loss=loss,
+        local=first[program.locals],
+        adjoints=first[program.adjoints],
+        gradients=gradients,
+        learning_rate=rate,
+        updated=after,
+        forward_after=after_first[0, program.nodes],
+        loss_after=loss_after,
+        loss_history=numpy.array(history),
+    )
+
+
+def _named(symbols, numbers) -> dict:
+    return dict(zip(symbols, numbers.tolist()))
+
+
+# --- the gradient check ---
+
+def grouped_check(derivation, program: GroupedProgram, raw_rows, raw_parameters, reduction, gradients):
+    """:class:`~symprop.numbers.gradcheck.GradientCheck` rows for every parameter (as
+    :func:`~symprop.numbers.gradcheck.gradient_check` gives them), or None where a number
+    is not finite. Raises :class:`~symprop.numbers.gradcheck.GradientCheckError` on a disagreement."""
+    x, theta = _arrays(raw_rows, raw_parameters)
+    parameters = derivation.graph.parameters
+    symbolic = [to_float(gradients[p]) for p in parameters]
+    try:
+        with numpy.errstate(all="ignore"):
+            at_point = float(_losses(program, x, theta[None], reduction)[0])
+            central = _central_differences(program, x, theta, reduction)
+    except _NOT_ARRAYS:
+        return None
+    if not (numpy.isfinite(at_point) and numpy.all(numpy.isfinite(central))):
+        return None
+
+    def loss(point) -> float:
+        """The combined loss at a tuple of parameter values (for the one-sided quotients at a kink)."""
+        point = numpy.array(point, dtype=float)
+        with numpy.errstate(all="ignore"):
+            return float(_losses(program, x, point[None], reduction)[0])
+
+    return checks_from_central(parameters, symbolic, central.tolist(), at_point, loss, tuple(theta.tolist()))
+
+
+def _central_differences(program, x, theta, reduction) -> numpy.ndarray:
+    """``(E(w + h) - E(w - h)) / ((w + h) - (w - h))`` for every parameter: ``2 P`` copies of the
+    parameters, each with one coordinate moved, evaluated in batches."""
+    h = STEP * numpy.maximum(1.0, numpy.abs(theta))
+    up, down = theta + h, theta - h
+    positions = numpy.arange(len(theta))
+    moved = [_moved_losses(program, x, theta, reduction, positions, value) for value in (up, down)]
+    return (moved[0] - moved[1]) / (up - down)
+
+
+def _moved_losses(program, x, theta, reduction, positions, values) -> numpy.ndarray:
+    """The combined loss of each copy ``c`` of ``theta`` with ``theta[positions[c]] = values[c]``, the
+    forward pass run on a batch of copies at a time (at most BATCH_NUMBERS numbers)."""
+    count = max(1, BATCH_NUMBERS // (x.shape[0] * program.forward_width))
+    result = numpy.empty(len(positions))
+    for start in range(0, len(positions), count):
+        part = slice(start, start + count)
+        copies = numpy.repeat(theta[None], len(positions[part]), axis=0)
+        copies[numpy.arange(len(copies)), positions[part]] = values[part]
+        result[part] = _losses(program, x, copies, reduction)
+    return result
+
+
+def _losses(program, x, copies, reduction) -> numpy.ndarray:
+    """The combined loss at each row of ``copies`` (parameter vectors)."""
+    slots = program.values(x, copies, program.forward_width)
+    program.forward.run(slots)
+    return combine(numpy.moveaxis(slots[..., program.output], -1, 0), reduction)
