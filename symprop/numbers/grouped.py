@@ -60,6 +60,7 @@ class Group:
     function: Callable[..., tuple]
     targets: numpy.ndarray      # (members,) slots
     arguments: numpy.ndarray    # (arity, members) slots
+    depth: int
 
     def run(self, values: numpy.ndarray) -> None:
         (result,) = self.function(*(values[..., slots] for slots in self.arguments))
@@ -70,12 +71,23 @@ class Group:
 class Steps:
     """A straight-line program as groups, in an order where each reads only what is known."""
 
-    groups: tuple[Group, ...]
+    groups: tuple[Group, ...]   # by depth
 
-    def run(self, values: numpy.ndarray) -> None:
-        """Fill the targets' slots of ``values`` (leading axes: any batch) in place."""
+    def run(self, values: numpy.ndarray, start: int = 0) -> None:
+        """Fill the targets' slots of ``values`` (leading axes: any batch) in place, from the
+        groups of depth ``start`` on (those below it already hold their values)."""
         for group in self.groups:
-            group.run(values)
+            if group.depth >= start:
+                group.run(values)
+
+    def first_reads(self, slots: numpy.ndarray) -> numpy.ndarray:
+        """For each slot, the depth of the first group that reads it (past the last group if none):
+        every target that depends on the slot is computed from that depth on."""
+        first = numpy.full(len(slots), max((g.depth for g in self.groups), default=0) + 1)
+        for group in self.groups:
+            reads = numpy.isin(slots, group.arguments)
+            first[reads] = numpy.minimum(first[reads], group.depth)
+        return first
 
 
 def grouped_steps(assignments: Sequence[tuple[int, Expr]], slot: dict[Symbol, int]) -> Steps:
@@ -93,10 +105,10 @@ def grouped_steps(assignments: Sequence[tuple[int, Expr]], slot: dict[Symbol, in
         depth = 1 + max((depth_of_slot.get(a, 0) for a in arguments), default=0)
         depth_of_slot[target] = depth
         members[(depth, shape)].append((target, arguments, expr, symbols))
-    return Steps(tuple(_group(members[key]) for key in sorted(members, key=lambda key: key[0])))
+    return Steps(tuple(_group(members[key], key[0]) for key in sorted(members, key=lambda key: key[0])))
 
 
-def _group(members: list) -> Group:
+def _group(members: list, depth: int) -> Group:
     """One compiled function for members of one shape, from the first member's expression."""
     _, _, expr, symbols = members[0]
     placeholders = [Symbol(f"p{i}") for i in range(len(symbols))]
@@ -104,7 +116,7 @@ def _group(members: list) -> Group:
         template = expr.xreplace(dict(zip(symbols, placeholders)))
     arguments = numpy.array([m[1] for m in members], dtype=int).reshape(len(members), len(symbols)).T
     return Group(numpy_function(placeholders, [template]), numpy.array([m[0] for m in members], dtype=int),
-                 arguments)
+                 arguments, depth)
 
 
 @dataclass(frozen=True)

@@ -136,21 +136,29 @@ def _central_differences(program, x, theta, reduction) -> numpy.ndarray:
     parameters, each with one coordinate moved, evaluated in batches."""
     h = STEP * numpy.maximum(1.0, numpy.abs(theta))
     up, down = theta + h, theta - h
-    positions = numpy.arange(len(theta))
-    moved = [_moved_losses(program, x, theta, reduction, positions, value) for value in (up, down)]
-    return (moved[0] - moved[1]) / (up - down)
+    base = program.values(x, theta, program.forward_width)
+    program.forward.run(base)
+    first = program.forward.first_reads(program.parameters)
+    central = numpy.empty_like(theta)
+    for depth in numpy.unique(first):
+        positions = numpy.flatnonzero(first == depth)
+        moved = [_moved_losses(program, base, positions, value[positions], depth, reduction) for value in (up, down)]
+        central[positions] = (moved[0] - moved[1]) / (up - down)[positions]
+    return central
 
 
-def _moved_losses(program, x, theta, reduction, positions, values) -> numpy.ndarray:
-    """The combined loss of each copy ``c`` of ``theta`` with ``theta[positions[c]] = values[c]``, the
-    forward pass run on a batch of copies at a time (at most BATCH_NUMBERS numbers)."""
-    count = max(1, BATCH_NUMBERS // (x.shape[0] * program.forward_width))
+def _moved_losses(program, base, positions, values, depth, reduction) -> numpy.ndarray:
+    """The combined loss of each copy ``c`` of the forward pass ``base`` with parameter ``positions[c]``
+    set to ``values[c]``, the forward pass run again from ``depth`` (where those parameters are first
+    read), on a batch of copies at a time (at most BATCH_NUMBERS numbers)."""
+    count = max(1, BATCH_NUMBERS // base.size)
     result = numpy.empty(len(positions))
     for start in range(0, len(positions), count):
         part = slice(start, start + count)
-        copies = numpy.repeat(theta[None], len(positions[part]), axis=0)
-        copies[numpy.arange(len(copies)), positions[part]] = values[part]
-        result[part] = _losses(program, x, copies, reduction)
+        copies = numpy.repeat(base[None], len(positions[part]), axis=0)
+        copies[numpy.arange(len(copies)), :, program.parameters[positions[part]]] = values[part, None]
+        program.forward.run(copies, depth)
+        result[part] = combine(numpy.moveaxis(copies[..., program.output], -1, 0), reduction)
     return result
 
 

@@ -5,6 +5,7 @@ import json
 from dataclasses import replace
 
 import pytest
+import sympy
 
 from symprop.engine.backprop import derive
 from symprop.files import spec
@@ -44,7 +45,7 @@ def test_a_wrong_form_is_caught_naming_the_entry():
     dW = index_forms(network.layers[0])[0]
     first = next(iter(dW.entries))
     x = network.input
-    wrong = replace(dW, entries={**dW.entries, first: dW.entries[first] + x[0, 2, 2]})
+    wrong = replace(dW, entries={**dW.entries, first: (*dW.entries[first], (x[0, 2, 2], sympy.S.One))})
     with pytest.raises(IndexFormError, match=r"dW differs from the engine's gradient at W1\[0, 0, 0, 0\]"):
         prove(derivation, wrong)
 
@@ -54,6 +55,15 @@ def test_the_maxpool_form_uses_max_and_is_proven_at_random_points_when_not_alike
     derivation = derive(network, wrt="all")
     (form,) = index_forms(network.layers[0])
     assert prove(derivation, form) == 6
+
+
+def test_a_form_with_other_products_of_the_same_sum_is_proven_by_its_sum():
+    network = stack([1, 3, 3], [Conv2d(1, 2)], "sum")
+    derivation = derive(network)
+    dW = index_forms(network.layers[0])[0]
+    first = next(iter(dW.entries))
+    doubled = tuple((2 * a, b / 2) for a, b in dW.entries[first])   # other factors, the same products
+    assert prove(derivation, replace(dW, entries={first: doubled})) == 1
 
 
 def test_json_arrays_are_nested_like_the_parameters_with_their_gradients():
