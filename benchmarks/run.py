@@ -397,6 +397,40 @@ def bench_coursera_convolution() -> None:
     report("conv 10 x 3x4x4, 8 filters 2x2: derive + worked example (CLI)", f"{elapsed:.1f} s", "< 30 s", elapsed < 30)
 
 
+def small_cnn_file(path: Path) -> Path:
+    """A 12x12 image through conv 4@3x3 (ReLU), 2x2 max pooling and a softmax over 10: 1,050
+    parameters, so that its numbers are worked in arrays by shape."""
+    rng = np.random.default_rng(1)
+    lines = ['[network]', 'inputs = { name = "x", shape = [1, 12, 12] }',
+             'layers = [{ type = "conv2d", filters = 4, kernel = [3, 3], activation = "relu" }, '
+             '{ type = "maxpool", size = 2, stride = 2 }, { type = "flatten" }, '
+             '{ type = "dense", units = 10, activation = "softmax" }]', 'loss = "softmax_cross_entropy"',
+             '[train]', 'init = { method = "uniform", low = -0.3, high = 0.3, seed = 1 }', '[values]',
+             f'x = {np.round(rng.uniform(0, 1, (1, 12, 12)), 3).tolist()}', f't = {[float(i == 2) for i in range(10)]}']
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def bench_small_cnn() -> None:
+    from symprop.files import spec
+    from symprop.numbers.worked_example import worked_example
+    with tempfile.TemporaryDirectory() as folder:
+        source = small_cnn_file(Path(folder) / "cnn.toml")
+        command = [sys.executable, "-m", "symprop", "derive", str(source), "-o", folder, "--format", "md,json", "-q"]
+        elapsed = best_of(lambda: subprocess.run(command, capture_output=True, check=True, cwd=ROOT), repeats=1)
+        report("12x12 CNN (1,050 parameters): derive md + json (CLI)", f"{elapsed:.1f} s", "< 5 s", elapsed < 5)
+        problem = spec.load(source)
+    seconds = {}
+    for arrays in (True, False):
+        derivation = backprop.derive(problem.network)   # each from a fresh derivation: no form built twice
+        start = time.perf_counter()
+        worked_example(derivation, problem.values, vectorised=arrays)
+        seconds[arrays] = time.perf_counter() - start
+    ratio = seconds[False] / seconds[True]
+    report("12x12 CNN worked example + check: scalar / arrays by shape", f"{ratio:.1f}x ({seconds[True]:.2f} s)",
+           "> 1x", ratio > 1)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="use 8-8-8 for the sympy.diff reference")
@@ -404,7 +438,7 @@ def main(argv=None) -> int:
     print(f"{'figure':<58} {'measured':>16}  {'target':<22} result")
     for bench in (bench_derivation_scaling, bench_memory, lambda: bench_against_expanded_diff(args.quick),
                   bench_backends_agree, bench_cli_help, bench_documents, bench_html_page, bench_big_network_file,
-                  bench_deep_documents, bench_generated_code, bench_coursera_convolution):
+                  bench_deep_documents, bench_generated_code, bench_coursera_convolution, bench_small_cnn):
         try:
             bench()
         except Exception as error:  # a missing piece is reported, the other figures still print

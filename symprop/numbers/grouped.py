@@ -105,15 +105,18 @@ def grouped_steps(assignments: Sequence[tuple[int, Expr]], slot: dict[Symbol, in
         depth = 1 + max((depth_of_slot.get(a, 0) for a in arguments), default=0)
         depth_of_slot[target] = depth
         members[(depth, shape)].append((target, arguments, expr, symbols))
-    return Steps(tuple(_group(members[key], key[0]) for key in sorted(members, key=lambda key: key[0])))
+    # The templates are the same trees, not evaluated again; one switch of SymPy's evaluate
+    # for all of them, since each switch clears SymPy's whole cache.
+    with sympy.evaluate(False):
+        return Steps(tuple(_group(members[key], key[0]) for key in sorted(members, key=lambda key: key[0])))
 
 
 def _group(members: list, depth: int) -> Group:
-    """One compiled function for members of one shape, from the first member's expression."""
+    """One compiled function for members of one shape, from the first member's expression
+    (with SymPy's evaluation off)."""
     _, _, expr, symbols = members[0]
     placeholders = [Symbol(f"p{i}") for i in range(len(symbols))]
-    with sympy.evaluate(False):    # the same tree, not evaluated again
-        template = expr.xreplace(dict(zip(symbols, placeholders)))
+    template = expr.xreplace(dict(zip(symbols, placeholders)))
     arguments = numpy.array([m[1] for m in members], dtype=int).reshape(len(members), len(symbols)).T
     return Group(numpy_function(placeholders, [template]), numpy.array([m[0] for m in members], dtype=int),
                  arguments, depth)
