@@ -226,6 +226,25 @@ def test_help_starts_without_importing_sympy():
     assert out.split() == ["False", "False"]
 
 
+def test_the_exit_freezes_the_heap_once_per_process(monkeypatch):
+    from symprop import cli
+
+    registered = []
+    monkeypatch.setattr(cli.atexit, "register", registered.append)
+    cli.exit_without_collecting.cache_clear()
+    run("--version")
+    run("--help")
+    cli.exit_without_collecting.cache_clear()  # the next command registers the real handler
+    assert registered == [cli.gc.freeze]
+
+
+def test_a_job_run_as_a_process_writes_complete_documents_before_the_quick_exit(tmp_path):
+    subprocess.run([sys.executable, "-m", "symprop", "derive", "-f", "md,json", "-o", str(tmp_path)], cwd=ROOT,
+                   capture_output=True, check=True)
+    assert json.loads((tmp_path / "mazur.json").read_text())["title"]
+    assert (tmp_path / "mazur.md").read_text().endswith("\n")
+
+
 def test_version():
     assert run("--version").output.strip() == "symprop, version 0.1.0"
 
