@@ -143,7 +143,8 @@ class OneLineErrors(click.Group):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
-        exit_without_collecting()
+        if args is None:  # the process's own command line (a test's runner passes its arguments)
+            run_as_one_job()
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.ClickException as error:
@@ -153,16 +154,18 @@ class OneLineErrors(click.Group):
         sys.exit(code if isinstance(code, int) else 0)
 
 
-@functools.cache
-def exit_without_collecting() -> None:
-    """Spare the interpreter's exit its cycle-collector passes (registered once per process).
+def run_as_one_job() -> None:
+    """The cycle collector off for the rest of this process, which ends with its command.
 
-    Python's shutdown runs the cycle collector several times while it tears the modules
-    down, and each pass walks every object still alive: after a large network's job
-    (SymPy's caches, the modules, a few hundred thousand objects) that was about half a
-    second spent finding nothing. Freezing the heap as the process exits leaves those
-    objects to reference counting and the end of the process; files are closed where they
-    are written, and the other exit handlers still run."""
+    A command is one job of bulk work (see :mod:`symprop.model.collection`): the collector
+    finds nothing in it, yet each pass walks every object built so far, and the first pass
+    after a paused stretch walks everything built during it (a tenth of a second after a
+    784-16-10 file is read). Python's shutdown then runs the collector several times over
+    the whole heap while it tears the modules down (about half a second after a 784-16-10
+    job): the heap is frozen as the process exits, so reference counting and the end of the
+    process free it. Files are flushed and closed where they are written, and the other
+    exit handlers still run."""
+    gc.disable()
     atexit.register(gc.freeze)
 
 

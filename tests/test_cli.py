@@ -226,16 +226,18 @@ def test_help_starts_without_importing_sympy():
     assert out.split() == ["False", "False"]
 
 
-def test_the_exit_freezes_the_heap_once_per_process(monkeypatch):
+def test_the_process_own_command_runs_as_one_job_and_a_runner_does_not(monkeypatch):
     from symprop import cli
 
-    registered = []
-    monkeypatch.setattr(cli.atexit, "register", registered.append)
-    cli.exit_without_collecting.cache_clear()
+    calls = []
+    monkeypatch.setattr(cli.gc, "disable", lambda: calls.append("disable"))
+    monkeypatch.setattr(cli.atexit, "register", calls.append)
     run("--version")
-    run("--help")
-    cli.exit_without_collecting.cache_clear()  # the next command registers the real handler
-    assert registered == [cli.gc.freeze]
+    assert calls == []  # a test's runner passes its arguments: its process goes on
+    monkeypatch.setattr(sys, "argv", ["symprop", "--version"])
+    with pytest.raises(SystemExit) as exited:
+        main.main()
+    assert exited.value.code == 0 and calls == ["disable", cli.gc.freeze]
 
 
 def test_a_job_run_as_a_process_writes_complete_documents_before_the_quick_exit(tmp_path):
