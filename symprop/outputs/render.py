@@ -303,11 +303,15 @@ _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 def fill(prose: str, escape=markdown_escape, **math) -> str:
     """``prose`` with its ``{name}`` placeholders replaced by ``math[name]`` (already
     printed, inserted as is) and every other character escaped for the format."""
-    pieces = _PLACEHOLDER.split(prose)
-    out = []
-    for i, piece in enumerate(pieces):
-        out.append(str(math[piece]) if i % 2 else escape(piece))
-    return "".join(out)
+    return "".join([str(math[piece]) if i % 2 else piece for i, piece in enumerate(_escaped_pieces(prose, escape))])
+
+
+@functools.lru_cache(maxsize=4096)
+def _escaped_pieces(prose: str, escape) -> tuple[str, ...]:
+    """``prose`` split at its placeholders: the text between them escaped, the names (odd
+    places) as they are. One sentence serves every parameter of a large document, so its
+    text is escaped once rather than once per use."""
+    return tuple(piece if i % 2 else escape(piece) for i, piece in enumerate(_PLACEHOLDER.split(prose)))
 
 
 def inline_math(flavor: str, tex: str) -> str:
