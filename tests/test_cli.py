@@ -226,6 +226,27 @@ def test_help_starts_without_importing_sympy():
     assert out.split() == ["False", "False"]
 
 
+def test_the_process_own_command_runs_as_one_job_and_a_runner_does_not(monkeypatch):
+    from symprop import cli
+
+    calls = []
+    monkeypatch.setattr(cli.gc, "disable", lambda: calls.append("disable"))
+    monkeypatch.setattr(cli.atexit, "register", calls.append)
+    run("--version")
+    assert calls == []  # a test's runner passes its arguments: its process goes on
+    monkeypatch.setattr(sys, "argv", ["symprop", "--version"])
+    with pytest.raises(SystemExit) as exited:
+        main.main()
+    assert exited.value.code == 0 and calls == ["disable", cli.gc.freeze]
+
+
+def test_a_job_run_as_a_process_writes_complete_documents_before_the_quick_exit(tmp_path):
+    subprocess.run([sys.executable, "-m", "symprop", "derive", "-f", "md,json", "-o", str(tmp_path)], cwd=ROOT,
+                   capture_output=True, check=True)
+    assert json.loads((tmp_path / "mazur.json").read_text())["title"]
+    assert (tmp_path / "mazur.md").read_text().endswith("\n")
+
+
 def test_version():
     assert run("--version").output.strip() == "symprop, version 0.1.0"
 

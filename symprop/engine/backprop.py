@@ -28,7 +28,7 @@ from sympy.functions.elementary.miscellaneous import MinMaxBase
 from sympy import Expr, Symbol
 
 from symprop.engine.canonical import times, total
-from symprop.engine.collection import in_bulk
+from symprop.model.collection import in_bulk
 from symprop.engine.records import Adjoint, Derivation, Factor, Gradient, Path, Term, UnknownNameError
 from symprop.engine.matrix_gradients import matrix_gradients
 from symprop.errors import SympropError, WrongArgument

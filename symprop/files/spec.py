@@ -39,6 +39,7 @@ import numpy as np
 from sympy import Symbol
 
 from symprop.model import nn
+from symprop.model.collection import in_bulk
 from symprop.model.graph import Graph
 from symprop.model.notation import PRESETS
 from symprop.model.losses import a_distribution
@@ -115,6 +116,7 @@ def load(path, *, notation: str | None = None) -> Problem:
     return loads(read_text(path), source=str(path), notation=notation)
 
 
+@in_bulk  # a large network's symbols, equations and values: no cycle collection meanwhile
 def loads(text: str, source: str = "<string>", *, notation: str | None = None) -> Problem:
     """The problem described by the TOML ``text`` (``source`` names it in errors).
 

@@ -17,6 +17,7 @@ from sympy import Expr, Integer, Rational, Symbol
 from symprop.errors import SympropError
 from symprop.model import functions
 from symprop.model.activations import ACTIVATION_RECORDS
+from symprop.model.collection import in_bulk
 from symprop.model.losses import LOSS_RECORDS
 from symprop.model.graph import Graph, first_repeated
 from symprop.model.notation import Notation, get_notation, layer_label
@@ -183,6 +184,7 @@ class Network(OfGraph):
         return {p: layer for layer in self.layers for p in (*layer.weight_parameters, *layer.bias_parameters)}
 
 
+@in_bulk  # tens of thousands of symbols and products: no cycle collection meanwhile
 def mlp(
     inputs: int | Sequence[str],
     layers: Sequence[Dense],

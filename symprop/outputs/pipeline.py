@@ -119,7 +119,7 @@ def solve(problem, *, steps: int | None = None, precision="float",
     gradients, update, ``steps`` training steps, gradient check); ``on_step`` is told
     ``"derive"``, ``"numbers"`` and ``"check"`` as each phase ends."""
     from symprop.engine.backprop import derive
-    from symprop.engine.collection import bulk
+    from symprop.model.collection import bulk
     from symprop.numbers.worked_example import worked_example
 
     if steps is not None:
@@ -187,7 +187,7 @@ def render_documents(
     The kramdown and dollar Markdown show the picture as an SVG image: with ``picture_files``
     a file of its own (suffix ``.svg``, named as the Markdown is), which the Markdown refers
     to; without, inside the Markdown as a ``data:`` URL (a document written to standard output)."""
-    from symprop.engine.collection import bulk
+    from symprop.model.collection import bulk
 
     with bulk():
         return _rendered(solution, formats, stem=stem, fragment=fragment, template_dir=template_dir, on_step=on_step,

@@ -28,6 +28,7 @@ from symprop.document.i18n import prose, with_particles
 from symprop.document.model import Document, Mark, Math
 from symprop.document.options import document_options
 from symprop.outputs import html, page, svg
+from symprop.outputs.template_cache import bytecode_cache
 from symprop.printing.rows import math_lines
 
 FORMATS = ("markdown", "latex", "html")
@@ -195,6 +196,22 @@ def packaged_templates() -> Path:
     return Path(str(files("symprop.templates")))
 
 
+#: Every environment's settings (the delimiters and whitespace control shape the compiled code).
+ENVIRONMENT_SETTINGS = dict(
+    block_start_string="((*", block_end_string="*))",
+    variable_start_string="(((", variable_end_string=")))",
+    comment_start_string="((=", comment_end_string="=))",
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, autoescape=False,
+)
+
+
+@functools.cache
+def _compiled_templates():
+    """The bytecode cache every environment shares (:mod:`symprop.outputs.template_cache`)."""
+    return bytecode_cache(ENVIRONMENT_SETTINGS)
+
+
 @functools.lru_cache(maxsize=None)
 def template_environment(fmt: str, template_dir: str | None = None):
     """The Jinja2 environment of ``fmt`` (one per format and template folder).
@@ -208,14 +225,8 @@ def template_environment(fmt: str, template_dir: str | None = None):
     packaged = jinja2.FileSystemLoader(str(packaged_templates()))
     loaders = [jinja2.FileSystemLoader(template_dir)] if template_dir else []
     loaders += [packaged, jinja2.PrefixLoader({"symprop": packaged})]
-    environment = jinja2.Environment(
-        loader=jinja2.ChoiceLoader(loaders),
-        block_start_string="((*", block_end_string="*))",
-        variable_start_string="(((", variable_end_string=")))",
-        comment_start_string="((=", comment_end_string="=))",
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, autoescape=False,
-    )
+    environment = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), bytecode_cache=_compiled_templates(),
+                                     **ENVIRONMENT_SETTINGS)
     escape = {"latex": latex_escape, "html": html.html_escape}.get(fmt, markdown_escape)
     environment.filters.update(
         esc=escape,
@@ -292,11 +303,15 @@ _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 def fill(prose: str, escape=markdown_escape, **math) -> str:
     """``prose`` with its ``{name}`` placeholders replaced by ``math[name]`` (already
     printed, inserted as is) and every other character escaped for the format."""
-    pieces = _PLACEHOLDER.split(prose)
-    out = []
-    for i, piece in enumerate(pieces):
-        out.append(str(math[piece]) if i % 2 else escape(piece))
-    return "".join(out)
+    return "".join([str(math[piece]) if i % 2 else piece for i, piece in enumerate(_escaped_pieces(prose, escape))])
+
+
+@functools.lru_cache(maxsize=4096)
+def _escaped_pieces(prose: str, escape) -> tuple[str, ...]:
+    """``prose`` split at its placeholders: the text between them escaped, the names (odd
+    places) as they are. One sentence serves every parameter of a large document, so its
+    text is escaped once rather than once per use."""
+    return tuple(piece if i % 2 else escape(piece) for i, piece in enumerate(_PLACEHOLDER.split(prose)))
 
 
 def inline_math(flavor: str, tex: str) -> str:

@@ -10,8 +10,9 @@ for plugging them into a printed formula.
 """
 from __future__ import annotations
 
+import functools
 import numbers
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, localcontext
 from fractions import Fraction
 from typing import Mapping
 
@@ -46,13 +47,19 @@ def plain_number(value, digits: int = 9) -> str:
         return "nan" if value.is_nan() else ("-inf" if value < 0 else "inf")
     if value.is_zero():
         return "0"
-    with localcontext() as context:
-        context.prec, context.rounding = digits, ROUND_HALF_UP
-        rounded = +value
-        exponent = rounded.adjusted()
-        if SMALLEST_FIXED_EXPONENT <= exponent < digits:
-            return _strip_zeros(format(rounded, "f"))
-        return f"{_strip_zeros(format(rounded.scaleb(-exponent), 'f'))}e{exponent}"
+    context = _half_up(digits)
+    rounded = context.plus(value)
+    exponent = rounded.adjusted()
+    if SMALLEST_FIXED_EXPONENT <= exponent < digits:
+        return _strip_zeros(format(rounded, "f"))
+    return f"{_strip_zeros(format(rounded.scaleb(-exponent, context), 'f'))}e{exponent}"
+
+
+@functools.lru_cache(maxsize=None)
+def _half_up(digits: int) -> Context:
+    """The arithmetic that rounds half up to ``digits`` significant digits: one context per
+    number of digits, made once (a document prints tens of thousands of numbers)."""
+    return Context(prec=digits, rounding=ROUND_HALF_UP)
 
 
 def latex_number(value, digits: int = 9) -> str:
@@ -124,6 +131,8 @@ def number_names(values: Mapping[object, object], digits: int = 9) -> dict:
 def _decimal(x, digits: int) -> Decimal:
     """``x`` as a Decimal: exact, or truncated towards zero after ``digits`` + GUARD_DIGITS
     digits (which rounds half up the same as the exact value)."""
+    if type(x) is float:  # most numbers printed: their repr, before the checks of every other kind
+        return Decimal(repr(x))
     if isinstance(x, bool):
         raise TypeError("a boolean is not a number to print")
     if isinstance(x, sympy.Basic):

@@ -615,3 +615,13 @@ def test_a_deep_networks_picture_by_layer_is_in_every_format():
     assert r"\begin{tikzpicture}" in latex and latex.count(r"\text{dense 4, sigmoid (") == 6
     page = render.render_html(s.derivation, s.example)
     assert 'data-kind="layers"' in page and 'data-node="dense 4, sigmoid (6)"' in page
+
+
+def test_fill_escapes_one_sentence_for_each_format_and_fills_each_use_with_its_own_math():
+    sentence = "the gradient of {p} is {value} (50% & more_)"
+    markdown = render.fill(sentence, p="$w_{5}$", value="$0.08$")
+    latex = render.fill(sentence, escape=render.latex_escape, p="$w_{5}$", value="$0.08$")
+    again = render.fill(sentence, p="$w_{6}$", value="$-0.01$")
+    assert markdown == r"the gradient of $w_{5}$ is $0.08$ (50% \& more\_)"
+    assert latex == r"the gradient of $w_{5}$ is $0.08$ (50\% \& more\_)"
+    assert again == r"the gradient of $w_{6}$ is $-0.01$ (50% \& more\_)"

@@ -121,3 +121,13 @@ def test_latex_number_is_the_plain_text_with_a_power_of_ten(value, digits, tex):
 def test_number_names_put_negative_values_in_parentheses():
     x, y = Symbol("x"), Symbol("y")
     assert number_names({x: -0.5, y: 1.5e-11}, 3) == {x: r"\left(-0.5\right)", y: r"1.5 \times 10^{-11}"}
+
+
+def test_rounding_neither_depends_on_nor_changes_the_ambient_decimal_context():
+    import decimal
+
+    with decimal.localcontext() as ambient:
+        ambient.prec, ambient.rounding = 3, decimal.ROUND_DOWN
+        assert plain_number(0.125, 2) == "0.13" and plain_number(2.0 / 3.0, 9) == "0.666666667"
+        assert plain_number(123456789.5, 9) == "123456790" and plain_number(6.02214076e23, 4) == "6.022e23"
+        assert (ambient.prec, ambient.rounding) == (3, decimal.ROUND_DOWN)

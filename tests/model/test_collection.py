@@ -5,7 +5,7 @@ import gc
 
 import pytest
 
-from symprop.engine.collection import bulk, in_bulk
+from symprop.model.collection import bulk, in_bulk
 
 
 def test_bulk_pauses_the_collector_and_restores_it_even_on_an_error():
