@@ -189,9 +189,16 @@ def bench_documents() -> None:
         "render.render_markdown(s.derivation, s.example); render.render_latex(s.derivation, s.example)\n"
         "print(time.perf_counter() - start)\n" % str(ROOT)
     )
-    first = min(float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
-                for _ in range(3))
-    report("  ... the first render in a fresh process (templates compiled)", f"{first:.3f} s", "< 0.3 s", first < 0.3)
+
+    def fresh_process(environment=None) -> float:
+        return float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                                    env=environment).stdout)
+
+    first = min(fresh_process() for _ in range(3))
+    report("  ... the first render in a fresh process", f"{first:.3f} s", "< 0.3 s", first < 0.3)
+    with tempfile.TemporaryDirectory() as folder:   # an empty temporary folder: no compiled template kept
+        compiled = fresh_process({**os.environ, "TMPDIR": folder})
+    report("  ... the same, templates compiled (empty bytecode cache)", f"{compiled:.3f} s", "works (no target)", None)
     large = sigmoid_mlp((784, 16, 10))
     elapsed = min(cold_render(lambda: SimpleNamespace(derivation=backprop.derive(large, max_paths=0), example=None),
                               ("md",)) for _ in range(2))

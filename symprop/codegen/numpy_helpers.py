@@ -18,7 +18,7 @@ import numpy
 from sympy.printing.numpy import NumPyPrinter
 
 from symprop.model import functions
-from symprop.numbers.straight_line import HeavisideMixin
+from symprop.numbers.straight_line import StraightLineMixin
 
 
 #: log_sigmoid calls softplus by that name, here as in generated code (where it is pasted beside it).
@@ -94,7 +94,7 @@ def module_source(*functions_source: str) -> str:
     return "\n\n".join(p.rstrip("\n") + "\n" for p in (header, helpers, body) if p)
 
 
-class NodePrinter(HeavisideMixin, NumPyPrinter):
+class NodePrinter(StraightLineMixin, NumPyPrinter):
     """NumPy code for one node's expression; symprop's functions print as calls to
     the helpers of :data:`NODE_HELPERS`."""
 

@@ -34,7 +34,7 @@ from symprop.model.per_object import PerObject
 from symprop.numbers.checked import finite_real
 from symprop.numbers.bounded import BOUNDED_MPMATH, NumberTooLarge
 from symprop.numbers.digits import numeric_value
-from symprop.numbers.straight_line import HeavisideMixin, stable_form, straight_line_function
+from symprop.numbers.straight_line import StraightLineMixin, stable_form, straight_line_function
 
 #: Digits of the mpmath fallback for float64 over- and underflow (mpmath's exponent is unbounded).
 FALLBACK_DIGITS = 50
@@ -182,11 +182,11 @@ def _scalar_helpers(lib) -> dict[str, Callable]:
     )
 
 
-class _FloatPrinter(HeavisideMixin, PythonCodePrinter):
+class _FloatPrinter(StraightLineMixin, PythonCodePrinter):
     """Python code over ``math``; symprop's functions print as calls to the scalar helpers."""
 
 
-class _MpmathPrinter(HeavisideMixin, MpmathPrinter):
+class _MpmathPrinter(StraightLineMixin, MpmathPrinter):
     """Python code over ``mpmath``; symprop's functions print as calls to the scalar helpers,
     a power with a symbolic exponent as ``mpmath.power`` (its size is checked there)."""
 

@@ -174,8 +174,13 @@ def straight_line_function(
 
 # --- printers ---
 
-class HeavisideMixin:
-    """``Heaviside(z, h0)`` as a call to the ``heaviside`` helper (or ``numpy.heaviside``)."""
+#: Terms of a sum printed in one chain of ``+``; longer sums are printed as sums of such chains.
+SUM_CHAIN = 256
+
+
+class StraightLineMixin:
+    """What every printer of straight-line code adds to SymPy's: ``Heaviside(z, h0)`` as a call to
+    the ``heaviside`` helper (or ``numpy.heaviside``), and sums of any length that Python compiles."""
 
     heaviside_name = "heaviside"
 
@@ -183,3 +188,16 @@ class HeavisideMixin:
         z = expr.args[0]
         h0 = expr.args[1] if len(expr.args) > 1 else sympy.S.Half
         return f"{self.heaviside_name}({self._print(z)}, {self._print(h0)})"
+
+    def _print_Add(self, expr, order=None):
+        """A sum of more than SUM_CHAIN terms as ``(t1 + ... + t256) + (t257 + ...) + ...``:
+        Python's compiler recurses once per ``+`` of a chain, and fails past about 3,000 (a dense
+        layer over a convolution's 4 x 28 x 28 outputs)."""
+        terms = expr.args
+        if len(terms) <= SUM_CHAIN:
+            return super()._print_Add(expr, order=order)
+        parts = [f"({super(StraightLineMixin, self)._print_Add(sympy.Add(*terms[i:i + SUM_CHAIN], evaluate=False))})"
+                 for i in range(0, len(terms), SUM_CHAIN)]
+        while len(parts) > SUM_CHAIN:
+            parts = [f"({' + '.join(parts[i:i + SUM_CHAIN])})" for i in range(0, len(parts), SUM_CHAIN)]
+        return " + ".join(parts)

@@ -37,10 +37,10 @@ from symprop.model import functions
 from symprop.model.activations import ACTIVATION_RECORDS
 from symprop.model.nn import Network
 from symprop.model.per_object import per_object
-from symprop.numbers.straight_line import HeavisideMixin, stable_form, straight_line_function
+from symprop.numbers.straight_line import StraightLineMixin, stable_form, straight_line_function
 
 
-class _NumPyPrinter(HeavisideMixin, NumPyPrinter):
+class _NumPyPrinter(StraightLineMixin, NumPyPrinter):
     """NumPy code; symprop's functions print as calls to their NumPy forms."""
 
 

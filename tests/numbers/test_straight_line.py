@@ -14,7 +14,7 @@ from symprop.model import functions, nn
 from symprop.model.functions import sigmoid
 from symprop.model.graph import Graph
 from symprop.numbers.straight_line import (
-    HeavisideMixin, log_sigmoid_function, log_softmax_function, python_identifiers, stable_form,
+    StraightLineMixin, log_sigmoid_function, log_softmax_function, python_identifiers, stable_form,
     straight_line_function, straight_line_source,
 )
 
@@ -22,7 +22,7 @@ log_sigmoid = sympy.Function("log_sigmoid")
 log_softmax = sympy.Function("log_softmax")
 
 
-class _Printer(HeavisideMixin, PythonCodePrinter):
+class _Printer(StraightLineMixin, PythonCodePrinter):
     pass
 
 
@@ -142,7 +142,7 @@ def test_heaviside_prints_as_the_helper_with_its_value_at_zero():
     assert Printer().doprint(Heaviside(z)) == "heaviside(z, 1/2)"
     assert Printer().doprint(Heaviside(z, 0)) == "heaviside(z, 0)"
 
-    class NumpyLike(HeavisideMixin, PythonCodePrinter):
+    class NumpyLike(StraightLineMixin, PythonCodePrinter):
         heaviside_name = "numpy.heaviside"
 
     assert NumpyLike().doprint(Heaviside(z - 1, 1)) == "numpy.heaviside(z - 1, 1)"
@@ -215,3 +215,14 @@ def test_stable_form_keeps_the_value_and_stays_finite_where_the_written_form_doe
         written(40.0, 0.0)
     assert rewritten(40.0, 0.0)[0] == pytest.approx(40.0 + math.log1p(math.exp(-40.0)), rel=1e-15)
     assert rewritten(1000.0, 0.0) == (1000.0,)
+
+
+@pytest.mark.parametrize("chain, count", [(256, 3), (256, 257), (256, 5000), (4, 100)])
+def test_sums_of_any_length_compile_and_keep_their_value(chain, count, monkeypatch):
+    from symprop.numbers import straight_line
+    monkeypatch.setattr(straight_line, "SUM_CHAIN", chain)   # 4: chains of chains of chains
+    x = sympy.symbols(f"x:{count}")
+    total = sympy.Add(*[(i % 7 - 3) * s for i, s in enumerate(x)])
+    function = straight_line_function(x, [], [total], _Printer({"allow_unknown_functions": True}), HELPERS)
+    values = [float(i % 11) for i in range(count)]
+    assert function(*values)[0] == pytest.approx(math.fsum((i % 7 - 3) * v for i, v in enumerate(values)))
