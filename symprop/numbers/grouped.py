@@ -138,6 +138,7 @@ class GroupedProgram:
     gradients: numpy.ndarray
     locals: numpy.ndarray
     forward_width: int          # inputs, parameters and nodes: what the forward pass reads and writes
+    backward_width: int         # those, the adjoints and the gradients
     width: int                  # every slot
 
     def values(self, rows: numpy.ndarray, theta: numpy.ndarray, width: int) -> numpy.ndarray:
@@ -183,5 +184,5 @@ def _program(derivation) -> GroupedProgram:
         positions(graph.inputs), positions(graph.parameters), positions(graph.nodes), slot[graph.output],
         positions([a.symbol for a in adjoints]), positions(gradients),
         numpy.arange(local_base, local_base + len(local), dtype=int),
-        len(graph.inputs) + len(graph.parameters) + len(graph.nodes), local_base + len(local),
+        len(graph.inputs) + len(graph.parameters) + len(graph.nodes), local_base, local_base + len(local),
     )

@@ -17,7 +17,7 @@ from symprop.numbers.evaluation import to_float
 from symprop.numbers.gradcheck import STEP, checks_from_central
 from symprop.numbers.grouped import GroupedProgram
 from symprop.numbers.vectorised import combine
-from symprop.numbers.vectorised_example import BATCH_NUMBERS
+from symprop.numbers.vectorised_example import BATCH_NUMBERS, example_fields
 
 #: Errors a compiled group raises on a function it cannot apply to arrays (the scalar program then decides).
 _NOT_ARRAYS = (TypeError, ValueError, NameError, ArithmeticError)
@@ -30,8 +30,9 @@ def _arrays(rows, parameters) -> tuple[numpy.ndarray, numpy.ndarray]:
 
 
 def _run(program: GroupedProgram, x, theta, reduction, gradients: bool):
-    """``(E, dE/dw, values)``: the loss and gradients combined over the examples, and every slot."""
-    values = program.values(x, theta, program.width)
+    """``(E, dE/dw, values)``: the loss and gradients combined over the examples, and the slots of
+    the forward and backward passes."""
+    values = program.values(x, theta, program.backward_width)
     program.forward.run(values)
     if gradients:
         program.backward.run(values)
@@ -47,22 +48,7 @@ def grouped_numbers(derivation, program: GroupedProgram, raw_rows, raw_parameter
             numbers = _numbers(derivation, program, raw_rows, raw_parameters, learning_rate, chosen, reduction, steps)
     except _NOT_ARRAYS:
         return None
-    if not all(numpy.all(numpy.isfinite(v)) for v in numbers.values()):
-        return None
-    graph = derivation.graph
-    return dict(
-        values=_named((*graph.inputs, *graph.parameters), numbers["values"]),
-        forward=_named(graph.nodes, numbers["forward"]),
-        loss=float(numbers["loss"]),
-        local=_named(derivation.local, numbers["local"]),
-        adjoints=_named(derivation.adjoints, numbers["adjoints"]),
-        gradients=_named(graph.parameters, numbers["gradients"]),
-        learning_rate=float(numbers["learning_rate"]),
-        updated=_named(graph.parameters, numbers["updated"]),
-        forward_after=_named(graph.nodes, numbers["forward_after"]),
-        loss_after=float(numbers["loss_after"]),
-        loss_history=tuple(float(x) for x in numbers["loss_history"]),
-    )
+    return example_fields(derivation, numbers)
 
 
 def _numbers(derivation, program, raw_rows, raw_parameters, learning_rate, chosen, reduction, steps) -> dict:
@@ -72,8 +58,8 @@ def _numbers(derivation, program, raw_rows, raw_parameters, learning_rate, chose
     chosen_set = set(chosen)
     mask = numpy.array([p in chosen_set for p in derivation.graph.parameters], dtype=bool)
     loss, gradients, values = _run(program, x, theta, reduction, gradients=True)
-    program.local.run(values[:1])
-    first = values[0]
+    first = numpy.concatenate([values[0], numpy.zeros(program.width - program.backward_width)])
+    program.local.run(first)
     after = numpy.where(mask, theta - rate * gradients, theta)
     history, current = [loss], after
     for step in range(steps):
@@ -98,10 +84,6 @@ def _numbers(derivation, program, raw_rows, raw_parameters, learning_rate, chose
         loss_after=loss_after,
         loss_history=numpy.array(history),
     )
-
-
-def _named(symbols, numbers) -> dict:
-    return dict(zip(symbols, numbers.tolist()))
 
 
 # --- the gradient check ---

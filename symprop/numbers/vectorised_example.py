@@ -54,19 +54,25 @@ def vectorised_numbers(derivation, plan: LayeredPlan, raw_rows, raw_parameters, 
     """The worked example's number fields (as the scalar ``_worked_numbers`` gives them), or None."""
     with numpy.errstate(all="ignore"):
         numbers = _numbers(derivation, plan, raw_rows, raw_parameters, learning_rate, chosen, reduction, steps)
-    finite = all(numpy.all(numpy.isfinite(v)) for v in numbers.values())
-    if not finite:
+    fields = example_fields(derivation, numbers)
+    if fields is None or not _agrees_with_engine(derivation, fields["adjoints"], fields["local"],
+                                                 numbers["first_gradients"]):
+        return None
+    return fields
+
+
+def example_fields(derivation, numbers: dict) -> dict | None:
+    """The worked example's number fields, by symbol and in Python floats, from arrays of them in
+    the derivation's orders (``numbers``); None when one of them is not finite."""
+    if not all(numpy.all(numpy.isfinite(v)) for v in numbers.values()):
         return None
     graph = derivation.graph
-    adjoints, local = _named(derivation.adjoints, numbers["adjoints"]), _named(derivation.local, numbers["local"])
-    if not _agrees_with_engine(derivation, adjoints, local, numbers["first_gradients"]):
-        return None
     return dict(
         values=_named((*graph.inputs, *graph.parameters), numbers["values"]),
         forward=_named(graph.nodes, numbers["forward"]),
         loss=float(numbers["loss"]),
-        local=local,
-        adjoints=adjoints,
+        local=_named(derivation.local, numbers["local"]),
+        adjoints=_named(derivation.adjoints, numbers["adjoints"]),
         gradients=_named(graph.parameters, numbers["gradients"]),
         learning_rate=float(numbers["learning_rate"]),
         updated=_named(graph.parameters, numbers["updated"]),
