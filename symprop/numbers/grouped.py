@@ -19,6 +19,7 @@ a function without a NumPy form, gets None, and the caller uses the scalar progr
 """
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -26,11 +27,43 @@ from typing import Callable, Sequence
 import numpy
 import sympy
 from sympy import Expr, Symbol
+from sympy.printing.numpy import NumPyPrinter
 
 from symprop.errors import SympropError
+from symprop.model import functions
 from symprop.model.per_object import per_object
-from symprop.numbers.straight_line import stable_form
-from symprop.numbers.vectorised import numpy_function
+from symprop.numbers.straight_line import StraightLineMixin, stable_form, straight_line_function
+
+
+class _NumPyPrinter(StraightLineMixin, NumPyPrinter):
+    """NumPy code; symprop's functions print as calls to their NumPy forms."""
+
+
+def _numpy_helpers() -> dict[str, Callable]:
+    """Each record's NumPy form (elementwise over arrays), and the stable logarithms and
+    step that :func:`stable_form` and the derivatives write."""
+    helpers = {record.name: record.numpy for record in functions.FUNCTION_RECORDS if record.numpy}
+    softplus = helpers["softplus"]
+
+    def log_softmax(k, *z):
+        """log softmax_k(z) = z_k - m - log sum_j e^(z_j - m), m = max_j z_j."""
+        top = numpy.maximum.reduce(numpy.broadcast_arrays(*z))
+        return z[int(k) - 1] - top - numpy.log(sum(numpy.exp(zj - top) for zj in z))
+
+    return dict(
+        helpers, numpy=numpy, functools=functools, log_softmax=log_softmax,  # functools: Max and Min
+        log_sigmoid=lambda z: -softplus(-z),
+        heaviside=lambda z, h0: numpy.where(numpy.greater(z, 0), 1.0, numpy.where(numpy.less(z, 0), 0.0, h0)),
+    )
+
+
+_PRINTER = _NumPyPrinter({"allow_unknown_functions": True})
+_HELPERS = _numpy_helpers()
+
+
+def numpy_function(symbols: Sequence[Symbol], expressions: Sequence[sympy.Expr]) -> Callable[..., tuple]:
+    """``(values of symbols) -> tuple(expressions)``, compiled for NumPy arrays (elementwise)."""
+    return straight_line_function(tuple(symbols), [], tuple(expressions), _PRINTER, _HELPERS)
 
 
 class NotCovered(SympropError):

@@ -22,71 +22,43 @@ non-finite number) gets ``None``, and the caller uses the scalar program.
 """
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy
 import sympy
 from sympy import Symbol
-from sympy.printing.numpy import NumPyPrinter
 
 from symprop.errors import SympropError
-from symprop.model import functions
 from symprop.model.activations import ACTIVATION_RECORDS
 from symprop.model.nn import Network
 from symprop.model.per_object import per_object
-from symprop.numbers.straight_line import StraightLineMixin, stable_form, straight_line_function
-
-
-class _NumPyPrinter(StraightLineMixin, NumPyPrinter):
-    """NumPy code; symprop's functions print as calls to their NumPy forms."""
-
-
-def _numpy_helpers() -> dict[str, Callable]:
-    """Each record's NumPy form (elementwise over arrays), and the stable logarithms and
-    step that :func:`stable_form` and the derivatives write."""
-    helpers = {record.name: record.numpy for record in functions.FUNCTION_RECORDS if record.numpy}
-    softplus = helpers["softplus"]
-
-    def log_softmax(k, *z):
-        """log softmax_k(z) = z_k - m - log sum_j e^(z_j - m), m = max_j z_j."""
-        top = numpy.maximum.reduce(numpy.broadcast_arrays(*z))
-        return z[int(k) - 1] - top - numpy.log(sum(numpy.exp(zj - top) for zj in z))
-
-    return dict(
-        helpers, numpy=numpy, functools=functools, log_softmax=log_softmax,  # functools: Max and Min
-        log_sigmoid=lambda z: -softplus(-z),
-        heaviside=lambda z, h0: numpy.where(numpy.greater(z, 0), 1.0, numpy.where(numpy.less(z, 0), 0.0, h0)),
-    )
-
-
-_PRINTER = _NumPyPrinter({"allow_unknown_functions": True})
-_HELPERS = _numpy_helpers()
-
-
-def numpy_function(symbols: Sequence[Symbol], expressions: Sequence[sympy.Expr]) -> Callable[..., tuple]:
-    """``(values of symbols) -> tuple(expressions)``, compiled for NumPy arrays (elementwise)."""
-    return straight_line_function(tuple(symbols), [], tuple(expressions), _PRINTER, _HELPERS)
+from symprop.numbers.grouped import Steps, grouped_steps
+from symprop.numbers.straight_line import stable_form
 
 
 @dataclass(frozen=True)
 class Columns:
     """Expressions in some symbols, compiled for NumPy: ``self(values)`` with ``values``
-    an array whose last axis holds the symbols' values gives ``(..., len(expressions))``."""
+    an array whose last axis holds the symbols' values gives ``(..., len(expressions))``;
+    expressions of one shape (a layer's units) are evaluated by one call (:mod:`symprop.numbers.grouped`)."""
 
-    function: Callable[..., tuple]
+    steps: Steps
+    inputs: int
     count: int
 
     @classmethod
     def of(cls, expressions: Sequence[sympy.Expr], symbols: Sequence[Symbol]) -> "Columns":
-        return cls(numpy_function(symbols, expressions), len(expressions))
+        slot = {s: i for i, s in enumerate(symbols)}
+        return cls(grouped_steps([(len(slot) + i, e) for i, e in enumerate(expressions)], slot), len(slot),
+                   len(expressions))
 
     def __call__(self, values: numpy.ndarray) -> numpy.ndarray:
-        results = self.function(*numpy.moveaxis(values, -1, 0))
-        shape = values.shape[:-1]
-        return numpy.stack([numpy.broadcast_to(numpy.asarray(r, dtype=float), shape) for r in results], axis=-1)
+        work = numpy.empty((*values.shape[:-1], self.inputs + self.count))
+        work[..., :self.inputs] = values
+        self.steps.run(work)
+        return work[..., self.inputs:]
 
 
 @dataclass(frozen=True)
