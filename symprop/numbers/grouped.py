@@ -16,6 +16,9 @@ The expressions are the engine's own (passed through :func:`stable_form`, as the
 program's are); only the order of float64 additions may differ from the scalar
 program's. A derivation whose expressions use a symbol the program does not know, or
 a function without a NumPy form, gets None, and the caller uses the scalar program.
+
+:func:`numpy_function` (SymPy's NumPy printer, symprop's functions as their NumPy forms)
+compiles every group, and the dense plan's columns (:mod:`symprop.numbers.vectorised`).
 """
 from __future__ import annotations
 
