@@ -17,16 +17,10 @@ from symprop.numbers.evaluation import to_float
 from symprop.numbers.gradcheck import STEP, checks_from_central
 from symprop.numbers.grouped import GroupedProgram
 from symprop.numbers.vectorised import combine
-from symprop.numbers.vectorised_example import BATCH_NUMBERS, example_fields
+from symprop.numbers.vectorised_example import BATCH_NUMBERS, example_fields, float_arrays
 
 #: Errors a compiled group raises on a function it cannot apply to arrays (the scalar program then decides).
 _NOT_ARRAYS = (TypeError, ValueError, NameError, ArithmeticError)
-
-
-def _arrays(rows, parameters) -> tuple[numpy.ndarray, numpy.ndarray]:
-    """``(X, theta)``: the graph's inputs per example, and the parameter vector."""
-    return (numpy.array([[to_float(v) for v in row] for row in rows], dtype=float).reshape(len(rows), -1),
-            numpy.array([to_float(p) for p in parameters], dtype=float))
 
 
 def _run(program: GroupedProgram, x, theta, reduction, gradients: bool):
@@ -36,7 +30,7 @@ def _run(program: GroupedProgram, x, theta, reduction, gradients: bool):
     program.forward.run(values)
     if gradients:
         program.backward.run(values)
-    loss = float(combine(values[:, program.output], reduction))
+    loss = float(_combined_loss(program, values, reduction))
     return loss, combine(values[:, program.gradients], reduction) if gradients else None, values
 
 
@@ -53,7 +47,7 @@ def grouped_numbers(derivation, program: GroupedProgram, raw_rows, raw_parameter
 
 def _numbers(derivation, program, raw_rows, raw_parameters, learning_rate, chosen, reduction, steps) -> dict:
     """The numbers as arrays: the point, one step of the chosen parameters, and training."""
-    x, theta = _arrays(raw_rows, raw_parameters)
+    x, theta = float_arrays(raw_rows, raw_parameters)
     rate = to_float(learning_rate)
     chosen_set = set(chosen)
     mask = numpy.array([p in chosen_set for p in derivation.graph.parameters], dtype=bool)
@@ -92,13 +86,15 @@ def grouped_check(derivation, program: GroupedProgram, raw_rows, raw_parameters,
     """:class:`~symprop.numbers.gradcheck.GradientCheck` rows for every parameter (as
     :func:`~symprop.numbers.gradcheck.gradient_check` gives them), or None where a number
     is not finite. Raises :class:`~symprop.numbers.gradcheck.GradientCheckError` on a disagreement."""
-    x, theta = _arrays(raw_rows, raw_parameters)
+    x, theta = float_arrays(raw_rows, raw_parameters)
     parameters = derivation.graph.parameters
     symbolic = [to_float(gradients[p]) for p in parameters]
     try:
         with numpy.errstate(all="ignore"):
-            at_point = float(_losses(program, x, theta[None], reduction)[0])
-            central = _central_differences(program, x, theta, reduction)
+            base = program.values(x, theta, program.forward_width)
+            program.forward.run(base)
+            at_point = float(_combined_loss(program, base, reduction))
+            central = _central_differences(program, base, theta, reduction)
     except _NOT_ARRAYS:
         return None
     if not (numpy.isfinite(at_point) and numpy.all(numpy.isfinite(central))):
@@ -113,13 +109,11 @@ def grouped_check(derivation, program: GroupedProgram, raw_rows, raw_parameters,
     return checks_from_central(parameters, symbolic, central.tolist(), at_point, loss, tuple(theta.tolist()))
 
 
-def _central_differences(program, x, theta, reduction) -> numpy.ndarray:
+def _central_differences(program, base, theta, reduction) -> numpy.ndarray:
     """``(E(w + h) - E(w - h)) / ((w + h) - (w - h))`` for every parameter: ``2 P`` copies of the
-    parameters, each with one coordinate moved, evaluated in batches."""
+    forward pass ``base`` at ``theta``, each with one coordinate moved, evaluated in batches."""
     h = STEP * numpy.maximum(1.0, numpy.abs(theta))
     up, down = theta + h, theta - h
-    base = program.values(x, theta, program.forward_width)
-    program.forward.run(base)
     first = program.forward.first_reads(program.parameters)
     central = numpy.empty_like(theta)
     for depth in numpy.unique(first):
@@ -140,7 +134,7 @@ def _moved_losses(program, base, positions, values, depth, reduction) -> numpy.n
         copies = numpy.repeat(base[None], len(positions[part]), axis=0)
         copies[numpy.arange(len(copies)), :, program.parameters[positions[part]]] = values[part, None]
         program.forward.run(copies, depth)
-        result[part] = combine(numpy.moveaxis(copies[..., program.output], -1, 0), reduction)
+        result[part] = _combined_loss(program, copies, reduction)
     return result
 
 
@@ -148,4 +142,9 @@ def _losses(program, x, copies, reduction) -> numpy.ndarray:
     """The combined loss at each row of ``copies`` (parameter vectors)."""
     slots = program.values(x, copies, program.forward_width)
     program.forward.run(slots)
+    return _combined_loss(program, slots, reduction)
+
+
+def _combined_loss(program, slots, reduction):
+    """The loss of slots ``(..., examples, width)`` combined over the examples: ``(...)``."""
     return combine(numpy.moveaxis(slots[..., program.output], -1, 0), reduction)

@@ -26,11 +26,17 @@ from symprop.numbers.vectorised import LayeredPlan, Pass, backward, combine, for
 BATCH_NUMBERS = 1 << 21
 
 
+def float_arrays(rows, parameters) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """``(data, theta)``: the graph's inputs (and targets) per example, and the parameter vector, in float64."""
+    return (numpy.array([[to_float(v) for v in row] for row in rows], dtype=float).reshape(len(rows), -1),
+            numpy.array([to_float(p) for p in parameters], dtype=float))
+
+
 def _arrays(plan: LayeredPlan, rows, parameters):
     """``(X, T, theta)``: inputs and targets per example, and the parameter vector."""
-    data = numpy.array([[to_float(v) for v in row] for row in rows], dtype=float)
+    data, theta = float_arrays(rows, parameters)
     inputs = plan.layers[0].weights.shape[1]
-    return data[:, :inputs], data[:, inputs:], numpy.array([to_float(p) for p in parameters], dtype=float)
+    return data[:, :inputs], data[:, inputs:], theta
 
 
 def _flat(run: Pass, example: int = 0) -> numpy.ndarray:
