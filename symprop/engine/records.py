@@ -90,8 +90,9 @@ class Adjoint:
     terms: tuple[Term, ...]
     closed_forms: Mapping[Symbol, Expr] = field(repr=False, compare=False)
 
-    @property
+    @cached_property
     def definition(self) -> Expr:
+        # once: the scalar and the grouped programs, the checks and the documents each read it
         if not self.terms:
             return sympy.S.One
         return sympy.Add(*[sympy.Mul(t.adjoint, t.local) for t in self.terms])
